@@ -1,0 +1,45 @@
+; Multiboot2 header (Multiboot2 specification 3.1). GRUB looks for it in the
+; first 32 KiB of the file, 8-byte aligned; the linker script puts this
+; section first in the image.
+
+%define MB2_HEADER_MAGIC  0xE85250D6
+%define MB2_ARCH_I386     0            ; 32-bit protected mode entry
+
+%define MB2_TAG_END                 0
+%define MB2_TAG_INFORMATION_REQUEST 1
+
+; Boot information tag types the kernel reads (spec 3.6): all are parsed by
+; src/boot/multiboot2_parser.cpp.
+%define MB2_INFO_CMDLINE        1
+%define MB2_INFO_BOOTLOADER     2
+%define MB2_INFO_BASIC_MEMINFO  4
+%define MB2_INFO_MEMORY_MAP     6
+%define MB2_INFO_ACPI_OLD_RSDP  14
+%define MB2_INFO_ACPI_NEW_RSDP  15
+
+section .multiboot_header progbits alloc noexec nowrite align=8
+
+multiboot2_header:
+    dd MB2_HEADER_MAGIC
+    dd MB2_ARCH_I386
+    dd multiboot2_header_end - multiboot2_header
+    dd 0x100000000 - (MB2_HEADER_MAGIC + MB2_ARCH_I386 + (multiboot2_header_end - multiboot2_header))
+
+    align 8, db 0
+.information_request:
+    dw MB2_TAG_INFORMATION_REQUEST
+    dw 0                               ; flags: required, GRUB knows every type below
+    dd .information_request_end - .information_request
+    dd MB2_INFO_CMDLINE
+    dd MB2_INFO_BOOTLOADER
+    dd MB2_INFO_BASIC_MEMINFO
+    dd MB2_INFO_MEMORY_MAP
+    dd MB2_INFO_ACPI_OLD_RSDP
+    dd MB2_INFO_ACPI_NEW_RSDP
+.information_request_end:
+
+    align 8, db 0
+    dw MB2_TAG_END
+    dw 0
+    dd 8
+multiboot2_header_end:

@@ -1,0 +1,197 @@
+#include "boot/boot_info.h"
+#include "boot/multiboot2.h"
+
+namespace boot {
+namespace {
+
+using namespace multiboot2;
+using lib::fail;
+
+constexpr uint32_t kNoTag = 0xFFFFFFFF;
+
+BootInfoError error(const char* reason, const char* field, uint32_t tag_type, size_t offset)
+{
+    return BootInfoError{ reason, field, tag_type, static_cast<uint32_t>(offset) };
+}
+
+// Tags may sit at any 8-byte offset of a buffer the loader chose, so fields
+// are copied out rather than read through misaligned struct pointers.
+template<typename T>
+T read_at(const uint8_t* base, size_t offset)
+{
+    T value;
+    __builtin_memcpy(&value, base + offset, sizeof(T));
+    return value;
+}
+
+constexpr size_t align_up(size_t value, size_t alignment)
+{
+    return (value + alignment - 1) & ~(alignment - 1);
+}
+
+// A string tag holds a NUL-terminated string that must end inside the tag.
+lib::Result<lib::StringView, BootInfoError> read_string_tag(const uint8_t* info, size_t offset,
+                                                           uint32_t size, uint32_t type)
+{
+    const char* text = reinterpret_cast<const char*>(info + offset + sizeof(TagHeader));
+    size_t capacity = size - sizeof(TagHeader);
+    size_t length = 0;
+    while (length < capacity && text[length] != '\0')
+        ++length;
+    if (length == capacity)
+        return fail(error("string is not NUL-terminated inside its tag", "string", type, offset));
+    return lib::StringView(text, length);
+}
+
+lib::Result<bool, BootInfoError> read_memory_map(const uint8_t* info, size_t offset, uint32_t size,
+                                                 BootInfo& boot_info)
+{
+    constexpr auto type = static_cast<uint32_t>(TagType::MemoryMap);
+    if (size < sizeof(MemoryMapTag))
+        return fail(error("tag is smaller than its fixed fields", "size", type, offset));
+    auto tag = read_at<MemoryMapTag>(info, offset);
+    if (tag.entry_size < sizeof(MemoryMapEntry) || tag.entry_size % 8 != 0)
+        return fail(error("entry_size must be at least 24 and a multiple of 8", "entry_size", type,
+                          offset));
+    if (tag.entry_version != kMemoryMapEntryVersion)
+        return fail(error("unknown entry_version", "entry_version", type, offset));
+    size_t entries_bytes = size - sizeof(MemoryMapTag);
+    if (entries_bytes % tag.entry_size != 0)
+        return fail(error("size is not a whole number of entries", "size", type, offset));
+    size_t entry_count = entries_bytes / tag.entry_size;
+    if (entry_count > BootInfo::kMaxMemoryRegions)
+        return fail(error("more memory map entries than the kernel keeps", "size", type, offset));
+
+    for (size_t i = 0; i < entry_count; ++i) {
+        auto entry = read_at<MemoryMapEntry>(info, offset + sizeof(MemoryMapTag) + i * tag.entry_size);
+        // Types other than the five defined ones are reserved (spec 3.6.8).
+        MemoryType region_type = entry.type >= 1 && entry.type <= 5 ? static_cast<MemoryType>(entry.type)
+                                                                    : MemoryType::Reserved;
+        boot_info.memory_regions[i] = { entry.base, entry.length, region_type };
+    }
+    boot_info.memory_region_count = entry_count;
+    return true;
+}
+
+} // namespace
+
+const char* memory_type_name(MemoryType type)
+{
+    switch (type) {
+    case MemoryType::Usable:
+        return "usable";
+    case MemoryType::Reserved:
+        return "reserved";
+    case MemoryType::AcpiReclaimable:
+        return "ACPI reclaimable";
+    case MemoryType::AcpiNvs:
+        return "ACPI NVS";
+    case MemoryType::Defective:
+        return "defective";
+    }
+    return "reserved";
+}
+
+uint64_t BootInfo::usable_bytes() const
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < memory_region_count; ++i) {
+        if (memory_regions[i].type == MemoryType::Usable)
+            total += memory_regions[i].length;
+    }
+    return total;
+}
+
+lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
+{
+    if (info == nullptr)
+        return fail(error("no boot information (null address)", "address", kNoTag, 0));
+    if ((reinterpret_cast<uintptr_t>(info) & (kTagAlignment - 1)) != 0)
+        return fail(error("structure is not 8-byte aligned", "address", kNoTag, 0));
+
+    auto header = read_at<InfoHeader>(info, 0);
+    if (header.total_size < sizeof(InfoHeader) + sizeof(TagHeader))
+        return fail(error("total_size is too small to hold the end tag", "total_size", kNoTag, 0));
+    if (header.total_size > kMaxBootInfoSize)
+        return fail(error("total_size is implausibly large", "total_size", kNoTag, 0));
+    if (header.total_size % kTagAlignment != 0)
+        return fail(error("total_size is not a multiple of 8", "total_size", kNoTag, 0));
+
+    BootInfo boot_info;
+    boot_info.total_size = header.total_size;
+    bool has_memory_map = false;
+    size_t offset = sizeof(InfoHeader);
+    for (;;) {
+        if (offset + sizeof(TagHeader) > header.total_size)
+            return fail(error("tags run past total_size without an end tag", "total_size", kNoTag, offset));
+        auto tag = read_at<TagHeader>(info, offset);
+        if (tag.size < sizeof(TagHeader))
+            return fail(error("tag size is smaller than a tag header", "size", tag.type, offset));
+        if (tag.size > header.total_size - offset)
+            return fail(error("tag runs past total_size", "size", tag.type, offset));
+        ++boot_info.tag_count;
+
+        switch (static_cast<TagType>(tag.type)) {
+        case TagType::End:
+            if (tag.size != sizeof(TagHeader))
+                return fail(error("end tag must be 8 bytes", "size", tag.type, offset));
+            if (offset + sizeof(TagHeader) != header.total_size)
+                return fail(error("end tag is not where total_size says", "total_size", tag.type, offset));
+            if (!has_memory_map)
+                return fail(error("no memory map tag", "type 6",
+                                  static_cast<uint32_t>(TagType::MemoryMap), 0));
+            return boot_info;
+        case TagType::CommandLine: {
+            auto text = read_string_tag(info, offset, tag.size, tag.type);
+            if (!text)
+                return fail(text.error());
+            boot_info.command_line = text.value();
+            break;
+        }
+        case TagType::BootloaderName: {
+            auto text = read_string_tag(info, offset, tag.size, tag.type);
+            if (!text)
+                return fail(text.error());
+            boot_info.bootloader_name = text.value();
+            break;
+        }
+        case TagType::BasicMemoryInfo: {
+            if (tag.size != sizeof(BasicMemoryInfoTag))
+                return fail(error("basic memory info tag must be 16 bytes", "size", tag.type, offset));
+            auto meminfo = read_at<BasicMemoryInfoTag>(info, offset);
+            boot_info.has_basic_memory_info = true;
+            boot_info.lower_memory_kib = meminfo.lower_kib;
+            boot_info.upper_memory_kib = meminfo.upper_kib;
+            break;
+        }
+        case TagType::MemoryMap: {
+            if (has_memory_map)
+                return fail(error("second memory map tag", "type", tag.type, offset));
+            auto read = read_memory_map(info, offset, tag.size, boot_info);
+            if (!read)
+                return fail(read.error());
+            has_memory_map = true;
+            break;
+        }
+        case TagType::AcpiOldRsdp:
+        case TagType::AcpiNewRsdp: {
+            bool is_v2 = static_cast<TagType>(tag.type) == TagType::AcpiNewRsdp;
+            size_t needed = sizeof(TagHeader) + (is_v2 ? kRsdpV2Size : kRsdpV1Size);
+            if (tag.size < needed)
+                return fail(error("RSDP copy is shorter than the ACPI table", "size", tag.type, offset));
+            // Prefer the v2 RSDP when a loader passes both.
+            if (is_v2 || boot_info.acpi_rsdp_version == 0) {
+                boot_info.acpi_rsdp = info + offset + sizeof(TagHeader);
+                boot_info.acpi_rsdp_version = is_v2 ? 2 : 1;
+            }
+            break;
+        }
+        default:
+            // Unknown and unused types are skipped by their size (spec 3.6.1).
+            break;
+        }
+        offset += align_up(tag.size, kTagAlignment);
+    }
+}
+
+} // namespace boot

@@ -1,0 +1,37 @@
+#pragma once
+
+// The 16550 UART behind COM1: polled output, 115200 8N1, FIFO on.
+// Register layout from the TI/National PC16550D datasheet, table 2.
+
+#include <stdint.h>
+
+#include "arch/x86_64/io_port.h"
+#include "lib/string_view.h"
+
+namespace drivers {
+
+class Uart16550 {
+public:
+    static constexpr uint16_t kCom1Base = 0x3F8;
+    static constexpr uint32_t kClockHz = 115200; // divisor 1 gives this baud rate
+
+    constexpr explicit Uart16550(uint16_t base) : m_base(base) {}
+
+    // Programs the line and checks the chip with its own loopback mode.
+    // Returns false when no working UART answers at this base.
+    [[nodiscard]] bool init(uint32_t baud);
+
+    bool is_ready() const { return m_ready; }
+    uint16_t base() const { return m_base.number(); }
+
+    // Waits until the transmitter can take a byte, so no byte is ever lost to
+    // a full FIFO. A no-op when init() failed.
+    void write_byte(uint8_t byte);
+    void write(lib::StringView text);
+
+private:
+    arch::IoPort m_base;
+    bool m_ready = false;
+};
+
+} // namespace drivers

@@ -1,0 +1,59 @@
+#include "kernel/boot_options.h"
+
+#include "kernel/log.h"
+#include "lib/command_line.h"
+
+namespace kernel {
+namespace {
+
+struct KnownOption {
+    lib::StringView name;
+    bool takes_value;
+    void (*apply)(BootOptions& options, lib::StringView value);
+};
+
+constexpr KnownOption kKnownOptions[] = {
+    { "exit", false, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
+};
+
+const KnownOption* find_option(lib::StringView name)
+{
+    for (const KnownOption& option : kKnownOptions) {
+        if (option.name == name)
+            return &option;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+BootOptions parse_boot_options(lib::StringView command_line)
+{
+    BootOptions options;
+    auto parsed = lib::CommandLine::parse(command_line);
+    if (!parsed) {
+        log(LogTag::Boot, "warning: command line ignored: {} (at '{}')", parsed.error().describe(),
+            parsed.error().word);
+        return options;
+    }
+    for (const lib::CommandLineWord& word : parsed.value()) {
+        const KnownOption* option = find_option(word.key);
+        if (option == nullptr) {
+            log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
+            continue;
+        }
+        if (word.has_value && !option->takes_value) {
+            log(LogTag::Boot, "warning: option '{}' takes no value; '{}={}' ignored", word.key,
+                word.key, word.value);
+            continue;
+        }
+        if (!word.has_value && option->takes_value) {
+            log(LogTag::Boot, "warning: option '{}' needs a value ({}=...); ignored", word.key, word.key);
+            continue;
+        }
+        option->apply(options, word.value);
+    }
+    return options;
+}
+
+} // namespace kernel

@@ -1,0 +1,19 @@
+#pragma once
+
+// The options RayOS understands on its command line, and what it does with
+// each word: known options set a field, anything else is logged as a
+// warning and ignored, so a typo is never silent.
+
+#include "lib/string_view.h"
+
+namespace kernel {
+
+struct BootOptions {
+    // "exit": leave QEMU with the success status once boot completes (CI
+    // and the boot tests use it); without it the kernel halts and waits.
+    bool exit_when_ready = false;
+};
+
+BootOptions parse_boot_options(lib::StringView command_line);
+
+} // namespace kernel

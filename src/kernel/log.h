@@ -1,0 +1,37 @@
+#pragma once
+
+// The kernel log: one line per event, "[TAG] message", on the serial port.
+// Tests and tools match on the tags, so each subsystem has exactly one.
+
+#include <stdint.h>
+
+#include "lib/format.h"
+
+namespace drivers {
+class Uart16550;
+}
+
+namespace kernel {
+
+enum class LogTag : uint8_t { Boot, Cpu, Mem, Serial, Timer, Kbd, Panic };
+
+const char* log_tag_name(LogTag tag);
+
+// Where log lines go from now on; nullptr drops them (no console yet).
+void set_log_console(drivers::Uart16550* console);
+
+void log_arguments(LogTag tag, lib::StringView format, const lib::FormatArgument* arguments,
+                   size_t argument_count);
+
+template<typename... Args>
+void log(LogTag tag, lib::StringView format, const Args&... args)
+{
+    if constexpr (sizeof...(Args) == 0) {
+        log_arguments(tag, format, nullptr, 0);
+    } else {
+        const lib::FormatArgument arguments[] = { lib::make_format_argument(args)... };
+        log_arguments(tag, format, arguments, sizeof...(Args));
+    }
+}
+
+} // namespace kernel

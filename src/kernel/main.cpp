@@ -1,0 +1,132 @@
+// kernel_main: the boot order of RayOS, called by asm/boot64.asm on the
+// kernel stack with interrupts off.
+
+#include <stdint.h>
+
+#include "arch/cpu.h"
+#include "boot/boot_info.h"
+#include "boot/multiboot2.h"
+#include "drivers/qemu_exit.h"
+#include "drivers/uart16550.h"
+#include "kernel/boot_options.h"
+#include "kernel/cxx_runtime.h"
+#include "kernel/image_layout.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "mm/direct_map.h"
+#include "mm/early_heap.h"
+
+namespace kernel {
+
+// Read by the debugger test (test/test_gdb.py) and the banner.
+extern "C" const char rayos_version[] = "RayOS 0.1.0";
+
+namespace {
+
+constinit drivers::Uart16550 g_com1(drivers::Uart16550::kCom1Base);
+constexpr uint32_t kSerialBaud = 115200;
+
+// One global with a constructor, so the boot log proves .init_array ran.
+struct ConstructorProbe {
+    ConstructorProbe() : constructed(true) {}
+    bool constructed;
+};
+ConstructorProbe g_constructor_probe;
+
+void init_console()
+{
+    if (!g_com1.init(kSerialBaud)) {
+        // Nothing to print to; the boot goes on and the exit status still
+        // tells a test harness how it ended.
+        return;
+    }
+    set_log_console(&g_com1);
+    log(LogTag::Serial, "COM1 at {:#x}: 16550, {} 8N1, FIFO on, loopback self-test passed", g_com1.base(),
+        kSerialBaud);
+}
+
+boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
+{
+    // The trampoline already refused other magic values; reaching here with
+    // one would mean it was bypassed.
+    if (magic != boot::multiboot2::kBootloaderMagic)
+        PANIC("Multiboot2 magic is {:#x}, expected {:#x}", magic, boot::multiboot2::kBootloaderMagic);
+    if (info_physical >= mm::kEarlyDirectMapSize - boot::kMaxBootInfoSize)
+        PANIC("Multiboot2 information at {:#x} lies outside the early direct map", info_physical);
+
+    auto parsed = boot::parse_multiboot2(mm::physical_to_virtual<const uint8_t>(info_physical));
+    if (!parsed) {
+        const boot::BootInfoError& error = parsed.error();
+        PANIC("Multiboot2 information rejected: {} (tag type {}, field {}, offset {})", error.reason,
+              error.tag_type, error.field, error.offset);
+    }
+    return parsed.value();
+}
+
+void log_boot_info(const boot::BootInfo& info)
+{
+    log(LogTag::Boot, "loader: {}", info.bootloader_name.empty() ? "(unnamed)" : info.bootloader_name);
+    log(LogTag::Boot, "command line: \"{}\"", info.command_line);
+    log(LogTag::Mem, "memory map: {} regions", info.memory_region_count);
+    for (size_t i = 0; i < info.memory_region_count; ++i) {
+        const boot::MemoryRegion& region = info.memory_regions[i];
+        log(LogTag::Mem, "  base {:#018x} length {:#018x} {}", region.base, region.length,
+            boot::memory_type_name(region.type));
+    }
+    uint64_t usable = info.usable_bytes();
+    log(LogTag::Mem, "usable memory: {} bytes ({} MiB)", usable, usable >> 20);
+}
+
+void log_image_layout()
+{
+    ImageRange image = kernel_image();
+    log(LogTag::Mem, "kernel image: {} - {} (physical {:#x}, {} KiB)", image.start, image.end,
+        image.physical_start(), image.size() / 1024);
+    log(LogTag::Mem, "  text {} KiB, rodata {} KiB, data+bss {} KiB", text_section().size() / 1024,
+        rodata_section().size() / 1024, data_section().size() / 1024);
+}
+
+void check_early_heap()
+{
+    // The allocator behind new: allocate, write, read back, free.
+    constexpr size_t kProbeWords = 8;
+    auto* probe = new uint64_t[kProbeWords];
+    for (size_t i = 0; i < kProbeWords; ++i)
+        probe[i] = 0x5241594F53000000ull + i; // "RAYOS" and an index
+    for (size_t i = 0; i < kProbeWords; ++i) {
+        if (probe[i] != 0x5241594F53000000ull + i)
+            PANIC("early heap block {} does not read back what was written", static_cast<void*>(probe));
+    }
+    const mm::BumpAllocatorStats& stats = mm::early_heap::stats();
+    log(LogTag::Mem, "early heap: {} KiB arena at {}, probe block {} written and read back",
+        stats.capacity / 1024, mm::early_heap::arena_start(), static_cast<void*>(probe));
+    delete[] probe;
+}
+
+} // namespace
+} // namespace kernel
+
+extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t multiboot_info_physical)
+{
+    using namespace kernel;
+
+    size_t constructors = run_global_constructors();
+    init_console();
+    log(LogTag::Boot, "{} booting (Multiboot2 information at {:#x})", rayos_version, multiboot_info_physical);
+    if (!g_constructor_probe.constructed)
+        PANIC("global constructors did not run");
+    log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
+
+    boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
+    log_boot_info(boot_info);
+    BootOptions options = parse_boot_options(boot_info.command_line);
+
+    log_image_layout();
+    check_early_heap();
+
+    log(LogTag::Boot, "RayOS ready");
+    if (options.exit_when_ready)
+        drivers::qemu_exit(drivers::QemuExitCode::Success);
+    log(LogTag::Boot, "halted (boot with 'exit' to leave QEMU; in a terminal, Ctrl-A X quits)");
+    arch::halt_forever();
+}
