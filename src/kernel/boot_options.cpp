@@ -32,14 +32,19 @@ BootOptions parse_boot_options(lib::StringView command_line)
     BootOptions options;
     auto parsed = lib::CommandLine::parse(command_line);
     if (!parsed) {
-        log(LogTag::Boot, "warning: command line ignored: {} (at '{}')", parsed.error().describe(),
-            parsed.error().word);
+        log(LogTag::Boot, "warning: command line ignored: {} (at offset {})", parsed.error().describe(),
+            parsed.error().offset);
         return options;
     }
-    for (const lib::CommandLineWord& word : parsed.value()) {
+    const lib::CommandLine& words = parsed.value();
+    for (size_t i = 0; i < words.size(); ++i) {
+        lib::CommandLineWord word = words[i];
         const KnownOption* option = find_option(word.key);
         if (option == nullptr) {
-            log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
+            if (word.has_value)
+                log(LogTag::Boot, "warning: unknown option '{}={}' ignored", word.key, word.value);
+            else
+                log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
             continue;
         }
         if (word.has_value && !option->takes_value) {

@@ -1,0 +1,63 @@
+"""pytest set-up for RayOS: where the build is, and a `boot` fixture whose
+boots are attached to the report of any test that fails."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness.qemu import BootConfig, boot as boot_once  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--build-dir", default=os.environ.get("RAYOS_BUILD_DIR", str(REPO / "build")),
+                     help="Meson build folder holding rayos.elf and rayos.iso (default: build/)")
+
+
+@pytest.fixture(scope="session")
+def build_dir(request):
+    path = Path(request.config.getoption("--build-dir")).resolve()
+    for artefact in ("rayos.elf", "rayos.iso"):
+        if not (path / artefact).is_file():
+            pytest.fail(f"{path / artefact} is missing: build first (bash ci/test.sh does)", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def kernel_elf(build_dir):
+    return build_dir / "rayos.elf"
+
+
+@pytest.fixture(scope="session")
+def iso(build_dir):
+    return build_dir / "rayos.iso"
+
+
+@pytest.fixture
+def boot(request, iso, tmp_path):
+    """boot(cmdline="exit", firmware="bios", ...) -> BootResult. Each call is
+    a fresh QEMU; the results are kept for the failure report."""
+    results = []
+    request.node.rayos_boots = results
+
+    def run(**options):
+        config = BootConfig(**options)
+        result = boot_once(config, iso, tmp_path / f"boot{len(results)}")
+        results.append(result)
+        return result
+
+    return run
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for index, result in enumerate(getattr(item, "rayos_boots", [])):
+            report.sections.append((f"RayOS boot {index}", result.report()))

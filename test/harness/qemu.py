@@ -1,0 +1,175 @@
+"""Boots the RayOS ISO in QEMU, headless, and collects what happened."""
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .boot_config_disk import make_config_disk
+from .firmware import find_ovmf
+from .outcome import Outcome, classify, serial_lines
+
+QEMU_LOG_TAIL_LINES = 40
+SERIAL_POLL_SECONDS = 0.05
+
+
+@dataclasses.dataclass
+class BootConfig:
+    cmdline: str = "exit"
+    firmware: str = "bios"          # "bios" (SeaBIOS) or "uefi" (OVMF)
+    memory: str = "256M"
+    cpu: str | None = None          # QEMU's default CPU when None
+    machine: str | None = None      # QEMU's default (i440fx) when None
+    smp: int = 1
+    timeout: float = 30.0
+    # QEMU's -d int logs every interrupt: only for fault tests, since the
+    # timer alone floods it at 1000 interrupts a second.
+    trace_interrupts: bool = False
+    gdb_port: int | None = None     # GDB stub on this TCP port
+    paused: bool = False            # start with the CPU stopped (-S), for GDB
+    stop_on: str | None = None      # end the boot once a serial line starts with this
+    extra_args: tuple = ()
+
+
+@dataclasses.dataclass
+class BootResult:
+    config: BootConfig
+    command: list
+    outcome: Outcome
+    reason: str
+    exit_status: int | None
+    lines: list
+    qemu_log: str
+    seconds: float
+
+    @property
+    def kernel_lines(self):
+        """Lines the kernel printed: those that start with a [TAG]."""
+        return [line for line in self.lines if line.startswith("[")]
+
+    def lines_with(self, prefix):
+        return [line for line in self.lines if line.startswith(prefix)]
+
+    def qemu_log_tail(self, count=QEMU_LOG_TAIL_LINES):
+        return "\n".join(self.qemu_log.splitlines()[-count:])
+
+    def report(self):
+        """Everything needed to see why a boot failed, without rerunning it."""
+        return "\n".join([
+            f"outcome: {self.outcome.value} ({self.reason})",
+            f"QEMU exit status: {self.exit_status}",
+            f"time: {self.seconds:.2f} s",
+            "command: " + " ".join(self.command),
+            "--- serial log ---",
+            *self.lines,
+            f"--- QEMU log (last {QEMU_LOG_TAIL_LINES} lines) ---",
+            self.qemu_log_tail() or "(empty)",
+        ])
+
+
+def qemu_command(config, iso, workdir, config_disk):
+    """The QEMU command line for one boot."""
+    workdir = Path(workdir)
+    command = [
+        "qemu-system-x86_64",
+        "-display", "none",
+        "-no-reboot",                       # a reset ends QEMU with status 0
+        "-serial", f"file:{workdir / 'serial.log'}",
+        "-monitor", "none",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-m", config.memory,
+        "-smp", str(config.smp),
+        "-d", "cpu_reset,int" if config.trace_interrupts else "cpu_reset",
+        "-D", str(workdir / "qemu.log"),
+        "-drive", f"file={iso},media=cdrom,readonly=on,format=raw,if=ide,index=2",
+        "-drive", f"file={config_disk},format=raw,if=ide,index=0",
+        "-boot", "order=d",
+    ]
+    if config.machine:
+        command += ["-machine", config.machine]
+    if config.cpu:
+        command += ["-cpu", config.cpu]
+    if config.firmware == "uefi":
+        code, variables_template = find_ovmf()
+        variables = workdir / "OVMF_VARS.fd"   # OVMF writes to it: a private copy
+        shutil.copyfile(variables_template, variables)
+        command += [
+            "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
+            "-drive", f"if=pflash,format=raw,file={variables}",
+        ]
+    elif config.firmware != "bios":
+        raise ValueError(f"unknown firmware {config.firmware!r} (bios or uefi)")
+    if config.gdb_port is not None:
+        command += ["-gdb", f"tcp:127.0.0.1:{config.gdb_port}"]
+    if config.paused:
+        command += ["-S"]
+    command += list(config.extra_args)
+    return command
+
+
+def start_qemu(config, iso, workdir):
+    """Starts QEMU for config; returns (process, command)."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_disk = make_config_disk(workdir, config.cmdline)
+    command = qemu_command(config, iso, workdir, config_disk)
+    for name in ("serial.log", "qemu.log"):
+        (workdir / name).unlink(missing_ok=True)
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    return process, command
+
+
+def stop_qemu(process):
+    """Ends QEMU and everything in its session."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _read(path):
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def wait_for_boot(process, config, workdir, command, started):
+    """Waits for QEMU to end (or the timeout, or stop_on) and classifies it."""
+    workdir = Path(workdir)
+    serial_path = workdir / "serial.log"
+    deadline = started + config.timeout
+    timed_out = stopped = False
+    while process.poll() is None:
+        if time.monotonic() >= deadline:
+            timed_out = True
+            break
+        if config.stop_on is not None:
+            if any(line.startswith(config.stop_on) for line in serial_lines(_read(serial_path))):
+                stopped = True
+                break
+        time.sleep(SERIAL_POLL_SECONDS)
+    stop_qemu(process)
+    seconds = time.monotonic() - started
+    exit_status = None if (timed_out or stopped) else process.returncode
+
+    lines = serial_lines(_read(serial_path))
+    qemu_log = _read(workdir / "qemu.log").decode("utf-8", errors="replace")
+    qemu_output = process.stdout.read().decode("utf-8", errors="replace") if process.stdout else ""
+    if qemu_output.strip():
+        qemu_log += "\n--- QEMU stdout/stderr ---\n" + qemu_output
+    outcome, reason = classify(exit_status, lines, qemu_log, timed_out=timed_out, stopped=stopped)
+    return BootResult(config, command, outcome, reason, exit_status, lines, qemu_log, seconds)
+
+
+def boot(config, iso, workdir):
+    """Boots once and returns a BootResult; QEMU never outlives the call."""
+    started = time.monotonic()
+    process, command = start_qemu(config, iso, workdir)
+    try:
+        return wait_for_boot(process, config, workdir, command, started)
+    finally:
+        stop_qemu(process)

@@ -1,0 +1,107 @@
+"""Boot tests: the real ISO under QEMU, BIOS and UEFI, judged by what the
+kernel prints on COM1 and how QEMU exits."""
+
+import re
+
+import pytest
+
+from harness.outcome import EXIT_FAILURE, Outcome
+
+# Lines every successful boot prints, in this order, before the ready line.
+BOOT_SEQUENCE = [
+    "[SERIAL] COM1 at 0x3f8: 16550, 115200 8N1, FIFO on, loopback self-test passed",
+    "[BOOT] RayOS 0.1.0 booting",
+    "[BOOT] C++ runtime:",
+    "[BOOT] loader: GRUB",
+    "[BOOT] command line:",
+    "[MEM] memory map:",
+    "[MEM] usable memory:",
+    "[MEM] kernel image:",
+    "[MEM] early heap:",
+    "[BOOT] RayOS ready",
+]
+
+
+def assert_boot_sequence(result):
+    assert result.outcome is Outcome.PASSED, result.reason
+    position = 0
+    for expected in BOOT_SEQUENCE:
+        while position < len(result.lines) and not result.lines[position].startswith(expected):
+            position += 1
+        assert position < len(result.lines), f"missing, or out of order: {expected!r}"
+    # Nothing after the ready line: the kernel left QEMU right there.
+    assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
+
+
+def test_bios_boot_reaches_ready(boot):
+    assert_boot_sequence(boot(firmware="bios"))
+
+
+def test_uefi_boot_reaches_ready(boot):
+    result = boot(firmware="uefi", timeout=90)
+    assert_boot_sequence(result)
+    assert result.lines_with("[MEM] memory map:")
+
+
+def test_cpu_without_long_mode_stops_with_fatal_line(boot):
+    result = boot(cpu="qemu32")
+    assert result.outcome is Outcome.FATAL, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
+
+
+def test_command_line_reaches_kernel_through_grub(boot):
+    result = boot(cmdline="exit alpha=1 beta")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert '[BOOT] command line: "exit alpha=1 beta"' in result.lines
+
+
+def test_unknown_options_are_named_in_warnings(boot):
+    result = boot(cmdline="exit frobnicate colour=blue")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: unknown option 'frobnicate' ignored",
+        "[BOOT] warning: unknown option 'colour=blue' ignored",
+    ]
+
+
+def test_option_given_a_value_it_does_not_take_is_ignored(boot):
+    result = boot(cmdline="exit exit=later")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert "[BOOT] warning: option 'exit' takes no value; 'exit=later' ignored" in result.lines
+
+
+def test_quoted_value_survives_grub_escaping(boot):
+    # GRUB wraps a word with spaces in quotes and escapes quotes inside it
+    # (grub_create_loader_cmdline); the kernel's parser undoes both.
+    result = boot(cmdline='exit greeting="hello world" say=\\"hi\\"')
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert '[BOOT] command line: "exit "greeting=hello world" say=\\"hi\\""' in result.lines
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: unknown option 'greeting=hello world' ignored",
+        "[BOOT] warning: unknown option 'say=\"hi\"' ignored",
+    ]
+
+
+def test_without_exit_the_kernel_halts_after_ready(boot):
+    result = boot(cmdline="", stop_on="[BOOT] halted")
+    assert result.outcome is Outcome.STOPPED, result.reason
+    assert result.kernel_lines[-2].startswith("[BOOT] RayOS ready")
+
+
+@pytest.mark.parametrize("memory_mib", [64, 512])
+def test_usable_memory_adds_up(boot, memory_mib):
+    result = boot(memory=f"{memory_mib}M")
+    assert result.outcome is Outcome.PASSED, result.reason
+    regions = [re.match(r"\[MEM\]   base (0x[0-9a-f]+) length (0x[0-9a-f]+) (.+)$", line)
+               for line in result.lines_with("[MEM]   base")]
+    assert regions and all(regions)
+    count = int(re.search(r"memory map: (\d+) regions", result.lines_with("[MEM] memory map:")[0]).group(1))
+    assert count == len(regions)
+    usable = sum(int(m.group(2), 16) for m in regions if m.group(3) == "usable")
+    (summary,) = result.lines_with("[MEM] usable memory:")
+    reported = re.search(r"usable memory: (\d+) bytes \((\d+) MiB\)", summary)
+    assert int(reported.group(1)) == usable
+    assert int(reported.group(2)) == usable >> 20
+    # SeaBIOS keeps a little for itself; everything else of -m is usable.
+    assert memory_mib * 2**20 - 2 * 2**20 <= usable <= memory_mib * 2**20
