@@ -42,7 +42,7 @@ BootOptions parse_boot_options(lib::StringView command_line)
         const KnownOption* option = find_option(word.key);
         if (option == nullptr) {
             if (word.has_value)
-                log(LogTag::Boot, "warning: unknown option '{}={}' ignored", word.key, word.value);
+                log(LogTag::Boot, "warning: unknown option '{}' (value '{}') ignored", word.key, word.value);
             else
                 log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
             continue;

@@ -47,7 +47,7 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
         // never grows, so it always fits.
         size_t word_offset = i;
         size_t start = line.m_text_length;
-        size_t equals = SIZE_MAX; // first '=' that was not escaped or quoted
+        size_t equals = SIZE_MAX; // first '=' that was not escaped
         bool quoted = false;
         for (; i < text.size() && (quoted || !is_separator(text[i])); ++i) {
             char c = text[i];
@@ -59,7 +59,7 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
                 if (i + 1 == text.size())
                     return fail(CommandLineError{ Kind::TrailingBackslash, i });
                 c = text[++i];
-            } else if (c == '=' && !quoted && equals == SIZE_MAX) {
+            } else if (c == '=' && equals == SIZE_MAX) {
                 equals = line.m_text_length;
             }
             line.m_text[line.m_text_length++] = c;

@@ -4,8 +4,8 @@
 // separated by spaces or tabs. The grammar is the one GRUB writes into the
 // Multiboot2 command-line tag (grub_create_loader_cmdline): a word with
 // spaces is wrapped in double quotes, and \, ' and " are escaped with a
-// backslash. So "key=a b" and key="a b" both give key = 'a b', and \" is a
-// literal quote. Pure logic: the same code runs in the kernel and in the
+// backslash. So "key=a b" and key="a b" both give key 'key' with value
+// 'a b'; \" is a literal quote and \= an '=' that does not split. Pure logic: the same code runs in the kernel and in the
 // host tests.
 
 #include <stddef.h>
