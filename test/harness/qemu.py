@@ -70,15 +70,18 @@ class BootResult:
         ])
 
 
-def qemu_command(config, iso, workdir, config_disk):
-    """The QEMU command line for one boot."""
+def qemu_command(config, iso, workdir, config_disk, serial=None):
+    """The QEMU command line for one boot. serial is a QEMU character device
+    for COM1; by default the file serial.log in workdir."""
     workdir = Path(workdir)
+    serial = serial or f"file:{workdir / 'serial.log'}"
     command = [
         "qemu-system-x86_64",
         "-display", "none",
         "-no-reboot",                       # a reset ends QEMU with status 0
-        "-serial", f"file:{workdir / 'serial.log'}",
-        "-monitor", "none",
+        "-serial", serial,
+        # mon:stdio already multiplexes the monitor (Ctrl-A C) onto the terminal.
+        *([] if serial.startswith("mon:") else ["-monitor", "none"]),
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-m", config.memory,
         "-smp", str(config.smp),

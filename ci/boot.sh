@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds RayOS and boots the ISO in QEMU with the kernel's serial log on this
+# terminal.
+#   bash ci/boot.sh [--uefi] [--memory 512M] [--cpu max] [-- KERNEL WORDS...]
+# In a terminal the kernel halts after boot: Ctrl-A X leaves QEMU. Without
+# a terminal (a pipe, CI) it boots with 'exit' and QEMU ends by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh >&2
+exec /usr/bin/python3 test/harness/run.py "$@"

@@ -1,0 +1,25 @@
+# GDB set-up for RayOS (ci/debug.sh loads it; test/test_gdb.py too).
+#
+# QEMU starts in 16-bit real mode and the trampoline switches to 32-bit,
+# then 64-bit mode; gdb must treat the target as x86-64 from the start,
+# and the first stop must be a hardware breakpoint: a software one at a
+# higher-half address cannot be written before paging maps it.
+
+set pagination off
+set confirm off
+set disassembly-flavor intel
+set architecture i386:x86-64
+
+define rayos-connect
+  if $argc == 1
+    target remote localhost:$arg0
+  else
+    target remote localhost:1234
+  end
+  hbreak kernel_main
+  continue
+  delete
+end
+document rayos-connect
+Connect to QEMU's GDB stub (port, default 1234) and run to kernel_main.
+end

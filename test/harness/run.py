@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Boots the RayOS ISO for a person (ci/boot.sh) or for gdb (ci/debug.sh).
+
+In a terminal, COM1 is the terminal (QEMU's mon:stdio: Ctrl-A X quits,
+Ctrl-A C opens the monitor) and the kernel halts after boot. Without a
+terminal the kernel gets 'exit', the log goes to stdout, and the exit status
+says whether the boot passed.
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.boot_config_disk import make_config_disk  # noqa: E402
+from harness.outcome import EXIT_SUCCESS  # noqa: E402
+from harness.qemu import BootConfig, qemu_command  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent.parent
+UNATTENDED_TIMEOUT_SECONDS = 120
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--uefi", action="store_true", help="boot with OVMF instead of SeaBIOS")
+    parser.add_argument("--memory", default="256M", help="guest memory (QEMU -m), default 256M")
+    parser.add_argument("--cpu", help="QEMU CPU model, e.g. max or qemu64")
+    parser.add_argument("--machine", help="QEMU machine, e.g. q35")
+    parser.add_argument("--smp", type=int, default=1, help="number of CPUs")
+    parser.add_argument("--gdb-port", type=int, help="open QEMU's GDB stub on this port")
+    parser.add_argument("--paused", action="store_true", help="start with the CPU stopped (for gdb)")
+    parser.add_argument("--serial-file", help="write COM1 to this file instead of the terminal")
+    parser.add_argument("--build-dir", default=str(REPO / "build"), help="folder holding rayos.iso")
+    parser.add_argument("words", nargs="*", help="kernel command line words (after --)")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_arguments()
+    build = Path(args.build_dir)
+    iso = build / "rayos.iso"
+    if not iso.is_file():
+        sys.exit(f"{iso} is missing: run bash ci/setup.sh first")
+
+    interactive = sys.stdin.isatty() and args.serial_file is None
+    words = list(args.words)
+    if not interactive and args.gdb_port is None and "exit" not in words:
+        words.append("exit")   # nobody is there to quit QEMU
+    config = BootConfig(cmdline=" ".join(words), firmware="uefi" if args.uefi else "bios",
+                        memory=args.memory, cpu=args.cpu, machine=args.machine, smp=args.smp,
+                        gdb_port=args.gdb_port, paused=args.paused)
+
+    workdir = build / "boot"
+    workdir.mkdir(exist_ok=True)
+    config_disk = make_config_disk(workdir, config.cmdline)
+    if args.serial_file:
+        serial = f"file:{Path(args.serial_file).resolve()}"
+    else:
+        serial = "mon:stdio" if interactive else "stdio"
+    command = qemu_command(config, iso, workdir, config_disk, serial=serial)
+
+    print(f"rayos: booting {iso} ({config.firmware}), kernel command line: '{config.cmdline}'",
+          file=sys.stderr)
+    print("rayos: QEMU log in " + str(workdir / "qemu.log"), file=sys.stderr)
+    if interactive or args.gdb_port is not None:
+        if interactive:
+            print("rayos: Ctrl-A X quits QEMU", file=sys.stderr)
+        sys.exit(subprocess.run(command).returncode)
+
+    # Unattended: the log on stdout as it comes, a bounded run, a clear status.
+    try:
+        status = subprocess.run(command, stdin=subprocess.DEVNULL, timeout=UNATTENDED_TIMEOUT_SECONDS).returncode
+    except subprocess.TimeoutExpired:
+        sys.exit(f"rayos: no exit after {UNATTENDED_TIMEOUT_SECONDS} s")
+    if status != EXIT_SUCCESS:
+        sys.exit(f"rayos: the boot failed: QEMU exit status {status} (33 means success)")
+
+
+if __name__ == "__main__":
+    main()

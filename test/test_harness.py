@@ -1,0 +1,47 @@
+"""The harness's verdicts, from synthetic boots: only a real pass passes."""
+
+import pytest
+
+from harness.boot_config_disk import grub_single_quoted
+from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
+
+READY = ["[BOOT] RayOS booting", "[BOOT] RayOS ready"]
+
+
+@pytest.mark.parametrize("exit_status, lines, qemu_log, flags, expected", [
+    (EXIT_SUCCESS, READY, "", {}, Outcome.PASSED),
+    (EXIT_SUCCESS, ["[BOOT] RayOS booting"], "", {}, Outcome.WRONG_EXIT),
+    (EXIT_FAILURE, ["[PANIC] heap corrupted (src/mm/heap.cpp:1)"], "", {}, Outcome.PANIC),
+    (EXIT_FAILURE, READY + ["[PANIC] late"], "", {}, Outcome.PANIC),
+    (EXIT_FAILURE, ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"], "", {}, Outcome.FATAL),
+    (EXIT_FAILURE, READY, "", {}, Outcome.FAILURE_EXIT),
+    (0, READY, "check_exception old: 0x8 new 0xe\nTriple fault\n", {}, Outcome.TRIPLE_FAULT),
+    (0, READY, "CPU Reset (CPU 0)\n", {}, Outcome.RESET),
+    (None, READY, "", {"timed_out": True}, Outcome.TIMEOUT),
+    (None, READY, "", {"stopped": True}, Outcome.STOPPED),
+    (1, READY, "", {}, Outcome.WRONG_EXIT),
+    (-9, READY, "", {}, Outcome.WRONG_EXIT),
+])
+def test_classify(exit_status, lines, qemu_log, flags, expected):
+    outcome, reason = classify(exit_status, lines, qemu_log, **flags)
+    assert outcome is expected, reason
+    assert reason
+
+
+def test_serial_lines_drop_carriage_returns_and_terminal_escapes():
+    raw = b"\x1b[H\x1b[J\x1b[1;1H\x1b[=3h  Booting `RayOS'\r\n\r\r[BOOT] one\r\n[MEM] two\r\n"
+    assert serial_lines(raw) == ["  Booting `RayOS'", "[BOOT] one", "[MEM] two", ""]
+
+
+def test_serial_lines_survive_invalid_utf8():
+    assert serial_lines(b"[BOOT] \xff\xfe\n") == ["[BOOT] \ufffd\ufffd", ""]
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("exit", "'exit'"),
+    ("", "''"),
+    ("it's", "'it'\\''s'"),
+    ('a="b c"', "'a=\"b c\"'"),
+])
+def test_grub_single_quoting(text, quoted):
+    assert grub_single_quoted(text) == quoted

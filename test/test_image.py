@@ -1,0 +1,73 @@
+"""The built artefacts: the kernel ELF's layout and code, and the ISO."""
+
+import re
+import subprocess
+
+from elftools.elf.constants import P_FLAGS
+from elftools.elf.elffile import ELFFile
+
+KERNEL_VMA = 0xFFFFFFFF80000000
+PAGE = 4096
+
+
+def load_segments(elf):
+    return [segment for segment in elf.iter_segments() if segment["p_type"] == "PT_LOAD"]
+
+
+def rights(segment):
+    flags = segment["p_flags"]
+    return "".join(letter if flags & bit else "-"
+                   for letter, bit in (("R", P_FLAGS.PF_R), ("W", P_FLAGS.PF_W), ("X", P_FLAGS.PF_X)))
+
+
+def test_kernel_is_loaded_above_1mib_and_linked_in_the_higher_half(kernel_elf):
+    with open(kernel_elf, "rb") as stream:
+        elf = ELFFile(stream)
+        assert elf["e_machine"] == "EM_X86_64"
+        segments = load_segments(elf)
+        boot, *kernel = segments
+        assert boot["p_paddr"] == boot["p_vaddr"] == 0x100000
+        assert boot["p_vaddr"] <= elf["e_entry"] < boot["p_vaddr"] + boot["p_memsz"]
+        for segment in kernel:
+            assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
+            assert segment["p_paddr"] >= 0x100000
+            assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
+        # One group per permission, in order: text RX, rodata R, data+bss RW.
+        assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
+
+
+def test_linker_script_exports_the_image_bounds(kernel_elf):
+    with open(kernel_elf, "rb") as stream:
+        symbols = ELFFile(stream).get_section_by_name(".symtab")
+        names = ["__kernel_start", "__kernel_end", "__text_start", "__text_end", "__rodata_start",
+                 "__rodata_end", "__data_start", "__data_end", "__bss_start", "__bss_end"]
+        values = {name: symbols.get_symbol_by_name(name)[0]["st_value"] for name in names}
+    # Each permission group starts and ends on a page; .bss shares the RW group.
+    for name, value in values.items():
+        if name != "__bss_start":
+            assert value % PAGE == 0, name
+    order = ["__kernel_start", "__text_start", "__text_end", "__rodata_start", "__rodata_end",
+             "__data_start", "__bss_start", "__bss_end", "__kernel_end"]
+    assert [values[name] for name in order] == sorted(values[name] for name in order)
+
+
+def test_kernel_code_uses_no_sse_or_x87(kernel_elf):
+    disassembly = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-M", "intel", str(kernel_elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    offending = [line for line in disassembly.splitlines()
+                 if re.search(r"\b[xyz]mm\d+\b|\bf(ld|st|add|mul|div|init|xsave|xrstor)\w*\b", line)]
+    assert not offending, "\n".join(offending[:20])
+
+
+def test_kernel_on_the_iso_passes_grub_file(iso, tmp_path):
+    extracted = tmp_path / "rayos.elf"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/rayos.elf", str(extracted)],
+                   check=True, capture_output=True)
+    assert subprocess.run(["grub-file", "--is-x86-multiboot2", str(extracted)]).returncode == 0
+
+
+def test_iso_boots_both_ways(iso):
+    report = subprocess.run(["xorriso", "-indev", str(iso), "-report_el_torito", "plain"],
+                            capture_output=True, text=True, check=True).stdout
+    platforms = re.findall(r"El Torito boot img :\s+\d+\s+(\w+)", report)
+    assert "BIOS" in platforms and "UEFI" in platforms, report
