@@ -14,23 +14,7 @@ packages=(
   python3 python3-pytest python3-pytest-xdist python3-pyelftools  # boot tests
 )
 
-missing=()
-for package in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$package")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "ci/setup.sh: installing ${missing[*]}"
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "ci/setup.sh: not root and no sudo: install ${missing[*]} by hand" >&2; exit 1; }
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash ci/install_packages.sh "${packages[@]}"
 
 if [ ! -f build/build.ninja ]; then
   meson setup build --cross-file ci/x86_64-kernel.ini

@@ -38,7 +38,7 @@ struct BootInfo {
     uint32_t lower_memory_kib = 0;
     uint32_t upper_memory_kib = 0;
     const void* acpi_rsdp = nullptr; // the loader's copy, inside the structure
-    uint8_t acpi_rsdp_version = 0;   // 1 or 2, 0 when absent
+    uint8_t acpi_rsdp_version = 0; // 1 or 2, 0 when absent
     size_t tag_count = 0;
     uint32_t total_size = 0;
 

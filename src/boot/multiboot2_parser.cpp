@@ -11,12 +11,12 @@ constexpr uint32_t kNoTag = 0xFFFFFFFF;
 
 BootInfoError error(const char* reason, const char* field, uint32_t tag_type, size_t offset)
 {
-    return BootInfoError{ reason, field, tag_type, static_cast<uint32_t>(offset) };
+    return BootInfoError { reason, field, tag_type, static_cast<uint32_t>(offset) };
 }
 
 // Tags may sit at any 8-byte offset of a buffer the loader chose, so fields
 // are copied out rather than read through misaligned struct pointers.
-template<typename T>
+template <typename T>
 T read_at(const uint8_t* base, size_t offset)
 {
     T value;
@@ -30,8 +30,8 @@ constexpr size_t align_up(size_t value, size_t alignment)
 }
 
 // A string tag holds a NUL-terminated string that must end inside the tag.
-lib::Result<lib::StringView, BootInfoError> read_string_tag(const uint8_t* info, size_t offset,
-                                                           uint32_t size, uint32_t type)
+lib::Result<lib::StringView, BootInfoError> read_string_tag(
+    const uint8_t* info, size_t offset, uint32_t size, uint32_t type)
 {
     const char* text = reinterpret_cast<const char*>(info + offset + sizeof(TagHeader));
     size_t capacity = size - sizeof(TagHeader);
@@ -43,30 +43,30 @@ lib::Result<lib::StringView, BootInfoError> read_string_tag(const uint8_t* info,
     return lib::StringView(text, length);
 }
 
-lib::Result<bool, BootInfoError> read_memory_map(const uint8_t* info, size_t offset, uint32_t size,
-                                                 BootInfo& boot_info)
+lib::Result<bool, BootInfoError> read_memory_map(
+    const uint8_t* info, size_t offset, uint32_t size, BootInfo& boot_info)
 {
-    constexpr auto type = static_cast<uint32_t>(TagType::MemoryMap);
+    constexpr auto kTagType = static_cast<uint32_t>(TagType::MemoryMap);
     if (size < sizeof(MemoryMapTag))
-        return fail(error("tag is smaller than its fixed fields", "size", type, offset));
+        return fail(error("tag is smaller than its fixed fields", "size", kTagType, offset));
     auto tag = read_at<MemoryMapTag>(info, offset);
     if (tag.entry_size < sizeof(MemoryMapEntry) || tag.entry_size % 8 != 0)
-        return fail(error("entry_size must be at least 24 and a multiple of 8", "entry_size", type,
-                          offset));
+        return fail(
+            error("entry_size must be at least 24 and a multiple of 8", "entry_size", kTagType, offset));
     if (tag.entry_version != kMemoryMapEntryVersion)
-        return fail(error("unknown entry_version", "entry_version", type, offset));
+        return fail(error("unknown entry_version", "entry_version", kTagType, offset));
     size_t entries_bytes = size - sizeof(MemoryMapTag);
     if (entries_bytes % tag.entry_size != 0)
-        return fail(error("size is not a whole number of entries", "size", type, offset));
+        return fail(error("size is not a whole number of entries", "size", kTagType, offset));
     size_t entry_count = entries_bytes / tag.entry_size;
     if (entry_count > BootInfo::kMaxMemoryRegions)
-        return fail(error("more memory map entries than the kernel keeps", "size", type, offset));
+        return fail(error("more memory map entries than the kernel keeps", "size", kTagType, offset));
 
     for (size_t i = 0; i < entry_count; ++i) {
         auto entry = read_at<MemoryMapEntry>(info, offset + sizeof(MemoryMapTag) + i * tag.entry_size);
         // Types other than the five defined ones are reserved (spec 3.6.8).
-        MemoryType region_type = entry.type >= 1 && entry.type <= 5 ? static_cast<MemoryType>(entry.type)
-                                                                    : MemoryType::Reserved;
+        MemoryType region_type
+            = entry.type >= 1 && entry.type <= 5 ? static_cast<MemoryType>(entry.type) : MemoryType::Reserved;
         boot_info.memory_regions[i] = { entry.base, entry.length, region_type };
     }
     boot_info.memory_region_count = entry_count;
@@ -138,8 +138,8 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
             if (offset + sizeof(TagHeader) != header.total_size)
                 return fail(error("end tag is not where total_size says", "total_size", tag.type, offset));
             if (!has_memory_map)
-                return fail(error("no memory map tag", "type 6",
-                                  static_cast<uint32_t>(TagType::MemoryMap), 0));
+                return fail(
+                    error("no memory map tag", "type 6", static_cast<uint32_t>(TagType::MemoryMap), 0));
             return boot_info;
         case TagType::CommandLine: {
             auto text = read_string_tag(info, offset, tag.size, tag.type);

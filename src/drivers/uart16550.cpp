@@ -6,14 +6,14 @@ namespace {
 // Register offsets from the base port (PC16550D table 2). With DLAB set in
 // the line control register, offsets 0 and 1 are the divisor latch.
 enum Register : uint16_t {
-    kData = 0,            // RBR on read, THR on write
+    kData = 0, // RBR on read, THR on write
     kInterruptEnable = 1, // IER
-    kDivisorLow = 0,      // DLL, DLAB = 1
-    kDivisorHigh = 1,     // DLM, DLAB = 1
-    kFifoControl = 2,     // FCR, write only
-    kLineControl = 3,     // LCR
-    kModemControl = 4,    // MCR
-    kLineStatus = 5,      // LSR
+    kDivisorLow = 0, // DLL, DLAB = 1
+    kDivisorHigh = 1, // DLM, DLAB = 1
+    kFifoControl = 2, // FCR, write only
+    kLineControl = 3, // LCR
+    kModemControl = 4, // MCR
+    kLineStatus = 5, // LSR
 };
 
 // LCR: word length 8 (bits 0-1 = 11), one stop bit, no parity; bit 7 = DLAB.
@@ -72,8 +72,7 @@ void Uart16550::write_byte(uint8_t byte)
         return;
     // Spin until the holding register is empty; a real UART drains it
     // in under 100 us at 115200 baud.
-    while (!(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusTransmitEmpty)) {
-    }
+    while (!(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusTransmitEmpty)) { }
     m_base.offset(kData).write<uint8_t>(byte);
 }
 

@@ -15,7 +15,10 @@ public:
     static constexpr uint16_t kCom1Base = 0x3F8;
     static constexpr uint32_t kClockHz = 115200; // divisor 1 gives this baud rate
 
-    constexpr explicit Uart16550(uint16_t base) : m_base(base) {}
+    constexpr explicit Uart16550(uint16_t base)
+        : m_base(base)
+    {
+    }
 
     // Programs the line and checks the chip with its own loopback mode.
     // Returns false when no working UART answers at this base.

@@ -48,8 +48,8 @@ BootOptions parse_boot_options(lib::StringView command_line)
             continue;
         }
         if (word.has_value && !option->takes_value) {
-            log(LogTag::Boot, "warning: option '{}' takes no value; '{}={}' ignored", word.key,
-                word.key, word.value);
+            log(LogTag::Boot, "warning: option '{}' takes no value; '{}={}' ignored", word.key, word.key,
+                word.value);
             continue;
         }
         if (!word.has_value && option->takes_value) {

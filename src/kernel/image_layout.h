@@ -26,10 +26,25 @@ struct ImageRange {
     uint64_t physical_start() const { return reinterpret_cast<uint64_t>(start) - kKernelVirtualBase; }
 };
 
-inline ImageRange kernel_image() { return { __kernel_start, __kernel_end }; }
-inline ImageRange text_section() { return { __text_start, __text_end }; }
-inline ImageRange rodata_section() { return { __rodata_start, __rodata_end }; }
-inline ImageRange data_section() { return { __data_start, __data_end }; }
-inline ImageRange bss_section() { return { __bss_start, __bss_end }; }
+inline ImageRange kernel_image()
+{
+    return { __kernel_start, __kernel_end };
+}
+inline ImageRange text_section()
+{
+    return { __text_start, __text_end };
+}
+inline ImageRange rodata_section()
+{
+    return { __rodata_start, __rodata_end };
+}
+inline ImageRange data_section()
+{
+    return { __data_start, __data_end };
+}
+inline ImageRange bss_section()
+{
+    return { __bss_start, __bss_end };
+}
 
 } // namespace kernel

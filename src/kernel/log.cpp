@@ -49,8 +49,8 @@ void set_log_console(drivers::Uart16550* console)
     g_console = console;
 }
 
-void log_arguments(LogTag tag, lib::StringView format, const lib::FormatArgument* arguments,
-                   size_t argument_count)
+void log_arguments(
+    LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count)
 {
     // Interrupts are still off for the whole boot; the interrupts issue adds
     // the lock that keeps lines from different contexts apart.

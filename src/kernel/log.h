@@ -20,10 +20,10 @@ const char* log_tag_name(LogTag tag);
 // Where log lines go from now on; nullptr drops them (no console yet).
 void set_log_console(drivers::Uart16550* console);
 
-void log_arguments(LogTag tag, lib::StringView format, const lib::FormatArgument* arguments,
-                   size_t argument_count);
+void log_arguments(
+    LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count);
 
-template<typename... Args>
+template <typename... Args>
 void log(LogTag tag, lib::StringView format, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {

@@ -28,7 +28,10 @@ constexpr uint32_t kSerialBaud = 115200;
 
 // One global with a constructor, so the boot log proves .init_array ran.
 struct ConstructorProbe {
-    ConstructorProbe() : constructed(true) {}
+    ConstructorProbe()
+        : constructed(true)
+    {
+    }
     bool constructed;
 };
 ConstructorProbe g_constructor_probe;
@@ -58,7 +61,7 @@ boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
     if (!parsed) {
         const boot::BootInfoError& error = parsed.error();
         PANIC("Multiboot2 information rejected: {} (tag type {}, field {}, offset {})", error.reason,
-              error.tag_type, error.field, error.offset);
+            error.tag_type, error.field, error.offset);
     }
     return parsed.value();
 }

@@ -10,8 +10,8 @@ bool g_panicking = false;
 
 } // namespace
 
-void panic_arguments(const char* file, int line, lib::StringView format,
-                     const lib::FormatArgument* arguments, size_t argument_count)
+void panic_arguments(const char* file, int line, lib::StringView format, const lib::FormatArgument* arguments,
+    size_t argument_count)
 {
     // A panic while printing a panic must not recurse: say so and stop.
     if (g_panicking) {

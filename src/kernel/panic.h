@@ -10,9 +10,9 @@
 namespace kernel {
 
 [[noreturn]] void panic_arguments(const char* file, int line, lib::StringView format,
-                                  const lib::FormatArgument* arguments, size_t argument_count);
+    const lib::FormatArgument* arguments, size_t argument_count);
 
-template<typename... Args>
+template <typename... Args>
 [[noreturn]] void panic_at(const char* file, int line, lib::StringView format, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {

@@ -31,7 +31,7 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
 {
     using Kind = CommandLineError::Kind;
     if (text.size() > kMaxLength)
-        return fail(CommandLineError{ Kind::TooLong, kMaxLength });
+        return fail(CommandLineError { Kind::TooLong, kMaxLength });
 
     CommandLine line;
     size_t i = 0;
@@ -41,7 +41,7 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
             continue;
         }
         if (line.m_word_count == kMaxWords)
-            return fail(CommandLineError{ Kind::TooManyWords, i });
+            return fail(CommandLineError { Kind::TooManyWords, i });
 
         // Copy one word into m_text, dropping quotes and escapes; the text
         // never grows, so it always fits.
@@ -57,7 +57,7 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
             }
             if (c == '\\') {
                 if (i + 1 == text.size())
-                    return fail(CommandLineError{ Kind::TrailingBackslash, i });
+                    return fail(CommandLineError { Kind::TrailingBackslash, i });
                 c = text[++i];
             } else if (c == '=' && equals == SIZE_MAX) {
                 equals = line.m_text_length;
@@ -65,15 +65,15 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
             line.m_text[line.m_text_length++] = c;
         }
         if (quoted)
-            return fail(CommandLineError{ Kind::UnterminatedQuote, word_offset });
+            return fail(CommandLineError { Kind::UnterminatedQuote, word_offset });
 
-        auto span = [](size_t from, size_t to) { return Span{ uint16_t(from), uint16_t(to - from) }; };
+        auto span = [](size_t from, size_t to) { return Span { uint16_t(from), uint16_t(to - from) }; };
         Word& word = line.m_words[line.m_word_count];
         if (equals == SIZE_MAX) {
             word = { span(start, line.m_text_length), span(line.m_text_length, line.m_text_length), false };
         } else {
             if (equals == start)
-                return fail(CommandLineError{ Kind::EmptyKey, word_offset });
+                return fail(CommandLineError { Kind::EmptyKey, word_offset });
             word = { span(start, equals), span(equals + 1, line.m_text_length), true };
         }
         ++line.m_word_count;

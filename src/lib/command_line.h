@@ -5,8 +5,8 @@
 // Multiboot2 command-line tag (grub_create_loader_cmdline): a word with
 // spaces is wrapped in double quotes, and \, ' and " are escaped with a
 // backslash. So "key=a b" and key="a b" both give key 'key' with value
-// 'a b'; \" is a literal quote and \= an '=' that does not split. Pure logic: the same code runs in the kernel and in the
-// host tests.
+// 'a b'; \" is a literal quote and \= an '=' that does not split. Pure logic: the same code runs in the
+// kernel and in the host tests.
 
 #include <stddef.h>
 #include <stdint.h>

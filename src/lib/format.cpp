@@ -9,7 +9,7 @@ struct FormatSpec {
     char fill = ' ';
     Align align = Align::Default;
     bool alternate = false; // '#'
-    bool zero_pad = false;  // '0'
+    bool zero_pad = false; // '0'
     size_t width = 0;
     char type = '\0';
 };
@@ -36,7 +36,7 @@ Align align_from(char c)
 bool is_known_type(char c)
 {
     StringView types("dxXbocsp");
-    return types.find(c) != StringView::npos;
+    return types.find(c) != StringView::kNotFound;
 }
 
 // Parses the text between ':' and '}'. Returns false when it is malformed.
@@ -82,8 +82,8 @@ void put_repeated(FormatSink& sink, char c, size_t count)
 
 // Writes body with the spec's width and alignment. prefix (sign, 0x) goes
 // before zero padding, so "{:#010x}" gives 0x0000abcd as std::format does.
-void write_padded(FormatSink& sink, const FormatSpec& spec, StringView prefix, StringView body,
-                  Align natural_align)
+void write_padded(
+    FormatSink& sink, const FormatSpec& spec, StringView prefix, StringView body, Align natural_align)
 {
     size_t length = prefix.size() + body.size();
     size_t padding = spec.width > length ? spec.width - length : 0;
@@ -149,7 +149,7 @@ void write_integer(FormatSink& sink, const FormatSpec& spec, uint64_t magnitude,
             prefix[prefix_length++] = c;
     }
     write_padded(sink, spec, StringView(prefix, prefix_length),
-                 StringView(digits + sizeof(digits) - count, count), Align::Right);
+        StringView(digits + sizeof(digits) - count, count), Align::Right);
 }
 
 void write_argument(FormatSink& sink, const FormatSpec& spec, const FormatArgument& argument)
@@ -191,8 +191,7 @@ void write_argument(FormatSink& sink, const FormatSpec& spec, const FormatArgume
         write_padded(sink, spec, {}, StringView(&argument.character, 1), Align::Left);
         return;
     case Kind::String:
-        write_padded(sink, spec, {}, StringView(argument.string.data, argument.string.size),
-                     Align::Left);
+        write_padded(sink, spec, {}, StringView(argument.string.data, argument.string.size), Align::Left);
         return;
     case Kind::Pointer: {
         FormatSpec pointer_spec = spec;
@@ -212,8 +211,8 @@ void write_argument(FormatSink& sink, const FormatSpec& spec, const FormatArgume
 
 } // namespace
 
-void format_arguments(FormatSink& sink, StringView format, const FormatArgument* arguments,
-                      size_t argument_count)
+void format_arguments(
+    FormatSink& sink, StringView format, const FormatArgument* arguments, size_t argument_count)
 {
     size_t next_argument = 0;
     size_t i = 0;
@@ -236,7 +235,7 @@ void format_arguments(FormatSink& sink, StringView format, const FormatArgument*
             continue;
         }
         size_t close = format.find('}', i + 1);
-        if (close == StringView::npos) {
+        if (close == StringView::kNotFound) {
             sink.write("{?}");
             return;
         }

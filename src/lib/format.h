@@ -40,7 +40,9 @@ protected:
 // NUL-terminated.
 class BufferSink final : public FormatSink {
 public:
-    BufferSink(char* buffer, size_t capacity) : m_buffer(buffer), m_capacity(capacity)
+    BufferSink(char* buffer, size_t capacity)
+        : m_buffer(buffer)
+        , m_capacity(capacity)
     {
         if (m_capacity > 0)
             m_buffer[0] = '\0';
@@ -84,11 +86,11 @@ struct FormatArgument {
     };
 };
 
-template<typename T>
+template <typename T>
 FormatArgument make_format_argument(const T& value)
 {
     using Decayed = std::remove_cv_t<std::remove_reference_t<T>>;
-    FormatArgument argument{};
+    FormatArgument argument {};
     if constexpr (std::is_same_v<Decayed, bool>) {
         argument.kind = FormatArgument::Kind::Boolean;
         argument.boolean = value;
@@ -110,8 +112,8 @@ FormatArgument make_format_argument(const T& value)
         StringView view(value == nullptr ? "(null)" : value);
         argument.kind = FormatArgument::Kind::String;
         argument.string = { view.data(), view.size() };
-    } else if constexpr (std::is_array_v<Decayed> &&
-                         std::is_same_v<std::remove_cv_t<std::remove_extent_t<Decayed>>, char>) {
+    } else if constexpr (
+        std::is_array_v<Decayed> && std::is_same_v<std::remove_cv_t<std::remove_extent_t<Decayed>>, char>) {
         return make_format_argument(static_cast<const char*>(value));
     } else if constexpr (std::is_pointer_v<Decayed> || std::is_null_pointer_v<Decayed>) {
         argument.kind = FormatArgument::Kind::Pointer;
@@ -122,10 +124,10 @@ FormatArgument make_format_argument(const T& value)
     return argument;
 }
 
-void format_arguments(FormatSink& sink, StringView format, const FormatArgument* arguments,
-                      size_t argument_count);
+void format_arguments(
+    FormatSink& sink, StringView format, const FormatArgument* arguments, size_t argument_count);
 
-template<typename... Args>
+template <typename... Args>
 void format_to(FormatSink& sink, StringView format, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {
@@ -137,7 +139,7 @@ void format_to(FormatSink& sink, StringView format, const Args&... args)
 }
 
 // Formats into buffer (always NUL-terminated) and returns the text written.
-template<typename... Args>
+template <typename... Args>
 StringView format_to_buffer(char* buffer, size_t capacity, StringView format, const Args&... args)
 {
     BufferSink sink(buffer, capacity);

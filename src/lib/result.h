@@ -10,27 +10,36 @@
 
 namespace lib {
 
-template<typename E>
+template <typename E>
 struct Failure {
     E error;
 };
 
 // Lets `return fail(SomeError{...});` convert into any Result<T, E>.
-template<typename E>
+template <typename E>
 constexpr Failure<E> fail(E error)
 {
-    return Failure<E>{ error };
+    return Failure<E> { error };
 }
 
-template<typename T, typename E>
+template <typename T, typename E>
 class [[nodiscard]] Result {
     static_assert(std::is_trivially_destructible_v<E>, "errors are plain values");
 
 public:
-    Result(T value) : m_has_value(true) { new (&m_value) T(std::move(value)); }
-    Result(Failure<E> failure) : m_has_value(false) { new (&m_error) E(failure.error); }
+    Result(T value)
+        : m_has_value(true)
+    {
+        new (&m_value) T(std::move(value));
+    }
+    Result(Failure<E> failure)
+        : m_has_value(false)
+    {
+        new (&m_error) E(failure.error);
+    }
 
-    Result(const Result& other) : m_has_value(other.m_has_value)
+    Result(const Result& other)
+        : m_has_value(other.m_has_value)
     {
         if (m_has_value)
             new (&m_value) T(other.m_value);

@@ -11,9 +11,17 @@ namespace lib {
 class StringView {
 public:
     constexpr StringView() = default;
-    constexpr StringView(const char* data, size_t size) : m_data(data), m_size(size) {}
+    constexpr StringView(const char* data, size_t size)
+        : m_data(data)
+        , m_size(size)
+    {
+    }
     // Implicit on purpose: string literals and C strings are views.
-    constexpr StringView(const char* c_string) : m_data(c_string), m_size(length_of(c_string)) {}
+    constexpr StringView(const char* c_string)
+        : m_data(c_string)
+        , m_size(length_of(c_string))
+    {
+    }
 
     constexpr const char* data() const { return m_data; }
     constexpr size_t size() const { return m_size; }
@@ -22,9 +30,9 @@ public:
     constexpr const char* begin() const { return m_data; }
     constexpr const char* end() const { return m_data + m_size; }
 
-    static constexpr size_t npos = static_cast<size_t>(-1);
+    static constexpr size_t kNotFound = static_cast<size_t>(-1);
 
-    constexpr StringView substr(size_t start, size_t count = npos) const
+    constexpr StringView substr(size_t start, size_t count = kNotFound) const
     {
         if (start > m_size)
             start = m_size;
@@ -38,7 +46,7 @@ public:
             if (m_data[i] == wanted)
                 return i;
         }
-        return npos;
+        return kNotFound;
     }
 
     constexpr bool starts_with(StringView prefix) const

@@ -19,7 +19,7 @@ void* BumpAllocator::allocate(size_t size, size_t alignment)
         return nullptr;
     }
     // Align the address, not the offset: the arena itself may be unaligned.
-    uintptr_t base = reinterpret_cast<uintptr_t>(m_arena);
+    auto base = reinterpret_cast<uintptr_t>(m_arena);
     uintptr_t aligned = (base + m_cursor + alignment - 1) & ~(uintptr_t(alignment) - 1);
     size_t start = aligned - base;
     if (start < m_cursor || start > m_stats.capacity || size > m_stats.capacity - start) {

@@ -11,7 +11,7 @@ namespace mm {
 inline constexpr uint64_t kDirectMapBase = 0xFFFF800000000000;
 inline constexpr uint64_t kEarlyDirectMapSize = 4ull << 30;
 
-template<typename T>
+template <typename T>
 T* physical_to_virtual(uint64_t physical)
 {
     return reinterpret_cast<T*>(kDirectMapBase + physical);

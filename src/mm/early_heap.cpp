@@ -24,8 +24,8 @@ void* allocate(size_t size, size_t alignment)
 {
     void* block = allocator().allocate(size == 0 ? 1 : size, alignment);
     if (block == nullptr) {
-        PANIC("early heap cannot satisfy {} bytes aligned to {} ({} of {} bytes in use)", size,
-              alignment, allocator().stats().bytes_in_use, allocator().stats().capacity);
+        PANIC("early heap cannot satisfy {} bytes aligned to {} ({} of {} bytes in use)", size, alignment,
+            allocator().stats().bytes_in_use, allocator().stats().capacity);
     }
     return block;
 }

@@ -22,7 +22,7 @@ lib::CommandLineError parse_error(lib::StringView text)
 {
     auto parsed = lib::CommandLine::parse(text);
     EXPECT_FALSE(parsed.has_value());
-    return parsed.has_value() ? lib::CommandLineError{} : parsed.error();
+    return parsed.has_value() ? lib::CommandLineError {} : parsed.error();
 }
 
 TEST(CommandLine, EmptyAndBlankLinesHaveNoWords)

@@ -8,7 +8,7 @@
 
 namespace {
 
-template<typename... Args>
+template <typename... Args>
 std::string format(lib::StringView text, const Args&... args)
 {
     char buffer[512];
@@ -96,10 +96,10 @@ TEST(Format, MistakesAreVisibleNotFatal)
 {
     EXPECT_EQ(format("{} {}", 1), "1 {missing}");
     EXPECT_EQ(format("{:q} {}", 1, 2), "{?} 2"); // unknown type keeps later arguments in place
-    EXPECT_EQ(format("{:999}", 1), "{?}");       // width over the limit
+    EXPECT_EQ(format("{:999}", 1), "{?}"); // width over the limit
     EXPECT_EQ(format("{name}", 1), "{?}");
     EXPECT_EQ(format("open {", 1), "open {?}");
-    EXPECT_EQ(format("{}", 1, 2), "1");          // extra arguments are ignored
+    EXPECT_EQ(format("{}", 1, 2), "1"); // extra arguments are ignored
 }
 
 TEST(Format, BufferSinkTruncatesAndTerminates)

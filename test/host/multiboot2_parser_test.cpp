@@ -228,12 +228,12 @@ TEST(Multiboot2Parser, RejectsBadMemoryMaps)
     InfoBuilder small_entries;
     small_entries.memory_map({ { 0, 0x1000, 1 } }, 16);
     EXPECT_EQ(reason_for(small_entries.finish()),
-              std::string("entry_size must be at least 24 and a multiple of 8"));
+        std::string("entry_size must be at least 24 and a multiple of 8"));
 
     InfoBuilder unaligned_entries;
     unaligned_entries.memory_map({ { 0, 0x1000, 1 } }, 28);
     EXPECT_EQ(reason_for(unaligned_entries.finish()),
-              std::string("entry_size must be at least 24 and a multiple of 8"));
+        std::string("entry_size must be at least 24 and a multiple of 8"));
 
     InfoBuilder version;
     version.memory_map({ { 0, 0x1000, 1 } }, 24, 1);

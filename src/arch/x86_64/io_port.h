@@ -10,17 +10,20 @@
 
 namespace arch {
 
-template<typename T>
+template <typename T>
 concept PortValue = std::same_as<T, uint8_t> || std::same_as<T, uint16_t> || std::same_as<T, uint32_t>;
 
 class IoPort {
 public:
-    constexpr explicit IoPort(uint16_t number) : m_number(number) {}
+    constexpr explicit IoPort(uint16_t number)
+        : m_number(number)
+    {
+    }
 
     constexpr uint16_t number() const { return m_number; }
     constexpr IoPort offset(uint16_t delta) const { return IoPort(static_cast<uint16_t>(m_number + delta)); }
 
-    template<PortValue T>
+    template <PortValue T>
     T read() const
     {
         T value;
@@ -33,7 +36,7 @@ public:
         return value;
     }
 
-    template<PortValue T>
+    template <PortValue T>
     void write(T value) const
     {
         if constexpr (sizeof(T) == 1)
