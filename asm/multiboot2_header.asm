@@ -43,3 +43,17 @@ multiboot2_header:
     dw 0
     dd 8
 multiboot2_header_end:
+
+; A Multiboot (version 1) header as well, so that GRUB's `multiboot` command
+; can load this same image and enter it with the Multiboot1 magic in EAX:
+; the boot test for the trampoline's magic check (grub.cfg, rayos_loader).
+; GRUB looks for it in the first 8 KiB, 4-byte aligned; no flags, so GRUB
+; loads the ELF by its program headers. RayOS refuses such a boot.
+%define MB1_HEADER_MAGIC 0x1BADB002
+%define MB1_FLAGS        0
+
+    align 4, db 0
+multiboot1_header:
+    dd MB1_HEADER_MAGIC
+    dd MB1_FLAGS
+    dd 0x100000000 - (MB1_HEADER_MAGIC + MB1_FLAGS)

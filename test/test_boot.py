@@ -50,6 +50,15 @@ def test_cpu_without_long_mode_stops_with_fatal_line(boot):
     assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
 
 
+def test_loader_that_is_not_multiboot2_is_refused(boot):
+    # GRUB's Multiboot1 loader enters the same image with EAX = 0x2badb002.
+    result = boot(loader="multiboot")
+    assert result.outcome is Outcome.FATAL, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    assert result.kernel_lines == [
+        "[BOOT] FATAL: not started by a Multiboot2 loader (EAX=0x2badb002, expected 0x36d76289)"]
+
+
 def test_command_line_reaches_kernel_through_grub(boot):
     result = boot(cmdline="exit alpha=1 beta")
     assert result.outcome is Outcome.PASSED, result.reason

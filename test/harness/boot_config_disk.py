@@ -15,11 +15,19 @@ def grub_single_quoted(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def make_config_disk(directory, cmdline):
-    """Writes a 1.44 MB FAT image holding rayos-boot.cfg; returns its path."""
+LOADERS = ("multiboot2", "multiboot")
+
+
+def make_config_disk(directory, cmdline, loader="multiboot2"):
+    """Writes a 1.44 MB FAT image holding rayos-boot.cfg; returns its path.
+    loader is GRUB's command for the kernel: multiboot2, or multiboot (v1)
+    to test the trampoline's refusal of it."""
+    if loader not in LOADERS:
+        raise ValueError(f"unknown loader {loader!r} (one of {', '.join(LOADERS)})")
     directory = Path(directory)
     config = directory / "rayos-boot.cfg"
-    config.write_text(f"set rayos_cmdline={grub_single_quoted(cmdline)}\n")
+    config.write_text(f"set rayos_cmdline={grub_single_quoted(cmdline)}\n"
+                      f"set rayos_loader={loader}\n")
     image = directory / "rayos-boot.img"
     image.unlink(missing_ok=True)
     subprocess.run(["mformat", "-C", "-f", "1440", "-i", str(image), "::"],

@@ -19,6 +19,7 @@ SERIAL_POLL_SECONDS = 0.05
 @dataclasses.dataclass
 class BootConfig:
     cmdline: str = "exit"
+    loader: str = "multiboot2"      # GRUB's command; "multiboot" (v1) only to test refusal
     firmware: str = "bios"          # "bios" (SeaBIOS) or "uefi" (OVMF)
     memory: str = "256M"
     cpu: str | None = None          # QEMU's default CPU when None
@@ -117,7 +118,7 @@ def start_qemu(config, iso, workdir):
     """Starts QEMU for config; returns (process, command)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    config_disk = make_config_disk(workdir, config.cmdline)
+    config_disk = make_config_disk(workdir, config.cmdline, config.loader)
     command = qemu_command(config, iso, workdir, config_disk)
     for name in ("serial.log", "qemu.log"):
         (workdir / name).unlink(missing_ok=True)
