@@ -50,6 +50,16 @@ def test_cpu_without_long_mode_stops_with_fatal_line(boot):
     assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
 
 
+def test_without_exit_device_a_fatal_error_halts_instead_of_resetting(boot):
+    # No isa-debug-exit: the trampoline's write goes nowhere, and the CPU must
+    # then sit halted with interrupts off. A reset would end QEMU (-no-reboot)
+    # within the linger time and classify as RESET or TRIPLE_FAULT.
+    result = boot(cpu="qemu32", exit_device=False, stop_on="[BOOT] FATAL", linger=1.0)
+    assert result.outcome is Outcome.STOPPED, result.reason
+    assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
+    assert "Triple fault" not in result.qemu_log
+
+
 def test_loader_that_is_not_multiboot2_is_refused(boot):
     # GRUB's Multiboot1 loader enters the same image with EAX = 0x2badb002.
     result = boot(loader="multiboot")

@@ -31,7 +31,9 @@ class BootConfig:
     trace_interrupts: bool = False
     gdb_port: int | None = None     # GDB stub on this TCP port
     paused: bool = False            # start with the CPU stopped (-S), for GDB
-    stop_on: str | None = None      # end the boot once a serial line starts with this
+    stop_on: str | None = None      # end the boot once a serial line starts with this...
+    linger: float = 0.0             # ...and QEMU has run this long after it (a halt, not a reset)
+    exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
     extra_args: tuple = ()
 
 
@@ -83,7 +85,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         "-serial", serial,
         # mon:stdio already multiplexes the monitor (Ctrl-A C) onto the terminal.
         *([] if serial.startswith("mon:") else ["-monitor", "none"]),
-        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        *(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] if config.exit_device else []),
         "-m", config.memory,
         "-smp", str(config.smp),
         "-d", "cpu_reset,int" if config.trace_interrupts else "cpu_reset",
@@ -147,14 +149,18 @@ def wait_for_boot(process, config, workdir, command, started):
     serial_path = workdir / "serial.log"
     deadline = started + config.timeout
     timed_out = stopped = False
+    seen_stop_line_at = None
     while process.poll() is None:
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if seen_stop_line_at is not None and now >= seen_stop_line_at + config.linger:
+            stopped = True
+            break
+        if now >= deadline:
             timed_out = True
             break
-        if config.stop_on is not None:
+        if config.stop_on is not None and seen_stop_line_at is None:
             if any(line.startswith(config.stop_on) for line in serial_lines(_read(serial_path))):
-                stopped = True
-                break
+                seen_stop_line_at = now
         time.sleep(SERIAL_POLL_SECONDS)
     stop_qemu(process)
     seconds = time.monotonic() - started
