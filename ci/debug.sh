@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh >&2
 
 port=${RAYOS_GDB_PORT:-1234}
-/usr/bin/python3 test/harness/run.py --gdb-port "$port" --paused --serial-file build/debug-serial.log "$@" &
+# QEMU in a session of its own: Ctrl-C in gdb must interrupt the kernel, not
+# reach QEMU through the terminal's process group and end it.
+setsid /usr/bin/python3 test/harness/run.py --gdb-port "$port" --paused --serial-file build/debug-serial.log "$@" &
 qemu_runner=$!
-trap 'kill $qemu_runner 2>/dev/null || true' EXIT
+trap 'kill -- -"$qemu_runner" 2>/dev/null || true' EXIT
 
 gdb -q -x ci/gdb/rayos.gdb -ex "rayos-connect $port" build/rayos.elf
