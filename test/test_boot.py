@@ -60,6 +60,26 @@ def test_without_exit_device_a_fatal_error_halts_instead_of_resetting(boot):
     assert "Triple fault" not in result.qemu_log
 
 
+PANIC_LINE = re.compile(r"^\[PANIC\] fault injection: panic requested on the command line "
+                        r"\(src/kernel/fault_injection\.cpp:\d+\)$")
+
+
+def test_kernel_panic_names_message_file_and_line_and_exits_with_failure(boot):
+    result = boot(cmdline="exit fault=panic")
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    assert PANIC_LINE.match(result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert result.kernel_lines[-2] == "[BOOT] fault injection: panic"
+    assert not result.lines_with("[BOOT] RayOS ready")
+
+
+def test_kernel_panic_without_exit_device_halts(boot):
+    result = boot(cmdline="fault=panic", exit_device=False, stop_on="[PANIC]", linger=1.0)
+    assert result.outcome is Outcome.STOPPED, result.reason
+    assert PANIC_LINE.match(result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert "Triple fault" not in result.qemu_log
+
+
 def test_loader_that_is_not_multiboot2_is_refused(boot):
     # GRUB's Multiboot1 loader enters the same image with EAX = 0x2badb002.
     result = boot(loader="multiboot")
@@ -88,6 +108,8 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
         "[BOOT] warning: unknown option 'colour' (value 'blue') ignored",
     ]),
     ("exit exit=later", ["[BOOT] warning: option 'exit' takes no value; 'exit=later' ignored"]),
+    ("exit fault", ["[BOOT] warning: option 'fault' needs a value (fault=...); ignored"]),
+    ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

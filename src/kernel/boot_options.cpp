@@ -12,8 +12,19 @@ struct KnownOption {
     void (*apply)(BootOptions& options, lib::StringView value);
 };
 
+void apply_fault(BootOptions& options, lib::StringView value)
+{
+    FaultLookup lookup = find_fault_kind(value);
+    if (!lookup.known) {
+        log(LogTag::Boot, "warning: unknown fault kind '{}' ignored (known: {})", value, fault_kind_names());
+        return;
+    }
+    options.fault = lookup.kind;
+}
+
 constexpr KnownOption kKnownOptions[] = {
     { "exit", false, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
+    { "fault", true, apply_fault },
 };
 
 const KnownOption* find_option(lib::StringView name)

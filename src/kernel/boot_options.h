@@ -4,6 +4,7 @@
 // each word: known options set a field, anything else is logged as a
 // warning and ignored, so a typo is never silent.
 
+#include "kernel/fault_injection.h"
 #include "lib/string_view.h"
 
 namespace kernel {
@@ -12,6 +13,8 @@ struct BootOptions {
     // "exit": leave QEMU with the success status once boot completes (CI
     // and the boot tests use it); without it the kernel halts and waits.
     bool exit_when_ready = false;
+    // "fault=<kind>": fail on purpose once boot is otherwise complete.
+    FaultKind fault = FaultKind::None;
 };
 
 BootOptions parse_boot_options(lib::StringView command_line);

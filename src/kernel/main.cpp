@@ -10,6 +10,7 @@
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
 #include "kernel/cxx_runtime.h"
+#include "kernel/fault_injection.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -126,6 +127,9 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
 
     log_image_layout();
     check_early_heap();
+
+    if (options.fault != FaultKind::None)
+        inject_fault(options.fault);
 
     log(LogTag::Boot, "RayOS ready");
     if (options.exit_when_ready)
