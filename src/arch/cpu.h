@@ -5,7 +5,17 @@
 
 namespace arch {
 
+// Identifies the CPU, turns on the protections it offers (NX, WP, SMEP,
+// SMAP, UMIP) and logs both as [CPU] lines.
+void init_cpu();
+
 // Interrupts off, then halt for good: the end of every fatal path.
 [[noreturn]] void halt_forever();
+
+// A hint inside spin loops: lets a sibling hyperthread run and saves power.
+void cpu_relax();
+
+// The time stamp counter: cycles since reset, for timing boot phases.
+unsigned long long read_timestamp_counter();
 
 } // namespace arch

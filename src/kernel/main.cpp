@@ -121,6 +121,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         PANIC("global constructors did not run");
     log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
 
+    arch::init_cpu();
+
     boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
     log_boot_info(boot_info);
     BootOptions options = parse_boot_options(boot_info.command_line);

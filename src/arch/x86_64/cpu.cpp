@@ -9,4 +9,16 @@ void halt_forever()
         asm volatile("cli; hlt" ::: "memory");
 }
 
+void cpu_relax()
+{
+    asm volatile("pause");
+}
+
+unsigned long long read_timestamp_counter()
+{
+    unsigned int low, high;
+    asm volatile("rdtsc" : "=a"(low), "=d"(high));
+    return (static_cast<unsigned long long>(high) << 32) | low;
+}
+
 } // namespace arch
