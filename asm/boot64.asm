@@ -18,13 +18,17 @@ higher_half_entry:
     hlt
     jmp .halt
 
-; The boot CPU's kernel stack. The memory issue puts an unmapped guard page
-; below it; until then it is plain .bss.
+; The boot CPU's kernel stack, above a guard page that the paging code
+; leaves unmapped (src/arch/x86_64/kernel_protection.cpp): an overflow faults
+; on the guard instead of running into whatever lies below.
 KERNEL_STACK_SIZE equ 64 * 1024
 
 section .bss nobits alloc noexec write align=4096
+global kernel_stack_guard
 global kernel_stack_bottom
 global kernel_stack_top
+kernel_stack_guard:
+    resb 4096
 kernel_stack_bottom:
     resb KERNEL_STACK_SIZE
 kernel_stack_top:

@@ -5,6 +5,10 @@
 
 namespace arch {
 
+// The kernel's GDT (with the TSS and its interrupt stacks) and the IDT:
+// the first thing kernel_main does, so that every later fault is reported.
+void init_descriptor_tables();
+
 // Identifies the CPU, turns on the protections it offers (NX, WP, SMEP,
 // SMAP, UMIP) and logs both as [CPU] lines.
 void init_cpu();

@@ -1,5 +1,6 @@
 #include "kernel/fault_injection.h"
 
+#include "arch/fault_triggers.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "lib/format.h"
@@ -14,7 +15,25 @@ struct FaultName {
 
 constexpr FaultName kFaultNames[] = {
     { "panic", FaultKind::Panic },
+    { "divide-by-zero", FaultKind::DivideByZero },
+    { "invalid-opcode", FaultKind::InvalidOpcode },
+    { "breakpoint", FaultKind::Breakpoint },
+    { "general-protection", FaultKind::GeneralProtection },
+    { "unmapped-read", FaultKind::UnmappedRead },
+    { "null-pointer", FaultKind::NullPointer },
+    { "read-only-write", FaultKind::ReadOnlyWrite },
+    { "no-execute-fetch", FaultKind::NoExecuteFetch },
+    { "stack-overflow", FaultKind::StackOverflow },
 };
+
+lib::StringView name_of(FaultKind kind)
+{
+    for (const FaultName& entry : kFaultNames) {
+        if (entry.kind == kind)
+            return entry.name;
+    }
+    return "none";
+}
 
 } // namespace
 
@@ -46,14 +65,42 @@ lib::StringView fault_kind_names()
 
 void inject_fault(FaultKind kind)
 {
+    log(LogTag::Boot, "fault injection: {}", name_of(kind));
     switch (kind) {
-    case FaultKind::Panic:
-        log(LogTag::Boot, "fault injection: panic");
-        PANIC("fault injection: panic requested on the command line");
     case FaultKind::None:
+        return;
+    case FaultKind::Panic:
+        PANIC("fault injection: panic requested on the command line");
+    case FaultKind::DivideByZero:
+        arch::trigger_divide_by_zero();
+        break;
+    case FaultKind::InvalidOpcode:
+        arch::trigger_invalid_opcode();
+        break;
+    case FaultKind::Breakpoint:
+        arch::trigger_breakpoint();
+        log(LogTag::Boot, "fault injection: survived the breakpoint");
+        return;
+    case FaultKind::GeneralProtection:
+        arch::trigger_general_protection();
+        break;
+    case FaultKind::UnmappedRead:
+        arch::trigger_unmapped_read();
+        break;
+    case FaultKind::NullPointer:
+        arch::trigger_null_pointer_read();
+        break;
+    case FaultKind::ReadOnlyWrite:
+        arch::trigger_read_only_write();
+        break;
+    case FaultKind::NoExecuteFetch:
+        arch::trigger_no_execute_fetch();
+        break;
+    case FaultKind::StackOverflow:
+        arch::trigger_stack_overflow();
         break;
     }
-    PANIC("fault injection called without a fault kind");
+    PANIC("fault injection: '{}' did not fault", name_of(kind));
 }
 
 } // namespace kernel

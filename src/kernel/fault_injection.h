@@ -2,7 +2,7 @@
 
 // Deliberate failures, chosen on the command line (fault=<kind>), for the
 // boot tests and for people learning how a kernel fails. Each kind ends the
-// boot through the path it exercises; none returns.
+// boot through the path it exercises, except the survivable breakpoint.
 
 #include "lib/string_view.h"
 
@@ -11,6 +11,15 @@ namespace kernel {
 enum class FaultKind : unsigned char {
     None,
     Panic, // the kernel's own panic path: [PANIC] message (file:line), failure exit
+    DivideByZero, // #DE
+    InvalidOpcode, // #UD
+    Breakpoint, // #BP: reported, and the boot carries on
+    GeneralProtection, // #GP: a non-canonical address
+    UnmappedRead, // #PF: a read of an address that was never mapped
+    NullPointer, // #PF: a read of address 0
+    ReadOnlyWrite, // #PF: a write to the kernel's rodata
+    NoExecuteFetch, // #PF: an instruction fetch from .data
+    StackOverflow, // #DF on its own stack, after the kernel stack hits its guard page
 };
 
 // The kind a command-line value names; known is false when it names none.
@@ -23,6 +32,7 @@ FaultLookup find_fault_kind(lib::StringView name);
 // "panic, ..." : every kind's name, for messages that list what is accepted.
 lib::StringView fault_kind_names();
 
-[[noreturn]] void inject_fault(FaultKind kind);
+// Every kind but Breakpoint ends the boot; Breakpoint returns.
+void inject_fault(FaultKind kind);
 
 } // namespace kernel

@@ -38,6 +38,8 @@ const char* log_tag_name(LogTag tag)
         return "TIMER";
     case LogTag::Kbd:
         return "KBD";
+    case LogTag::Fault:
+        return "FAULT";
     case LogTag::Panic:
         return "PANIC";
     }

@@ -114,6 +114,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
 {
     using namespace kernel;
 
+    // Exceptions are reported from the first C++ statement on.
+    arch::init_descriptor_tables();
     size_t constructors = run_global_constructors();
     init_console();
     log(LogTag::Boot, "{} booting (Multiboot2 information at {:#x})", rayos_version, multiboot_info_physical);

@@ -1,6 +1,8 @@
 #include "arch/cpu.h"
 #include "arch/x86_64/cpu_protections.h"
 #include "arch/x86_64/cpuid.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/idt.h"
 #include "kernel/log.h"
 
 namespace arch {
@@ -18,6 +20,12 @@ void log_protection(lib::StringView name, bool on, bool supported)
 }
 
 } // namespace
+
+void init_descriptor_tables()
+{
+    init_gdt();
+    init_idt();
+}
 
 void init_cpu()
 {

@@ -1,0 +1,43 @@
+#include "arch/x86_64/backtrace.h"
+
+#include "arch/x86_64/gdt.h"
+
+namespace arch {
+namespace {
+
+// The stack holding [address, address + 16), or false.
+bool frame_is_on_a_known_stack(uint64_t address, StackRange& found)
+{
+    StackRange range;
+    for (unsigned i = 0; known_stack(i, range); ++i) {
+        if (address >= range.bottom && address + 16 <= range.top) {
+            found = range;
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+size_t walk_frame_pointers(uint64_t rbp, uint64_t* return_addresses, size_t capacity)
+{
+    size_t count = 0;
+    StackRange stack;
+    while (count < capacity && rbp != 0 && rbp % 8 == 0 && frame_is_on_a_known_stack(rbp, stack)) {
+        const auto* frame = reinterpret_cast<const uint64_t*>(rbp);
+        uint64_t caller_rbp = frame[0];
+        uint64_t return_address = frame[1];
+        if (return_address == 0)
+            break;
+        return_addresses[count++] = return_address;
+        // Callers' frames lie above (stacks grow down); anything else is a
+        // corrupt or circular chain.
+        if (caller_rbp <= rbp)
+            break;
+        rbp = caller_rbp;
+    }
+    return count;
+}
+
+} // namespace arch

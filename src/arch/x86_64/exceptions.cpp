@@ -1,0 +1,191 @@
+#include "arch/x86_64/exceptions.h"
+
+#include "arch/x86_64/backtrace.h"
+#include "arch/x86_64/control_registers.h"
+#include "arch/x86_64/gdt.h"
+#include "drivers/qemu_exit.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "kernel/symbols.h"
+
+namespace arch {
+namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+// Intel SDM Vol. 3A 6.3.1, Table 6-1.
+constexpr ExceptionInfo kExceptions[32] = {
+    { "#DE", "Divide Error", false },
+    { "#DB", "Debug", false },
+    { "NMI", "Non-Maskable Interrupt", false },
+    { "#BP", "Breakpoint", false },
+    { "#OF", "Overflow", false },
+    { "#BR", "BOUND Range Exceeded", false },
+    { "#UD", "Invalid Opcode", false },
+    { "#NM", "Device Not Available", false },
+    { "#DF", "Double Fault", true },
+    { "#CSO", "Coprocessor Segment Overrun", false },
+    { "#TS", "Invalid TSS", true },
+    { "#NP", "Segment Not Present", true },
+    { "#SS", "Stack-Segment Fault", true },
+    { "#GP", "General Protection", true },
+    { "#PF", "Page Fault", true },
+    { "#15", "Reserved", false },
+    { "#MF", "x87 Floating-Point Error", false },
+    { "#AC", "Alignment Check", true },
+    { "#MC", "Machine Check", false },
+    { "#XM", "SIMD Floating-Point Exception", false },
+    { "#VE", "Virtualization Exception", false },
+    { "#CP", "Control Protection", true },
+    { "#22", "Reserved", false },
+    { "#23", "Reserved", false },
+    { "#24", "Reserved", false },
+    { "#25", "Reserved", false },
+    { "#26", "Reserved", false },
+    { "#27", "Reserved", false },
+    { "#HV", "Hypervisor Injection", false },
+    { "#VC", "VMM Communication", true },
+    { "#SX", "Security Exception", true },
+    { "#31", "Reserved", false },
+};
+
+constexpr uint64_t kBreakpointVector = 3;
+constexpr uint64_t kDoubleFaultVector = 8;
+constexpr uint64_t kPageFaultVector = 14;
+
+// Exceptions being handled right now: a second one while the first is
+// reported means the report itself faulted.
+unsigned g_depth = 0;
+uint64_t g_outer_vector = 0;
+
+void log_symbolized(lib::StringView label, uint64_t address, uint64_t lookup_address)
+{
+    lib::SymbolLocation location = kernel::kernel_symbols().find(lookup_address);
+    if (location.found)
+        log(LogTag::Fault, "{}{:#018x} {}+{:#x}", label, address, location.name,
+            location.offset + (address - lookup_address));
+    else
+        log(LogTag::Fault, "{}{:#018x} (no symbol)", label, address);
+}
+
+// Page-fault error code, Intel SDM Vol. 3A 4.7, Figure 4-12.
+void log_page_fault_error(uint64_t code)
+{
+    log(LogTag::Fault, "  error code {:#x}: {}, {}, {}{}{}", code,
+        (code & 1) ? "protection violation" : "not-present page", (code & 2) ? "write" : "read",
+        (code & 4) ? "user" : "supervisor", (code & 8) ? ", reserved bit set" : "",
+        (code & 16) ? ", instruction fetch" : "");
+}
+
+// Selector error code (#TS, #NP, #SS, #GP), Intel SDM Vol. 3A 6.13.
+void log_selector_error(uint64_t code)
+{
+    if (code == 0) {
+        log(LogTag::Fault, "  error code 0x0: not caused by a segment selector");
+        return;
+    }
+    const char* table = (code & 2) ? "IDT" : ((code & 4) ? "LDT" : "GDT");
+    log(LogTag::Fault, "  error code {:#x}: selector index {} in the {}, external event: {}", code, code >> 3,
+        table, (code & 1) ? "yes" : "no");
+}
+
+// A page fault on a guard page is a stack overflow; name the stack.
+bool report_guard_page_hit(uint64_t address)
+{
+    StackRange range;
+    for (unsigned i = 0; known_stack(i, range); ++i) {
+        if (address >= range.guard && address < range.guard + 4096) {
+            log(LogTag::Fault, "  stack overflow: guard page {:#x} of the {} ({:#x}-{:#x}) was hit",
+                range.guard, range.name, range.bottom, range.top);
+            return true;
+        }
+    }
+    return false;
+}
+
+void report(const InterruptFrame& frame)
+{
+    const ExceptionInfo& info = exception_info(frame.vector);
+    uint64_t cr2 = read_cr2();
+    log(LogTag::Fault, "{} {} (vector {}) in {} mode", info.mnemonic, info.name, frame.vector,
+        (frame.cs & 3) ? "user" : "kernel");
+
+    if (frame.vector == kPageFaultVector) {
+        log_page_fault_error(frame.error_code);
+        log(LogTag::Fault, "  CR2 {:#018x} (the address accessed)", cr2);
+        report_guard_page_hit(cr2);
+    } else if (frame.vector == kDoubleFaultVector) {
+        // A #DF from a stack overflow: the #PF on the guard page could not be
+        // delivered on the same stack; CR2 still holds the guard address.
+        if (!report_guard_page_hit(cr2))
+            log(LogTag::Fault, "  CR2 {:#018x}", cr2);
+    } else if (frame.vector == 10 || frame.vector == 11 || frame.vector == 12 || frame.vector == 13) {
+        log_selector_error(frame.error_code);
+    } else if (info.has_error_code) {
+        log(LogTag::Fault, "  error code {:#x}", frame.error_code);
+    }
+
+    log_symbolized("  RIP ", frame.rip, frame.rip);
+    log(LogTag::Fault, "  RSP {:#018x} RFLAGS {:#010x} CS {:#06x} SS {:#06x}", frame.rsp, frame.rflags,
+        frame.cs, frame.ss);
+    log(LogTag::Fault, "  CR0 {:#018x} CR2 {:#018x} CR3 {:#018x} CR4 {:#018x}", read_cr0(), cr2, read_cr3(),
+        read_cr4());
+    log(LogTag::Fault, "  RAX {:#018x} RBX {:#018x} RCX {:#018x} RDX {:#018x}", frame.rax, frame.rbx,
+        frame.rcx, frame.rdx);
+    log(LogTag::Fault, "  RSI {:#018x} RDI {:#018x} RBP {:#018x} R8  {:#018x}", frame.rsi, frame.rdi,
+        frame.rbp, frame.r8);
+    log(LogTag::Fault, "  R9  {:#018x} R10 {:#018x} R11 {:#018x} R12 {:#018x}", frame.r9, frame.r10,
+        frame.r11, frame.r12);
+    log(LogTag::Fault, "  R13 {:#018x} R14 {:#018x} R15 {:#018x}", frame.r13, frame.r14, frame.r15);
+
+    log(LogTag::Fault, "backtrace:");
+    log_symbolized("  #0 ", frame.rip, frame.rip);
+    uint64_t callers[kMaxBacktraceFrames];
+    size_t count = walk_frame_pointers(frame.rbp, callers, kMaxBacktraceFrames);
+    for (size_t i = 0; i < count; ++i) {
+        char label[16];
+        // A return address may be one past the end of a function that ends
+        // in a call; look up the call instruction's last byte instead.
+        log_symbolized(
+            lib::format_to_buffer(label, sizeof(label), "  #{} ", i + 1), callers[i], callers[i] - 1);
+    }
+}
+
+[[noreturn]] void nested_exception(const InterruptFrame& frame)
+{
+    // Keep this path minimal: whatever failed in the report may fail again.
+    log(LogTag::Panic, "nested exception: {} (vector {}) at RIP {:#x} while handling {} (vector {})",
+        exception_info(frame.vector).mnemonic, frame.vector, frame.rip,
+        exception_info(g_outer_vector).mnemonic, g_outer_vector);
+    drivers::qemu_exit(drivers::QemuExitCode::Failure);
+}
+
+} // namespace
+
+const ExceptionInfo& exception_info(uint64_t vector)
+{
+    return kExceptions[vector & 31];
+}
+
+void handle_exception(InterruptFrame& frame)
+{
+    if (g_depth > 0)
+        nested_exception(frame);
+    ++g_depth;
+    g_outer_vector = frame.vector;
+
+    if (frame.vector == kBreakpointVector) {
+        // int3 is a trap: RIP already points past it, so returning resumes.
+        log(LogTag::Fault, "#BP Breakpoint (vector 3) in kernel mode: resuming");
+        log_symbolized("  RIP ", frame.rip, frame.rip - 1);
+        --g_depth;
+        return;
+    }
+
+    report(frame);
+    const ExceptionInfo& info = exception_info(frame.vector);
+    PANIC("unhandled {} {} in kernel mode", info.mnemonic, info.name);
+}
+
+} // namespace arch

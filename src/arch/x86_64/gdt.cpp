@@ -1,0 +1,119 @@
+#include "arch/x86_64/gdt.h"
+
+#include <stddef.h>
+
+namespace arch {
+namespace {
+
+// Intel SDM Vol. 3A 8.7, Figure 8-11: the 64-bit TSS.
+struct [[gnu::packed]] TaskStateSegment {
+    uint32_t reserved0;
+    uint64_t rsp[3]; // stacks for privilege changes to rings 0-2
+    uint64_t reserved1;
+    uint64_t ist[7]; // interrupt stack table, IST1..IST7
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t io_map_base;
+};
+static_assert(sizeof(TaskStateSegment) == 104);
+static_assert(offsetof(TaskStateSegment, ist) == 36);
+
+struct [[gnu::packed]] DescriptorTablePointer {
+    uint16_t limit;
+    uint64_t base;
+};
+static_assert(sizeof(DescriptorTablePointer) == 10);
+
+// Code and data descriptors (Intel SDM Vol. 3A 3.4.5): in long mode base and
+// limit are ignored; what matters is present, DPL, type and L (64-bit code).
+constexpr uint64_t kKernelCode64 = 0x00AF9A000000FFFF; // P, DPL0, code RX, L
+constexpr uint64_t kKernelData = 0x00CF92000000FFFF; // P, DPL0, data RW
+constexpr uint64_t kUserData = 0x00CFF2000000FFFF; // P, DPL3, data RW
+constexpr uint64_t kUserCode64 = 0x00AFFA000000FFFF; // P, DPL3, code RX, L
+constexpr uint8_t kTssAvailable64 = 0x9; // system type, Table 3-2
+
+constexpr size_t kPageSize = 4096;
+constexpr size_t kInterruptStackSize = 16 * 1024;
+
+// Each IST stack sits right above a page that the paging code leaves
+// unmapped, so an overflow faults instead of corrupting what lies below.
+struct alignas(kPageSize) GuardedStack {
+    uint8_t guard[kPageSize];
+    uint8_t stack[kInterruptStackSize];
+};
+
+GuardedStack g_interrupt_stacks[kInterruptStackCount];
+TaskStateSegment g_tss;
+uint64_t g_gdt[7];
+
+const char* const kInterruptStackNames[kInterruptStackCount] = {
+    "double-fault IST stack",
+    "NMI IST stack",
+    "machine-check IST stack",
+};
+
+uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
+{
+    return (limit & 0xFFFFull) | ((base & 0xFFFFFFull) << 16) | (uint64_t(kTssAvailable64) << 40)
+        | (1ull << 47) /* present */ | ((uint64_t(limit) >> 16 & 0xF) << 48) | ((base >> 24 & 0xFF) << 56);
+}
+
+} // namespace
+
+extern "C" const uint8_t kernel_stack_guard[], kernel_stack_bottom[], kernel_stack_top[];
+
+void init_gdt()
+{
+    for (unsigned i = 0; i < kInterruptStackCount; ++i)
+        g_tss.ist[i] = reinterpret_cast<uint64_t>(g_interrupt_stacks[i].stack + kInterruptStackSize);
+    g_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
+
+    auto tss_base = reinterpret_cast<uint64_t>(&g_tss);
+    g_gdt[0] = 0;
+    g_gdt[1] = kKernelCode64;
+    g_gdt[2] = kKernelData;
+    g_gdt[3] = kUserData;
+    g_gdt[4] = kUserCode64;
+    g_gdt[5] = tss_descriptor_low(tss_base, sizeof(TaskStateSegment) - 1);
+    g_gdt[6] = tss_base >> 32; // a system descriptor takes two slots in long mode
+
+    DescriptorTablePointer pointer { sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt) };
+    asm volatile("lgdt %0" : : "m"(pointer) : "memory");
+    // CS can only be reloaded by a far transfer: return to the next
+    // instruction through lretq with the new selector.
+    asm volatile("pushq %[code]\n"
+                 "leaq 1f(%%rip), %%rax\n"
+                 "pushq %%rax\n"
+                 "lretq\n"
+                 "1:\n"
+                 "movw %[data], %%ax\n"
+                 "movw %%ax, %%ds\n"
+                 "movw %%ax, %%es\n"
+                 "movw %%ax, %%ss\n"
+                 "xorw %%ax, %%ax\n"
+                 "movw %%ax, %%fs\n"
+                 "movw %%ax, %%gs\n"
+                 :
+                 : [code] "i"(static_cast<uint16_t>(Selector::KernelCode)),
+                 [data] "i"(static_cast<uint16_t>(Selector::KernelData))
+                 : "rax", "memory");
+    asm volatile("ltr %w0" : : "r"(static_cast<uint16_t>(Selector::Tss)) : "memory");
+}
+
+bool known_stack(unsigned index, StackRange& range)
+{
+    if (index == 0) {
+        range = { "kernel stack", reinterpret_cast<uint64_t>(kernel_stack_guard),
+            reinterpret_cast<uint64_t>(kernel_stack_bottom), reinterpret_cast<uint64_t>(kernel_stack_top) };
+        return true;
+    }
+    if (index > kInterruptStackCount)
+        return false;
+    const GuardedStack& stack = g_interrupt_stacks[index - 1];
+    range = { kInterruptStackNames[index - 1], reinterpret_cast<uint64_t>(stack.guard),
+        reinterpret_cast<uint64_t>(stack.stack),
+        reinterpret_cast<uint64_t>(stack.stack) + kInterruptStackSize };
+    return true;
+}
+
+} // namespace arch

@@ -1,0 +1,100 @@
+#include "arch/x86_64/idt.h"
+
+#include <stddef.h>
+
+#include "arch/x86_64/exceptions.h"
+#include "arch/x86_64/gdt.h"
+#include "kernel/log.h"
+
+extern "C" const uint64_t interrupt_stub_table[256];
+
+namespace arch {
+namespace {
+
+// Intel SDM Vol. 3A 6.14.1, Figure 6-8: a 64-bit interrupt gate.
+struct IdtGate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist; // bits 0-2: IST slot, 0 for none
+    uint8_t type_attributes; // P, DPL, type
+    uint16_t offset_middle;
+    uint32_t offset_high;
+    uint32_t reserved;
+};
+static_assert(sizeof(IdtGate) == 16);
+
+struct [[gnu::packed]] IdtPointer {
+    uint16_t limit;
+    uint64_t base;
+};
+
+// Present, DPL 0, 64-bit interrupt gate (type 0xE: IF is cleared on entry,
+// so handlers start with interrupts off).
+constexpr uint8_t kInterruptGate = 0x8E;
+
+constexpr uint8_t kNmiVector = 2;
+constexpr uint8_t kDoubleFaultVector = 8;
+constexpr uint8_t kMachineCheckVector = 18;
+
+alignas(16) IdtGate g_idt[256];
+InterruptHandler g_handlers[256];
+
+IdtGate make_gate(uint64_t handler, InterruptStack stack)
+{
+    return IdtGate {
+        static_cast<uint16_t>(handler & 0xFFFF),
+        static_cast<uint16_t>(Selector::KernelCode),
+        static_cast<uint8_t>(stack),
+        kInterruptGate,
+        static_cast<uint16_t>((handler >> 16) & 0xFFFF),
+        static_cast<uint32_t>(handler >> 32),
+        0,
+    };
+}
+
+InterruptStack stack_for(size_t vector)
+{
+    switch (vector) {
+    case kDoubleFaultVector:
+        return InterruptStack::DoubleFault;
+    case kNmiVector:
+        return InterruptStack::Nmi;
+    case kMachineCheckVector:
+        return InterruptStack::MachineCheck;
+    default:
+        return InterruptStack::None;
+    }
+}
+
+} // namespace
+
+void init_idt()
+{
+    for (size_t vector = 0; vector < 256; ++vector)
+        g_idt[vector] = make_gate(interrupt_stub_table[vector], stack_for(vector));
+    IdtPointer pointer { sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt) };
+    asm volatile("lidt %0" : : "m"(pointer) : "memory");
+}
+
+void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
+{
+    if (vector >= kFirstIrqVector)
+        g_handlers[vector] = handler;
+}
+
+} // namespace arch
+
+// Called by asm/interrupt_stubs.asm with interrupts off.
+extern "C" void interrupt_dispatch(arch::InterruptFrame* frame)
+{
+    if (frame->vector < arch::kFirstIrqVector) {
+        arch::handle_exception(*frame);
+        return;
+    }
+    arch::InterruptHandler handler = arch::g_handlers[frame->vector];
+    if (handler == nullptr) {
+        kernel::log(kernel::LogTag::Cpu, "warning: interrupt on vector {} with no handler", frame->vector);
+        return;
+    }
+    handler(*frame);
+}

@@ -1,0 +1,17 @@
+#include "kernel/symbols.h"
+
+// Defined by the generated kernel_symbols.cpp (or, in the first link stage,
+// by symbol_table_placeholder.cpp).
+extern "C" const lib::SymbolEntry kernel_symbol_entries[];
+extern "C" const char kernel_symbol_names[];
+extern "C" const size_t kernel_symbol_count;
+
+namespace kernel {
+
+const lib::SymbolTable& kernel_symbols()
+{
+    static const lib::SymbolTable table(kernel_symbol_entries, kernel_symbol_count, kernel_symbol_names);
+    return table;
+}
+
+} // namespace kernel
