@@ -10,8 +10,8 @@ namespace arch {
 void init_descriptor_tables();
 
 // Identifies the CPU, turns on the protections it offers (NX, WP, SMEP,
-// SMAP, UMIP) and logs both as [CPU] lines.
-void init_cpu();
+// SMAP, UMIP) and logs both as [CPU] lines. Returns whether NX is on.
+bool init_cpu();
 
 // Interrupts off, then halt for good: the end of every fatal path.
 [[noreturn]] void halt_forever();

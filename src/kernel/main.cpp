@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/paging.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2.h"
 #include "drivers/qemu_exit.h"
@@ -90,6 +91,17 @@ void log_image_layout()
         rodata_section().size() / 1024, data_section().size() / 1024);
 }
 
+void protect_kernel_image(bool no_execute)
+{
+    arch::KernelProtections protections = arch::protect_kernel_image(no_execute);
+    log(LogTag::Mem,
+        "kernel image mapped by section: text {} pages RX, rodata {} pages R{}, data+bss {} pages RW{}",
+        protections.text_pages, protections.rodata_pages, protections.no_execute ? " NX" : "",
+        protections.data_pages, protections.no_execute ? " NX" : "");
+    log(LogTag::Mem, "guard pages: {} unmapped (below the kernel stack and each IST stack); null page {}",
+        protections.guard_pages, protections.null_page_unmapped ? "unmapped" : "MAPPED");
+}
+
 void check_early_heap()
 {
     // The allocator behind new: allocate, write, read back, free.
@@ -123,7 +135,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         PANIC("global constructors did not run");
     log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
 
-    arch::init_cpu();
+    bool no_execute = arch::init_cpu();
+    protect_kernel_image(no_execute);
 
     boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
     log_boot_info(boot_info);

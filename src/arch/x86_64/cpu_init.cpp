@@ -27,7 +27,7 @@ void init_descriptor_tables()
     init_idt();
 }
 
-void init_cpu()
+bool init_cpu()
 {
     CpuFeatures features = detect_cpu_features();
     kernel::log(kernel::LogTag::Cpu, "vendor {}, brand \"{}\"", features.vendor, features.brand);
@@ -44,6 +44,7 @@ void init_cpu()
     log_protection("SMEP", on.smep, features.smep);
     log_protection("SMAP", on.smap, features.smap);
     log_protection("UMIP", on.umip, features.umip);
+    return on.nx;
 }
 
 } // namespace arch

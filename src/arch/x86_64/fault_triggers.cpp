@@ -3,8 +3,10 @@
 namespace arch {
 namespace {
 
-// In .rodata, so the page is mapped read-only.
-[[gnu::used]] const volatile uint64_t g_read_only_word = 0x5241594F53;
+// In .rodata, so the page is mapped read-only. Not volatile: GCC places
+// const volatile objects in .data. The write below is in assembly, so the
+// compiler cannot assume the value.
+[[gnu::used]] const uint64_t g_read_only_word = 0x5241594F53;
 
 // In .data, so the page is mapped no-execute: a single RET instruction.
 [[gnu::used]] volatile uint8_t g_code_in_data[16] = { 0xC3 };
