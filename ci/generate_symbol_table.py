@@ -9,10 +9,14 @@
       fails unless every function has the same address in both links.
 """
 
+import re
 import subprocess
 import sys
 
 TEXT_TYPES = {"T", "t", "W", "w"}
+# Bounds that linker/kernel.ld defines (__text_start, __kernel_end, ...):
+# addresses, not functions.
+LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
 
 
 def function_symbols(elf):
@@ -34,7 +38,7 @@ def function_symbols(elf):
         if kind in TEXT_TYPES:
             symbols.append((address, size, name))
     start, end = bounds["__text_start"], bounds["__text_end"]
-    return [symbol for symbol in symbols if start <= symbol[0] < end and not symbol[2].startswith("__text_")]
+    return [symbol for symbol in symbols if start <= symbol[0] < end and not LINKER_BOUND.match(symbol[2])]
 
 
 def c_string(text):

@@ -109,7 +109,9 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
     ]),
     ("exit exit=later", ["[BOOT] warning: option 'exit' takes no value; 'exit=later' ignored"]),
     ("exit fault", ["[BOOT] warning: option 'fault' needs a value (fault=...); ignored"]),
-    ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic)"]),
+    ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic, divide-by-zero, "
+                          "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
+                          "read-only-write, no-execute-fetch, stack-overflow)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

@@ -1,0 +1,176 @@
+"""Fault injection (fault=<kind>): every fault ends in a report whose fields
+are right, a symbolized backtrace that agrees with addr2line, a [PANIC]
+line and the failure exit; a breakpoint is reported and survived."""
+
+import re
+import subprocess
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from harness.outcome import EXIT_FAILURE, Outcome
+
+UNMAPPED_ADDRESS = 0x0000100000000000     # src/arch/fault_triggers.h
+NON_CANONICAL_ADDRESS = 0x8000000000000000
+
+BACKTRACE_LINE = re.compile(r"^\[FAULT\]   #(\d+) (0x[0-9a-f]{16}) (.+?)(?:\+(0x[0-9a-f]+))?$")
+
+
+def elf_symbols(kernel_elf):
+    with open(kernel_elf, "rb") as stream:
+        table = ELFFile(stream).get_section_by_name(".symtab")
+        return {symbol.name: symbol["st_value"] for symbol in table.iter_symbols() if symbol.name}
+
+
+def address_of(kernel_elf, part):
+    """The address of the one ELF symbol whose (mangled) name contains part."""
+    matches = {value for name, value in elf_symbols(kernel_elf).items() if part in name}
+    assert len(matches) == 1, f"{part!r}: {matches}"
+    return matches.pop()
+
+
+def nm_addresses(kernel_elf):
+    """Demangled name -> address, as the kernel's table names functions."""
+    output = subprocess.run(["nm", "--defined-only", "-C", str(kernel_elf)], capture_output=True, text=True,
+                            check=True).stdout
+    return {line[19:]: int(line[:16], 16) for line in output.splitlines() if len(line) > 19}
+
+
+def addr2line_functions(kernel_elf, address):
+    output = subprocess.run(["addr2line", "-f", "-C", "-i", "-e", str(kernel_elf), hex(address)],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    return output[0::2]
+
+
+def backtrace(result):
+    return [BACKTRACE_LINE.match(line) for line in result.lines if BACKTRACE_LINE.match(line)]
+
+
+def field(result, pattern):
+    for line in result.lines:
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matches {pattern!r}")
+
+
+def assert_backtrace_agrees_with_addr2line(result, kernel_elf):
+    frames = backtrace(result)
+    assert frames, "no backtrace"
+    addresses = nm_addresses(kernel_elf)
+    for frame in frames:
+        index, address, name = int(frame.group(1)), int(frame.group(2), 16), frame.group(3)
+        if name == "(no symbol)":
+            continue
+        # Return addresses point after the call: look up the call itself.
+        lookup = address if index == 0 else address - 1
+        functions = addr2line_functions(kernel_elf, lookup)
+        # addr2line names C++ functions from DWARF; for assembly it falls back
+        # to the ELF symbol at the same address (e.g. __kernel_start).
+        same = name in functions or any(addresses.get(f) == addresses.get(name) is not None for f in functions)
+        assert same, f"frame #{index} {address:#x}: kernel says {name!r}, addr2line says {functions}"
+    assert frames[-1].group(3) == "higher_half_entry", "the walk should reach the first kernel frame"
+
+
+def assert_fatal_report(result, mnemonic, vector, rip_function):
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    name = {"#DE": "Divide Error", "#UD": "Invalid Opcode", "#GP": "General Protection",
+            "#PF": "Page Fault", "#DF": "Double Fault"}[mnemonic]
+    assert f"[FAULT] {mnemonic} {name} (vector {vector}) in kernel mode" in result.lines
+    assert field(result, r"^\[FAULT\]   RIP 0x[0-9a-f]{16} (.+)\+0x").group(1) == rip_function
+    assert re.match(rf"^\[PANIC\] unhandled {mnemonic} {name} in kernel mode \(src/arch/x86_64/exceptions\.cpp:\d+\)$",
+                    result.kernel_lines[-1]), result.kernel_lines[-1]
+    for register in ("RSP", "RFLAGS", "CR0", "CR3", "CR4", "RAX", "RBX", "R15"):
+        assert any(f" {register} 0x" in line for line in result.lines_with("[FAULT]")), register
+
+
+def page_fault_fields(result):
+    code = int(field(result, r"error code (0x[0-9a-f]+): ").group(1), 16)
+    cr2 = int(field(result, r"CR2 (0x[0-9a-f]+) \(the address accessed\)").group(1), 16)
+    return code, cr2
+
+
+PF_PRESENT, PF_WRITE, PF_USER, PF_FETCH = 1, 2, 4, 16
+
+
+@pytest.mark.parametrize("kind, mnemonic, vector, function", [
+    ("divide-by-zero", "#DE", 0, "arch::trigger_divide_by_zero()"),
+    ("invalid-opcode", "#UD", 6, "arch::trigger_invalid_opcode()"),
+    ("general-protection", "#GP", 13, "arch::trigger_general_protection()"),
+])
+def test_cpu_exception_report(boot, kernel_elf, kind, mnemonic, vector, function):
+    result = boot(cmdline=f"exit fault={kind}", trace_interrupts=True)
+    assert_fatal_report(result, mnemonic, vector, function)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    if mnemonic == "#GP":
+        assert "[FAULT]   error code 0x0: not caused by a segment selector" in result.lines
+        assert int(field(result, r" RAX (0x[0-9a-f]+)").group(1), 16) == NON_CANONICAL_ADDRESS
+
+
+def test_page_fault_on_unmapped_read(boot, kernel_elf):
+    result = boot(cmdline="exit fault=unmapped-read", trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "arch::trigger_unmapped_read()")
+    code, cr2 = page_fault_fields(result)
+    assert (code, cr2) == (0, UNMAPPED_ADDRESS)
+    assert "[FAULT]   error code 0x0: not-present page, read, supervisor" in result.lines
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+
+
+def test_page_fault_on_null_pointer(boot, kernel_elf):
+    result = boot(cmdline="exit fault=null-pointer", trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "arch::trigger_null_pointer_read()")
+    assert page_fault_fields(result) == (0, 0)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+
+
+def test_page_fault_on_write_to_rodata(boot, kernel_elf):
+    result = boot(cmdline="exit fault=read-only-write", trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "arch::trigger_read_only_write()")
+    code, cr2 = page_fault_fields(result)
+    assert code == PF_PRESENT | PF_WRITE
+    assert cr2 == address_of(kernel_elf, "g_read_only_word")
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+
+
+def test_page_fault_on_instruction_fetch_from_no_execute_data(boot, kernel_elf):
+    result = boot(cmdline="exit fault=no-execute-fetch", cpu="max", trace_interrupts=True)
+    assert result.outcome is Outcome.PANIC, result.reason
+    code, cr2 = page_fault_fields(result)
+    assert code == PF_PRESENT | PF_FETCH
+    data_code = address_of(kernel_elf, "g_code_in_data")
+    # The CPU faulted fetching the first instruction there: RIP is CR2.
+    assert cr2 == data_code
+    assert int(field(result, r"RIP (0x[0-9a-f]{16})").group(1), 16) == data_code
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+
+
+def test_stack_overflow_hits_the_guard_page_and_reports_on_the_double_fault_stack(boot, kernel_elf):
+    result = boot(cmdline="exit fault=stack-overflow", trace_interrupts=True)
+    assert_fatal_report(result, "#DF", 8,
+                        "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long) [clone .isra.0]")
+    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack "
+                          r"\((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
+    symbols = elf_symbols(kernel_elf)
+    assert int(guard.group(1), 16) == symbols["kernel_stack_guard"]
+    assert int(guard.group(2), 16) == symbols["kernel_stack_bottom"]
+    # The report ran on the #DF IST stack: its RSP is the faulting one, inside the guard page.
+    rsp = int(field(result, r" RSP (0x[0-9a-f]+)").group(1), 16)
+    assert symbols["kernel_stack_guard"] <= rsp < symbols["kernel_stack_bottom"] + 4096
+    assert "Triple fault" not in result.qemu_log
+
+
+def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
+    result = boot(cmdline="exit fault=breakpoint", trace_interrupts=True)
+    assert result.outcome is Outcome.PASSED, result.reason
+    index = result.lines.index("[FAULT] #BP Breakpoint (vector 3) in kernel mode: resuming")
+    assert re.match(r"^\[FAULT\]   RIP 0x[0-9a-f]{16} arch::trigger_breakpoint\(\)\+0x1$", result.lines[index + 1])
+    assert result.lines[index + 2] == "[BOOT] fault injection: survived the breakpoint"
+    assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
+
+
+@pytest.mark.parametrize("kind", ["divide-by-zero", "null-pointer", "stack-overflow"])
+def test_no_fault_ends_in_a_triple_fault(boot, kind):
+    result = boot(cmdline=f"exit fault={kind}", trace_interrupts=True)
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert "Triple fault" not in result.qemu_log
