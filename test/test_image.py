@@ -71,3 +71,21 @@ def test_iso_boots_both_ways(iso):
                             capture_output=True, text=True, check=True).stdout
     platforms = re.findall(r"El Torito boot img :\s+\d+\s+(\w+)", report)
     assert "BIOS" in platforms and "UEFI" in platforms, report
+
+
+# Configuration headers that libstdc++'s c++config.h reads: macros only.
+ALLOWED_SYSTEM_HEADERS = re.compile(
+    r"^/usr/include/(c\+\+/\d+/|x86_64-linux-gnu/c\+\+/\d+/bits/(c\+\+config|os_defines|cpu_defines)\.h$|"
+    r"stdc-predef\.h$|features(-time64)?\.h$|x86_64-linux-gnu/(sys/cdefs|gnu/stubs(-64)?|"
+    r"bits/(wordsize|timesize|long-double))\.h$)")
+
+
+def test_kernel_includes_no_hosted_c_library_header(build_dir):
+    objects = sorted(str(path.relative_to(build_dir)) for path in (build_dir / "librayos-objects.a.p").glob("*.cpp.o"))
+    assert objects
+    deps = subprocess.run(["ninja", "-C", str(build_dir), "-t", "deps", *objects],
+                          capture_output=True, text=True, check=True).stdout
+    headers = {line.strip() for line in deps.splitlines() if line.strip().startswith("/usr/include/")}
+    assert not {header for header in headers if not ALLOWED_SYSTEM_HEADERS.match(header)}
+    # And of libstdc++, only header-only, type-level parts.
+    assert not {h for h in headers if re.search(r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}

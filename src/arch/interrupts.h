@@ -9,4 +9,7 @@ bool interrupts_enabled();
 void enable_interrupts();
 void disable_interrupts();
 
+// Halts until the next interrupt (with interrupts on), then returns.
+void wait_for_interrupt();
+
 } // namespace arch

@@ -1,5 +1,6 @@
 #include "kernel/boot_options.h"
 
+#include "drivers/pit.h"
 #include "kernel/log.h"
 #include "lib/command_line.h"
 
@@ -22,9 +23,35 @@ void apply_fault(BootOptions& options, lib::StringView value)
     options.fault = lookup.kind;
 }
 
+// A decimal number in [minimum, maximum], or false.
+bool parse_decimal(lib::StringView text, uint64_t minimum, uint64_t maximum, uint64_t& value)
+{
+    if (text.empty() || text.size() > 19)
+        return false;
+    value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9')
+            return false;
+        value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return value >= minimum && value <= maximum;
+}
+
+void apply_timer_hz(BootOptions& options, lib::StringView value)
+{
+    uint64_t hz = 0;
+    if (!parse_decimal(value, drivers::kMinTimerHz, drivers::kMaxTimerHz, hz)) {
+        log(LogTag::Boot, "warning: timer_hz='{}' is not a whole number from {} to {}; using {}", value,
+            drivers::kMinTimerHz, drivers::kMaxTimerHz, options.timer_hz);
+        return;
+    }
+    options.timer_hz = static_cast<uint32_t>(hz);
+}
+
 constexpr KnownOption kKnownOptions[] = {
     { "exit", false, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
     { "fault", true, apply_fault },
+    { "timer_hz", true, apply_timer_hz },
 };
 
 const KnownOption* find_option(lib::StringView name)

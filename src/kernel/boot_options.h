@@ -4,6 +4,8 @@
 // each word: known options set a field, anything else is logged as a
 // warning and ignored, so a typo is never silent.
 
+#include <stdint.h>
+
 #include "kernel/fault_injection.h"
 #include "lib/string_view.h"
 
@@ -15,6 +17,8 @@ struct BootOptions {
     bool exit_when_ready = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     FaultKind fault = FaultKind::None;
+    // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
+    uint32_t timer_hz = 1000;
 };
 
 BootOptions parse_boot_options(lib::StringView command_line);

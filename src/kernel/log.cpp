@@ -1,11 +1,18 @@
 #include "kernel/log.h"
 
 #include "drivers/uart16550.h"
+#include "lib/atomic.h"
+#include "sync/spinlock.h"
 
 namespace kernel {
 namespace {
 
 drivers::Uart16550* g_console = nullptr;
+// Keeps lines from the boot path and from interrupt handlers whole.
+sync::Spinlock g_log_lock;
+// Set by the fault and panic paths: the context that faulted may hold the
+// lock, and waiting for it would hang the report.
+lib::Atomic<bool> g_emergency = false;
 
 class ConsoleSink final : public lib::FormatSink {
 public:
@@ -20,6 +27,17 @@ public:
             g_console->write(text);
     }
 };
+
+void write_line(
+    LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count)
+{
+    ConsoleSink sink;
+    sink.put('[');
+    sink.write(log_tag_name(tag));
+    sink.write("] ");
+    lib::format_arguments(sink, format, arguments, argument_count);
+    sink.put('\n');
+}
 
 } // namespace
 
@@ -51,17 +69,20 @@ void set_log_console(drivers::Uart16550* console)
     g_console = console;
 }
 
+void enter_emergency_logging()
+{
+    g_emergency.store(true, lib::MemoryOrder::Relaxed);
+}
+
 void log_arguments(
     LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count)
 {
-    // Interrupts are still off for the whole boot; the interrupts issue adds
-    // the lock that keeps lines from different contexts apart.
-    ConsoleSink sink;
-    sink.put('[');
-    sink.write(log_tag_name(tag));
-    sink.write("] ");
-    lib::format_arguments(sink, format, arguments, argument_count);
-    sink.put('\n');
+    if (g_emergency.load(lib::MemoryOrder::Relaxed)) {
+        write_line(tag, format, arguments, argument_count);
+        return;
+    }
+    sync::SpinlockGuard guard(g_log_lock);
+    write_line(tag, format, arguments, argument_count);
 }
 
 } // namespace kernel

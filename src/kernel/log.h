@@ -20,6 +20,10 @@ const char* log_tag_name(LogTag tag);
 // Where log lines go from now on; nullptr drops them (no console yet).
 void set_log_console(drivers::Uart16550* console);
 
+// From here on, lines are written without taking the log lock: for the
+// fault and panic paths, whose interrupted context may hold it.
+void enter_emergency_logging();
+
 void log_arguments(
     LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count);
 

@@ -4,9 +4,12 @@
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/interrupts.h"
 #include "arch/paging.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2.h"
+#include "drivers/pic8259.h"
+#include "drivers/pit.h"
 #include "drivers/qemu_exit.h"
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
@@ -102,6 +105,20 @@ void protect_kernel_image(bool no_execute)
         protections.guard_pages, protections.null_page_unmapped ? "unmapped" : "MAPPED");
 }
 
+void start_interrupts(uint32_t requested_hz)
+{
+    drivers::init_pic();
+    uint32_t hz = drivers::init_pit(requested_hz);
+    log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors 32-47", hz, requested_hz);
+    arch::enable_interrupts();
+    // Proof that the tick arrives: ticks before and after a 10 ms sleep.
+    uint64_t before = drivers::timer_ticks();
+    drivers::sleep_ms(10);
+    uint64_t after = drivers::timer_ticks();
+    log(LogTag::Timer, "interrupts on: ticks {} -> {} across sleep_ms(10), uptime {} ms", before, after,
+        drivers::uptime_ms());
+}
+
 void check_early_heap()
 {
     // The allocator behind new: allocate, write, read back, free.
@@ -144,6 +161,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
 
     log_image_layout();
     check_early_heap();
+    start_interrupts(options.timer_hz);
 
     if (options.fault != FaultKind::None)
         inject_fault(options.fault);
@@ -152,5 +170,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (options.exit_when_ready)
         drivers::qemu_exit(drivers::QemuExitCode::Success);
     log(LogTag::Boot, "halted (boot with 'exit' to leave QEMU; in a terminal, Ctrl-A X quits)");
-    arch::halt_forever();
+    // Idle with interrupts on, so drivers keep running.
+    for (;;)
+        arch::wait_for_interrupt();
 }

@@ -13,6 +13,7 @@ bool g_panicking = false;
 void panic_arguments(const char* file, int line, lib::StringView format, const lib::FormatArgument* arguments,
     size_t argument_count)
 {
+    enter_emergency_logging();
     // A panic while printing a panic must not recurse: say so and stop.
     if (g_panicking) {
         log(LogTag::Panic, "nested panic at {}:{}", file, line);

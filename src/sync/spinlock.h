@@ -5,10 +5,10 @@
 // forever otherwise) and releasing it restores them. Use it through
 // SpinlockGuard, or better, through Locked<T>.
 
-#include <atomic>
 #include <utility>
 
 #include "arch/cpu.h"
+#include "lib/atomic.h"
 #include "sync/interrupt_guard.h"
 
 namespace sync {
@@ -23,16 +23,16 @@ public:
     {
         // Test-and-test-and-set: spin on a plain load so waiting CPUs share
         // the cache line instead of bouncing it with atomic writes.
-        while (m_locked.exchange(true, std::memory_order_acquire)) {
-            while (m_locked.load(std::memory_order_relaxed))
+        while (m_locked.exchange(true, lib::MemoryOrder::Acquire)) {
+            while (m_locked.load(lib::MemoryOrder::Relaxed))
                 arch::cpu_relax();
         }
     }
-    void unlock() { m_locked.store(false, std::memory_order_release); }
-    bool is_locked() const { return m_locked.load(std::memory_order_relaxed); }
+    void unlock() { m_locked.store(false, lib::MemoryOrder::Release); }
+    bool is_locked() const { return m_locked.load(lib::MemoryOrder::Relaxed); }
 
 private:
-    std::atomic<bool> m_locked = false;
+    lib::Atomic<bool> m_locked = false;
 };
 
 class [[nodiscard]] SpinlockGuard {

@@ -154,6 +154,7 @@ void report(const InterruptFrame& frame)
 
 [[noreturn]] void nested_exception(const InterruptFrame& frame)
 {
+    kernel::enter_emergency_logging();
     // Keep this path minimal: whatever failed in the report may fail again.
     log(LogTag::Panic, "nested exception: {} (vector {}) at RIP {:#x} while handling {} (vector {})",
         exception_info(frame.vector).mnemonic, frame.vector, frame.rip,
@@ -183,6 +184,7 @@ void handle_exception(InterruptFrame& frame)
         return;
     }
 
+    kernel::enter_emergency_logging();
     report(frame);
     const ExceptionInfo& info = exception_info(frame.vector);
     PANIC("unhandled {} {} in kernel mode", info.mnemonic, info.name);

@@ -27,4 +27,9 @@ void disable_interrupts()
     asm volatile("cli" ::: "memory");
 }
 
+void wait_for_interrupt()
+{
+    asm volatile("hlt" ::: "memory");
+}
+
 } // namespace arch

@@ -1,0 +1,35 @@
+#pragma once
+
+// The two cascaded 8259A interrupt controllers of the PC (Intel 8259A
+// datasheet; the slave sits on the master's IRQ 2). Remapped to vectors
+// 32..47 so IRQs do not collide with CPU exceptions; every line stays masked
+// until a driver claims it with handle_irq().
+
+#include <stdint.h>
+
+#include "arch/x86_64/interrupt_frame.h"
+
+namespace drivers {
+
+inline constexpr uint8_t kIrqCount = 16;
+inline constexpr uint8_t kIrqBaseVector = 32;
+
+using IrqHandler = void (*)();
+
+void init_pic();
+
+// Installs handler for irq and unmasks the line (and the cascade for the
+// slave's lines). The PIC code sends the end-of-interrupt after it returns.
+void handle_irq(uint8_t irq, IrqHandler handler);
+
+struct PicStatistics {
+    uint64_t interrupts[kIrqCount];
+    uint64_t spurious_irq7;
+    uint64_t spurious_irq15;
+};
+PicStatistics pic_statistics();
+
+// The IMR bits as they are now (1 = masked), master in the low byte.
+uint16_t pic_masks();
+
+} // namespace drivers
