@@ -169,7 +169,17 @@ def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
 
 
-@pytest.mark.parametrize("kind", ["divide-by-zero", "null-pointer", "stack-overflow"])
+def test_fault_inside_the_fault_report_is_a_nested_exception_panic(boot):
+    result = boot(cmdline="exit fault=nested", trace_interrupts=True)
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    assert "[FAULT] #UD Invalid Opcode (vector 6) in kernel mode" in result.lines
+    assert re.match(r"^\[PANIC\] nested exception: #PF \(vector 14\) at RIP 0x[0-9a-f]+ "
+                    r"while handling #UD \(vector 6\)$", result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert "Triple fault" not in result.qemu_log
+
+
+@pytest.mark.parametrize("kind", ["divide-by-zero", "null-pointer", "stack-overflow", "nested"])
 def test_no_fault_ends_in_a_triple_fault(boot, kind):
     result = boot(cmdline=f"exit fault={kind}", trace_interrupts=True)
     assert result.outcome is Outcome.PANIC, result.reason

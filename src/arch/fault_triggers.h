@@ -21,5 +21,6 @@ void trigger_null_pointer_read(); // #PF at address 0
 void trigger_read_only_write(); // #PF: write to the kernel's rodata
 void trigger_no_execute_fetch(); // #PF: instruction fetch from .data
 void trigger_stack_overflow(); // runs the kernel stack into its guard page
+void trigger_nested_fault(); // #UD whose report then faults (#PF)
 
 } // namespace arch

@@ -24,6 +24,7 @@ constexpr FaultName kFaultNames[] = {
     { "read-only-write", FaultKind::ReadOnlyWrite },
     { "no-execute-fetch", FaultKind::NoExecuteFetch },
     { "stack-overflow", FaultKind::StackOverflow },
+    { "nested", FaultKind::NestedFault },
 };
 
 lib::StringView name_of(FaultKind kind)
@@ -98,6 +99,9 @@ void inject_fault(FaultKind kind)
         break;
     case FaultKind::StackOverflow:
         arch::trigger_stack_overflow();
+        break;
+    case FaultKind::NestedFault:
+        arch::trigger_nested_fault();
         break;
     }
     PANIC("fault injection: '{}' did not fault", name_of(kind));

@@ -20,6 +20,7 @@ enum class FaultKind : unsigned char {
     ReadOnlyWrite, // #PF: a write to the kernel's rodata
     NoExecuteFetch, // #PF: an instruction fetch from .data
     StackOverflow, // #DF on its own stack, after the kernel stack hits its guard page
+    NestedFault, // a #UD whose report faults: the nested-exception panic
 };
 
 // The kind a command-line value names; known is false when it names none.

@@ -1,5 +1,6 @@
 #include "arch/x86_64/exceptions.h"
 
+#include "arch/fault_triggers.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/gdt.h"
@@ -58,6 +59,7 @@ constexpr uint64_t kPageFaultVector = 14;
 // reported means the report itself faulted.
 unsigned g_depth = 0;
 uint64_t g_outer_vector = 0;
+bool g_fault_during_report = false;
 
 void log_symbolized(lib::StringView label, uint64_t address, uint64_t lookup_address)
 {
@@ -127,6 +129,8 @@ void report(const InterruptFrame& frame)
     }
 
     log_symbolized("  RIP ", frame.rip, frame.rip);
+    if (g_fault_during_report)
+        trigger_unmapped_read();
     log(LogTag::Fault, "  RSP {:#018x} RFLAGS {:#010x} CS {:#06x} SS {:#06x}", frame.rsp, frame.rflags,
         frame.cs, frame.ss);
     log(LogTag::Fault, "  CR0 {:#018x} CR2 {:#018x} CR3 {:#018x} CR4 {:#018x}", read_cr0(), cr2, read_cr3(),
@@ -163,6 +167,11 @@ void report(const InterruptFrame& frame)
 }
 
 } // namespace
+
+void fault_during_next_report()
+{
+    g_fault_during_report = true;
+}
 
 const ExceptionInfo& exception_info(uint64_t vector)
 {

@@ -1,5 +1,7 @@
 #include "arch/fault_triggers.h"
 
+#include "arch/x86_64/exceptions.h"
+
 namespace arch {
 namespace {
 
@@ -82,6 +84,12 @@ volatile uint64_t g_recursion_limit = 1u << 20;
 }
 
 } // namespace
+
+[[gnu::noinline]] void trigger_nested_fault()
+{
+    fault_during_next_report();
+    trigger_invalid_opcode();
+}
 
 [[gnu::noinline]] void trigger_stack_overflow()
 {
