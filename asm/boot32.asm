@@ -9,8 +9,10 @@
 ; linked at 1 MiB, below the higher-half image (linker/kernel.ld).
 
 %include "boot_constants.inc"
+%include "early_serial.inc"
 
 extern higher_half_entry
+extern install_early_idt
 
 bits 32
 section .boot.text progbits alloc exec nowrite align=16
@@ -34,11 +36,11 @@ boot_entry:
 
 .bad_magic:
     mov ebx, message_bad_magic
-    call serial_write_string
+    call serial_write_string_32
     mov eax, edi
-    call serial_write_hex32
+    call serial_write_hex_32
     mov ebx, message_bad_magic_tail
-    call serial_write_string
+    call serial_write_string_32
     jmp stop_machine
 
 ; CPUID exists when EFLAGS.ID (bit 21) can be toggled (Intel SDM Vol. 1 20.1.1).
@@ -167,97 +169,14 @@ enter_long_mode:
 fatal:
     push ebx
     mov ebx, message_fatal_prefix
-    call serial_write_string
+    call serial_write_string_32
     pop ebx
-    call serial_write_string
+    call serial_write_string_32
     ; fall through
 stop_machine:
-    ; isa-debug-exit ends QEMU here; on a machine without it the write is
-    ; ignored and we halt with interrupts off, never a triple fault.
-    mov dx, QEMU_EXIT_PORT
-    mov eax, QEMU_EXIT_FAILURE
-    out dx, eax
-.halt:
-    cli
-    hlt
-    jmp .halt
+    STOP_MACHINE
 
-; Polled COM1 output. The loader may not have set the UART up (GRUB without
-; a serial terminal), so program it once: 115200 8N1, FIFO on.
-serial_setup:
-    cmp byte [serial_ready], 0
-    jne .done
-    mov dx, COM1_PORT + 1   ; interrupt enable: none
-    xor al, al
-    out dx, al
-    mov dx, COM1_PORT + 3   ; line control: DLAB on
-    mov al, 0x80
-    out dx, al
-    mov dx, COM1_PORT + 0   ; divisor low: 115200 / 1
-    mov al, 1
-    out dx, al
-    mov dx, COM1_PORT + 1   ; divisor high
-    xor al, al
-    out dx, al
-    mov dx, COM1_PORT + 3   ; 8 data bits, no parity, 1 stop bit, DLAB off
-    mov al, 0x03
-    out dx, al
-    mov dx, COM1_PORT + 2   ; FIFO on and cleared
-    mov al, 0x07
-    out dx, al
-    mov byte [serial_ready], 1
-.done:
-    ret
-
-; AL = byte. Waits for the transmitter holding register to be empty.
-serial_write_byte:
-    push edx
-    push eax
-    mov dx, COM1_PORT + 5   ; line status
-.wait:
-    in al, dx
-    test al, 0x20
-    jz .wait
-    pop eax
-    mov dx, COM1_PORT
-    out dx, al
-    pop edx
-    ret
-
-; EBX = NUL-terminated string.
-serial_write_string:
-    call serial_setup
-.next:
-    mov al, [ebx]
-    test al, al
-    jz .done
-    call serial_write_byte
-    inc ebx
-    jmp .next
-.done:
-    ret
-
-; EAX = value, printed as 0x followed by 8 hex digits.
-serial_write_hex32:
-    push ecx
-    mov ecx, eax
-    mov al, '0'
-    call serial_write_byte
-    mov al, 'x'
-    call serial_write_byte
-    push esi
-    mov esi, 8
-.digit:
-    rol ecx, 4
-    mov eax, ecx
-    and eax, 0xF
-    mov al, [hex_digits + eax]
-    call serial_write_byte
-    dec esi
-    jnz .digit
-    pop esi
-    pop ecx
-    ret
+EARLY_SERIAL_ROUTINES 32, ebx, eax, ecx, edx, 8
 
 bits 64
 ; First 64-bit instructions, still at the low identity-mapped address.
@@ -272,6 +191,7 @@ long_mode_low:
     ; Register upper halves are undefined after the mode switch.
     mov edi, edi
     mov esi, esi
+    call install_early_idt  ; from here on, a fault is reported, not a triple fault
     mov rax, higher_half_entry
     jmp rax
 
@@ -289,7 +209,8 @@ boot_gdt_pointer:
     dw boot_gdt_end - boot_gdt - 1
     dq boot_gdt
 
-hex_digits:             db "0123456789abcdef"
+global early_hex_digits
+early_hex_digits:       db "0123456789abcdef"
 message_fatal_prefix:   db "[BOOT] FATAL: ", 0
 message_no_cpuid:       db "CPU has no CPUID instruction (x86_64 required)", 13, 10, 0
 message_no_long_mode:   db "CPU has no long mode (x86_64 required)", 13, 10, 0
@@ -298,7 +219,8 @@ message_bad_magic_tail: db ", expected 0x36d76289)", 13, 10, 0
 
 section .boot.data progbits alloc noexec write align=4
 cpu_has_nx:   dd 0
-serial_ready: db 0
+global early_serial_ready
+early_serial_ready: db 0
 
 section .boot.bss nobits alloc noexec write align=4096
 early_page_tables_start:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.outcome import EXIT_FAILURE, serial_lines
 from harness.qemu import BootConfig, start_qemu, stop_qemu
 
 GDB_SCRIPT = Path(__file__).resolve().parent.parent / "ci/gdb/rayos.gdb"
@@ -33,6 +34,14 @@ def wait_for_port(port, seconds=10):
     raise TimeoutError(f"QEMU's GDB stub did not listen on port {port}")
 
 
+class PausedQemu:
+    def __init__(self, port, process, workdir):
+        self.port, self.process, self.workdir = port, process, workdir
+
+    def serial_lines(self):
+        return serial_lines((self.workdir / "serial.log").read_bytes())
+
+
 @pytest.fixture
 def paused_qemu(iso, tmp_path):
     port = free_tcp_port()
@@ -40,22 +49,23 @@ def paused_qemu(iso, tmp_path):
     process, _ = start_qemu(config, iso, tmp_path)
     try:
         wait_for_port(port)
-        yield port
+        yield PausedQemu(port, process, tmp_path)
     finally:
         stop_qemu(process)
 
 
+def run_gdb(kernel_elf, *commands):
+    arguments = ["gdb", "-batch", "-nx", "-x", str(GDB_SCRIPT)]
+    for command in commands:
+        arguments += ["-ex", command]
+    completed = subprocess.run(arguments + [str(kernel_elf)], capture_output=True, text=True,
+                               timeout=GDB_TIMEOUT_SECONDS)
+    return completed, completed.stdout + completed.stderr
+
+
 def test_gdb_stops_at_kernel_main_with_backtrace_and_variables(paused_qemu, kernel_elf):
-    completed = subprocess.run(
-        ["gdb", "-batch", "-nx", "-x", str(GDB_SCRIPT),
-         "-ex", f"rayos-connect {paused_qemu}",
-         "-ex", "backtrace",
-         "-ex", "print rayos_version",
-         "-ex", "print/x multiboot_magic",
-         "-ex", "info registers rip",
-         str(kernel_elf)],
-        capture_output=True, text=True, timeout=GDB_TIMEOUT_SECONDS)
-    output = completed.stdout + completed.stderr
+    completed, output = run_gdb(kernel_elf, f"rayos-connect {paused_qemu.port}", "backtrace",
+                                "print rayos_version", "print/x multiboot_magic", "info registers rip")
     assert completed.returncode == 0, output
     # Stopped in kernel_main, with its source file and line.
     assert re.search(r"^#0\s+kernel_main \(multiboot_magic=\S+, multiboot_info_physical=\S+\)\s+"
@@ -64,3 +74,15 @@ def test_gdb_stops_at_kernel_main_with_backtrace_and_variables(paused_qemu, kern
     assert '= "RayOS 0.1.0"' in output, output
     assert "= 0x36d76289" in output, output
     assert re.search(r"rip\s+0xffffffff8", output), output
+
+
+def test_fault_before_the_kernel_idt_is_reported_not_a_triple_fault(paused_qemu, kernel_elf):
+    # Stop on the first higher-half instruction, before kernel_main loads the
+    # kernel's IDT, and jump to an unmapped address: only the trampoline's
+    # early IDT stands between that and a triple fault.
+    run_gdb(kernel_elf, f"target remote localhost:{paused_qemu.port}", "hbreak higher_half_entry", "continue",
+            "set $pc = 0x100000000000", "continue")
+    assert paused_qemu.process.wait(timeout=10) == EXIT_FAILURE
+    assert ("[PANIC] CPU exception before the kernel's IDT was loaded: vector 0x000000000000000e, "
+            "RIP 0x0000100000000000, error code 0x0000000000000010") in paused_qemu.serial_lines()
+    assert "Triple fault" not in (paused_qemu.workdir / "qemu.log").read_text()
