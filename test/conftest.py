@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness.qemu import BootConfig, boot as boot_once  # noqa: E402
+from harness.qemu import BootConfig, RunningBoot, boot as boot_once  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,6 +54,22 @@ def boot(request, iso, tmp_path):
     return run
 
 
+@pytest.fixture
+def running_boot(request, iso, tmp_path):
+    """running_boot(**options) -> RunningBoot, for tests that talk to a live
+    kernel; stopped at the end, its result kept for the failure report."""
+    started = request.node.__dict__.setdefault("rayos_running_boots", [])
+
+    def start(**options):
+        running = RunningBoot(BootConfig(**options), iso, tmp_path / f"running{len(started)}")
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.finish()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -61,3 +77,5 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         for index, result in enumerate(getattr(item, "rayos_boots", [])):
             report.sections.append((f"RayOS boot {index}", result.report()))
+        for index, running in enumerate(getattr(item, "rayos_running_boots", [])):
+            report.sections.append((f"RayOS running boot {index}", running.snapshot().report()))

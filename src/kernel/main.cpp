@@ -10,6 +10,7 @@
 #include "boot/multiboot2.h"
 #include "drivers/pic8259.h"
 #include "drivers/pit.h"
+#include "drivers/ps2_keyboard.h"
 #include "drivers/qemu_exit.h"
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
@@ -110,6 +111,7 @@ void start_interrupts(uint32_t requested_hz)
     drivers::init_pic();
     uint32_t hz = drivers::init_pit(requested_hz);
     log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors 32-47", hz, requested_hz);
+    drivers::init_keyboard();
     arch::enable_interrupts();
     // Proof that the tick arrives: ticks before and after a 10 ms sleep.
     uint64_t before = drivers::timer_ticks();

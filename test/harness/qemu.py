@@ -34,6 +34,7 @@ class BootConfig:
     stop_on: str | None = None      # end the boot once a serial line starts with this...
     linger: float = 0.0             # ...and QEMU has run this long after it (a halt, not a reset)
     exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
+    qmp: bool = False               # a QMP socket (qmp.sock in the boot's folder), to type keys
     extra_args: tuple = ()
 
 
@@ -108,6 +109,8 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         ]
     elif config.firmware != "bios":
         raise ValueError(f"unknown firmware {config.firmware!r} (bios or uefi)")
+    if config.qmp:
+        command += ["-qmp", f"unix:{workdir / 'qmp.sock'},server=on,wait=off"]
     if config.gdb_port is not None:
         command += ["-gdb", f"tcp:127.0.0.1:{config.gdb_port}"]
     if config.paused:
@@ -143,6 +146,13 @@ def _read(path):
         return b""
 
 
+def _complete_lines(path):
+    """Serial lines of a boot still running: the kernel may be writing the last one."""
+    raw = _read(path)
+    lines = serial_lines(raw)
+    return lines if raw.endswith(b"\n") else lines[:-1]
+
+
 def wait_for_boot(process, config, workdir, command, started):
     """Waits for QEMU to end (or the timeout, or stop_on) and classifies it."""
     workdir = Path(workdir)
@@ -159,7 +169,7 @@ def wait_for_boot(process, config, workdir, command, started):
             timed_out = True
             break
         if config.stop_on is not None and seen_stop_line_at is None:
-            if any(line.startswith(config.stop_on) for line in serial_lines(_read(serial_path))):
+            if any(line.startswith(config.stop_on) for line in _complete_lines(serial_path)):
                 seen_stop_line_at = now
         time.sleep(SERIAL_POLL_SECONDS)
     stop_qemu(process)
@@ -183,3 +193,46 @@ def boot(config, iso, workdir):
         return wait_for_boot(process, config, workdir, command, started)
     finally:
         stop_qemu(process)
+
+
+class RunningBoot:
+    """A boot that a test interacts with while it runs (keys, serial)."""
+
+    def __init__(self, config, iso, workdir):
+        self.config, self.workdir = config, Path(workdir)
+        self.started = time.monotonic()
+        self.process, self.command = start_qemu(config, iso, workdir)
+
+    def lines(self):
+        return _complete_lines(self.workdir / "serial.log")
+
+    def wait_for_line(self, text, timeout=30.0):
+        """Waits for a serial line that starts with text; returns it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.lines():
+                if line.startswith(text):
+                    return line
+            if self.process.poll() is not None:
+                break
+            time.sleep(SERIAL_POLL_SECONDS)
+        raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU "
+                             f"{'exited ' + str(self.process.returncode) if self.process.poll() is not None else 'running'})")
+
+    def snapshot(self):
+        """The BootResult so far, QEMU left as it is (for failure reports)."""
+        return self._result(running=self.process.poll() is None)
+
+    def finish(self):
+        """Stops QEMU and returns the BootResult (STOPPED if it was still running)."""
+        running = self.process.poll() is None
+        stop_qemu(self.process)
+        return self._result(running)
+
+    def _result(self, running):
+        lines = self.lines()
+        qemu_log = _read(self.workdir / "qemu.log").decode("utf-8", errors="replace")
+        exit_status = None if running else self.process.returncode
+        outcome, reason = classify(exit_status, lines, qemu_log, stopped=running)
+        return BootResult(self.config, self.command, outcome, reason, exit_status, lines, qemu_log,
+                          time.monotonic() - self.started)

@@ -1,0 +1,163 @@
+#include "drivers/ps2_keyboard.h"
+
+#include <stdint.h>
+
+#include "arch/x86_64/io_port.h"
+#include "drivers/pic8259.h"
+#include "drivers/scancode_set1.h"
+#include "kernel/log.h"
+
+namespace drivers {
+namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+constexpr arch::IoPort kData(0x60);
+constexpr arch::IoPort kStatusCommand(0x64); // status on read, command on write
+
+// Status register bits.
+constexpr uint8_t kOutputFull = 0x01; // a byte waits at the data port
+constexpr uint8_t kInputFull = 0x02; // the controller has not taken the last write
+
+// Controller commands.
+constexpr uint8_t kReadConfig = 0x20;
+constexpr uint8_t kWriteConfig = 0x60;
+constexpr uint8_t kDisablePort2 = 0xA7;
+constexpr uint8_t kTestPort1 = 0xAB;
+constexpr uint8_t kSelfTest = 0xAA;
+constexpr uint8_t kDisablePort1 = 0xAD;
+constexpr uint8_t kEnablePort1 = 0xAE;
+
+// Configuration byte bits.
+constexpr uint8_t kConfigPort1Interrupt = 0x01;
+constexpr uint8_t kConfigPort2Interrupt = 0x02;
+constexpr uint8_t kConfigPort1ClockOff = 0x10; // set by kDisablePort1, cleared by kEnablePort1
+constexpr uint8_t kConfigTranslation = 0x40; // set 2 from the keyboard arrives as set 1
+
+constexpr uint8_t kSelfTestPassed = 0x55;
+constexpr uint8_t kPortTestPassed = 0x00;
+constexpr uint8_t kKeyboardReset = 0xFF;
+constexpr uint8_t kKeyboardAcknowledge = 0xFA;
+constexpr uint8_t kKeyboardSelfTestPassed = 0xAA;
+constexpr uint8_t kKeyboardIrq = 1;
+
+// Bounded waits: a machine without a controller must not hang the boot.
+constexpr uint32_t kPollLimit = 1000000;
+
+ScancodeSet1Decoder g_decoder;
+
+bool wait_to_write()
+{
+    for (uint32_t i = 0; i < kPollLimit; ++i) {
+        if (!(kStatusCommand.read<uint8_t>() & kInputFull))
+            return true;
+    }
+    return false;
+}
+
+bool read_byte(uint8_t& value)
+{
+    for (uint32_t i = 0; i < kPollLimit; ++i) {
+        if (kStatusCommand.read<uint8_t>() & kOutputFull) {
+            value = kData.read<uint8_t>();
+            return true;
+        }
+    }
+    return false;
+}
+
+bool command(uint8_t byte)
+{
+    if (!wait_to_write())
+        return false;
+    kStatusCommand.write<uint8_t>(byte);
+    return true;
+}
+
+bool write_data(uint8_t byte)
+{
+    if (!wait_to_write())
+        return false;
+    kData.write<uint8_t>(byte);
+    return true;
+}
+
+void log_key(const KeyEvent& event)
+{
+    if (!event.pressed)
+        return;
+    char c = event.character;
+    if (c >= 0x20 && c < 0x7F)
+        log(LogTag::Kbd, "pressed {} (scancode {}{:#04x}) -> '{}'", event.name, event.extended ? "0xe0 " : "",
+            event.scancode, c);
+    else if (c != 0)
+        log(LogTag::Kbd, "pressed {} (scancode {}{:#04x}) -> {:#04x}", event.name,
+            event.extended ? "0xe0 " : "", event.scancode, static_cast<uint8_t>(c));
+    else
+        log(LogTag::Kbd, "pressed {} (scancode {}{:#04x})", event.name, event.extended ? "0xe0 " : "",
+            event.scancode);
+}
+
+void on_keyboard_irq()
+{
+    // One byte per interrupt; the status check skips a spurious IRQ 1.
+    if (!(kStatusCommand.read<uint8_t>() & kOutputFull))
+        return;
+    KeyEvent event {};
+    if (g_decoder.feed(kData.read<uint8_t>(), event))
+        log_key(event);
+}
+
+bool fail(const char* what, uint8_t value)
+{
+    log(LogTag::Kbd, "warning: PS/2 {} (got {:#04x}); no keyboard", what, value);
+    return false;
+}
+
+} // namespace
+
+bool init_keyboard()
+{
+    uint8_t value = 0;
+    // Quiet both ports and drop whatever the firmware left in the buffer.
+    if (!command(kDisablePort1) || !command(kDisablePort2))
+        return fail("controller does not take commands", 0);
+    for (int i = 0; i < 16 && (kStatusCommand.read<uint8_t>() & kOutputFull); ++i)
+        kData.read<uint8_t>();
+
+    if (!command(kReadConfig) || !read_byte(value))
+        return fail("controller configuration unreadable", 0);
+    uint8_t config = static_cast<uint8_t>(
+        (value & ~(kConfigPort1Interrupt | kConfigPort2Interrupt)) | kConfigTranslation);
+    if (!command(kWriteConfig) || !write_data(config))
+        return fail("controller configuration not writable", value);
+
+    if (!command(kSelfTest) || !read_byte(value) || value != kSelfTestPassed)
+        return fail("controller self-test failed", value);
+    // Some controllers reset their configuration during the self-test.
+    if (!command(kWriteConfig) || !write_data(config))
+        return fail("controller configuration not writable", config);
+    if (!command(kTestPort1) || !read_byte(value) || value != kPortTestPassed)
+        return fail("port 1 test failed", value);
+    if (!command(kEnablePort1))
+        return fail("port 1 cannot be enabled", 0);
+
+    if (!write_data(kKeyboardReset) || !read_byte(value) || value != kKeyboardAcknowledge)
+        return fail("keyboard did not acknowledge reset", value);
+    if (!read_byte(value) || value != kKeyboardSelfTestPassed)
+        return fail("keyboard self-test failed", value);
+
+    handle_irq(kKeyboardIrq, on_keyboard_irq);
+    // The configuration read earlier has port 1's clock off (we had disabled
+    // the port); writing it back unchanged would switch the keyboard off again.
+    config = static_cast<uint8_t>((config & ~kConfigPort1ClockOff) | kConfigPort1Interrupt);
+    if (!command(kWriteConfig) || !write_data(config))
+        return fail("controller configuration not writable", config);
+    log(LogTag::Kbd,
+        "PS/2 controller and port 1 self-tests passed, keyboard reset, scan code set 1 "
+        "(translated), IRQ 1");
+    return true;
+}
+
+} // namespace drivers
