@@ -184,3 +184,12 @@ def test_no_fault_ends_in_a_triple_fault(boot, kind):
     result = boot(cmdline=f"exit fault={kind}", trace_interrupts=True)
     assert result.outcome is Outcome.PANIC, result.reason
     assert "Triple fault" not in result.qemu_log
+
+
+def test_fault_report_under_uefi(boot, kernel_elf):
+    # OVMF lays memory out differently from SeaBIOS; the protections and the
+    # report must not depend on it.
+    result = boot(cmdline="exit fault=null-pointer", firmware="uefi", timeout=90, trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "arch::trigger_null_pointer_read()")
+    assert page_fault_fields(result) == (0, 0)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf)

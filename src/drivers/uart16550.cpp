@@ -28,6 +28,9 @@ constexpr uint8_t kModemLoopback = 0x1E;
 constexpr uint8_t kLineStatusDataReady = 0x01;
 constexpr uint8_t kLineStatusTransmitEmpty = 0x20;
 
+// IER bit 0: interrupt when received data is available.
+constexpr uint8_t kInterruptOnReceivedData = 0x01;
+
 constexpr uint8_t kLoopbackProbe = 0xAE;
 // Bounded waits: a missing or wedged UART must not hang the boot.
 constexpr uint32_t kPollLimit = 100000;
@@ -74,6 +77,20 @@ void Uart16550::write_byte(uint8_t byte)
     // in under 100 us at 115200 baud.
     while (!(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusTransmitEmpty)) { }
     m_base.offset(kData).write<uint8_t>(byte);
+}
+
+void Uart16550::enable_receive_interrupt()
+{
+    if (m_ready)
+        m_base.offset(kInterruptEnable).write<uint8_t>(kInterruptOnReceivedData);
+}
+
+bool Uart16550::read_byte(uint8_t& byte)
+{
+    if (!m_ready || !(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusDataReady))
+        return false;
+    byte = m_base.offset(kData).read<uint8_t>();
+    return true;
 }
 
 void Uart16550::write(lib::StringView text)

@@ -32,6 +32,12 @@ public:
     void write_byte(uint8_t byte);
     void write(lib::StringView text);
 
+    // Asks the UART to interrupt when a byte arrives (its IRQ line: 4 for
+    // COM1; OUT2 in the modem control register gates it onto the bus).
+    void enable_receive_interrupt();
+    // The next received byte, if one is waiting.
+    bool read_byte(uint8_t& byte);
+
 private:
     arch::IoPort m_base;
     bool m_ready = false;

@@ -12,6 +12,7 @@
 #include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/qemu_exit.h"
+#include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
 #include "kernel/cxx_runtime.h"
@@ -112,6 +113,7 @@ void start_interrupts(uint32_t requested_hz)
     uint32_t hz = drivers::init_pit(requested_hz);
     log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors 32-47", hz, requested_hz);
     drivers::init_keyboard();
+    drivers::init_serial_input(g_com1);
     arch::enable_interrupts();
     // Proof that the tick arrives: ticks before and after a 10 ms sleep.
     uint64_t before = drivers::timer_ticks();

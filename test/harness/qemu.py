@@ -4,6 +4,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -35,6 +36,7 @@ class BootConfig:
     linger: float = 0.0             # ...and QEMU has run this long after it (a halt, not a reset)
     exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
     qmp: bool = False               # a QMP socket (qmp.sock in the boot's folder), to type keys
+    serial_input: bool = False      # COM1 also on serial.sock, to type at the kernel
     extra_args: tuple = ()
 
 
@@ -78,11 +80,18 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     """The QEMU command line for one boot. serial is a QEMU character device
     for COM1; by default the file serial.log in workdir."""
     workdir = Path(workdir)
+    serial_device = []
+    if serial is None and config.serial_input:
+        # A socket to type into, with everything COM1 prints still logged to serial.log.
+        serial = "chardev:com1"
+        serial_device = ["-chardev", f"socket,id=com1,path={workdir / 'serial.sock'},server=on,wait=off,"
+                                     f"logfile={workdir / 'serial.log'}"]
     serial = serial or f"file:{workdir / 'serial.log'}"
     command = [
         "qemu-system-x86_64",
         "-display", "none",
         "-no-reboot",                       # a reset ends QEMU with status 0
+        *serial_device,
         "-serial", serial,
         # mon:stdio already multiplexes the monitor (Ctrl-A C) onto the terminal.
         *([] if serial.startswith("mon:") else ["-monitor", "none"]),
@@ -205,6 +214,14 @@ class RunningBoot:
 
     def lines(self):
         return _complete_lines(self.workdir / "serial.log")
+
+    def type_serial(self, data):
+        """Sends bytes to COM1 (needs serial_input=True)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(str(self.workdir / "serial.sock"))
+            connection.sendall(data)
+            # Stay connected until QEMU has taken the bytes off the socket.
+            time.sleep(0.2)
 
     def wait_for_line(self, text, timeout=30.0):
         """Waits for a serial line that starts with text; returns it."""
