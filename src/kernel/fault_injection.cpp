@@ -8,32 +8,39 @@
 namespace kernel {
 namespace {
 
+void requested_panic()
+{
+    PANIC("fault injection: panic requested on the command line");
+}
+
+// One row per kind: its command-line name and what raises it.
 struct FaultName {
     lib::StringView name;
     FaultKind kind;
+    void (*trigger)();
 };
 
 constexpr FaultName kFaultNames[] = {
-    { "panic", FaultKind::Panic },
-    { "divide-by-zero", FaultKind::DivideByZero },
-    { "invalid-opcode", FaultKind::InvalidOpcode },
-    { "breakpoint", FaultKind::Breakpoint },
-    { "general-protection", FaultKind::GeneralProtection },
-    { "unmapped-read", FaultKind::UnmappedRead },
-    { "null-pointer", FaultKind::NullPointer },
-    { "read-only-write", FaultKind::ReadOnlyWrite },
-    { "no-execute-fetch", FaultKind::NoExecuteFetch },
-    { "stack-overflow", FaultKind::StackOverflow },
-    { "nested", FaultKind::NestedFault },
+    { "panic", FaultKind::Panic, requested_panic },
+    { "divide-by-zero", FaultKind::DivideByZero, arch::trigger_divide_by_zero },
+    { "invalid-opcode", FaultKind::InvalidOpcode, arch::trigger_invalid_opcode },
+    { "breakpoint", FaultKind::Breakpoint, arch::trigger_breakpoint },
+    { "general-protection", FaultKind::GeneralProtection, arch::trigger_general_protection },
+    { "unmapped-read", FaultKind::UnmappedRead, arch::trigger_unmapped_read },
+    { "null-pointer", FaultKind::NullPointer, arch::trigger_null_pointer_read },
+    { "read-only-write", FaultKind::ReadOnlyWrite, arch::trigger_read_only_write },
+    { "no-execute-fetch", FaultKind::NoExecuteFetch, arch::trigger_no_execute_fetch },
+    { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
+    { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
 };
 
-lib::StringView name_of(FaultKind kind)
+const FaultName* entry_for(FaultKind kind)
 {
     for (const FaultName& entry : kFaultNames) {
         if (entry.kind == kind)
-            return entry.name;
+            return &entry;
     }
-    return "none";
+    return nullptr;
 }
 
 } // namespace
@@ -66,45 +73,17 @@ lib::StringView fault_kind_names()
 
 void inject_fault(FaultKind kind)
 {
-    log(LogTag::Boot, "fault injection: {}", name_of(kind));
-    switch (kind) {
-    case FaultKind::None:
+    const FaultName* entry = entry_for(kind);
+    if (entry == nullptr)
         return;
-    case FaultKind::Panic:
-        PANIC("fault injection: panic requested on the command line");
-    case FaultKind::DivideByZero:
-        arch::trigger_divide_by_zero();
-        break;
-    case FaultKind::InvalidOpcode:
-        arch::trigger_invalid_opcode();
-        break;
-    case FaultKind::Breakpoint:
-        arch::trigger_breakpoint();
+    log(LogTag::Boot, "fault injection: {}", entry->name);
+    entry->trigger();
+    // Only the breakpoint is meant to come back.
+    if (kind == FaultKind::Breakpoint) {
         log(LogTag::Boot, "fault injection: survived the breakpoint");
         return;
-    case FaultKind::GeneralProtection:
-        arch::trigger_general_protection();
-        break;
-    case FaultKind::UnmappedRead:
-        arch::trigger_unmapped_read();
-        break;
-    case FaultKind::NullPointer:
-        arch::trigger_null_pointer_read();
-        break;
-    case FaultKind::ReadOnlyWrite:
-        arch::trigger_read_only_write();
-        break;
-    case FaultKind::NoExecuteFetch:
-        arch::trigger_no_execute_fetch();
-        break;
-    case FaultKind::StackOverflow:
-        arch::trigger_stack_overflow();
-        break;
-    case FaultKind::NestedFault:
-        arch::trigger_nested_fault();
-        break;
     }
-    PANIC("fault injection: '{}' did not fault", name_of(kind));
+    PANIC("fault injection: '{}' did not fault", entry->name);
 }
 
 } // namespace kernel
