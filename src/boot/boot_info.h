@@ -6,34 +6,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/memory_map.h"
 #include "lib/result.h"
 #include "lib/string_view.h"
 
 namespace boot {
 
-enum class MemoryType : uint32_t {
-    Usable = 1,
-    Reserved = 2,
-    AcpiReclaimable = 3,
-    AcpiNvs = 4,
-    Defective = 5,
-};
-
-const char* memory_type_name(MemoryType type);
-
-struct MemoryRegion {
-    uint64_t base;
-    uint64_t length;
-    MemoryType type;
-};
-
 struct BootInfo {
-    static constexpr size_t kMaxMemoryRegions = 128;
+    // Entries the loader may send; mending can at most double them.
+    static constexpr size_t kMaxLoaderMemoryEntries = 128;
+    static constexpr size_t kMaxMemoryRegions = 2 * kMaxLoaderMemoryEntries;
 
     lib::StringView bootloader_name;
     lib::StringView command_line;
+    // The mended map (memory_map.h): sorted, disjoint, usable in whole pages.
     MemoryRegion memory_regions[kMaxMemoryRegions];
     size_t memory_region_count = 0;
+    size_t loader_memory_entries = 0; // as the loader sent them
+    MemoryMapRepairs memory_map_repairs;
     bool has_basic_memory_info = false;
     uint32_t lower_memory_kib = 0;
     uint32_t upper_memory_kib = 0;
@@ -57,8 +47,8 @@ struct BootInfoError {
 // this is a corrupt size field, not a large machine.
 inline constexpr uint32_t kMaxBootInfoSize = 1024 * 1024;
 
-// info points at the structure; it is read only within total_size, and
-// total_size itself is checked against kMaxBootInfoSize first.
-lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info);
+// info points at the structure and available bytes can be read there;
+// nothing past total_size (checked against both limits first) is read.
+lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_t available);
 
 } // namespace boot

@@ -43,8 +43,9 @@ lib::Result<lib::StringView, BootInfoError> read_string_tag(
     return lib::StringView(text, length);
 }
 
+// Copies the loader's entries into entries; parse_multiboot2 mends them.
 lib::Result<bool, BootInfoError> read_memory_map(
-    const uint8_t* info, size_t offset, uint32_t size, BootInfo& boot_info)
+    const uint8_t* info, size_t offset, uint32_t size, BootInfo& boot_info, MemoryRegion* entries)
 {
     constexpr auto kTagType = static_cast<uint32_t>(TagType::MemoryMap);
     if (size < sizeof(MemoryMapTag))
@@ -59,7 +60,7 @@ lib::Result<bool, BootInfoError> read_memory_map(
     if (entries_bytes % tag.entry_size != 0)
         return fail(error("size is not a whole number of entries", "size", kTagType, offset));
     size_t entry_count = entries_bytes / tag.entry_size;
-    if (entry_count > BootInfo::kMaxMemoryRegions)
+    if (entry_count > BootInfo::kMaxLoaderMemoryEntries)
         return fail(error("more memory map entries than the kernel keeps", "size", kTagType, offset));
 
     for (size_t i = 0; i < entry_count; ++i) {
@@ -67,30 +68,13 @@ lib::Result<bool, BootInfoError> read_memory_map(
         // Types other than the five defined ones are reserved (spec 3.6.8).
         MemoryType region_type
             = entry.type >= 1 && entry.type <= 5 ? static_cast<MemoryType>(entry.type) : MemoryType::Reserved;
-        boot_info.memory_regions[i] = { entry.base, entry.length, region_type };
+        entries[i] = { entry.base, entry.length, region_type };
     }
-    boot_info.memory_region_count = entry_count;
+    boot_info.loader_memory_entries = entry_count;
     return true;
 }
 
 } // namespace
-
-const char* memory_type_name(MemoryType type)
-{
-    switch (type) {
-    case MemoryType::Usable:
-        return "usable";
-    case MemoryType::Reserved:
-        return "reserved";
-    case MemoryType::AcpiReclaimable:
-        return "ACPI reclaimable";
-    case MemoryType::AcpiNvs:
-        return "ACPI NVS";
-    case MemoryType::Defective:
-        return "defective";
-    }
-    return "reserved";
-}
 
 uint64_t BootInfo::usable_bytes() const
 {
@@ -102,13 +86,15 @@ uint64_t BootInfo::usable_bytes() const
     return total;
 }
 
-lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
+lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_t available)
 {
     if (info == nullptr)
         return fail(error("no boot information (null address)", "address", kNoTag, 0));
     if ((reinterpret_cast<uintptr_t>(info) & (kTagAlignment - 1)) != 0)
         return fail(error("structure is not 8-byte aligned", "address", kNoTag, 0));
 
+    if (available < sizeof(InfoHeader))
+        return fail(error("structure is smaller than its header", "total_size", kNoTag, 0));
     auto header = read_at<InfoHeader>(info, 0);
     if (header.total_size < sizeof(InfoHeader) + sizeof(TagHeader))
         return fail(error("total_size is too small to hold the end tag", "total_size", kNoTag, 0));
@@ -116,9 +102,12 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
         return fail(error("total_size is implausibly large", "total_size", kNoTag, 0));
     if (header.total_size % kTagAlignment != 0)
         return fail(error("total_size is not a multiple of 8", "total_size", kNoTag, 0));
+    if (header.total_size > available)
+        return fail(error("total_size runs past the memory the loader handed over", "total_size", kNoTag, 0));
 
     BootInfo boot_info;
     boot_info.total_size = header.total_size;
+    MemoryRegion loader_entries[BootInfo::kMaxLoaderMemoryEntries];
     bool has_memory_map = false;
     size_t offset = sizeof(InfoHeader);
     for (;;) {
@@ -140,6 +129,9 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
             if (!has_memory_map)
                 return fail(
                     error("no memory map tag", "type 6", static_cast<uint32_t>(TagType::MemoryMap), 0));
+            boot_info.memory_region_count
+                = normalize_memory_map(loader_entries, boot_info.loader_memory_entries,
+                    boot_info.memory_regions, BootInfo::kMaxMemoryRegions, boot_info.memory_map_repairs);
             return boot_info;
         case TagType::CommandLine: {
             auto text = read_string_tag(info, offset, tag.size, tag.type);
@@ -167,7 +159,7 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info)
         case TagType::MemoryMap: {
             if (has_memory_map)
                 return fail(error("second memory map tag", "type", tag.type, offset));
-            auto read = read_memory_map(info, offset, tag.size, boot_info);
+            auto read = read_memory_map(info, offset, tag.size, boot_info, loader_entries);
             if (!read)
                 return fail(read.error());
             has_memory_map = true;

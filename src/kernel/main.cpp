@@ -64,7 +64,9 @@ boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
     if (info_physical >= mm::kEarlyDirectMapSize - boot::kMaxBootInfoSize)
         PANIC("Multiboot2 information at {:#x} lies outside the early direct map", info_physical);
 
-    auto parsed = boot::parse_multiboot2(mm::physical_to_virtual<const uint8_t>(info_physical));
+    // The structure's own total_size is checked against this bound.
+    auto parsed = boot::parse_multiboot2(
+        mm::physical_to_virtual<const uint8_t>(info_physical), boot::kMaxBootInfoSize);
     if (!parsed) {
         const boot::BootInfoError& error = parsed.error();
         PANIC("Multiboot2 information rejected: {} (tag type {}, field {}, offset {})", error.reason,
@@ -78,6 +80,13 @@ void log_boot_info(const boot::BootInfo& info)
     log(LogTag::Boot, "loader: {}", info.bootloader_name.empty() ? "(unnamed)" : info.bootloader_name);
     log(LogTag::Boot, "command line: \"{}\"", info.command_line);
     log(LogTag::Mem, "memory map: {} regions", info.memory_region_count);
+    const boot::MemoryMapRepairs& repairs = info.memory_map_repairs;
+    if (repairs.any())
+        log(LogTag::Mem,
+            "warning: memory map mended ({} entries from the loader): {} empty dropped, {} overlaps resolved "
+            "(stricter type wins), {} usable regions trimmed to pages, {} cut at the top of memory",
+            info.loader_memory_entries, repairs.zero_length, repairs.overlaps, repairs.unaligned,
+            repairs.wrapped);
     for (size_t i = 0; i < info.memory_region_count; ++i) {
         const boot::MemoryRegion& region = info.memory_regions[i];
         log(LogTag::Mem, "  base {:#018x} length {:#018x} {}", region.base, region.length,

@@ -12,6 +12,9 @@ namespace {
 
 using boot::multiboot2::TagType;
 
+// The builders' storage always holds total_size; the limit is the parser's own.
+constexpr size_t kAvailable = boot::kMaxBootInfoSize;
+
 // Builds a Multiboot2 information structure the way a loader lays it out:
 // fixed header, tags at 8-byte offsets, end tag, total_size patched last.
 class InfoBuilder {
@@ -101,7 +104,7 @@ private:
 
 std::string reason_for(const uint8_t* info)
 {
-    auto parsed = boot::parse_multiboot2(info);
+    auto parsed = boot::parse_multiboot2(info, kAvailable);
     return parsed.has_value() ? "(accepted)" : parsed.error().reason;
 }
 
@@ -112,7 +115,7 @@ TEST(Multiboot2Parser, ReadsAWellFormedStructure)
         .string_tag(TagType::BootloaderName, "GRUB 2.06")
         .tag(static_cast<uint32_t>(TagType::BasicMemoryInfo), { 0x7F, 2, 0, 0, 0, 0xFC, 1, 0 })
         .standard_memory_map();
-    auto parsed = boot::parse_multiboot2(builder.finish());
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
     ASSERT_TRUE(parsed.has_value()) << parsed.error().reason;
     const boot::BootInfo& info = parsed.value();
     EXPECT_EQ(std::string(info.command_line.data(), info.command_line.size()), "exit level=2");
@@ -123,7 +126,9 @@ TEST(Multiboot2Parser, ReadsAWellFormedStructure)
     ASSERT_EQ(info.memory_region_count, 3u);
     EXPECT_EQ(info.memory_regions[1].base, 0x100000u);
     EXPECT_EQ(info.memory_regions[2].type, boot::MemoryType::Reserved);
-    EXPECT_EQ(info.usable_bytes(), 0x9FC00u + 0x7F00000u);
+    // The mended map counts whole pages only: 0x9FC00 is trimmed to 0x9F000.
+    EXPECT_EQ(info.usable_bytes(), 0x9F000u + 0x7F00000u);
+    EXPECT_EQ(info.memory_map_repairs.unaligned, 1u);
     EXPECT_EQ(info.tag_count, 5u);
 }
 
@@ -138,7 +143,7 @@ TEST(Multiboot2Parser, AcceptsLargerEntrySizeAndMapsUnknownTypesToReserved)
 {
     InfoBuilder builder;
     builder.memory_map({ { 0x100000, 0x1000, 1 }, { 0x200000, 0x1000, 77 } }, 32);
-    auto parsed = boot::parse_multiboot2(builder.finish());
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(parsed.value().memory_regions[1].base, 0x200000u);
     EXPECT_EQ(parsed.value().memory_regions[1].type, boot::MemoryType::Reserved);
@@ -150,7 +155,7 @@ TEST(Multiboot2Parser, PrefersTheV2Rsdp)
     builder.tag(static_cast<uint32_t>(TagType::AcpiOldRsdp), std::vector<uint8_t>(20, 1))
         .tag(static_cast<uint32_t>(TagType::AcpiNewRsdp), std::vector<uint8_t>(36, 2))
         .standard_memory_map();
-    auto parsed = boot::parse_multiboot2(builder.finish());
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(parsed.value().acpi_rsdp_version, 2);
 }
@@ -179,7 +184,7 @@ TEST(Multiboot2Parser, RejectsTagsThatRunPastTotalSize)
     builder.standard_memory_map().string_tag(TagType::CommandLine, "exit");
     builder.finish();
     builder.patch32(8 + 4, 0x10000); // the memory map tag's size
-    auto parsed = boot::parse_multiboot2(builder.data());
+    auto parsed = boot::parse_multiboot2(builder.data(), kAvailable);
     ASSERT_FALSE(parsed.has_value());
     EXPECT_STREQ(parsed.error().reason, "tag runs past total_size");
     EXPECT_EQ(parsed.error().tag_type, 6u);
@@ -213,7 +218,7 @@ TEST(Multiboot2Parser, RejectsUnterminatedStrings)
 {
     InfoBuilder builder;
     builder.tag(static_cast<uint32_t>(TagType::CommandLine), { 'e', 'x', 'i', 't' }).standard_memory_map();
-    auto parsed = boot::parse_multiboot2(builder.finish());
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
     ASSERT_FALSE(parsed.has_value());
     EXPECT_STREQ(parsed.error().reason, "string is not NUL-terminated inside its tag");
     EXPECT_EQ(parsed.error().tag_type, 1u);
