@@ -10,11 +10,13 @@ packages=(
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # ISO for BIOS and UEFI
   qemu-system-x86 ovmf                                 # run it
   gdb                                                  # debug it
-  libgtest-dev                                         # host unit tests
+  libgtest-dev clang                                   # host unit tests; libFuzzer
   python3 python3-pytest python3-pytest-xdist python3-pyelftools  # boot tests
 )
 
-bash ci/install_packages.sh "${packages[@]}"
+# clang's libFuzzer runtime: a package of its own on Debian 12, part of
+# clang's own packages elsewhere.
+bash ci/install_packages.sh "${packages[@]}" --optional libclang-rt-14-dev
 
 if [ ! -f build/build.ninja ]; then
   meson setup build --cross-file ci/x86_64-kernel.ini

@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 
-echo "== host unit tests"
-meson test -C build --suite host --print-errorlogs
+echo "== host unit tests, and the parser fuzzed for 20 s"
+meson test -C build --suite host --suite fuzz --print-errorlogs
 
 echo "== boot tests"
 # Debian's pytest under /usr/bin/python3, whatever python3 comes first on PATH.
