@@ -12,7 +12,15 @@
 
 namespace boot {
 
+struct BootModule {
+    uint64_t start; // physical, first byte
+    uint64_t end; // physical, one past the last byte
+    lib::StringView command_line;
+};
+
 struct BootInfo {
+    static constexpr size_t kMaxModules = 16;
+
     // Entries the loader may send; mending can at most double them.
     static constexpr size_t kMaxLoaderMemoryEntries = 128;
     static constexpr size_t kMaxMemoryRegions = 2 * kMaxLoaderMemoryEntries;
@@ -24,6 +32,8 @@ struct BootInfo {
     size_t memory_region_count = 0;
     size_t loader_memory_entries = 0; // as the loader sent them
     MemoryMapRepairs memory_map_repairs;
+    BootModule modules[kMaxModules];
+    size_t module_count = 0;
     bool has_basic_memory_info = false;
     uint32_t lower_memory_kib = 0;
     uint32_t upper_memory_kib = 0;

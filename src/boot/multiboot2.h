@@ -45,6 +45,14 @@ struct BasicMemoryInfoTag {
 };
 static_assert(sizeof(BasicMemoryInfoTag) == 16);
 
+struct ModuleTag {
+    TagHeader header;
+    uint32_t start; // physical
+    uint32_t end; // physical, one past the last byte
+    // a NUL-terminated command line follows
+};
+static_assert(sizeof(ModuleTag) == 16);
+
 struct MemoryMapTag {
     TagHeader header;
     uint32_t entry_size;

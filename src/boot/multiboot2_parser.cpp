@@ -29,12 +29,13 @@ constexpr size_t align_up(size_t value, size_t alignment)
     return (value + alignment - 1) & ~(alignment - 1);
 }
 
-// A string tag holds a NUL-terminated string that must end inside the tag.
+// A string at the end of a tag, after fixed_size bytes of fixed fields, must
+// be NUL-terminated inside the tag. The caller has checked size > fixed_size.
 lib::Result<lib::StringView, BootInfoError> read_string_tag(
-    const uint8_t* info, size_t offset, uint32_t size, uint32_t type)
+    const uint8_t* info, size_t offset, uint32_t size, uint32_t type, size_t fixed_size = sizeof(TagHeader))
 {
-    const char* text = reinterpret_cast<const char*>(info + offset + sizeof(TagHeader));
-    size_t capacity = size - sizeof(TagHeader);
+    const char* text = reinterpret_cast<const char*>(info + offset + fixed_size);
+    size_t capacity = size - fixed_size;
     size_t length = 0;
     while (length < capacity && text[length] != '\0')
         ++length;
@@ -145,6 +146,20 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
             if (!text)
                 return fail(text.error());
             boot_info.bootloader_name = text.value();
+            break;
+        }
+        case TagType::Module: {
+            if (tag.size < sizeof(ModuleTag) + 1)
+                return fail(error("module tag is smaller than its fixed fields", "size", tag.type, offset));
+            auto module = read_at<ModuleTag>(info, offset);
+            if (module.end < module.start)
+                return fail(error("module ends before it starts", "mod_end", tag.type, offset));
+            if (boot_info.module_count == BootInfo::kMaxModules)
+                return fail(error("more modules than the kernel keeps", "type", tag.type, offset));
+            auto text = read_string_tag(info, offset, tag.size, tag.type, sizeof(ModuleTag));
+            if (!text)
+                return fail(text.error());
+            boot_info.modules[boot_info.module_count++] = { module.start, module.end, text.value() };
             break;
         }
         case TagType::BasicMemoryInfo: {

@@ -275,3 +275,44 @@ TEST(Multiboot2Parser, RejectsNullAndMisalignedStructures)
 }
 
 } // namespace
+
+namespace {
+
+std::vector<uint8_t> module_payload(uint32_t start, uint32_t end, const std::string& text)
+{
+    std::vector<uint8_t> payload(8);
+    std::memcpy(payload.data(), &start, 4);
+    std::memcpy(payload.data() + 4, &end, 4);
+    payload.insert(payload.end(), text.begin(), text.end());
+    payload.push_back(0);
+    return payload;
+}
+
+TEST(Multiboot2Parser, ReadsModules)
+{
+    InfoBuilder builder;
+    builder.tag(static_cast<uint32_t>(TagType::Module), module_payload(0x200000, 0x201000, "initrd"))
+        .standard_memory_map();
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
+    ASSERT_TRUE(parsed.has_value());
+    ASSERT_EQ(parsed.value().module_count, 1u);
+    EXPECT_EQ(parsed.value().modules[0].start, 0x200000u);
+    EXPECT_EQ(parsed.value().modules[0].end, 0x201000u);
+    EXPECT_EQ(parsed.value().modules[0].command_line.size(), 6u);
+}
+
+TEST(Multiboot2Parser, RejectsAbsurdModules)
+{
+    InfoBuilder backwards;
+    backwards.tag(static_cast<uint32_t>(TagType::Module), module_payload(0x300000, 0x200000, "x"))
+        .standard_memory_map();
+    EXPECT_EQ(reason_for(backwards.finish()), std::string("module ends before it starts"));
+
+    InfoBuilder unterminated;
+    auto payload = module_payload(0x200000, 0x201000, "abc");
+    payload.pop_back();
+    unterminated.tag(static_cast<uint32_t>(TagType::Module), payload).standard_memory_map();
+    EXPECT_EQ(reason_for(unterminated.finish()), std::string("string is not NUL-terminated inside its tag"));
+}
+
+} // namespace

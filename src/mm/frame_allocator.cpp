@@ -1,0 +1,121 @@
+#include "mm/frame_allocator.h"
+
+#include "lib/bits.h"
+
+namespace mm {
+namespace {
+
+uint64_t frames_up_to_highest_usable(const boot::MemoryRegion* regions, size_t count)
+{
+    uint64_t end = 0;
+    for (size_t i = 0; i < count; ++i) {
+        if (regions[i].type == boot::MemoryType::Usable && regions[i].base + regions[i].length > end)
+            end = regions[i].base + regions[i].length;
+    }
+    return end / kFrameSize;
+}
+
+} // namespace
+
+const char* describe(FrameError error)
+{
+    switch (error) {
+    case FrameError::OutOfMemory:
+        return "out of physical memory";
+    case FrameError::NotAligned:
+        return "address is not frame-aligned";
+    case FrameError::OutOfRange:
+        return "frame was never usable memory";
+    case FrameError::DoubleFree:
+        return "frame is already free (double free)";
+    }
+    return "unknown error";
+}
+
+size_t FrameAllocator::bitmap_bytes(const boot::MemoryRegion* regions, size_t count)
+{
+    uint64_t words = (frames_up_to_highest_usable(regions, count) + 63) / 64;
+    return static_cast<size_t>(2 * words * sizeof(uint64_t));
+}
+
+void FrameAllocator::init(const boot::MemoryRegion* regions, size_t count, uint64_t* storage,
+    const FrameRange* carve_outs, size_t carve_out_count)
+{
+    uint64_t frames = frames_up_to_highest_usable(regions, count);
+    m_words = (frames + 63) / 64;
+    m_usable = storage;
+    m_used = storage + m_words;
+    for (uint64_t i = 0; i < m_words; ++i) {
+        m_usable[i] = 0;
+        m_used[i] = 0;
+    }
+    // The mended map has usable regions in whole frames.
+    for (size_t i = 0; i < count; ++i) {
+        if (regions[i].type != boot::MemoryType::Usable)
+            continue;
+        for (uint64_t frame = regions[i].base / kFrameSize;
+             frame < (regions[i].base + regions[i].length) / kFrameSize; ++frame)
+            set(m_usable, frame);
+    }
+    // Carve-outs cover every frame they touch, even partly.
+    for (size_t i = 0; i < carve_out_count; ++i) {
+        uint64_t first = carve_outs[i].base / kFrameSize;
+        uint64_t end = (carve_outs[i].base + carve_outs[i].length + kFrameSize - 1) / kFrameSize;
+        for (uint64_t frame = first; frame < end && frame < frames; ++frame)
+            clear(m_usable, frame);
+    }
+    if (frames > 0)
+        clear(m_usable, 0); // frame 0 is never handed out: a null physical address stays invalid
+
+    uint64_t usable = 0;
+    for (uint64_t i = 0; i < m_words; ++i)
+        usable += lib::popcount64(m_usable[i]);
+    m_statistics = { frames, usable, usable, 0 };
+    m_next_word = 0;
+}
+
+lib::Result<uint64_t, FrameError> FrameAllocator::allocate()
+{
+    for (uint64_t scanned = 0; scanned < m_words; ++scanned) {
+        uint64_t word = (m_next_word + scanned) % m_words;
+        uint64_t candidates = m_usable[word] & ~m_used[word];
+        if (candidates == 0)
+            continue;
+        uint64_t frame = word * 64 + static_cast<uint64_t>(__builtin_ctzll(candidates));
+        set(m_used, frame);
+        m_next_word = word;
+        --m_statistics.free;
+        ++m_statistics.used;
+        return frame * kFrameSize;
+    }
+    return lib::fail(FrameError::OutOfMemory);
+}
+
+lib::Result<bool, FrameError> FrameAllocator::free(uint64_t physical)
+{
+    if (physical % kFrameSize != 0)
+        return lib::fail(FrameError::NotAligned);
+    if (!is_usable(physical))
+        return lib::fail(FrameError::OutOfRange);
+    uint64_t frame = physical / kFrameSize;
+    if (!test(m_used, frame))
+        return lib::fail(FrameError::DoubleFree);
+    clear(m_used, frame);
+    ++m_statistics.free;
+    --m_statistics.used;
+    return true;
+}
+
+bool FrameAllocator::is_usable(uint64_t physical) const
+{
+    uint64_t frame = physical / kFrameSize;
+    return frame < m_statistics.total && test(m_usable, frame);
+}
+
+bool FrameAllocator::is_used(uint64_t physical) const
+{
+    uint64_t frame = physical / kFrameSize;
+    return frame < m_statistics.total && test(m_used, frame);
+}
+
+} // namespace mm

@@ -1,0 +1,108 @@
+#include "mm/frame_allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+#include <vector>
+
+namespace {
+
+using boot::MemoryRegion;
+using boot::MemoryType;
+
+const std::vector<MemoryRegion> kMap = {
+    { 0x0, 0x9F000, MemoryType::Usable }, { 0x9F000, 0x61000, MemoryType::Reserved },
+    { 0x100000, 0x700000, MemoryType::Usable }, // 1 MiB .. 8 MiB
+    { 0x800000, 0x100000, MemoryType::AcpiNvs },
+    { 0x900000, 0x200000, MemoryType::Usable }, // 9 MiB .. 11 MiB
+};
+
+struct Fixture {
+    std::vector<uint64_t> storage;
+    mm::FrameAllocator allocator;
+
+    explicit Fixture(const std::vector<mm::FrameRange>& carve_outs = {})
+    {
+        storage.resize(mm::FrameAllocator::bitmap_bytes(kMap.data(), kMap.size()) / 8);
+        allocator.init(kMap.data(), kMap.size(), storage.data(), carve_outs.data(), carve_outs.size());
+    }
+};
+
+TEST(FrameAllocator, StatisticsFromTheMap)
+{
+    Fixture fixture;
+    const mm::FrameStatistics& statistics = fixture.allocator.statistics();
+    EXPECT_EQ(statistics.total, 0xB00000u / 4096);
+    // 0x9F frames below 640 KiB less frame 0, 0x700 from 1 MiB, 0x200 from 9 MiB.
+    EXPECT_EQ(statistics.usable, 0x9Fu - 1 + 0x700 + 0x200);
+    EXPECT_EQ(statistics.free, statistics.usable);
+    EXPECT_EQ(statistics.used, 0u);
+}
+
+TEST(FrameAllocator, NeverFrameZeroNeverReservedNeverTwice)
+{
+    Fixture fixture({ { 0x100000, 0x300000, "kernel" }, { 0x9FF800, 0x1000, "boot info" } });
+    std::set<uint64_t> seen;
+    for (;;) {
+        auto frame = fixture.allocator.allocate();
+        if (!frame.has_value()) {
+            EXPECT_EQ(frame.error(), mm::FrameError::OutOfMemory);
+            break;
+        }
+        uint64_t address = frame.value();
+        EXPECT_NE(address, 0u);
+        EXPECT_EQ(address % 4096, 0u);
+        EXPECT_TRUE(seen.insert(address).second) << "handed out twice: " << address;
+        EXPECT_FALSE(address >= 0x9F000 && address < 0x100000) << "reserved";
+        EXPECT_FALSE(address >= 0x800000 && address < 0x900000) << "ACPI NVS";
+        EXPECT_FALSE(address >= 0x100000 && address < 0x400000) << "carved out: kernel";
+        EXPECT_FALSE(address >= 0x9FF000 && address < 0xA01000)
+            << "carved out: boot info, every frame it touches";
+    }
+    const mm::FrameStatistics& statistics = fixture.allocator.statistics();
+    EXPECT_EQ(seen.size(), statistics.usable);
+    EXPECT_EQ(statistics.free, 0u);
+    EXPECT_EQ(statistics.used, statistics.usable);
+}
+
+TEST(FrameAllocator, BadFreesAreErrorsThatSayWhich)
+{
+    Fixture fixture;
+    uint64_t frame = fixture.allocator.allocate().value();
+    EXPECT_TRUE(fixture.allocator.free(frame).has_value());
+    EXPECT_EQ(fixture.allocator.free(frame).error(), mm::FrameError::DoubleFree);
+    EXPECT_EQ(fixture.allocator.free(frame + 8).error(), mm::FrameError::NotAligned);
+    EXPECT_EQ(fixture.allocator.free(0x9F000).error(), mm::FrameError::OutOfRange);
+    EXPECT_EQ(fixture.allocator.free(0).error(), mm::FrameError::OutOfRange);
+    EXPECT_EQ(fixture.allocator.free(0x40000000).error(), mm::FrameError::OutOfRange);
+    EXPECT_STREQ(mm::describe(mm::FrameError::DoubleFree), "frame is already free (double free)");
+}
+
+TEST(FrameAllocator, RandomAllocateAndFreeKeepsEveryInvariant)
+{
+    Fixture fixture;
+    std::mt19937_64 random(42);
+    std::vector<uint64_t> held;
+    for (int step = 0; step < 200000; ++step) {
+        if (held.empty() || random() % 3 != 0) {
+            auto frame = fixture.allocator.allocate();
+            if (frame.has_value()) {
+                ASSERT_TRUE(fixture.allocator.is_usable(frame.value()));
+                held.push_back(frame.value());
+            }
+        } else {
+            size_t index = random() % held.size();
+            ASSERT_TRUE(fixture.allocator.free(held[index]).has_value());
+            held[index] = held.back();
+            held.pop_back();
+        }
+        const mm::FrameStatistics& statistics = fixture.allocator.statistics();
+        ASSERT_EQ(statistics.used, held.size());
+        ASSERT_EQ(statistics.free + statistics.used, statistics.usable);
+    }
+    std::set<uint64_t> unique(held.begin(), held.end());
+    EXPECT_EQ(unique.size(), held.size());
+}
+
+} // namespace
