@@ -22,6 +22,7 @@
 #include "kernel/panic.h"
 #include "mm/direct_map.h"
 #include "mm/early_heap.h"
+#include "mm/physical_memory.h"
 
 namespace kernel {
 
@@ -173,6 +174,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     BootOptions options = parse_boot_options(boot_info.command_line);
 
     log_image_layout();
+    mm::init_physical_memory(boot_info, multiboot_info_physical);
     check_early_heap();
     start_interrupts(options.timer_hz);
 

@@ -1,0 +1,97 @@
+#include "mm/physical_memory.h"
+
+#include "kernel/image_layout.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+#include "mm/direct_map.h"
+#include "sync/spinlock.h"
+
+namespace mm {
+namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+constexpr uint64_t kLowMemoryEnd = 0x100000; // the first 1 MiB: BIOS data, EBDA, option ROMs
+
+sync::Locked<FrameAllocator> g_frames;
+
+bool overlaps(uint64_t base, uint64_t length, const FrameRange& range)
+{
+    return base < range.base + range.length && range.base < base + length;
+}
+
+// A stretch of usable memory for the bitmaps: inside one usable region,
+// inside the early direct map, clear of every carve-out.
+uint64_t place_bitmaps(const boot::BootInfo& info, uint64_t size, const FrameRange* carve_outs, size_t count)
+{
+    for (size_t r = 0; r < info.memory_region_count; ++r) {
+        const boot::MemoryRegion& region = info.memory_regions[r];
+        if (region.type != boot::MemoryType::Usable)
+            continue;
+        // Candidates: the region's start and the end of each carve-out.
+        for (size_t c = 0; c <= count; ++c) {
+            uint64_t base = c == count ? region.base : carve_outs[c].base + carve_outs[c].length;
+            base = (base + kFrameSize - 1) & ~(kFrameSize - 1);
+            if (base < region.base || base + size > region.base + region.length
+                || base + size > kEarlyDirectMapSize)
+                continue;
+            bool clear = true;
+            for (size_t other = 0; other < count && clear; ++other)
+                clear = !overlaps(base, size, carve_outs[other]);
+            if (clear)
+                return base;
+        }
+    }
+    PANIC("no usable memory below 4 GiB for the frame bitmaps ({} bytes)", size);
+}
+
+} // namespace
+
+void init_physical_memory(const boot::BootInfo& info, uint64_t boot_info_physical)
+{
+    constexpr size_t kMaxCarveOuts = 4 + boot::BootInfo::kMaxModules;
+    FrameRange carve_outs[kMaxCarveOuts];
+    size_t count = 0;
+    carve_outs[count++] = { 0, kLowMemoryEnd, "first 1 MiB" };
+    uint64_t image_end = kernel::kernel_image().physical_start() + kernel::kernel_image().size();
+    carve_outs[count++] = { kLowMemoryEnd, image_end - kLowMemoryEnd, "kernel image" };
+    carve_outs[count++] = { boot_info_physical, info.total_size, "Multiboot2 information" };
+    for (size_t i = 0; i < info.module_count; ++i)
+        carve_outs[count++]
+            = { info.modules[i].start, info.modules[i].end - info.modules[i].start, "module" };
+
+    uint64_t bitmap_size = FrameAllocator::bitmap_bytes(info.memory_regions, info.memory_region_count);
+    uint64_t bitmap_physical = place_bitmaps(info, bitmap_size, carve_outs, count);
+    carve_outs[count++] = { bitmap_physical, bitmap_size, "frame bitmaps" };
+
+    g_frames.with([&](FrameAllocator& frames) {
+        frames.init(info.memory_regions, info.memory_region_count,
+            physical_to_virtual<uint64_t>(bitmap_physical), carve_outs, count);
+    });
+    FrameStatistics statistics = frame_statistics();
+    log(LogTag::Mem, "frame bitmaps: {} bytes at physical {:#x}", bitmap_size, bitmap_physical);
+    log(LogTag::Mem,
+        "Physical: {} usable, {} free, {} used frames of 4 KiB ({} MiB usable, {} frames up to the top)",
+        statistics.usable, statistics.free, statistics.used, statistics.usable * kFrameSize >> 20,
+        statistics.total);
+}
+
+lib::Result<uint64_t, FrameError> allocate_frame()
+{
+    return g_frames.with([](FrameAllocator& frames) { return frames.allocate(); });
+}
+
+void free_frame(uint64_t physical)
+{
+    auto freed = g_frames.with([physical](FrameAllocator& frames) { return frames.free(physical); });
+    if (!freed)
+        PANIC("freeing frame {:#x}: {}", physical, describe(freed.error()));
+}
+
+FrameStatistics frame_statistics()
+{
+    return g_frames.with([](FrameAllocator& frames) { return frames.statistics(); });
+}
+
+} // namespace mm

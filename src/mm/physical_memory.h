@@ -1,0 +1,20 @@
+#pragma once
+
+// The kernel's physical memory: the frame allocator built from the boot
+// information, with everything already in use carved out, behind a lock.
+
+#include <stdint.h>
+
+#include "boot/boot_info.h"
+#include "mm/frame_allocator.h"
+
+namespace mm {
+
+void init_physical_memory(const boot::BootInfo& info, uint64_t boot_info_physical);
+
+lib::Result<uint64_t, FrameError> allocate_frame();
+// Panics on a bad free: a kernel that frees a frame twice is broken.
+void free_frame(uint64_t physical);
+FrameStatistics frame_statistics();
+
+} // namespace mm
