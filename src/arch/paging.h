@@ -1,22 +1,29 @@
 #pragma once
 
-// Early page protections, before the memory manager builds the kernel's own
-// page tables (the memory issue): the kernel image mapped by section with
-// its rights, guard pages below every stack, and the null page unmapped.
+// The kernel's own address space, replacing the trampoline's tables:
+//   - the image mapped by section: text RX, rodata R NX, data+bss RW NX
+//   - the guard page below every stack left unmapped
+//   - a direct map of physical memory (RW NX) at mm::kDirectMapBase
+//   - nothing else: no identity map, so no null page
+// Table frames come from the frame allocator.
 
 #include <stddef.h>
+#include <stdint.h>
 
 namespace arch {
 
-struct KernelProtections {
-    size_t text_pages; // read + execute
-    size_t rodata_pages; // read-only, no-execute
-    size_t data_pages; // read + write, no-execute
-    size_t guard_pages; // unmapped
-    bool no_execute; // false when the CPU has no NX: data stays executable
-    bool null_page_unmapped;
+struct KernelAddressSpace {
+    size_t text_pages;
+    size_t rodata_pages;
+    size_t data_pages;
+    size_t guard_pages;
+    uint64_t direct_map_bytes;
+    uint64_t mapped_pages; // from the audit, in 4 KiB units
+    uint64_t writable_executable_pages; // from the audit: 0 unless the CPU has no NX
+    bool no_execute;
 };
 
-KernelProtections protect_kernel_image(bool cpu_has_nx);
+// Builds the tables, switches CR3 to them and audits them.
+KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_map_end);
 
 } // namespace arch

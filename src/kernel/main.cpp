@@ -106,15 +106,26 @@ void log_image_layout()
         rodata_section().size() / 1024, data_section().size() / 1024);
 }
 
-void protect_kernel_image(bool no_execute)
+void switch_to_kernel_address_space(bool no_execute, const boot::BootInfo& info)
 {
-    arch::KernelProtections protections = arch::protect_kernel_image(no_execute);
+    uint64_t top = 0;
+    for (size_t i = 0; i < info.memory_region_count; ++i) {
+        const boot::MemoryRegion& region = info.memory_regions[i];
+        if (region.type == boot::MemoryType::Usable && region.base + region.length > top)
+            top = region.base + region.length;
+    }
+    arch::KernelAddressSpace space = arch::build_kernel_address_space(no_execute, top);
     log(LogTag::Mem,
         "kernel image mapped by section: text {} pages RX, rodata {} pages R{}, data+bss {} pages RW{}",
-        protections.text_pages, protections.rodata_pages, protections.no_execute ? " NX" : "",
-        protections.data_pages, protections.no_execute ? " NX" : "");
-    log(LogTag::Mem, "guard pages: {} unmapped (below the kernel stack and each IST stack); null page {}",
-        protections.guard_pages, protections.null_page_unmapped ? "unmapped" : "MAPPED");
+        space.text_pages, space.rodata_pages, space.no_execute ? " NX" : "", space.data_pages,
+        space.no_execute ? " NX" : "");
+    log(LogTag::Mem,
+        "guard pages: {} unmapped (below the kernel stack and each IST stack); null page unmapped",
+        space.guard_pages);
+    log(LogTag::Mem, "direct map: {} MiB of physical memory at {:#x}, RW NX; no identity map",
+        space.direct_map_bytes >> 20, mm::kDirectMapBase);
+    log(LogTag::Mem, "W^X check: {} writable+executable pages ({} pages mapped)",
+        space.writable_executable_pages, space.mapped_pages);
 }
 
 void start_interrupts(uint32_t requested_hz)
@@ -167,7 +178,6 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
 
     bool no_execute = arch::init_cpu();
-    protect_kernel_image(no_execute);
 
     boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
     log_boot_info(boot_info);
@@ -175,6 +185,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
 
     log_image_layout();
     mm::init_physical_memory(boot_info, multiboot_info_physical);
+    switch_to_kernel_address_space(no_execute, boot_info);
     check_early_heap();
     start_interrupts(options.timer_hz);
 

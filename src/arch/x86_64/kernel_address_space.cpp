@@ -1,0 +1,109 @@
+#include "arch/paging.h"
+#include "arch/x86_64/control_registers.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/page_tables.h"
+#include "kernel/image_layout.h"
+#include "kernel/panic.h"
+#include "mm/direct_map.h"
+#include "mm/physical_memory.h"
+
+namespace arch {
+namespace {
+
+// Tables live in frames from the frame allocator, reached through the
+// direct map (the trampoline's while building, our own afterwards: the
+// same addresses).
+class KernelTableMemory final : public PageTableMemory {
+public:
+    PageTable& table_at(uint64_t physical) override { return *mm::physical_to_virtual<PageTable>(physical); }
+    bool allocate_table(uint64_t& physical) override
+    {
+        auto frame = mm::allocate_frame();
+        if (!frame)
+            return false;
+        physical = frame.value();
+        for (uint64_t& entry : table_at(physical).entries)
+            entry = 0;
+        return true;
+    }
+    void invalidate(uint64_t virtual_address) override
+    {
+        if (m_live)
+            asm volatile("invlpg (%0)" : : "r"(virtual_address) : "memory");
+    }
+    void go_live() { m_live = true; }
+
+private:
+    bool m_live = false; // while building, the CPU is not using these tables
+};
+
+KernelTableMemory g_table_memory;
+
+bool is_guard_page(uint64_t address)
+{
+    StackRange stack;
+    for (unsigned i = 0; known_stack(i, stack); ++i) {
+        if (address == stack.guard)
+            return true;
+    }
+    return false;
+}
+
+void map_or_panic(PageTables& tables, uint64_t virtual_address, uint64_t physical, PageRights rights)
+{
+    auto mapped = tables.map(virtual_address, physical, rights);
+    if (!mapped)
+        PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
+}
+
+size_t map_section(PageTables& tables, kernel::ImageRange section, PageRights rights, size_t& guards)
+{
+    size_t pages = 0;
+    for (auto address = reinterpret_cast<uint64_t>(section.start);
+         address < reinterpret_cast<uint64_t>(section.end); address += kPageSize) {
+        if (is_guard_page(address)) {
+            ++guards;
+            continue;
+        }
+        map_or_panic(tables, address, address - kernel::kKernelVirtualBase, rights);
+        ++pages;
+    }
+    return pages;
+}
+
+} // namespace
+
+KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_map_end)
+{
+    uint64_t root = 0;
+    if (!g_table_memory.allocate_table(root))
+        PANIC("no frame for the kernel's page-map level 4");
+    PageTables tables(root, g_table_memory, no_execute);
+
+    KernelAddressSpace result {};
+    result.no_execute = no_execute;
+    result.text_pages
+        = map_section(tables, kernel::text_section(), { false, true, false }, result.guard_pages);
+    result.rodata_pages
+        = map_section(tables, kernel::rodata_section(), { false, false, false }, result.guard_pages);
+    result.data_pages
+        = map_section(tables, kernel::data_section(), { true, false, false }, result.guard_pages);
+
+    uint64_t end = (direct_map_end + kLargePageSize - 1) & ~(kLargePageSize - 1);
+    for (uint64_t physical = 0; physical < end; physical += kLargePageSize) {
+        auto mapped = tables.map_large(mm::kDirectMapBase + physical, physical, { true, false, false });
+        if (!mapped)
+            PANIC("direct map at {:#x}: {}", physical, describe(mapped.error()));
+    }
+    result.direct_map_bytes = end;
+
+    write_cr3(root);
+    g_table_memory.go_live();
+
+    PagingAudit audit = tables.audit();
+    result.mapped_pages = audit.mapped_pages;
+    result.writable_executable_pages = audit.writable_executable_pages;
+    return result;
+}
+
+} // namespace arch

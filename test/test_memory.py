@@ -1,0 +1,78 @@
+"""Memory at boot: the mended map, the frame allocator's figures, the
+kernel's own page tables and their W^X audit. The figures must add up."""
+
+import re
+
+import pytest
+
+from harness.outcome import Outcome
+
+MIB = 2**20
+
+
+def number(result, pattern):
+    for line in result.lines:
+        match = re.search(pattern, line)
+        if match:
+            return [int(group, 0) for group in match.groups()]
+    raise AssertionError(f"no line matches {pattern!r}")
+
+
+def physical(result):
+    usable, free, used, usable_mib, total = number(
+        result, r"^\[MEM\] Physical: (\d+) usable, (\d+) free, (\d+) used frames of 4 KiB "
+                r"\((\d+) MiB usable, (\d+) frames up to the top\)$")
+    return {"usable": usable, "free": free, "used": used, "usable_mib": usable_mib, "total": total}
+
+
+@pytest.mark.parametrize("memory_mib", [64, 512, 4096])
+def test_frame_figures_add_up_and_match_the_map(boot, memory_mib):
+    result = boot(memory=f"{memory_mib}M", timeout=60)
+    assert result.outcome is Outcome.PASSED, result.reason
+    frames = physical(result)
+    assert frames["free"] + frames["used"] == frames["usable"]
+    (map_usable,) = number(result, r"^\[MEM\] usable memory: (\d+) bytes")
+    # The allocator hands out usable memory less the first MiB, the image,
+    # the boot information and its own bitmaps: a little below the map's figure.
+    (bitmap_bytes, bitmap_at) = number(result, r"^\[MEM\] frame bitmaps: (\d+) bytes at physical (0x[0-9a-f]+)$")
+    image_end = number(result, r"^\[MEM\] kernel image: \S+ - \S+ \(physical (0x[0-9a-f]+), (\d+) KiB\)$")
+    image_physical_end = image_end[0] + image_end[1] * 1024
+    carved = MIB + image_physical_end + bitmap_bytes + 2 * 4096
+    assert map_usable - carved <= frames["usable"] * 4096 <= map_usable - MIB
+    # QEMU's -m, less what firmware keeps, is usable.
+    assert memory_mib * MIB - 3 * MIB <= map_usable <= memory_mib * MIB
+    # The bitmaps sit clear of the kernel image.
+    assert bitmap_at >= image_physical_end or bitmap_at + bitmap_bytes <= MIB
+
+
+def test_four_gib_has_a_hole_below_4_gib_and_memory_above_it(boot):
+    result = boot(memory="4G", timeout=60)
+    assert result.outcome is Outcome.PASSED, result.reason
+    usable = [(int(m.group(1), 16), int(m.group(2), 16)) for m in
+              (re.match(r"\[MEM\]   base (0x[0-9a-f]+) length (0x[0-9a-f]+) usable$", line) for line in result.lines)
+              if m]
+    assert any(base >= 4 * 1024 * MIB for base, _ in usable), "QEMU puts the rest of 4 GiB above the PCI hole"
+    # Nothing usable runs into the PCI hole below 4 GiB (QEMU's starts at 3 GiB).
+    assert all(base + length <= 0xC0000000 for base, length in usable if base < 4 * 1024 * MIB)
+
+
+@pytest.mark.parametrize("options", [{}, {"cpu": "max"}, {"firmware": "uefi", "timeout": 90}])
+def test_kernel_page_tables_have_no_writable_executable_page(boot, options):
+    result = boot(**options)
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert "[MEM] W^X check: 0 writable+executable pages" in "\n".join(result.lines)
+    (wx, mapped) = number(result, r"^\[MEM\] W\^X check: (\d+) writable\+executable pages \((\d+) pages mapped\)$")
+    assert wx == 0
+    (direct_mib,) = number(result, r"^\[MEM\] direct map: (\d+) MiB of physical memory")
+    text, rodata, data = number(result, r"text (\d+) pages RX, rodata (\d+) pages R NX, data\+bss (\d+) pages RW NX")
+    # The audit walked every page mapped: the direct map in 2 MiB pages, the image by page.
+    assert mapped == direct_mib * 256 + text + rodata + data
+    assert "[MEM] guard pages: 4 unmapped (below the kernel stack and each IST stack); null page unmapped" in result.lines
+
+
+def test_seabios_map_is_mended_and_the_warning_counts_each_repair(boot):
+    # SeaBIOS's map has a sub-page usable end (0x9fc00): trimmed, and said so.
+    result = boot()
+    warning = [line for line in result.lines if line.startswith("[MEM] warning: memory map mended")]
+    assert len(warning) == 1
+    assert "0 overlaps resolved" in warning[0] and "1 usable regions trimmed to pages" in warning[0]
