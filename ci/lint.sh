@@ -20,6 +20,6 @@ entries = json.load(open("build/compile_commands.json"))
 native = [e for e in entries if "test/host/" in e["output"]]
 json.dump(native, open("build/lint/compile_commands.json", "w"), indent=1)
 PY
-mapfile -t pure_sources < <(git ls-files 'src/lib/*.cpp' 'src/boot/*.cpp' 'src/mm/bump_allocator.cpp')
+mapfile -t pure_sources < <(git ls-files 'src/lib/*.cpp' 'src/boot/*.cpp' 'src/mm/frame_allocator.cpp' 'src/mm/heap_allocator.cpp')
 clang-tidy -p build/lint --quiet "${pure_sources[@]}"
 echo "lint: clean"

@@ -17,7 +17,11 @@ BOOT_SEQUENCE = [
     "[MEM] memory map:",
     "[MEM] usable memory:",
     "[MEM] kernel image:",
-    "[MEM] early heap:",
+    "[MEM] W^X check: 0 writable+executable pages",
+    "[MEM] Heap allocator initialized at 0x",
+    "[MEM] Test allocation successful: 0x",
+    "[MEM] Stats: ",
+    "[MEM] Physical: ",
     "[BOOT] RayOS ready",
 ]
 
@@ -111,7 +115,9 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
     ("exit fault", ["[BOOT] warning: option 'fault' needs a value (fault=...); ignored"]),
     ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic, divide-by-zero, "
                           "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
-                          "read-only-write, no-execute-fetch, stack-overflow, nested)"]),
+                          "read-only-write, no-execute-fetch, stack-overflow, nested, heap-execute, "
+                          "use-after-free, double-free, foreign-free, heap-header-overwrite)"]),
+    ("exit test=everything", ["[BOOT] warning: unknown test suite 'everything' ignored (known: heap)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

@@ -169,6 +169,58 @@ def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
 
 
+HEAP_ARENA = 0xFFFFC10000000000  # src/mm/kernel_heap.h
+
+
+def test_executing_from_the_heap_is_a_no_execute_page_fault(boot, kernel_elf):
+    result = boot(cmdline="exit fault=heap-execute", trace_interrupts=True)
+    assert result.outcome is Outcome.PANIC, result.reason
+    block = int(field(result, r"^\[FAULT\] heap misuse: calling heap block (0x[0-9a-f]+)$").group(1), 16)
+    assert HEAP_ARENA <= block < HEAP_ARENA + 2 * 2**20
+    assert "[FAULT] #PF Page Fault (vector 14) in kernel mode" in result.lines
+    code, cr2 = page_fault_fields(result)
+    # Present but no-execute: the fetch of the block's first byte faulted.
+    assert code == PF_PRESENT | PF_FETCH
+    assert cr2 == block
+    assert int(field(result, r"RIP (0x[0-9a-f]{16})").group(1), 16) == block
+    # Frame 0 is the heap block itself; the walk goes on through named kernel code.
+    frames = backtrace(result)
+    assert frames[0].group(3) == "(no symbol)" and len(frames) >= 2
+    assert all(frame.group(3) != "(no symbol)" for frame in frames[1:])
+    assert re.match(r"^\[PANIC\] unhandled #PF Page Fault in kernel mode", result.kernel_lines[-1])
+
+
+def heap_panic(result):
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    line = result.kernel_lines[-1]
+    assert line.startswith("[PANIC] heap: ") and re.search(r"\(src/mm/kernel_heap\.cpp:\d+\)$", line), line
+    return line
+
+
+def test_write_after_free_is_caught_when_the_block_is_reused(boot):
+    result = boot(cmdline="exit fault=use-after-free")
+    line = heap_panic(result)
+    block = int(field(result, r"heap misuse: wrote byte 40 of freed block (0x[0-9a-f]+);").group(1), 16)
+    # The report names the block (its 16-byte header first) and the byte: 16 + 40.
+    assert f"[PANIC] heap: use after free: freed memory was written: block {block - 16:#x}, byte 56 " in line
+
+
+@pytest.mark.parametrize("kind, misuse, panic", [
+    ("double-free", r"heap misuse: freeing (0x[0-9a-f]+) twice",
+     "[PANIC] heap: double free of {} (the block was already freed)"),
+    ("foreign-free", r"heap misuse: freeing (0x[0-9a-f]+), 32 bytes into block",
+     "[PANIC] heap: free of a pointer the heap never returned: {} (it points inside a live block"),
+    ("heap-header-overwrite", r"heap misuse: overwrote the header of (0x[0-9a-f]+);",
+     "[PANIC] heap: block header overwritten: {} (magic or check value does not match)"),
+])
+def test_each_bad_free_is_named(boot, kind, misuse, panic):
+    result = boot(cmdline=f"exit fault={kind}")
+    line = heap_panic(result)
+    pointer = field(result, misuse).group(1)
+    assert line.startswith(panic.format(pointer)), line
+
+
 def test_fault_inside_the_fault_report_is_a_nested_exception_panic(boot):
     result = boot(cmdline="exit fault=nested", trace_interrupts=True)
     assert result.outcome is Outcome.PANIC, result.reason

@@ -26,4 +26,12 @@ struct KernelAddressSpace {
 // Builds the tables, switches CR3 to them and audits them.
 KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_map_end);
 
+// After build_kernel_address_space, for memory the kernel maps on demand
+// (the heap). Maps one 4 KiB page read-write and no-execute; false only
+// when no frame is left for a page table. Mapping a mapped page panics.
+bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical);
+// Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
+// mapped. Unmapping an unmapped page panics.
+uint64_t unmap_kernel_page(uint64_t virtual_address);
+
 } // namespace arch

@@ -48,9 +48,19 @@ void apply_timer_hz(BootOptions& options, lib::StringView value)
     options.timer_hz = static_cast<uint32_t>(hz);
 }
 
+void apply_test(BootOptions& options, lib::StringView value)
+{
+    if (value != "heap") {
+        log(LogTag::Boot, "warning: unknown test suite '{}' ignored (known: heap)", value);
+        return;
+    }
+    options.heap_self_test = true;
+}
+
 constexpr KnownOption kKnownOptions[] = {
     { "exit", false, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
     { "fault", true, apply_fault },
+    { "test", true, apply_test },
     { "timer_hz", true, apply_timer_hz },
 };
 

@@ -17,6 +17,8 @@ struct BootOptions {
     bool exit_when_ready = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     FaultKind fault = FaultKind::None;
+    // "test=heap": run the heap's self-test before the ready line.
+    bool heap_self_test = false;
     // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
     uint32_t timer_hz = 1000;
 };

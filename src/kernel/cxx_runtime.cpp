@@ -3,7 +3,7 @@
 #include <new>
 
 #include "kernel/panic.h"
-#include "mm/early_heap.h"
+#include "mm/kernel_heap.h"
 
 extern "C" {
 using GlobalConstructor = void (*)();
@@ -37,64 +37,80 @@ size_t run_global_constructors()
 
 } // namespace kernel
 
-// Kernel code asks for memory with new; there is no exception to throw, so a
-// failure panics inside early_heap::allocate with the size requested.
+// Kernel code asks for memory with new; there is no exception to throw, so
+// running out panics with the size asked for. Before the heap is up, kalloc
+// panics too: nothing in the boot path allocates that early.
+namespace {
+
+void* allocate_or_panic(size_t size, size_t alignment)
+{
+    void* block = mm::kalloc(size, alignment);
+    if (block == nullptr) {
+        mm::HeapStatistics stats = mm::kernel_heap_statistics();
+        PANIC("out of memory: new of {} bytes aligned to {} ({} bytes in use, {} held)", size, alignment,
+            stats.bytes_in_use, stats.bytes_held);
+    }
+    return block;
+}
+
+} // namespace
+
 void* operator new(size_t size)
 {
-    return mm::early_heap::allocate(size, alignof(max_align_t));
+    return allocate_or_panic(size, alignof(max_align_t));
 }
 
 void* operator new[](size_t size)
 {
-    return mm::early_heap::allocate(size, alignof(max_align_t));
+    return allocate_or_panic(size, alignof(max_align_t));
 }
 
 void* operator new(size_t size, std::align_val_t alignment)
 {
-    return mm::early_heap::allocate(size, static_cast<size_t>(alignment));
+    return allocate_or_panic(size, static_cast<size_t>(alignment));
 }
 
 void* operator new[](size_t size, std::align_val_t alignment)
 {
-    return mm::early_heap::allocate(size, static_cast<size_t>(alignment));
+    return allocate_or_panic(size, static_cast<size_t>(alignment));
 }
 
 void operator delete(void* pointer) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete[](void* pointer) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete(void* pointer, size_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete[](void* pointer, size_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete(void* pointer, std::align_val_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete[](void* pointer, std::align_val_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete(void* pointer, size_t, std::align_val_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }
 
 void operator delete[](void* pointer, size_t, std::align_val_t) noexcept
 {
-    mm::early_heap::free(pointer);
+    mm::kfree(pointer);
 }

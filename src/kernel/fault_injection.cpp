@@ -4,6 +4,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "lib/format.h"
+#include "mm/heap_misuse.h"
 
 namespace kernel {
 namespace {
@@ -32,6 +33,11 @@ constexpr FaultName kFaultNames[] = {
     { "no-execute-fetch", FaultKind::NoExecuteFetch, arch::trigger_no_execute_fetch },
     { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
     { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
+    { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },
+    { "use-after-free", FaultKind::UseAfterFree, mm::misuse_write_after_free },
+    { "double-free", FaultKind::DoubleFree, mm::misuse_double_free },
+    { "foreign-free", FaultKind::ForeignFree, mm::misuse_free_foreign_pointer },
+    { "heap-header-overwrite", FaultKind::HeaderOverwrite, mm::misuse_overwrite_block_header },
 };
 
 const FaultName* entry_for(FaultKind kind)
@@ -57,7 +63,7 @@ FaultLookup find_fault_kind(lib::StringView name)
 lib::StringView fault_kind_names()
 {
     // Built from the table once, so the message never lists a stale set.
-    static char names[256];
+    static char names[512];
     static lib::StringView joined;
     if (joined.empty()) {
         lib::BufferSink sink(names, sizeof(names));

@@ -21,6 +21,11 @@ enum class FaultKind : unsigned char {
     NoExecuteFetch, // #PF: an instruction fetch from .data
     StackOverflow, // #DF on its own stack, after the kernel stack hits its guard page
     NestedFault, // a #UD whose report faults: the nested-exception panic
+    HeapExecute, // #PF: an instruction fetch from a heap block (no-execute)
+    UseAfterFree, // heap panic: freed memory written, caught on reuse
+    DoubleFree, // heap panic
+    ForeignFree, // heap panic: a pointer the heap never returned
+    HeaderOverwrite, // heap panic: a live block's header damaged
 };
 
 // The kind a command-line value names; known is false when it names none.

@@ -60,6 +60,8 @@ const char* log_tag_name(LogTag tag)
         return "FAULT";
     case LogTag::Panic:
         return "PANIC";
+    case LogTag::Test:
+        return "TEST";
     }
     return "?";
 }

@@ -13,7 +13,7 @@ class Uart16550;
 
 namespace kernel {
 
-enum class LogTag : uint8_t { Boot, Cpu, Mem, Serial, Timer, Kbd, Fault, Panic };
+enum class LogTag : uint8_t { Boot, Cpu, Mem, Serial, Timer, Kbd, Fault, Panic, Test };
 
 const char* log_tag_name(LogTag tag);
 

@@ -21,7 +21,8 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "mm/direct_map.h"
-#include "mm/early_heap.h"
+#include "mm/heap_self_test.h"
+#include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
 namespace kernel {
@@ -144,21 +145,35 @@ void start_interrupts(uint32_t requested_hz)
         drivers::uptime_ms());
 }
 
-void check_early_heap()
+void start_heap()
 {
-    // The allocator behind new: allocate, write, read back, free.
+    // The TSC differs from boot to boot, so header check values do too.
+    mm::init_kernel_heap(arch::read_timestamp_counter());
+    mm::HeapStatistics stats = mm::kernel_heap_statistics();
+    log(LogTag::Mem, "Heap allocator initialized at {:#x} (size: {} bytes)", mm::kHeapArenaBase,
+        stats.bytes_held);
+
+    // The seed's test allocation: 64 bytes, 8-byte aligned, written and read
+    // back, still live when the statistics are printed.
     constexpr size_t kProbeWords = 8;
-    auto* probe = new uint64_t[kProbeWords];
+    auto* probe = static_cast<uint64_t*>(mm::kalloc(kProbeWords * sizeof(uint64_t), 8));
+    if (probe == nullptr || reinterpret_cast<uintptr_t>(probe) % 8 != 0)
+        PANIC("heap test allocation failed: {}", static_cast<void*>(probe));
     for (size_t i = 0; i < kProbeWords; ++i)
         probe[i] = 0x5241594F53000000ull + i; // "RAYOS" and an index
     for (size_t i = 0; i < kProbeWords; ++i) {
         if (probe[i] != 0x5241594F53000000ull + i)
-            PANIC("early heap block {} does not read back what was written", static_cast<void*>(probe));
+            PANIC("heap block {} does not read back what was written", static_cast<void*>(probe));
     }
-    const mm::BumpAllocatorStats& stats = mm::early_heap::stats();
-    log(LogTag::Mem, "early heap: {} KiB arena at {}, probe block {} written and read back",
-        stats.capacity / 1024, mm::early_heap::arena_start(), static_cast<void*>(probe));
-    delete[] probe;
+    log(LogTag::Mem, "Test allocation successful: {:#x}", reinterpret_cast<uintptr_t>(probe));
+    stats = mm::kernel_heap_statistics();
+    log(LogTag::Mem, "Stats: {}/{} bytes used, {} pages allocated", stats.bytes_in_use, stats.bytes_held,
+        stats.pages_held);
+    log(LogTag::Mem, "Heap: {} allocations, {} frees, peak {} bytes, {} bytes in blocks, {} metadata pages",
+        stats.allocations, stats.frees, stats.peak_bytes_in_use, stats.block_bytes_in_use,
+        stats.metadata_pages);
+    mm::kfree(probe);
+    mm::log_physical_memory();
 }
 
 } // namespace
@@ -186,9 +201,11 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     log_image_layout();
     mm::init_physical_memory(boot_info, multiboot_info_physical);
     switch_to_kernel_address_space(no_execute, boot_info);
-    check_early_heap();
+    start_heap();
     start_interrupts(options.timer_hz);
 
+    if (options.heap_self_test)
+        mm::run_heap_self_test();
     if (options.fault != FaultKind::None)
         inject_fault(options.fault);
 

@@ -69,8 +69,12 @@ void init_physical_memory(const boot::BootInfo& info, uint64_t boot_info_physica
         frames.init(info.memory_regions, info.memory_region_count,
             physical_to_virtual<uint64_t>(bitmap_physical), carve_outs, count);
     });
-    FrameStatistics statistics = frame_statistics();
     log(LogTag::Mem, "frame bitmaps: {} bytes at physical {:#x}", bitmap_size, bitmap_physical);
+}
+
+void log_physical_memory()
+{
+    FrameStatistics statistics = frame_statistics();
     log(LogTag::Mem,
         "Physical: {} usable, {} free, {} used frames of 4 KiB ({} MiB usable, {} frames up to the top)",
         statistics.usable, statistics.free, statistics.used, statistics.usable * kFrameSize >> 20,

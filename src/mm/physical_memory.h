@@ -16,5 +16,7 @@ lib::Result<uint64_t, FrameError> allocate_frame();
 // Panics on a bad free: a kernel that frees a frame twice is broken.
 void free_frame(uint64_t physical);
 FrameStatistics frame_statistics();
+// The "[MEM] Physical: ..." line: usable, free and used frames now.
+void log_physical_memory();
 
 } // namespace mm

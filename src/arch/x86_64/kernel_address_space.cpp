@@ -6,6 +6,9 @@
 #include "kernel/panic.h"
 #include "mm/direct_map.h"
 #include "mm/physical_memory.h"
+#include "sync/spinlock.h"
+
+#include <new>
 
 namespace arch {
 namespace {
@@ -38,6 +41,11 @@ private:
 };
 
 KernelTableMemory g_table_memory;
+
+// The live tables, once built; edited under the lock.
+alignas(PageTables) unsigned char g_live_tables_storage[sizeof(PageTables)];
+PageTables* g_live_tables = nullptr;
+sync::Spinlock g_live_tables_lock;
 
 bool is_guard_page(uint64_t address)
 {
@@ -99,11 +107,36 @@ KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_m
 
     write_cr3(root);
     g_table_memory.go_live();
+    g_live_tables = new (g_live_tables_storage) PageTables(tables);
 
     PagingAudit audit = tables.audit();
     result.mapped_pages = audit.mapped_pages;
     result.writable_executable_pages = audit.writable_executable_pages;
     return result;
+}
+
+bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
+{
+    if (g_live_tables == nullptr)
+        PANIC("map_kernel_data_page({:#x}) before the kernel's tables exist", virtual_address);
+    sync::SpinlockGuard guard(g_live_tables_lock);
+    auto mapped = g_live_tables->map(virtual_address, physical, { true, false, false });
+    if (mapped)
+        return true;
+    if (mapped.error() == PagingError::OutOfTables)
+        return false;
+    PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
+}
+
+uint64_t unmap_kernel_page(uint64_t virtual_address)
+{
+    if (g_live_tables == nullptr)
+        PANIC("unmap_kernel_page({:#x}) before the kernel's tables exist", virtual_address);
+    sync::SpinlockGuard guard(g_live_tables_lock);
+    auto unmapped = g_live_tables->unmap(virtual_address);
+    if (!unmapped)
+        PANIC("unmapping {:#x}: {}", virtual_address, describe(unmapped.error()));
+    return unmapped.value();
 }
 
 } // namespace arch

@@ -1,0 +1,165 @@
+#pragma once
+
+// The kernel heap's allocator: pure logic over a reserved virtual range, so
+// the same code runs in the kernel (pages from the frame allocator) and in
+// the host tests and benchmarks (pages from mmap).
+//
+// Layout. The arena is a run of 4 KiB pages; each has a PageDescriptor in a
+// separate metadata array, mapped as the arena's extent grows. Pages form
+// spans: free spans (kept in bins by length, coalesced with free
+// neighbours), slabs (a few pages cut into blocks of one size class) and
+// large blocks (a span of their own). Sizes up to kMaxSlabStride - 16 come
+// from slabs; larger ones, and alignments above a page, are page-backed.
+//
+// Every block starts with a 16-byte record: the BlockHeader right before
+// the caller's pointer, or, when alignment pushed the pointer further in, a
+// pad record that says where the header is. Headers carry a check value
+// mixed with a secret, so an overwritten header is told apart from a
+// pointer the heap never returned. Free memory holds a poison pattern (a
+// freed slab block keeps a record of its last owner at its start), checked
+// when it is handed out again: a write after free is caught on reuse.
+//
+// The allocator does not lock; the kernel wraps it in a spinlock.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/result.h"
+
+namespace mm {
+
+inline constexpr size_t kHeapPageSize = 4096;
+inline constexpr size_t kHeapHeaderSize = 16;
+inline constexpr size_t kMaxSlabStride = 4096 + kHeapHeaderSize;
+inline constexpr size_t kMaxHeapAlignment = size_t(2) << 20;
+inline constexpr uint8_t kHeapPoisonByte = 0xDB;
+
+// Where the heap's pages come from.
+class HeapBacking {
+public:
+    // Makes count pages at address readable and writable (contents are
+    // arbitrary); false when there is no memory left, with nothing mapped.
+    virtual bool map(uintptr_t address, size_t count) = 0;
+    virtual void unmap(uintptr_t address, size_t count) = 0;
+
+protected:
+    ~HeapBacking() = default;
+};
+
+struct HeapLayout {
+    uintptr_t arena; // page-aligned
+    size_t arena_pages; // reserved for the arena
+    uintptr_t metadata; // page-aligned, metadata_bytes(arena_pages) reserved
+    size_t initial_pages; // mapped at init; the heap never holds fewer
+    uint64_t secret; // mixed into header checks
+};
+
+enum class HeapErrorKind : uint8_t {
+    OutOfMemory,
+    BadAlignment, // not a power of two, or above kMaxHeapAlignment
+    TooLarge, // more than the arena could ever hold
+    DoubleFree,
+    ForeignPointer, // freed, but never returned by this heap
+    HeaderOverwritten, // a live block's header (or pad record) was changed
+    UseAfterFree, // free memory was written after it was freed
+    Corrupted, // metadata disagrees with itself (found by audit)
+};
+const char* describe(HeapErrorKind kind);
+
+struct HeapError {
+    HeapErrorKind kind;
+    uintptr_t address; // the pointer, or the block where damage was found
+    uint64_t detail; // byte offset of the damage, a size, or the reason code
+    const char* reason; // one phrase saying what exactly was seen
+};
+
+struct HeapStatistics {
+    uint64_t bytes_in_use; // requested bytes of live allocations
+    uint64_t block_bytes_in_use; // bytes of the blocks and spans holding them
+    uint64_t peak_bytes_in_use;
+    uint64_t pages_held; // arena pages mapped
+    uint64_t bytes_held; // pages_held * kHeapPageSize
+    uint64_t metadata_pages;
+    uint64_t allocations;
+    uint64_t frees;
+    uint64_t live_allocations;
+    uint64_t pages_given_back; // unmapped over the heap's life
+};
+
+class HeapAllocator {
+public:
+    static size_t metadata_bytes(size_t arena_pages);
+
+    lib::Result<bool, HeapError> init(const HeapLayout& layout, HeapBacking& backing);
+
+    // alignment: a power of two (values below 16 mean 16). Never returns
+    // nullptr as a value.
+    lib::Result<void*, HeapError> allocate(size_t size, size_t alignment);
+    // nullptr is accepted and ignored, as free(NULL) is.
+    lib::Result<bool, HeapError> free(void* pointer);
+
+    // Walks every span, block and list and checks they agree with each
+    // other and with the statistics, and that free memory is still poison.
+    lib::Result<bool, HeapError> audit() const;
+
+    const HeapStatistics& statistics() const { return m_statistics; }
+    uintptr_t arena_start() const { return m_layout.arena; }
+    bool contains(const void* pointer) const;
+
+private:
+    struct PageDescriptor;
+    struct SizeClass;
+    struct BlockLocation;
+
+    static constexpr uint32_t kNone = 0xFFFFFFFF;
+    static constexpr size_t kBinCount = 64;
+    static constexpr size_t kMaxBlocksPerSlab = 128;
+
+    PageDescriptor& page(uint32_t index) const;
+    uintptr_t page_address(uint32_t index) const { return m_layout.arena + uintptr_t(index) * kHeapPageSize; }
+
+    uint32_t seal(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const;
+    void write_record(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const;
+    bool record_is(uintptr_t address, uint32_t magic) const;
+
+    // Doubly linked lists of spans (free-span bins, partial slabs).
+    void list_push(uint32_t& list, uint32_t head);
+    void list_remove(uint32_t& list, uint32_t head);
+
+    // Page spans.
+    lib::Result<uint32_t, HeapError> take_span(uint32_t pages);
+    void give_span(uint32_t head, uint32_t pages);
+    void insert_free_span(uint32_t head, uint32_t pages, uint32_t mapped);
+    void remove_free_span(uint32_t head);
+    uint32_t find_free_span(uint32_t pages) const;
+    lib::Result<bool, HeapError> grow(uint32_t pages);
+    lib::Result<bool, HeapError> map_span_pages(uint32_t head, uint32_t pages, uint32_t& newly_mapped);
+    void release_pages(uint32_t head);
+    static size_t bin_of(uint32_t pages);
+
+    // Slabs.
+    lib::Result<uint32_t, HeapError> new_slab(uint8_t size_class);
+    void push_partial(uint8_t size_class, uint32_t slab);
+    void remove_partial(uint8_t size_class, uint32_t slab);
+    lib::Result<uintptr_t, HeapError> take_slab_block(uint8_t size_class);
+    void retire_slab(uint8_t size_class, uint32_t slab);
+
+    lib::Result<BlockLocation, HeapError> locate(uintptr_t header) const;
+    lib::Result<bool, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block) const;
+    uintptr_t place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const;
+
+    lib::Result<bool, HeapError> audit_slab(
+        uint32_t head, uint64_t& bytes, uint64_t& blocks, uint64_t& live) const;
+
+    HeapLayout m_layout {};
+    HeapBacking* m_backing = nullptr;
+    uint32_t m_extent = 0; // pages in use of the reservation (free or not)
+    uint32_t m_metadata_pages = 0;
+    uint64_t m_nonempty_bins = 0;
+    uint32_t m_bins[kBinCount] {};
+    uint32_t m_partial[32] {}; // per size class: slabs with a free block
+    uint32_t m_empty[32] {}; // per size class: one empty slab kept back
+    HeapStatistics m_statistics {};
+};
+
+} // namespace mm

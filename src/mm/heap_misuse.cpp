@@ -1,0 +1,76 @@
+#include "mm/heap_misuse.h"
+
+#include <stdint.h>
+
+#include "kernel/log.h"
+#include "mm/kernel_heap.h"
+
+namespace mm {
+namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+constexpr size_t kBlockSize = 64;
+// Enough allocations to reach any block of a slab (the freed-into slab is
+// tried first, lowest free block first).
+constexpr unsigned kReuseAttempts = 256;
+
+uint8_t* block_for_misuse()
+{
+    auto* block = static_cast<uint8_t*>(kalloc(kBlockSize));
+    for (size_t i = 0; i < kBlockSize; ++i)
+        block[i] = 0x11;
+    return block;
+}
+
+} // namespace
+
+void misuse_execute_heap_block()
+{
+    uint8_t* block = block_for_misuse();
+    block[0] = 0xC3; // ret: harmless if the page were executable
+    log(LogTag::Fault, "heap misuse: calling heap block {:#x}", reinterpret_cast<uintptr_t>(block));
+    auto* function = reinterpret_cast<void (*)()>(block);
+    function();
+}
+
+void misuse_write_after_free()
+{
+    uint8_t* block = block_for_misuse();
+    kfree(block);
+    // volatile: the compiler may not drop a store to memory it knows is freed.
+    static_cast<volatile uint8_t*>(block)[40] = 0x41;
+    log(LogTag::Fault, "heap misuse: wrote byte 40 of freed block {:#x}; allocating until it is reused",
+        reinterpret_cast<uintptr_t>(block));
+    for (unsigned i = 0; i < kReuseAttempts; ++i)
+        kalloc(kBlockSize);
+}
+
+void misuse_double_free()
+{
+    uint8_t* block = block_for_misuse();
+    log(LogTag::Fault, "heap misuse: freeing {:#x} twice", reinterpret_cast<uintptr_t>(block));
+    kfree(block);
+    kfree(block);
+}
+
+void misuse_free_foreign_pointer()
+{
+    uint8_t* block = block_for_misuse();
+    log(LogTag::Fault, "heap misuse: freeing {:#x}, 32 bytes into block {:#x}",
+        reinterpret_cast<uintptr_t>(block + 32), reinterpret_cast<uintptr_t>(block));
+    kfree(block + 32);
+}
+
+void misuse_overwrite_block_header()
+{
+    uint8_t* block = block_for_misuse();
+    volatile uint8_t* check_value = block - 4; // the header's last field
+    *check_value = static_cast<uint8_t>(*check_value ^ 0xFF);
+    log(LogTag::Fault, "heap misuse: overwrote the header of {:#x}; freeing it",
+        reinterpret_cast<uintptr_t>(block));
+    kfree(block);
+}
+
+} // namespace mm

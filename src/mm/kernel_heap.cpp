@@ -1,0 +1,109 @@
+#include "mm/kernel_heap.h"
+
+#include "arch/paging.h"
+#include "kernel/panic.h"
+#include "mm/physical_memory.h"
+#include "sync/spinlock.h"
+
+namespace mm {
+namespace {
+
+// Heap pages: a frame each, mapped read-write and no-execute.
+class FrameBacking final : public HeapBacking {
+public:
+    bool map(uintptr_t address, size_t count) override
+    {
+        for (size_t i = 0; i < count; ++i) {
+            uintptr_t page = address + i * kHeapPageSize;
+            auto frame = allocate_frame();
+            if (frame && arch::map_kernel_data_page(page, frame.value()))
+                continue;
+            if (frame)
+                free_frame(frame.value());
+            unmap(address, i); // all or nothing
+            return false;
+        }
+        return true;
+    }
+
+    void unmap(uintptr_t address, size_t count) override
+    {
+        for (size_t i = 0; i < count; ++i)
+            free_frame(arch::unmap_kernel_page(address + i * kHeapPageSize));
+    }
+};
+
+FrameBacking g_backing;
+sync::Locked<HeapAllocator> g_heap;
+bool g_ready = false;
+
+// One [PANIC] line that names the kind of damage first, then where.
+[[noreturn]] void report(const HeapError& error)
+{
+    const char* what = describe(error.kind);
+    switch (error.kind) {
+    case HeapErrorKind::UseAfterFree:
+        PANIC("heap: {}: block {:#x}, byte {} ({})", what, error.address, error.detail, error.reason);
+    case HeapErrorKind::DoubleFree:
+        PANIC("heap: {} of {:#x} ({})", what, error.address, error.reason);
+    case HeapErrorKind::ForeignPointer:
+    case HeapErrorKind::HeaderOverwritten:
+        PANIC("heap: {}: {:#x} ({})", what, error.address, error.reason);
+    default:
+        PANIC("heap: {}: {:#x} ({}, {:#x})", what, error.address, error.reason, error.detail);
+    }
+}
+
+} // namespace
+
+void init_kernel_heap(uint64_t secret)
+{
+    HeapLayout layout { kHeapArenaBase, kHeapArenaPages, kHeapMetadataBase, kHeapInitialBytes / kHeapPageSize,
+        secret };
+    g_heap.with([&](HeapAllocator& heap) {
+        auto started = heap.init(layout, g_backing);
+        if (!started)
+            report(started.error());
+    });
+    g_ready = true;
+}
+
+bool kernel_heap_ready()
+{
+    return g_ready;
+}
+
+void* kalloc(size_t size, size_t alignment)
+{
+    if (!g_ready)
+        PANIC("kalloc({}) before the heap is up", size);
+    auto result = g_heap.with([&](HeapAllocator& heap) { return heap.allocate(size, alignment); });
+    if (result)
+        return result.value();
+    if (result.error().kind == HeapErrorKind::OutOfMemory || result.error().kind == HeapErrorKind::TooLarge)
+        return nullptr;
+    report(result.error());
+}
+
+void kfree(void* pointer)
+{
+    if (!g_ready)
+        PANIC("kfree({}) before the heap is up", pointer);
+    auto result = g_heap.with([&](HeapAllocator& heap) { return heap.free(pointer); });
+    if (!result)
+        report(result.error());
+}
+
+HeapStatistics kernel_heap_statistics()
+{
+    return g_heap.with([](HeapAllocator& heap) { return heap.statistics(); });
+}
+
+void audit_kernel_heap()
+{
+    auto result = g_heap.with([](HeapAllocator& heap) { return heap.audit(); });
+    if (!result)
+        report(result.error());
+}
+
+} // namespace mm

@@ -1,0 +1,433 @@
+#include "mm/heap_allocator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "host_heap_backing.h"
+
+namespace {
+
+using mm::HeapErrorKind;
+
+constexpr size_t kArenaPages = 64 * 1024; // 256 MiB reserved
+constexpr size_t kInitialPages = 512; // 2 MiB, as the kernel's heap
+
+struct Heap {
+    HostHeapBacking backing;
+    mm::HeapAllocator allocator;
+
+    explicit Heap(size_t page_limit = SIZE_MAX, size_t initial_pages = kInitialPages)
+        : backing(kArenaPages, page_limit)
+    {
+        auto started = allocator.init(backing.layout(initial_pages), backing);
+        EXPECT_TRUE(started.has_value());
+    }
+
+    uint8_t* allocate(size_t size, size_t alignment = 16)
+    {
+        auto result = allocator.allocate(size, alignment);
+        EXPECT_TRUE(result.has_value())
+            << "allocate(" << size << ", " << alignment << "): " << mm::describe(result.error().kind);
+        return result.has_value() ? static_cast<uint8_t*>(result.value()) : nullptr;
+    }
+
+    void free(void* pointer)
+    {
+        auto result = allocator.free(pointer);
+        EXPECT_TRUE(result.has_value()) << "free(" << pointer << "): " << mm::describe(result.error().kind)
+                                        << ": " << result.error().reason;
+    }
+
+    HeapErrorKind free_error(void* pointer)
+    {
+        auto result = allocator.free(pointer);
+        EXPECT_FALSE(result.has_value()) << "free(" << pointer << ") was accepted";
+        return result.has_value() ? HeapErrorKind::Corrupted : result.error().kind;
+    }
+
+    // The next allocation of this size must refuse, naming a use after free.
+    mm::HeapError reuse_error(size_t size)
+    {
+        auto again = allocator.allocate(size, 16);
+        EXPECT_FALSE(again.has_value()) << "the damaged block was handed out";
+        if (again.has_value())
+            return {};
+        EXPECT_EQ(again.error().kind, HeapErrorKind::UseAfterFree);
+        return again.error();
+    }
+
+    void expect_sound()
+    {
+        auto audit = allocator.audit();
+        EXPECT_TRUE(audit.has_value()) << mm::describe(audit.error().kind) << ": " << audit.error().reason
+                                       << " at " << std::hex << audit.error().address;
+    }
+
+    const mm::HeapStatistics& stats() const { return allocator.statistics(); }
+};
+
+bool is_poison(const uint8_t* bytes, size_t length)
+{
+    for (size_t i = 0; i < length; ++i) {
+        if (bytes[i] != mm::kHeapPoisonByte)
+            return false;
+    }
+    return true;
+}
+
+TEST(HeapAllocator, StartsWithTheInitialPagesMappedAndPoisoned)
+{
+    Heap heap;
+    EXPECT_EQ(heap.stats().pages_held, kInitialPages);
+    EXPECT_EQ(heap.stats().bytes_held, 2097152u);
+    EXPECT_EQ(heap.stats().bytes_in_use, 0u);
+    EXPECT_GT(heap.stats().metadata_pages, 0u);
+    EXPECT_EQ(heap.backing.mapped_pages(), kInitialPages + heap.stats().metadata_pages);
+    EXPECT_TRUE(is_poison(reinterpret_cast<const uint8_t*>(heap.allocator.arena_start()), 2097152));
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, RejectsAnInitialSizeOfZeroOrAboveTheReservation)
+{
+    HostHeapBacking backing(16);
+    mm::HeapAllocator allocator;
+    EXPECT_FALSE(allocator.init(backing.layout(0), backing).has_value());
+    EXPECT_FALSE(allocator.init(backing.layout(17), backing).has_value());
+}
+
+TEST(HeapAllocator, AllocationsDoNotOverlapAndKeepTheirContents)
+{
+    Heap heap;
+    std::map<uintptr_t, size_t> blocks;
+    std::vector<std::pair<uint8_t*, size_t>> order;
+    for (size_t i = 0; i < 3000; ++i) {
+        size_t size = 1 + (i * 37) % 5000;
+        uint8_t* block = heap.allocate(size);
+        ASSERT_NE(block, nullptr);
+        auto address = reinterpret_cast<uintptr_t>(block);
+        auto next = blocks.lower_bound(address);
+        if (next != blocks.end()) {
+            ASSERT_LE(address + size, next->first) << "overlaps the block above";
+        }
+        if (next != blocks.begin()) {
+            auto below = std::prev(next);
+            ASSERT_LE(below->first + below->second, address) << "overlaps the block below";
+        }
+        blocks[address] = size;
+        std::memset(block, static_cast<int>(i & 0xFF), size);
+        order.emplace_back(block, size);
+    }
+    for (size_t i = 0; i < order.size(); ++i) {
+        for (size_t b = 0; b < order[i].second; ++b)
+            ASSERT_EQ(order[i].first[b], static_cast<uint8_t>(i & 0xFF));
+    }
+    heap.expect_sound();
+    for (auto& [block, size] : order)
+        heap.free(block);
+    EXPECT_EQ(heap.stats().bytes_in_use, 0u);
+    EXPECT_EQ(heap.stats().live_allocations, 0u);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, HonoursEveryAlignmentUpToTwoMebibytes)
+{
+    Heap heap;
+    std::vector<uint8_t*> blocks;
+    for (size_t alignment = 1; alignment <= mm::kMaxHeapAlignment; alignment *= 2) {
+        for (size_t size :
+            { size_t(1), size_t(17), size_t(64), size_t(100), size_t(4000), size_t(4096), size_t(10000) }) {
+            uint8_t* block = heap.allocate(size, alignment);
+            ASSERT_NE(block, nullptr);
+            EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % alignment, 0u)
+                << size << " aligned to " << alignment;
+            EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % 16, 0u);
+            std::memset(block, 0xA5, size);
+            blocks.push_back(block);
+        }
+    }
+    heap.expect_sound();
+    for (uint8_t* block : blocks)
+        heap.free(block);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, RefusesBadAlignmentsAndImpossibleSizes)
+{
+    Heap heap;
+    for (size_t alignment : { size_t(3), size_t(24), size_t(48), size_t(4) << 20 }) {
+        auto result = heap.allocator.allocate(64, alignment);
+        ASSERT_FALSE(result.has_value()) << alignment;
+        EXPECT_EQ(result.error().kind, HeapErrorKind::BadAlignment);
+    }
+    auto huge = heap.allocator.allocate(size_t(1) << 40, 16);
+    ASSERT_FALSE(huge.has_value());
+    EXPECT_EQ(huge.error().kind, HeapErrorKind::TooLarge);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, StatisticsFollowEveryAllocationAndFree)
+{
+    Heap heap;
+    uint8_t* a = heap.allocate(64);
+    uint8_t* b = heap.allocate(1000);
+    uint8_t* c = heap.allocate(100000);
+    EXPECT_EQ(heap.stats().bytes_in_use, 64u + 1000 + 100000);
+    EXPECT_EQ(heap.stats().live_allocations, 3u);
+    EXPECT_EQ(heap.stats().allocations, 3u);
+    EXPECT_GE(heap.stats().block_bytes_in_use, heap.stats().bytes_in_use + 3 * 16);
+    heap.free(b);
+    EXPECT_EQ(heap.stats().bytes_in_use, 64u + 100000);
+    EXPECT_EQ(heap.stats().frees, 1u);
+    EXPECT_EQ(heap.stats().peak_bytes_in_use, 64u + 1000 + 100000);
+    heap.free(c);
+    heap.free(a);
+    heap.free(nullptr); // accepted, counts nothing
+    EXPECT_EQ(heap.stats().bytes_in_use, 0u);
+    EXPECT_EQ(heap.stats().block_bytes_in_use, 0u);
+    EXPECT_EQ(heap.stats().frees, 3u);
+    EXPECT_EQ(heap.stats().bytes_held, heap.stats().pages_held * mm::kHeapPageSize);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, GrowsPastTheInitialSizeAndGivesPagesBack)
+{
+    Heap heap;
+    std::vector<uint8_t*> large;
+    for (int i = 0; i < 256; ++i) { // 16 MiB in 64 KiB blocks
+        uint8_t* block = heap.allocate(65536);
+        ASSERT_NE(block, nullptr);
+        std::memset(block, 0x11, 65536);
+        large.push_back(block);
+    }
+    EXPECT_GT(heap.stats().pages_held, 16u * 256);
+    heap.expect_sound();
+    for (uint8_t* block : large)
+        heap.free(block);
+    EXPECT_EQ(heap.stats().pages_held, kInitialPages);
+    EXPECT_GT(heap.stats().pages_given_back, 0u);
+    EXPECT_EQ(heap.backing.mapped_pages(), kInitialPages + heap.stats().metadata_pages);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, EmptySlabsGoBackToo)
+{
+    Heap heap;
+    std::vector<uint8_t*> small;
+    for (int i = 0; i < 100000; ++i) // 8 MiB of 64-byte blocks (80-byte strides)
+        small.push_back(heap.allocate(64));
+    EXPECT_GT(heap.stats().pages_held, 1500u);
+    for (uint8_t* block : small)
+        heap.free(block);
+    EXPECT_EQ(heap.stats().pages_held, kInitialPages);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, GivenBackPagesAreReallyUnmapped)
+{
+    Heap heap;
+    std::vector<uint8_t*> large;
+    for (int i = 0; i < 64; ++i)
+        large.push_back(heap.allocate(65536));
+    for (uint8_t* block : large)
+        heap.free(block);
+    // The first span freed went back first (the heap keeps 2 MiB, not which 2 MiB).
+    EXPECT_DEATH(large.front()[100] = 1, "");
+}
+
+TEST(HeapAllocator, DoubleFreeIsNamed)
+{
+    Heap heap;
+    uint8_t* small = heap.allocate(64);
+    uint8_t* aligned = heap.allocate(100, 256);
+    uint8_t* large = heap.allocate(50000);
+    uint8_t* keep = heap.allocate(64); // keeps the small block's slab from being emptied
+    heap.free(small);
+    heap.free(aligned);
+    heap.free(large);
+    EXPECT_EQ(heap.free_error(small), HeapErrorKind::DoubleFree);
+    EXPECT_EQ(heap.free_error(aligned), HeapErrorKind::DoubleFree);
+    EXPECT_EQ(heap.free_error(large), HeapErrorKind::DoubleFree);
+    heap.free(keep);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, ForeignPointersAreNamed)
+{
+    Heap heap;
+    int on_the_stack = 0;
+    uint8_t* small = heap.allocate(64);
+    uint8_t* large = heap.allocate(50000);
+    EXPECT_EQ(heap.free_error(&on_the_stack), HeapErrorKind::ForeignPointer);
+    EXPECT_EQ(heap.free_error(small + 16), HeapErrorKind::ForeignPointer) << "inside a live block";
+    EXPECT_EQ(heap.free_error(small + 8), HeapErrorKind::ForeignPointer) << "misaligned";
+    EXPECT_EQ(heap.free_error(small + 80), HeapErrorKind::ForeignPointer)
+        << "the next block, never handed out";
+    EXPECT_EQ(heap.free_error(large + 8192), HeapErrorKind::ForeignPointer) << "inside a large block";
+    EXPECT_EQ(heap.free_error(large + 16), HeapErrorKind::ForeignPointer) << "a large block's first bytes";
+    EXPECT_EQ(heap.free_error(reinterpret_cast<uint8_t*>(heap.allocator.arena_start()) + 1024 * 1024),
+        HeapErrorKind::ForeignPointer)
+        << "free pages";
+    EXPECT_EQ(heap.free_error(reinterpret_cast<uint8_t*>(heap.allocator.arena_start()) + (size_t(100) << 20)),
+        HeapErrorKind::ForeignPointer)
+        << "beyond the extent";
+    // None of that disturbed the real blocks.
+    heap.expect_sound();
+    heap.free(small);
+    heap.free(large);
+    heap.expect_sound();
+}
+
+TEST(HeapAllocator, OverwrittenHeaderIsNamed)
+{
+    for (size_t alignment : { size_t(16), size_t(128), size_t(8192) }) {
+        for (size_t size : { size_t(64), size_t(30000) }) {
+            Heap heap;
+            uint8_t* block = heap.allocate(size, alignment);
+            block[-3] ^= 0x40; // an underrun from the block below
+            EXPECT_EQ(heap.free_error(block), HeapErrorKind::HeaderOverwritten)
+                << size << " aligned " << alignment;
+            auto audit = heap.allocator.audit();
+            ASSERT_FALSE(audit.has_value());
+            EXPECT_EQ(audit.error().kind, HeapErrorKind::HeaderOverwritten);
+        }
+    }
+}
+
+TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheBlockIsReused)
+{
+    Heap heap;
+    uint8_t* block = heap.allocate(64);
+    heap.free(block);
+    block[40] = 0x41;
+    auto audit = heap.allocator.audit();
+    ASSERT_FALSE(audit.has_value());
+    EXPECT_EQ(audit.error().kind, HeapErrorKind::UseAfterFree);
+
+    // Reuse finds it: the freed-into slab is first, its lowest free block is this one.
+    mm::HeapError error = heap.reuse_error(64);
+    EXPECT_EQ(error.address, reinterpret_cast<uintptr_t>(block) - 16);
+    EXPECT_EQ(error.detail, 16u + 40);
+}
+
+TEST(HeapAllocator, WriteAfterFreeOfALargeBlockIsCaughtWhenItsPagesAreReused)
+{
+    Heap heap;
+    uint8_t* large = heap.allocate(20000);
+    heap.free(large);
+    large[12345] = 0;
+    heap.reuse_error(20000);
+}
+
+TEST(HeapAllocator, WriteOverAFreedBlocksRecordIsCaught)
+{
+    Heap heap;
+    uint8_t* block = heap.allocate(64);
+    heap.free(block);
+    block[-16] = 0;
+    heap.reuse_error(64);
+}
+
+TEST(HeapAllocator, RunningOutOfPagesIsAnErrorAndLeavesTheHeapSound)
+{
+    Heap heap(kInitialPages + 40);
+    std::vector<uint8_t*> blocks;
+    for (;;) {
+        auto result = heap.allocator.allocate(30000, 16);
+        if (!result.has_value()) {
+            EXPECT_EQ(result.error().kind, HeapErrorKind::OutOfMemory);
+            break;
+        }
+        blocks.push_back(static_cast<uint8_t*>(result.value()));
+        ASSERT_LT(blocks.size(), 1000u);
+    }
+    EXPECT_GE(blocks.size(), 60u);
+    heap.expect_sound();
+    // Small blocks still come from the slabs that exist or free pages.
+    for (uint8_t* block : blocks)
+        heap.free(block);
+    heap.expect_sound();
+    EXPECT_NE(heap.allocate(30000), nullptr);
+}
+
+TEST(HeapAllocator, ArenaReservationIsTheHardLimit)
+{
+    HostHeapBacking backing(600);
+    mm::HeapAllocator allocator;
+    ASSERT_TRUE(allocator.init(backing.layout(512), backing).has_value());
+    EXPECT_TRUE(allocator.allocate(80 * 4096, 16).has_value());
+    auto beyond = allocator.allocate(80 * 4096, 16);
+    ASSERT_TRUE(beyond.has_value()) << "still inside 600 pages";
+    auto full = allocator.allocate(600 * 4096, 16);
+    ASSERT_FALSE(full.has_value());
+    EXPECT_EQ(full.error().kind, HeapErrorKind::OutOfMemory);
+    EXPECT_TRUE(allocator.audit().has_value());
+}
+
+// A million random operations against a shadow copy of what should be live,
+// with the heap's own audit every so often.
+TEST(HeapAllocator, MillionRandomOperationsKeepEveryInvariant)
+{
+    Heap heap;
+    struct Live {
+        uint8_t* block;
+        size_t size;
+        uint8_t fill;
+    };
+    std::vector<Live> live;
+    std::map<uintptr_t, size_t> ranges;
+    std::mt19937_64 random(20261124);
+    uint64_t expected_bytes = 0;
+
+    auto random_size = [&]() -> size_t {
+        unsigned kind = random() % 100;
+        if (kind < 70)
+            return random() % 257;
+        if (kind < 95)
+            return 257 + random() % 3840;
+        return 4097 + random() % 60000;
+    };
+    for (size_t op = 0; op < 1000000; ++op) {
+        bool allocate = live.empty() || (random() % 100) < (live.size() < 2000 ? 55 : 45);
+        if (allocate) {
+            size_t size = random_size();
+            size_t alignment = (random() % 8 == 0) ? size_t(1) << (random() % 13) : 16;
+            uint8_t* block = heap.allocate(size, alignment);
+            ASSERT_NE(block, nullptr);
+            auto address = reinterpret_cast<uintptr_t>(block);
+            ASSERT_EQ(address % alignment, 0u);
+            auto next = ranges.lower_bound(address);
+            ASSERT_TRUE(next == ranges.end() || address + size <= next->first);
+            ASSERT_TRUE(
+                next == ranges.begin() || std::prev(next)->first + std::prev(next)->second <= address);
+            ranges[address] = size ? size : 1;
+            auto fill = static_cast<uint8_t>(random());
+            std::memset(block, fill, size);
+            live.push_back({ block, size, fill });
+            expected_bytes += size;
+        } else {
+            size_t index = random() % live.size();
+            Live victim = live[index];
+            live[index] = live.back();
+            live.pop_back();
+            for (size_t b = 0; b < victim.size; ++b)
+                ASSERT_EQ(victim.block[b], victim.fill) << "block " << static_cast<void*>(victim.block);
+            heap.free(victim.block);
+            ranges.erase(reinterpret_cast<uintptr_t>(victim.block));
+            expected_bytes -= victim.size;
+        }
+        ASSERT_EQ(heap.stats().bytes_in_use, expected_bytes);
+        if (op % 100000 == 0)
+            heap.expect_sound();
+    }
+    heap.expect_sound();
+    for (const Live& block : live)
+        heap.free(block.block);
+    EXPECT_EQ(heap.stats().bytes_in_use, 0u);
+    heap.expect_sound();
+}
+
+} // namespace

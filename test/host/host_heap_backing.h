@@ -1,0 +1,86 @@
+#pragma once
+
+// Pages for mm::HeapAllocator on the host: one mmap reservation with no
+// access, made readable and writable page run by page run as the heap maps
+// them and made inaccessible again when it gives them back, so a test that
+// touches memory the heap returned crashes instead of passing by luck.
+// Shared by the heap's unit tests and its benchmark.
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+
+#include "mm/heap_allocator.h"
+
+class HostHeapBacking final : public mm::HeapBacking {
+public:
+    // arena_pages of arena, with a page limit that map() refuses to pass.
+    explicit HostHeapBacking(size_t arena_pages, size_t page_limit = SIZE_MAX)
+        : m_arena_pages(arena_pages)
+        , m_metadata_bytes(mm::HeapAllocator::metadata_bytes(arena_pages))
+        , m_page_limit(page_limit)
+    {
+        m_size = arena_pages * mm::kHeapPageSize + m_metadata_bytes;
+        void* base = mmap(nullptr, m_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (base == MAP_FAILED) {
+            std::perror("mmap");
+            std::abort();
+        }
+        m_base = reinterpret_cast<uintptr_t>(base);
+    }
+    ~HostHeapBacking() { munmap(reinterpret_cast<void*>(m_base), m_size); }
+    HostHeapBacking(const HostHeapBacking&) = delete;
+    HostHeapBacking& operator=(const HostHeapBacking&) = delete;
+
+    mm::HeapLayout layout(size_t initial_pages, uint64_t secret = 0x5EC2E7) const
+    {
+        return { m_base + m_metadata_bytes, m_arena_pages, m_base, initial_pages, secret };
+    }
+
+    bool map(uintptr_t address, size_t count) override
+    {
+        if (m_mapped + count > m_page_limit)
+            return false;
+        check_inside(address, count);
+        if (mprotect(reinterpret_cast<void*>(address), count * mm::kHeapPageSize, PROT_READ | PROT_WRITE)
+            != 0)
+            std::abort();
+        m_mapped += count;
+        ++m_map_calls;
+        return true;
+    }
+
+    void unmap(uintptr_t address, size_t count) override
+    {
+        check_inside(address, count);
+        void* start = reinterpret_cast<void*>(address);
+        madvise(start, count * mm::kHeapPageSize, MADV_DONTNEED);
+        if (mprotect(start, count * mm::kHeapPageSize, PROT_NONE) != 0)
+            std::abort();
+        m_mapped -= count;
+    }
+
+    size_t mapped_pages() const { return m_mapped; } // arena and metadata
+    size_t map_calls() const { return m_map_calls; }
+    void set_page_limit(size_t limit) { m_page_limit = limit; }
+
+private:
+    void check_inside(uintptr_t address, size_t count) const
+    {
+        if (address % mm::kHeapPageSize != 0 || address < m_base
+            || address + count * mm::kHeapPageSize > m_base + m_size) {
+            std::fprintf(stderr, "heap backing: pages %#lx+%zu outside the reservation\n", address, count);
+            std::abort();
+        }
+    }
+
+    size_t m_arena_pages;
+    size_t m_metadata_bytes;
+    size_t m_page_limit;
+    uintptr_t m_base = 0;
+    size_t m_size = 0;
+    size_t m_mapped = 0;
+    size_t m_map_calls = 0;
+};
