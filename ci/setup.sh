@@ -10,7 +10,7 @@ packages=(
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # ISO for BIOS and UEFI
   qemu-system-x86 ovmf                                 # run it
   gdb                                                  # debug it
-  libgtest-dev clang                                   # host unit tests; libFuzzer
+  libgtest-dev clang libbenchmark-dev                  # host unit tests; libFuzzer; benchmarks
   python3 python3-pytest python3-pytest-xdist python3-pyelftools  # boot tests
 )
 

@@ -58,7 +58,6 @@ constexpr uint32_t kNeverUsed = 0xFFFFFFFF; // offset of a block never handed ou
 
 constexpr uint64_t kPoisonWord = 0x0101010101010101ull * kHeapPoisonByte;
 constexpr uint32_t kGrowPages = 64; // the arena's extent grows by at least 256 KiB
-constexpr uint32_t kReleaseMinPages = 16; // free spans this big give their pages back
 
 // Strides grow by about an eighth to a quarter, so a block wastes little.
 constexpr uint16_t kStrides[] = { 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640,
@@ -418,12 +417,14 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
     for (uint32_t i = head; i < head + pages; ++i)
         page(i).freed_header_here = false;
     page(head).span_pages = pages;
+    m_statistics.pages_in_use += pages;
     return head;
 }
 
 void HeapAllocator::give_span(uint32_t head, uint32_t pages)
 {
     // Every page of a span in use is mapped.
+    m_statistics.pages_in_use -= pages;
     for (uint32_t i = head; i < head + pages; ++i)
         page(i).kind = PageKind::Free;
     uint32_t mapped = pages;
@@ -447,9 +448,16 @@ void HeapAllocator::give_span(uint32_t head, uint32_t pages)
 void HeapAllocator::release_pages(uint32_t head)
 {
     PageDescriptor& first = page(head);
-    if (first.mapped_pages < kReleaseMinPages || m_statistics.pages_held <= m_layout.initial_pages)
+    // Free memory kept mapped is reused without touching the page tables;
+    // beyond 2 MiB of it (and never below the initial size) it goes back.
+    uint64_t free_mapped = m_statistics.pages_held - m_statistics.pages_in_use;
+    if (first.mapped_pages < kHeapReleaseMinPages
+        || free_mapped <= kHeapRetainFreePages + kHeapReleaseBatchPages
+        || m_statistics.pages_held <= m_layout.initial_pages)
         return;
     uint64_t budget = m_statistics.pages_held - m_layout.initial_pages;
+    if (free_mapped - kHeapRetainFreePages < budget)
+        budget = free_mapped - kHeapRetainFreePages;
     // From the top of the span down, in runs of mapped pages.
     uint32_t i = head + first.span_pages;
     while (i > head && budget > 0) {
@@ -774,7 +782,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit_slab(
 
 lib::Result<bool, HeapError> HeapAllocator::audit() const
 {
-    uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0;
+    uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0, used = 0;
     bool previous_free = false;
     for (uint32_t head = 0; head < m_extent;) {
         const PageDescriptor& first = page(head);
@@ -821,6 +829,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
                 return slab;
             if (first.live_blocks < kClasses.blocks[first.size_class])
                 ++partial_slabs;
+            used += pages;
             break;
         }
         case PageKind::Large: {
@@ -839,6 +848,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
             bytes += reinterpret_cast<const BlockRecord*>(address + offset)->size;
             block_bytes += uint64_t(pages) * kHeapPageSize;
             ++live;
+            used += pages;
             break;
         }
         default:
@@ -873,7 +883,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
     if (binned != free_spans || listed != partial_slabs)
         return heap_error(HeapErrorKind::Corrupted, 0, binned, "audit: a span or slab missing from its list");
     if (bytes != stats.bytes_in_use || block_bytes != stats.block_bytes_in_use
-        || live != stats.live_allocations || mapped != stats.pages_held
+        || live != stats.live_allocations || mapped != stats.pages_held || used != m_statistics.pages_in_use
         || stats.bytes_held != stats.pages_held * kHeapPageSize
         || stats.allocations - stats.frees != stats.live_allocations
         || stats.pages_held < m_layout.initial_pages)

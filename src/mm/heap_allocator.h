@@ -19,6 +19,11 @@
 // freed slab block keeps a record of its last owner at its start), checked
 // when it is handed out again: a write after free is caught on reuse.
 //
+// Giving back: up to 2 MiB of free memory stays mapped for reuse. When a
+// free span of 16 pages or more forms while 1 MiB more than that is free,
+// its pages are unmapped (their frames go back) down to the 2 MiB, never
+// taking the heap below its initial size.
+//
 // The allocator does not lock; the kernel wraps it in a spinlock.
 
 #include <stddef.h>
@@ -33,6 +38,12 @@ inline constexpr size_t kHeapHeaderSize = 16;
 inline constexpr size_t kMaxSlabStride = 4096 + kHeapHeaderSize;
 inline constexpr size_t kMaxHeapAlignment = size_t(2) << 20;
 inline constexpr uint8_t kHeapPoisonByte = 0xDB;
+// Giving pages back (see above): spans this long...
+inline constexpr uint32_t kHeapReleaseMinPages = 16;
+// ...once this much free memory stays mapped...
+inline constexpr uint64_t kHeapRetainFreePages = 512;
+// ...plus this much more, so that releases come in batches.
+inline constexpr uint64_t kHeapReleaseBatchPages = 256;
 
 // Where the heap's pages come from.
 class HeapBacking {
@@ -78,6 +89,7 @@ struct HeapStatistics {
     uint64_t block_bytes_in_use; // bytes of the blocks and spans holding them
     uint64_t peak_bytes_in_use;
     uint64_t pages_held; // arena pages mapped
+    uint64_t pages_in_use; // pages of slabs (empty ones kept included) and large blocks
     uint64_t bytes_held; // pages_held * kHeapPageSize
     uint64_t metadata_pages;
     uint64_t allocations;

@@ -4,7 +4,10 @@
 // access, made readable and writable page run by page run as the heap maps
 // them and made inaccessible again when it gives them back, so a test that
 // touches memory the heap returned crashes instead of passing by luck.
-// Shared by the heap's unit tests and its benchmark.
+// Shared by the heap's unit tests and its benchmark. The benchmark asks for
+// Protection::Off: all of the reservation readable and writable from the
+// start and map/unmap only counted, because in the kernel mapping a page is
+// a frame and a page-table write, not a Linux mprotect that splits VMAs.
 
 #include <sys/mman.h>
 
@@ -16,14 +19,19 @@
 
 class HostHeapBacking final : public mm::HeapBacking {
 public:
+    enum class Protection { Enforced, Off };
+
     // arena_pages of arena, with a page limit that map() refuses to pass.
-    explicit HostHeapBacking(size_t arena_pages, size_t page_limit = SIZE_MAX)
+    explicit HostHeapBacking(
+        size_t arena_pages, size_t page_limit = SIZE_MAX, Protection protection = Protection::Enforced)
         : m_arena_pages(arena_pages)
         , m_metadata_bytes(mm::HeapAllocator::metadata_bytes(arena_pages))
         , m_page_limit(page_limit)
+        , m_protection(protection)
     {
         m_size = arena_pages * mm::kHeapPageSize + m_metadata_bytes;
-        void* base = mmap(nullptr, m_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        int access = protection == Protection::Enforced ? PROT_NONE : PROT_READ | PROT_WRITE;
+        void* base = mmap(nullptr, m_size, access, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (base == MAP_FAILED) {
             std::perror("mmap");
             std::abort();
@@ -44,8 +52,9 @@ public:
         if (m_mapped + count > m_page_limit)
             return false;
         check_inside(address, count);
-        if (mprotect(reinterpret_cast<void*>(address), count * mm::kHeapPageSize, PROT_READ | PROT_WRITE)
-            != 0)
+        if (m_protection == Protection::Enforced
+            && mprotect(reinterpret_cast<void*>(address), count * mm::kHeapPageSize, PROT_READ | PROT_WRITE)
+                != 0)
             std::abort();
         m_mapped += count;
         ++m_map_calls;
@@ -56,14 +65,18 @@ public:
     {
         check_inside(address, count);
         void* start = reinterpret_cast<void*>(address);
-        madvise(start, count * mm::kHeapPageSize, MADV_DONTNEED);
-        if (mprotect(start, count * mm::kHeapPageSize, PROT_NONE) != 0)
-            std::abort();
+        if (m_protection == Protection::Enforced) {
+            madvise(start, count * mm::kHeapPageSize, MADV_DONTNEED);
+            if (mprotect(start, count * mm::kHeapPageSize, PROT_NONE) != 0)
+                std::abort();
+        }
         m_mapped -= count;
+        m_last_unmapped = address;
     }
 
     size_t mapped_pages() const { return m_mapped; } // arena and metadata
     size_t map_calls() const { return m_map_calls; }
+    uintptr_t last_unmapped() const { return m_last_unmapped; } // 0 if none yet
     void set_page_limit(size_t limit) { m_page_limit = limit; }
 
 private:
@@ -79,8 +92,10 @@ private:
     size_t m_arena_pages;
     size_t m_metadata_bytes;
     size_t m_page_limit;
+    Protection m_protection;
     uintptr_t m_base = 0;
     size_t m_size = 0;
     size_t m_mapped = 0;
     size_t m_map_calls = 0;
+    uintptr_t m_last_unmapped = 0;
 };
