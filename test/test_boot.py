@@ -117,7 +117,6 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
                           "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
                           "read-only-write, no-execute-fetch, stack-overflow, nested, heap-execute, "
                           "use-after-free, double-free, foreign-free, heap-header-overwrite)"]),
-    ("exit test=everything", ["[BOOT] warning: unknown test suite 'everything' ignored (known: heap)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

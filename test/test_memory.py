@@ -122,21 +122,3 @@ def test_seabios_map_is_mended_and_the_warning_counts_each_repair(boot):
     assert len(warning) == 1
     assert "0 overlaps resolved" in warning[0] and "1 usable regions trimmed to pages" in warning[0]
 
-
-def test_heap_self_test_on_real_frames(boot):
-    result = boot(cmdline="exit test=heap", timeout=60)
-    assert result.outcome is Outcome.PASSED, result.reason
-    tests = result.lines_with("[TEST] heap")
-    names = [re.match(r"^\[TEST\] heap ([a-z-]+): ok \(", line).group(1) for line in tests[:-1]]
-    assert names == ["no-overlap", "alignment", "statistics", "churn", "random", "give-back"], tests
-    assert tests[-1].startswith("[TEST] heap: all passed (")
-    (operations,) = number(result, r"^\[TEST\] heap random: ok \((\d+) operations")
-    assert operations >= 100000
-    grown, kib, after, idle = number(
-        result, r"^\[TEST\] heap give-back: ok \(grew to (\d+) pages for (\d+) KiB, back to (\d+) with (\d+) free;")
-    # Afterwards the heap keeps at most 3 MiB free and mapped: 2 MiB for
-    # reuse plus the 1 MiB a release batch waits for.
-    assert grown * PAGE >= kib * 1024
-    assert after * PAGE >= HEAP_INITIAL and idle * PAGE <= 3 * MIB and after < grown
-    allocations, frees = number(result, r"^\[TEST\] heap: all passed \((\d+) allocations, (\d+) frees")
-    assert allocations == frees >= 100000

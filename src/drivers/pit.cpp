@@ -19,9 +19,14 @@ constexpr uint8_t kTimerIrq = 0;
 lib::Atomic<uint64_t> g_ticks = 0;
 uint32_t g_hz = 0;
 
+lib::Atomic<TickObserver> g_tick_observer = nullptr;
+
 void on_tick()
 {
-    g_ticks.fetch_add(1, lib::MemoryOrder::Relaxed);
+    uint64_t ticks = g_ticks.fetch_add(1, lib::MemoryOrder::Relaxed) + 1;
+    TickObserver observer = g_tick_observer.load(lib::MemoryOrder::Acquire);
+    if (observer != nullptr)
+        observer(ticks);
 }
 
 } // namespace
@@ -39,6 +44,11 @@ uint32_t init_pit(uint32_t hz)
     g_hz = kPitInputHz / divisor;
     handle_irq(kTimerIrq, on_tick);
     return g_hz;
+}
+
+void set_tick_observer(TickObserver observer)
+{
+    g_tick_observer.store(observer, lib::MemoryOrder::Release);
 }
 
 uint64_t timer_ticks()

@@ -17,6 +17,11 @@ inline constexpr uint32_t kMaxTimerHz = 10000;
 uint32_t init_pit(uint32_t hz);
 
 uint64_t timer_ticks();
+
+// Called on every tick, in the interrupt handler, with the new tick count
+// (one observer: the kernel test watchdog). nullptr removes it.
+using TickObserver = void (*)(uint64_t ticks);
+void set_tick_observer(TickObserver observer);
 uint32_t timer_hz();
 uint64_t uptime_ms();
 

@@ -7,9 +7,11 @@
 namespace kernel {
 namespace {
 
+enum class Value : uint8_t { None, Required, Optional };
+
 struct KnownOption {
     lib::StringView name;
-    bool takes_value;
+    Value value;
     void (*apply)(BootOptions& options, lib::StringView value);
 };
 
@@ -50,18 +52,15 @@ void apply_timer_hz(BootOptions& options, lib::StringView value)
 
 void apply_test(BootOptions& options, lib::StringView value)
 {
-    if (value != "heap") {
-        log(LogTag::Boot, "warning: unknown test suite '{}' ignored (known: heap)", value);
-        return;
-    }
-    options.heap_self_test = true;
+    options.run_tests = true;
+    options.test_selection = value;
 }
 
 constexpr KnownOption kKnownOptions[] = {
-    { "exit", false, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
-    { "fault", true, apply_fault },
-    { "test", true, apply_test },
-    { "timer_hz", true, apply_timer_hz },
+    { "exit", Value::None, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
+    { "fault", Value::Required, apply_fault },
+    { "test", Value::Optional, apply_test },
+    { "timer_hz", Value::Required, apply_timer_hz },
 };
 
 const KnownOption* find_option(lib::StringView name)
@@ -95,12 +94,12 @@ BootOptions parse_boot_options(lib::StringView command_line)
                 log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
             continue;
         }
-        if (word.has_value && !option->takes_value) {
+        if (word.has_value && option->value == Value::None) {
             log(LogTag::Boot, "warning: option '{}' takes no value; '{}={}' ignored", word.key, word.key,
                 word.value);
             continue;
         }
-        if (!word.has_value && option->takes_value) {
+        if (!word.has_value && option->value == Value::Required) {
             log(LogTag::Boot, "warning: option '{}' needs a value ({}=...); ignored", word.key, word.key);
             continue;
         }

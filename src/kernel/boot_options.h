@@ -17,8 +17,11 @@ struct BootOptions {
     bool exit_when_ready = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     FaultKind fault = FaultKind::None;
-    // "test=heap": run the heap's self-test before the ready line.
-    bool heap_self_test = false;
+    // "test" or "test=<patterns>": run the kernel tests (all, or those the
+    // comma-separated suite[.test] patterns select) once boot is complete,
+    // report them as KTAP and exit with success only if all passed.
+    bool run_tests = false;
+    lib::StringView test_selection;
     // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
     uint32_t timer_hz = 1000;
 };

@@ -32,9 +32,11 @@ void write_line(
     LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count)
 {
     ConsoleSink sink;
-    sink.put('[');
-    sink.write(log_tag_name(tag));
-    sink.write("] ");
+    if (tag != LogTag::Raw) {
+        sink.put('[');
+        sink.write(log_tag_name(tag));
+        sink.write("] ");
+    }
     lib::format_arguments(sink, format, arguments, argument_count);
     sink.put('\n');
 }
@@ -62,6 +64,8 @@ const char* log_tag_name(LogTag tag)
         return "PANIC";
     case LogTag::Test:
         return "TEST";
+    case LogTag::Raw:
+        return "";
     }
     return "?";
 }

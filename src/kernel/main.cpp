@@ -20,8 +20,8 @@
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "ktest/runner.h"
 #include "mm/direct_map.h"
-#include "mm/heap_self_test.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
@@ -204,12 +204,15 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     start_heap();
     start_interrupts(options.timer_hz);
 
-    if (options.heap_self_test)
-        mm::run_heap_self_test();
     if (options.fault != FaultKind::None)
         inject_fault(options.fault);
 
     log(LogTag::Boot, "RayOS ready");
+    if (options.run_tests) {
+        ktest::RunSummary summary = ktest::run_tests(options.test_selection);
+        bool passed = summary.selected > 0 && summary.failed == 0 && summary.timed_out == 0;
+        drivers::qemu_exit(passed ? drivers::QemuExitCode::Success : drivers::QemuExitCode::Failure);
+    }
     if (options.exit_when_ready)
         drivers::qemu_exit(drivers::QemuExitCode::Success);
     log(LogTag::Boot, "halted (boot with 'exit' to leave QEMU; in a terminal, Ctrl-A X quits)");

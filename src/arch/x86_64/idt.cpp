@@ -1,4 +1,5 @@
 #include "arch/x86_64/idt.h"
+#include "arch/resume_point.h"
 
 #include <stddef.h>
 
@@ -84,6 +85,30 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
 
 } // namespace arch
 
+namespace arch {
+namespace {
+
+// Set by redirect_interrupt_return during a handler; applied to the frame
+// once the handler is done. Interrupts are off throughout, so one CPU's
+// handler cannot race another's use of it.
+void (*g_redirect)() = nullptr;
+InterruptFrame* g_current_frame = nullptr;
+
+constexpr uint64_t kInterruptFlag = 1u << 9;
+
+} // namespace
+
+bool redirect_interrupt_return(void (*target)())
+{
+    InterruptFrame* frame = g_current_frame;
+    if (frame == nullptr || (frame->cs & 3) != 0 || (frame->rflags & kInterruptFlag) == 0)
+        return false;
+    g_redirect = target;
+    return true;
+}
+
+} // namespace arch
+
 // Called by asm/interrupt_stubs.asm with interrupts off.
 extern "C" void interrupt_dispatch(arch::InterruptFrame* frame)
 {
@@ -96,5 +121,13 @@ extern "C" void interrupt_dispatch(arch::InterruptFrame* frame)
         kernel::log(kernel::LogTag::Cpu, "warning: interrupt on vector {} with no handler", frame->vector);
         return;
     }
+    arch::g_current_frame = frame;
     handler(*frame);
+    arch::g_current_frame = nullptr;
+    if (arch::g_redirect != nullptr) {
+        // iretq lands at the start of the target, on the interrupted stack,
+        // as if the interrupted code had jumped there.
+        frame->rip = reinterpret_cast<uint64_t>(arch::g_redirect);
+        arch::g_redirect = nullptr;
+    }
 }

@@ -1,0 +1,172 @@
+#include "ktest/runner.h"
+
+#include "arch/resume_point.h"
+#include "drivers/pit.h"
+#include "kernel/log.h"
+#include "ktest/ktest.h"
+#include "lib/atomic.h"
+#include "lib/glob.h"
+
+extern "C" const ktest::TestCase* const __kernel_tests_start[];
+extern "C" const ktest::TestCase* const __kernel_tests_end[];
+
+namespace ktest {
+namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+// The watchdog's state. Globals, not locals: after a timeout, control comes
+// back through resume(), and locals of run_one() would not survive that.
+arch::ResumePoint g_resume_point;
+lib::Atomic<uint64_t> g_deadline_tick = 0; // 0: no test running
+Context g_context;
+
+lib::StringView name_of(const char* text)
+{
+    return lib::StringView(text);
+}
+
+// One pattern: "suite" or "suite.test", either part with wildcards.
+bool pattern_selects(lib::StringView pattern, const TestCase& test)
+{
+    size_t dot = pattern.find('.');
+    lib::StringView suite_pattern = dot == lib::StringView::kNotFound ? pattern : pattern.substr(0, dot);
+    if (!lib::glob_match(suite_pattern, name_of(test.suite)))
+        return false;
+    if ((test.flags & kExplicitOnly) != 0 && !(suite_pattern == name_of(test.suite)))
+        return false;
+    return dot == lib::StringView::kNotFound || lib::glob_match(pattern.substr(dot + 1), name_of(test.name));
+}
+
+bool selected(lib::StringView selection, const TestCase& test)
+{
+    if (selection.empty())
+        return (test.flags & kExplicitOnly) == 0;
+    size_t start = 0;
+    while (start <= selection.size()) {
+        size_t comma = selection.find(',', start);
+        size_t end = comma == lib::StringView::kNotFound ? selection.size() : comma;
+        if (end > start && pattern_selects(selection.substr(start, end - start), test))
+            return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+void on_tick(uint64_t ticks)
+{
+    uint64_t deadline = g_deadline_tick.load(lib::MemoryOrder::Relaxed);
+    if (deadline == 0 || ticks < deadline)
+        return;
+    // The test has interrupts on (the tick arrived): make this interrupt
+    // return into the landing, which leaves the test for the runner.
+    if (arch::redirect_interrupt_return(+[] { arch::resume(&g_resume_point); }))
+        g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
+}
+
+enum class Outcome : uint8_t { Passed, Failed, TimedOut };
+
+Outcome run_one(const TestCase& test)
+{
+    uint32_t timeout_ms = test.timeout_ms != 0 ? test.timeout_ms : kDefaultTimeoutMs;
+    g_context.reset();
+    uint64_t ticks = (uint64_t(timeout_ms) * drivers::timer_hz() + 999) / 1000;
+    g_deadline_tick.store(drivers::timer_ticks() + ticks, lib::MemoryOrder::Relaxed);
+    if (arch::save_resume_point(&g_resume_point)) {
+        g_context.diagnostic(
+            "{}: timed out after {} ms; the watchdog stopped it", name_of(test.name), timeout_ms);
+        return Outcome::TimedOut;
+    }
+    test.function(g_context);
+    g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
+    return g_context.failed() ? Outcome::Failed : Outcome::Passed;
+}
+
+int compare(const char* a, const char* b)
+{
+    while (*a != 0 && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return static_cast<unsigned char>(*a) - static_cast<unsigned char>(*b);
+}
+
+// Suites by name, and within a suite the tests in the order they are
+// written (the linker's order is not the source's).
+bool runs_before(const TestCase& a, const TestCase& b)
+{
+    if (int suite = compare(a.suite, b.suite); suite != 0)
+        return suite < 0;
+    if (int file = compare(a.file, b.file); file != 0)
+        return file < 0;
+    return a.line < b.line;
+}
+
+constexpr size_t kMaxTests = 1024;
+const TestCase* g_plan[kMaxTests];
+
+size_t plan_tests(lib::StringView selection)
+{
+    size_t count = 0;
+    for (const TestCase* const* entry = __kernel_tests_start; entry != __kernel_tests_end; ++entry) {
+        if (!selected(selection, **entry) || count == kMaxTests)
+            continue;
+        // Insertion sort: a few hundred tests at most, and no library here.
+        size_t at = count++;
+        while (at > 0 && runs_before(**entry, *g_plan[at - 1])) {
+            g_plan[at] = g_plan[at - 1];
+            --at;
+        }
+        g_plan[at] = *entry;
+    }
+    return count;
+}
+
+} // namespace
+
+RunSummary run_tests(lib::StringView selection)
+{
+    size_t count = plan_tests(selection);
+    size_t suite_count = 0;
+    for (size_t i = 0; i < count; ++i)
+        suite_count += i == 0 || compare(g_plan[i]->suite, g_plan[i - 1]->suite) != 0 ? 1 : 0;
+
+    RunSummary summary {};
+    summary.selected = static_cast<unsigned>(count);
+    if (count == 0)
+        log(LogTag::Boot, "warning: test='{}' selects no kernel test", selection);
+    drivers::set_tick_observer(on_tick);
+    log(LogTag::Raw, "KTAP version 1");
+    log(LogTag::Raw, "1..{}", suite_count);
+    size_t first = 0;
+    for (size_t suite_number = 1; first < count; ++suite_number) {
+        size_t end = first;
+        while (end < count && compare(g_plan[end]->suite, g_plan[first]->suite) == 0)
+            ++end;
+        log(LogTag::Raw, "    KTAP version 1");
+        log(LogTag::Raw, "    # Subtest: {}", g_plan[first]->suite);
+        log(LogTag::Raw, "    1..{}", end - first);
+        bool suite_passed = true;
+        for (size_t i = first; i < end; ++i) {
+            const TestCase& test = *g_plan[i];
+            Outcome outcome = run_one(test);
+            if (outcome == Outcome::Passed) {
+                ++summary.passed;
+                log(LogTag::Raw, "    ok {} {}", i - first + 1, test.name);
+                continue;
+            }
+            suite_passed = false;
+            ++(outcome == Outcome::TimedOut ? summary.timed_out : summary.failed);
+            log(LogTag::Raw, "    not ok {} {}", i - first + 1, test.name);
+        }
+        log(LogTag::Raw, "{} {} {}", suite_passed ? "ok" : "not ok", suite_number, g_plan[first]->suite);
+        first = end;
+    }
+    drivers::set_tick_observer(nullptr);
+    log(LogTag::Raw, "# kernel tests: {} passed, {} failed, {} timed out", summary.passed, summary.failed,
+        summary.timed_out);
+    return summary;
+}
+
+} // namespace ktest
