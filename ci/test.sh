@@ -12,4 +12,5 @@ meson test -C build --suite host --suite fuzz --print-errorlogs
 
 echo "== boot tests"
 # Debian's pytest under /usr/bin/python3, whatever python3 comes first on PATH.
-exec /usr/bin/python3 -m pytest test -n auto "$@"
+# --dist loadgroup: the kernel tests share one worker and so one boot.
+exec /usr/bin/python3 -m pytest test -n auto --dist loadgroup "$@"

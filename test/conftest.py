@@ -9,6 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import ktap  # noqa: E402
+from harness.kernel_test_run import RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word  # noqa: E402
+from harness.kernel_tests import read_kernel_tests  # noqa: E402
 from harness.qemu import BootConfig, RunningBoot, boot as boot_once  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,6 +20,37 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser):
     parser.addoption("--build-dir", default=os.environ.get("RAYOS_BUILD_DIR", str(REPO / "build")),
                      help="Meson build folder holding rayos.elf and rayos.iso (default: build/)")
+    parser.addoption("--kernel-suites", default="",
+                     help="comma-separated kernel test suites to collect, explicit-only ones included "
+                          "(default: every suite that `test` runs)")
+
+
+def pytest_generate_tests(metafunc):
+    """Each kernel test in the built ELF becomes one test_kernel item, named
+    after its suite and test, so `-k` reaches it."""
+    if "kernel_test" not in metafunc.fixturenames:
+        return
+    elf = Path(metafunc.config.getoption("--build-dir")) / "rayos.elf"
+    if not elf.is_file():
+        metafunc.parametrize("kernel_test", [pytest.param(None, id="rayos.elf-missing")])
+        return
+    suites = [name for name in metafunc.config.getoption("--kernel-suites").split(",") if name]
+    tests = [test for test in read_kernel_tests(elf)
+             if (test.suite in suites if suites else not test.explicit)]
+    metafunc.parametrize("kernel_test", tests, ids=[test.id for test in tests])
+
+
+@pytest.fixture(scope="session")
+def kernel_test_run(request, iso, kernel_elf, tmp_path_factory):
+    """One boot running every kernel test this session selected (after -k),
+    parsed. With xdist, the items share one worker (xdist_group)."""
+    selected = [item.callspec.params["kernel_test"] for item in request.session.items
+                if hasattr(item, "callspec") and item.callspec.params.get("kernel_test") is not None]
+    every_default = [test for test in read_kernel_tests(kernel_elf) if not test.explicit]
+    word = selection_word(selected, every_default)
+    result = boot_once(BootConfig(cmdline=word, timeout=RUN_TIMEOUT_SECONDS), iso,
+                       tmp_path_factory.mktemp("kernel-tests"))
+    return KernelTestRun(result, ktap.parse(result.lines), selected)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,59 @@
+"""One boot that runs the selected kernel tests, and each test's verdict
+from its KTAP (test/test_kernel.py makes each kernel test a pytest item)."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness import ktap
+from harness.outcome import Outcome
+
+# The whole selection runs in one boot; each test has its own watchdog in
+# the kernel, so this only guards against a kernel that stops answering.
+RUN_TIMEOUT_SECONDS = 300
+
+
+def selection_word(selected, every_default):
+    """The command-line word that runs exactly `selected` (KernelTests)."""
+    if {test.id for test in selected} == {test.id for test in every_default} and not any(
+            test.explicit for test in selected):
+        return "test"
+    return "test=" + ",".join(test.id for test in selected)
+
+
+@dataclass
+class KernelTestRun:
+    boot: object  # BootResult
+    run: ktap.KtapRun
+    planned: list  # KernelTests, in the kernel's order
+
+    def crashed_in(self):
+        """The test that was running when the output stopped, if any."""
+        finished = set(self.run.results)
+        for test in self.planned:
+            if test.id not in finished:
+                return test
+        return None
+
+    def check(self, test):
+        """Passes, fails or reports not-run for one kernel test."""
+        result = self.run.results.get(test.id)
+        where = f"{test.file}:{test.line}"
+        if self.run.errors:
+            pytest.fail("the kernel's KTAP is malformed:\n" + "\n".join(self.run.errors) + "\n\n"
+                        + self.boot.report(), pytrace=False)
+        if result is not None:
+            if result.ok:
+                return
+            pytest.fail(f"kernel test {test.id} ({where}) failed:\n"
+                        + "\n".join(result.diagnostics or ["(no diagnostics)"]), pytrace=False)
+        running = self.crashed_in()
+        if running == test:
+            pytest.fail(f"kernel test {test.id} ({where}) was running when the kernel stopped: "
+                        f"{self.boot.outcome.value} ({self.boot.reason})\n\n{self.boot.report()}",
+                        pytrace=False)
+        if self.boot.outcome is not Outcome.PASSED and self.boot.outcome is not Outcome.FAILURE_EXIT:
+            pytest.skip(f"NOT RUN: the kernel stopped in {running.id if running else 'boot'} "
+                        f"({self.boot.outcome.value}) before reaching {test.id}")
+        pytest.fail(f"kernel test {test.id} ({where}) has no result, though the run ended normally\n\n"
+                    + self.boot.report(), pytrace=False)

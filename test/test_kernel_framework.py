@@ -1,0 +1,59 @@
+"""The kernel test framework proves itself on demonstration suites that
+fail on purpose (src/ktest/demo_tests.cpp): pytest, run on them as a user
+would, must show each failure's check, expressions and values, the
+watchdog's timeout, and for a crash the running test failed with the
+report and the rest NOT RUN, never passed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+TEST_DIR = Path(__file__).resolve().parent
+
+
+def run_pytest(build_dir, suites, *extra):
+    command = [sys.executable, "-m", "pytest", str(TEST_DIR / "test_kernel.py"), "-v", "-rA", "-p",
+               "no:cacheprovider", f"--build-dir={build_dir}", f"--kernel-suites={suites}", *extra]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=TEST_DIR)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_failures_show_expression_values_and_location_and_the_watchdog_reason(build_dir):
+    status, output = run_pytest(build_dir, "demo_failures")
+    assert status == 1, output  # pytest: some tests failed
+    assert "test_kernel[demo_failures.passes] PASSED" in output
+    assert "test_kernel[demo_failures.expect_eq_fails] FAILED" in output
+    assert "KEXPECT_EQ(answer, 41u) failed at src/ktest/demo_tests.cpp:" in output
+    assert "answer = 42" in output and "41u = 41" in output
+    # A KASSERT leaves the test: its one failure and nothing after it.
+    assert "KASSERT_LE(g_six, 5u) failed at src/ktest/demo_tests.cpp:" in output
+    assert "KEXPECT_EQ(1, 2)" not in output
+    assert "test_kernel[demo_failures.hangs] FAILED" in output
+    assert "hangs: timed out after 300 ms; the watchdog stopped it" in output
+    # The run went on after the hang.
+    assert "test_kernel[demo_failures.runs_after_the_hang] PASSED" in output
+
+
+def test_a_crash_fails_the_running_test_with_the_report_and_never_passes_the_rest(build_dir):
+    status, output = run_pytest(build_dir, "demo_crash")
+    assert status == 1, output
+    assert "test_kernel[demo_crash.passes_first] PASSED" in output
+    assert "test_kernel[demo_crash.faults] FAILED" in output
+    assert "demo_crash.faults (src/ktest/demo_tests.cpp:" in output and "was running when the kernel stopped" in output
+    assert "[PANIC] unhandled #PF Page Fault in kernel mode" in output
+    assert "test_kernel[demo_crash.never_runs] SKIPPED" in output
+    assert "NOT RUN: the kernel stopped in demo_crash.faults" in output
+    assert "never_runs PASSED" not in output
+
+
+def test_k_reaches_a_single_kernel_test(build_dir):
+    status, output = run_pytest(build_dir, "demo_failures", "-k", "runs_after_the_hang")
+    assert status == 0, output
+    assert "1 passed, 4 deselected" in output
+
+
+def test_a_selection_that_matches_nothing_fails_the_boot(boot):
+    result = boot(cmdline="test=no_such_suite")
+    assert result.exit_status == 35, result.reason
+    assert "[BOOT] warning: test='no_such_suite' selects no kernel test" in result.lines
+    assert "1..0" in result.lines
