@@ -34,4 +34,17 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical);
 // mapped. Unmapping an unmapped page panics.
 uint64_t unmap_kernel_page(uint64_t virtual_address);
 
+// What the live tables say about an address (for kernel tests and reports).
+struct KernelMapping {
+    bool mapped;
+    uint64_t physical;
+    uint64_t page_size;
+    bool writable;
+    bool executable;
+};
+KernelMapping look_up_kernel_address(uint64_t virtual_address);
+
+// The W^X walk over the live tables, as at boot but now (heap pages too).
+uint64_t count_writable_executable_pages();
+
 } // namespace arch

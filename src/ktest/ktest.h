@@ -112,10 +112,10 @@ private:
         }                                                                                                    \
     } while (0)
 
-#define KTEST_CHECK(check, condition, on_failure)                                                            \
+#define KTEST_CHECK(check, expression, holds, on_failure)                                                    \
     do {                                                                                                     \
-        if (!(condition)) {                                                                                  \
-            ktest_context.check_failed(__FILE__, __LINE__, check, #condition);                               \
+        if (!(holds)) {                                                                                      \
+            ktest_context.check_failed(__FILE__, __LINE__, check, expression);                               \
             on_failure;                                                                                      \
         }                                                                                                    \
     } while (0)
@@ -126,11 +126,11 @@ private:
 #define KEXPECT_LE(left, right) KTEST_COMPARE("KEXPECT_LE", <=, left, right, (void)0)
 #define KEXPECT_GT(left, right) KTEST_COMPARE("KEXPECT_GT", >, left, right, (void)0)
 #define KEXPECT_GE(left, right) KTEST_COMPARE("KEXPECT_GE", >=, left, right, (void)0)
-#define KEXPECT_TRUE(condition) KTEST_CHECK("KEXPECT_TRUE", condition, (void)0)
-#define KEXPECT_FALSE(condition) KTEST_CHECK("KEXPECT_FALSE", !(condition), (void)0)
+#define KEXPECT_TRUE(condition) KTEST_CHECK("KEXPECT_TRUE", #condition, condition, (void)0)
+#define KEXPECT_FALSE(condition) KTEST_CHECK("KEXPECT_FALSE", #condition, !(condition), (void)0)
 #define KASSERT_EQ(left, right) KTEST_COMPARE("KASSERT_EQ", ==, left, right, return )
 #define KASSERT_NE(left, right) KTEST_COMPARE("KASSERT_NE", !=, left, right, return )
 #define KASSERT_LE(left, right) KTEST_COMPARE("KASSERT_LE", <=, left, right, return )
 #define KASSERT_GE(left, right) KTEST_COMPARE("KASSERT_GE", >=, left, right, return )
-#define KASSERT_TRUE(condition) KTEST_CHECK("KASSERT_TRUE", condition, return )
-#define KASSERT_FALSE(condition) KTEST_CHECK("KASSERT_FALSE", !(condition), return )
+#define KASSERT_TRUE(condition) KTEST_CHECK("KASSERT_TRUE", #condition, condition, return )
+#define KASSERT_FALSE(condition) KTEST_CHECK("KASSERT_FALSE", #condition, !(condition), return )

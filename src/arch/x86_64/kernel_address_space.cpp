@@ -115,12 +115,25 @@ KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_m
     return result;
 }
 
-bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
+namespace {
+
+// The live tables under their lock; before they exist, a caller is a bug.
+template <typename Function>
+decltype(auto) with_live_tables(const char* caller, Function&& function)
 {
     if (g_live_tables == nullptr)
-        PANIC("map_kernel_data_page({:#x}) before the kernel's tables exist", virtual_address);
+        PANIC("{} called before the kernel's page tables exist", caller);
     sync::SpinlockGuard guard(g_live_tables_lock);
-    auto mapped = g_live_tables->map(virtual_address, physical, { true, false, false });
+    return function(*g_live_tables);
+}
+
+} // namespace
+
+bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
+{
+    auto mapped = with_live_tables("map_kernel_data_page", [&](PageTables& tables) {
+        return tables.map(virtual_address, physical, { true, false, false });
+    });
     if (mapped)
         return true;
     if (mapped.error() == PagingError::OutOfTables)
@@ -128,12 +141,27 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
     PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
 }
 
+KernelMapping look_up_kernel_address(uint64_t virtual_address)
+{
+    auto found = with_live_tables(
+        "look_up_kernel_address", [&](PageTables& tables) { return tables.translate(virtual_address); });
+    if (!found)
+        return KernelMapping {};
+    const Translation& translation = found.value();
+    return { true, translation.physical, translation.page_size, translation.rights.writable,
+        translation.rights.executable };
+}
+
+uint64_t count_writable_executable_pages()
+{
+    return with_live_tables("count_writable_executable_pages",
+        [](PageTables& tables) { return tables.audit().writable_executable_pages; });
+}
+
 uint64_t unmap_kernel_page(uint64_t virtual_address)
 {
-    if (g_live_tables == nullptr)
-        PANIC("unmap_kernel_page({:#x}) before the kernel's tables exist", virtual_address);
-    sync::SpinlockGuard guard(g_live_tables_lock);
-    auto unmapped = g_live_tables->unmap(virtual_address);
+    auto unmapped = with_live_tables(
+        "unmap_kernel_page", [&](PageTables& tables) { return tables.unmap(virtual_address); });
     if (!unmapped)
         PANIC("unmapping {:#x}: {}", virtual_address, describe(unmapped.error()));
     return unmapped.value();

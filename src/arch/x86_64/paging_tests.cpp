@@ -1,0 +1,94 @@
+// Kernel tests of the live page tables: the rights the boot audit promises,
+// and map, translate and unmap on the tables the CPU is using.
+
+#include <stdint.h>
+
+#include "arch/fault_triggers.h"
+#include "arch/paging.h"
+#include "kernel/image_layout.h"
+#include "ktest/ktest.h"
+#include "mm/direct_map.h"
+#include "mm/physical_memory.h"
+
+namespace arch {
+namespace {
+
+// A page of addresses nothing else uses (PML4 slot 388).
+constexpr uint64_t kScratchPage = 0xFFFFC20000000000;
+
+volatile uint64_t g_data_word = 1;
+
+uint64_t address_of(const volatile void* pointer)
+{
+    return reinterpret_cast<uint64_t>(pointer);
+}
+
+} // namespace
+
+KTEST(paging, no_page_is_writable_and_executable)
+{
+    KEXPECT_EQ(count_writable_executable_pages(), 0u);
+}
+
+KTEST(paging, image_sections_have_their_rights)
+{
+    KernelMapping text = look_up_kernel_address(reinterpret_cast<uint64_t>(&count_writable_executable_pages));
+    KASSERT_TRUE(text.mapped);
+    KEXPECT_FALSE(text.writable);
+    KEXPECT_TRUE(text.executable);
+    KernelMapping rodata = look_up_kernel_address(reinterpret_cast<uint64_t>(kernel::rodata_section().start));
+    KASSERT_TRUE(rodata.mapped);
+    KEXPECT_FALSE(rodata.writable);
+    KEXPECT_FALSE(rodata.executable);
+    KernelMapping data = look_up_kernel_address(address_of(&g_data_word));
+    KASSERT_TRUE(data.mapped);
+    KEXPECT_TRUE(data.writable);
+    KEXPECT_FALSE(data.executable);
+    // Physical = virtual - the higher-half base, for every image page.
+    KEXPECT_EQ(data.physical, address_of(&g_data_word) - kernel::kKernelVirtualBase);
+}
+
+KTEST(paging, null_page_and_low_memory_are_unmapped)
+{
+    KEXPECT_FALSE(look_up_kernel_address(0).mapped);
+    KEXPECT_FALSE(look_up_kernel_address(0x100000).mapped); // no identity map
+    KEXPECT_FALSE(look_up_kernel_address(kUnmappedAddress).mapped);
+}
+
+KTEST(paging, direct_map_is_writable_and_never_executable)
+{
+    KernelMapping low = look_up_kernel_address(mm::kDirectMapBase + 0x200000);
+    KASSERT_TRUE(low.mapped);
+    KEXPECT_EQ(low.physical, 0x200000u);
+    KEXPECT_TRUE(low.writable);
+    KEXPECT_FALSE(low.executable);
+    KEXPECT_EQ(low.page_size, 2u * 1024 * 1024);
+}
+
+KTEST(paging, map_translate_and_unmap_on_the_live_tables)
+{
+    auto frame = mm::allocate_frame();
+    KASSERT_TRUE(frame.has_value());
+    uint64_t physical = frame.value();
+    KASSERT_FALSE(look_up_kernel_address(kScratchPage).mapped);
+    KASSERT_TRUE(map_kernel_data_page(kScratchPage, physical));
+
+    KernelMapping mapping = look_up_kernel_address(kScratchPage + 0x123);
+    KEXPECT_TRUE(mapping.mapped);
+    KEXPECT_EQ(mapping.physical, physical + 0x123);
+    KEXPECT_EQ(mapping.page_size, 4096u);
+    KEXPECT_TRUE(mapping.writable);
+    KEXPECT_FALSE(mapping.executable);
+
+    // The same frame through both mappings.
+    auto* through_page = reinterpret_cast<volatile uint64_t*>(kScratchPage);
+    auto* through_direct_map = mm::physical_to_virtual<volatile uint64_t>(physical);
+    *through_page = 0x5241594F53;
+    KEXPECT_EQ(*through_direct_map, 0x5241594F53u);
+
+    KEXPECT_EQ(unmap_kernel_page(kScratchPage), physical);
+    KEXPECT_FALSE(look_up_kernel_address(kScratchPage).mapped);
+    mm::free_frame(physical);
+}
+
+} // namespace arch

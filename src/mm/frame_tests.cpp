@@ -1,0 +1,56 @@
+// Kernel tests of the frame allocator on the machine's real memory map.
+
+#include <stdint.h>
+
+#include "kernel/image_layout.h"
+#include "ktest/ktest.h"
+#include "mm/direct_map.h"
+#include "mm/physical_memory.h"
+
+namespace mm {
+
+KTEST(frames, statistics_add_up)
+{
+    FrameStatistics stats = frame_statistics();
+    KEXPECT_EQ(stats.free + stats.used, stats.usable);
+    KEXPECT_LE(stats.usable, stats.total);
+    KEXPECT_GT(stats.free, 0u);
+}
+
+KTEST(frames, frames_are_distinct_usable_memory_and_come_back)
+{
+    constexpr size_t kCount = 2000;
+    static uint64_t frames[kCount];
+    FrameStatistics before = frame_statistics();
+    uint64_t image_start = kernel::kernel_image().physical_start();
+    uint64_t image_end = image_start + kernel::kernel_image().size();
+    for (size_t i = 0; i < kCount; ++i) {
+        auto frame = allocate_frame();
+        KASSERT_TRUE(frame.has_value());
+        frames[i] = frame.value();
+        KEXPECT_EQ(frames[i] % kFrameSize, 0u);
+        KEXPECT_GE(frames[i], 0x100000u); // never frame 0, never the first MiB
+        KEXPECT_TRUE(frames[i] >= image_end || frames[i] + kFrameSize <= image_start);
+        // Real memory: a word written through the direct map reads back.
+        *physical_to_virtual<volatile uint64_t>(frames[i]) = frames[i] ^ 0xA5A5A5A5;
+    }
+    // Insertion sort, then no two alike.
+    for (size_t i = 1; i < kCount; ++i) {
+        for (size_t j = i; j > 0 && frames[j - 1] > frames[j]; --j) {
+            uint64_t swap = frames[j];
+            frames[j] = frames[j - 1];
+            frames[j - 1] = swap;
+        }
+    }
+    for (size_t i = 0; i < kCount; ++i) {
+        if (i > 0)
+            KEXPECT_NE(frames[i - 1], frames[i]);
+        KEXPECT_EQ(*physical_to_virtual<volatile uint64_t>(frames[i]), frames[i] ^ 0xA5A5A5A5);
+    }
+    KEXPECT_EQ(frame_statistics().free, before.free - kCount);
+    for (uint64_t frame : frames)
+        free_frame(frame);
+    KEXPECT_EQ(frame_statistics().free, before.free);
+}
+
+} // namespace mm
