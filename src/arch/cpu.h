@@ -13,6 +13,9 @@ void init_descriptor_tables();
 // SMAP, UMIP) and logs both as [CPU] lines. Returns whether NX is on.
 bool init_cpu();
 
+// The [CPU] lines on vendor, brand and features (as at boot).
+void log_cpu_identity();
+
 // Interrupts off, then halt for good: the end of every fatal path.
 [[noreturn]] void halt_forever();
 

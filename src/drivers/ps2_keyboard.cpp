@@ -6,6 +6,9 @@
 #include "drivers/pic8259.h"
 #include "drivers/scancode_set1.h"
 #include "kernel/log.h"
+#include "lib/atomic.h"
+#include "lib/ring_buffer.h"
+#include "sync/interrupt_guard.h"
 
 namespace drivers {
 namespace {
@@ -28,6 +31,7 @@ constexpr uint8_t kTestPort1 = 0xAB;
 constexpr uint8_t kSelfTest = 0xAA;
 constexpr uint8_t kDisablePort1 = 0xAD;
 constexpr uint8_t kEnablePort1 = 0xAE;
+constexpr uint8_t kPulseResetLine = 0xFE;
 
 // Configuration byte bits.
 constexpr uint8_t kConfigPort1Interrupt = 0x01;
@@ -83,9 +87,12 @@ bool write_data(uint8_t byte)
     return true;
 }
 
+lib::RingBuffer<64> g_characters;
+lib::Atomic<bool> g_logging = true;
+
 void log_key(const KeyEvent& event)
 {
-    if (!event.pressed)
+    if (!event.pressed || !g_logging.load(lib::MemoryOrder::Relaxed))
         return;
     char c = event.character;
     if (c >= 0x20 && c < 0x7F)
@@ -105,8 +112,11 @@ void on_keyboard_irq()
     if (!(kStatusCommand.read<uint8_t>() & kOutputFull))
         return;
     KeyEvent event {};
-    if (g_decoder.feed(kData.read<uint8_t>(), event))
-        log_key(event);
+    if (!g_decoder.feed(kData.read<uint8_t>(), event))
+        return;
+    log_key(event);
+    if (event.pressed && event.character != 0)
+        g_characters.push(static_cast<uint8_t>(event.character));
 }
 
 bool fail(const char* what, uint8_t value)
@@ -158,6 +168,26 @@ bool init_keyboard()
         "PS/2 controller and port 1 self-tests passed, keyboard reset, scan code set 1 "
         "(translated), IRQ 1");
     return true;
+}
+
+bool read_keyboard_input(char& character)
+{
+    uint8_t byte = 0;
+    sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
+    if (!g_characters.pop(byte))
+        return false;
+    character = static_cast<char>(byte);
+    return true;
+}
+
+void set_keyboard_logging(bool on)
+{
+    g_logging.store(on, lib::MemoryOrder::Relaxed);
+}
+
+void reset_through_keyboard_controller()
+{
+    command(kPulseResetLine);
 }
 
 } // namespace drivers

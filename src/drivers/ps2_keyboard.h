@@ -10,4 +10,16 @@ namespace drivers {
 // answers; the boot goes on without one.
 bool init_keyboard();
 
+// The characters of key presses, queued for the console (0 for keys that
+// have none is not queued).
+bool read_keyboard_input(char& character);
+
+// Whether each press is also logged as a [KBD] line: on, until the console
+// takes the keyboard.
+void set_keyboard_logging(bool on);
+
+// Pulses the CPU's reset line through the 8042 (command 0xFE). Returns only
+// if the machine did not reset.
+void reset_through_keyboard_controller();
+
 } // namespace drivers

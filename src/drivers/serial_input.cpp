@@ -3,6 +3,7 @@
 #include "drivers/pic8259.h"
 #include "drivers/uart16550.h"
 #include "kernel/log.h"
+#include "lib/atomic.h"
 #include "lib/ring_buffer.h"
 #include "sync/interrupt_guard.h"
 
@@ -13,6 +14,7 @@ constexpr uint8_t kCom1Irq = 4;
 
 Uart16550* g_port = nullptr;
 lib::RingBuffer<256> g_input;
+lib::Atomic<bool> g_logging = true;
 
 void on_com1_irq()
 {
@@ -20,6 +22,8 @@ void on_com1_irq()
     uint8_t byte = 0;
     while (g_port->read_byte(byte)) {
         g_input.push(byte);
+        if (!g_logging.load(lib::MemoryOrder::Relaxed))
+            continue;
         if (byte >= 0x20 && byte < 0x7F)
             kernel::log(kernel::LogTag::Serial, "received {:#04x} '{}'", byte, static_cast<char>(byte));
         else
@@ -37,6 +41,11 @@ void init_serial_input(Uart16550& port)
     handle_irq(kCom1Irq, on_com1_irq);
     port.enable_receive_interrupt();
     kernel::log(kernel::LogTag::Serial, "COM1 input on IRQ 4");
+}
+
+void set_serial_input_logging(bool on)
+{
+    g_logging.store(on, lib::MemoryOrder::Relaxed);
 }
 
 bool read_serial_input(uint8_t& byte)

@@ -15,6 +15,9 @@ struct BootOptions {
     // "exit": leave QEMU with the success status once boot completes (CI
     // and the boot tests use it); without it the kernel halts and waits.
     bool exit_when_ready = false;
+    // "console": once boot is complete, a command prompt on COM1 and the
+    // keyboard (src/kernel/console.h) instead of idling.
+    bool console = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     FaultKind fault = FaultKind::None;
     // "test" or "test=<patterns>": run the kernel tests (all, or those the

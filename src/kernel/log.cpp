@@ -75,6 +75,12 @@ void set_log_console(drivers::Uart16550* console)
     g_console = console;
 }
 
+void write_console(lib::StringView text)
+{
+    sync::SpinlockGuard guard(g_log_lock);
+    ConsoleSink().write(text);
+}
+
 void enter_emergency_logging()
 {
     g_emergency.store(true, lib::MemoryOrder::Relaxed);

@@ -25,6 +25,9 @@ void set_log_console(drivers::Uart16550* console);
 // fault and panic paths, whose interrupted context may hold it.
 void enter_emergency_logging();
 
+// Text as it is, no tag and no newline (the console's prompt and echo).
+void write_console(lib::StringView text);
+
 void log_arguments(
     LogTag tag, lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count);
 

@@ -15,6 +15,7 @@
 #include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
+#include "kernel/console.h"
 #include "kernel/cxx_runtime.h"
 #include "kernel/fault_injection.h"
 #include "kernel/image_layout.h"
@@ -215,6 +216,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     }
     if (options.exit_when_ready)
         drivers::qemu_exit(drivers::QemuExitCode::Success);
+    if (options.console)
+        run_console();
     log(LogTag::Boot, "halted (boot with 'exit' to leave QEMU; in a terminal, Ctrl-A X quits)");
     // Idle with interrupts on, so drivers keep running.
     for (;;)

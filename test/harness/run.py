@@ -48,6 +48,8 @@ def main():
     words = list(args.words)
     if not interactive and args.gdb_port is None and "exit" not in words:
         words.append("exit")   # nobody is there to quit QEMU
+    if interactive and "exit" not in words and "console" not in words:
+        words.append("console")  # a person is there: give them the prompt
     config = BootConfig(cmdline=" ".join(words), firmware="uefi" if args.uefi else "bios",
                         memory=args.memory, cpu=args.cpu, machine=args.machine, smp=args.smp,
                         gdb_port=args.gdb_port, paused=args.paused)

@@ -27,7 +27,7 @@ void init_descriptor_tables()
     init_idt();
 }
 
-bool init_cpu()
+void log_cpu_identity()
 {
     CpuFeatures features = detect_cpu_features();
     kernel::log(kernel::LogTag::Cpu, "vendor {}, brand \"{}\"", features.vendor, features.brand);
@@ -36,6 +36,12 @@ bool init_cpu()
         yes_no(features.nx), yes_no(features.smep), yes_no(features.smap), yes_no(features.umip),
         yes_no(features.apic), yes_no(features.x2apic), yes_no(features.rdrand),
         yes_no(features.invariant_tsc), yes_no(features.gigabyte_pages));
+}
+
+bool init_cpu()
+{
+    log_cpu_identity();
+    CpuFeatures features = detect_cpu_features();
 
     CpuProtections on = enable_cpu_protections(features);
     kernel::log(kernel::LogTag::Cpu, "protections:");

@@ -1,0 +1,23 @@
+#include "lib/line_editor.h"
+
+namespace lib {
+
+LineEditor::Action LineEditor::feed(char byte)
+{
+    bool after_carriage_return = m_after_carriage_return;
+    m_after_carriage_return = byte == '\r';
+    if (byte == '\r' || (byte == '\n' && !after_carriage_return))
+        return Action::Complete;
+    if (byte == '\b' || byte == 0x7F) { // terminals send either for Backspace
+        if (m_length == 0)
+            return Action::Nothing;
+        --m_length;
+        return Action::Erase;
+    }
+    if (byte < 0x20 || byte > 0x7E || m_length == kCapacity)
+        return Action::Nothing;
+    m_text[m_length++] = byte;
+    return Action::Echo;
+}
+
+} // namespace lib

@@ -1,0 +1,108 @@
+"""The kernel console (`console` on the command line), driven over COM1 as
+a person at a terminal would: each command's output is checked."""
+
+import re
+import time
+
+import pytest
+
+from harness.outcome import Outcome
+
+PROMPT = "rayos> "
+
+
+class Console:
+    def __init__(self, kernel):
+        self.kernel = kernel
+        kernel.wait_for_line("[BOOT] console on COM1 and the keyboard: type help")
+
+    def run(self, typed, last, timeout=30.0):
+        """Types a line (bytes as typed, Enter added) and returns the output
+        lines after its echo, up to the first that starts with `last`."""
+        start = len(self.kernel.lines())
+        self.kernel.type_serial(typed + b"\r")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.kernel.lines()[start:]
+            echoes = [i for i, line in enumerate(lines) if line.startswith(PROMPT)]
+            if echoes:
+                output = lines[echoes[0] + 1:]
+                for i, line in enumerate(output):
+                    if line.startswith(last):
+                        return lines[echoes[0]], output[:i + 1]
+            time.sleep(0.05)
+        raise AssertionError(f"no {last!r} after typing {typed!r}; serial:\n" + "\n".join(self.kernel.lines()[start:]))
+
+
+@pytest.fixture
+def console(running_boot):
+    return Console(running_boot(cmdline="console", serial_input=True))
+
+
+def test_help_lists_every_command(console):
+    echo, output = console.run(b"help", "  reboot")
+    assert echo == "rayos> help"
+    names = [line.split()[0] for line in output]
+    assert names == ["help", "mem", "cpu", "uptime", "ticks", "tests", "fault", "halt", "reboot"]
+
+
+def test_mem_shows_heap_and_frame_figures_that_add_up(console):
+    _, output = console.run(b"mem", "frames:")
+    heap = re.match(r"heap: (\d+)/(\d+) bytes used, (\d+) pages allocated", output[0])
+    used, total, pages = map(int, heap.groups())
+    assert used <= total == pages * 4096 and total >= 2097152
+    frames = re.match(r"frames: (\d+) usable, (\d+) free, (\d+) used", output[-1])
+    usable, free, in_use = map(int, frames.groups())
+    assert free + in_use == usable and in_use >= pages
+
+
+def test_cpu_uptime_and_ticks(console):
+    _, output = console.run(b"cpu", "[CPU] features:")
+    assert output[0].startswith("[CPU] vendor ")
+    _, (first,) = console.run(b"uptime", "up ")
+    _, (ticks_line,) = console.run(b"ticks", "")
+    _, (second,) = console.run(b"uptime", "up ")
+    seconds = [float(re.match(r"up (\d+\.\d{3}) s$", line).group(1)) for line in (first, second)]
+    assert 0 < seconds[0] < seconds[1]
+    ticks, hz = map(int, re.match(r"(\d+) ticks at (\d+) Hz$", ticks_line).groups())
+    assert hz == 1000 and ticks > 0
+
+
+def test_backspace_edits_the_line_and_unknown_commands_are_named(console):
+    echo, output = console.run(b"memx\x7f", "frames:")
+    assert echo.startswith("rayos> mem")  # the terminal shows the erase as "\b \b"
+    _, (line,) = console.run(b"frobnicate now", "unknown command")
+    assert line == "unknown command 'frobnicate' (type help)"
+
+
+def test_tests_runs_kernel_tests_and_reports_ktap(console):
+    _, output = console.run(b"tests heap.test_allocation_is_usable,interrupts.*", "tests:")
+    assert output[0] == "KTAP version 1" and output[1] == "1..2"
+    assert "    ok 1 test_allocation_is_usable" in output
+    assert output[-1] == "tests: 5 passed, 0 failed, 0 timed out"
+
+
+def test_fault_breakpoint_comes_back_to_the_prompt(console):
+    _, output = console.run(b"fault breakpoint", "[BOOT] fault injection: survived")
+    assert "[FAULT] #BP Breakpoint (vector 3) in kernel mode: resuming" in output
+    _, (line,) = console.run(b"fault melt", "fault: unknown kind")
+    assert line.startswith("fault: unknown kind 'melt' (known: panic, ")
+
+
+def test_halt_stops_the_cpu(running_boot):
+    kernel = running_boot(cmdline="console", serial_input=True)
+    Console(kernel).run(b"halt", "halted:")
+    time.sleep(1)
+    assert kernel.process.poll() is None, "QEMU must stay up: a halted CPU is not an exit"
+    assert kernel.finish().outcome is Outcome.STOPPED
+
+
+def test_reboot_resets_the_machine(running_boot):
+    kernel = running_boot(cmdline="console", serial_input=True)
+    Console(kernel).run(b"reboot", "rebooting")
+    deadline = time.monotonic() + 10
+    while kernel.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result = kernel.finish()
+    # -no-reboot turns the reset into QEMU exiting with 0: a reset, not a triple fault.
+    assert result.outcome is Outcome.RESET, result.reason
