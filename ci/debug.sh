@@ -14,4 +14,4 @@ setsid /usr/bin/python3 test/harness/run.py --gdb-port "$port" --paused --serial
 qemu_runner=$!
 trap 'kill -- -"$qemu_runner" 2>/dev/null || true' EXIT
 
-gdb -q -x ci/gdb/rayos.gdb -ex "rayos-connect $port" build/rayos.elf
+gdb -q -x ci/gdb/rayos.gdb -x ci/gdb/rayos.py -ex "rayos-connect $port" build/rayos.elf

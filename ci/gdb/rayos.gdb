@@ -10,6 +10,9 @@ set confirm off
 set disassembly-flavor intel
 set architecture i386:x86-64
 
+# The commands that read kernel state (rayos-heap, rayos-frames, rayos-walk,
+# rayos-idt, rayos-log) are in rayos.py beside this file: gdb -x it too.
+
 define rayos-connect
   if $argc == 1
     target remote localhost:$arg0

@@ -14,6 +14,19 @@ sync::Spinlock g_log_lock;
 // lock, and waiting for it would hang the report.
 lib::Atomic<bool> g_emergency = false;
 
+// The last 16 KiB of everything written, kept in memory for a debugger
+// (ci/gdb/rayos.py: rayos-log), from the first line on, console or not.
+constexpr size_t kHistoryBytes = 16 * 1024;
+// used: only a debugger reads them, so the compiler must keep every store.
+[[gnu::used]] char g_history[kHistoryBytes];
+[[gnu::used]] uint64_t g_history_written = 0; // bytes ever written; the next goes at this modulo the size
+
+void remember(lib::StringView text)
+{
+    for (char c : text)
+        g_history[g_history_written++ % kHistoryBytes] = c;
+}
+
 class ConsoleSink final : public lib::FormatSink {
 public:
     void put(char c) override
@@ -23,6 +36,7 @@ public:
     }
     void write(lib::StringView text) override
     {
+        remember(text);
         if (g_console != nullptr)
             g_console->write(text);
     }
