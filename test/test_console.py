@@ -7,8 +7,25 @@ import time
 import pytest
 
 from harness.outcome import Outcome
+from harness.qmp import QmpClient
 
 PROMPT = "rayos> "
+
+
+def as_a_terminal_shows(line):
+    """The line as a terminal renders it: a backspace moves the cursor left
+    and the next byte overwrites; trailing spaces do not show."""
+    screen, cursor = [], 0
+    for char in line:
+        if char == "\b":
+            cursor = max(cursor - 1, 0)
+            continue
+        if cursor == len(screen):
+            screen.append(char)
+        else:
+            screen[cursor] = char
+        cursor += 1
+    return "".join(screen).rstrip()
 
 
 class Console:
@@ -70,7 +87,7 @@ def test_cpu_uptime_and_ticks(console):
 
 def test_backspace_edits_the_line_and_unknown_commands_are_named(console):
     echo, output = console.run(b"memx\x7f", "frames:")
-    assert echo.startswith("rayos> mem")  # the terminal shows the erase as "\b \b"
+    assert echo == "rayos> memx\b \b" and as_a_terminal_shows(echo) == "rayos> mem"
     _, (line,) = console.run(b"frobnicate now", "unknown command")
     assert line == "unknown command 'frobnicate' (type help)"
 
@@ -106,3 +123,28 @@ def test_reboot_resets_the_machine(running_boot):
     result = kernel.finish()
     # -no-reboot turns the reset into QEMU exiting with 0: a reset, not a triple fault.
     assert result.outcome is Outcome.RESET, result.reason
+
+
+def test_the_keyboard_types_into_the_console_too(running_boot):
+    kernel = running_boot(cmdline="console", qmp=True)
+    kernel.wait_for_line("[BOOT] console on COM1 and the keyboard: type help")
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        for key in ["t", "i", "c", "k", "s", "x", "backspace", "ret"]:
+            qmp.send_keys(key)
+    finally:
+        qmp.close()
+    # "x" and Backspace were typed and erased: the line shows "ticks".
+    echo = kernel.wait_for_line("rayos> ticks")
+    assert as_a_terminal_shows(echo) == "rayos> ticks"
+    assert re.match(r"\d+ ticks at 1000 Hz$", _lines_after(kernel, echo)[0])
+
+
+def _lines_after(kernel, marker, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = kernel.lines()
+        if marker in lines and lines.index(marker) + 1 < len(lines):
+            return lines[lines.index(marker) + 1:]
+        time.sleep(0.05)
+    raise AssertionError(f"nothing after {marker!r}: " + "\n".join(kernel.lines()[-20:]))
