@@ -26,6 +26,10 @@ boot_entry:
     ; become kernel_main's two arguments (System V: EDI, ESI).
     mov edi, eax
     mov esi, ebx
+    ; The boot profile's first stamp (src/kernel/boot_profile.h).
+    rdtsc
+    mov [boot_entry_tsc], eax
+    mov [boot_entry_tsc + 4], edx
 
     cmp edi, MULTIBOOT2_BOOT_MAGIC
     jne .bad_magic
@@ -217,7 +221,9 @@ message_no_long_mode:   db "CPU has no long mode (x86_64 required)", 13, 10, 0
 message_bad_magic:      db "[BOOT] FATAL: not started by a Multiboot2 loader (EAX=", 0
 message_bad_magic_tail: db ", expected 0x36d76289)", 13, 10, 0
 
-section .boot.data progbits alloc noexec write align=4
+section .boot.data progbits alloc noexec write align=8
+global boot_entry_tsc
+boot_entry_tsc: dq 0
 cpu_has_nx:   dd 0
 global early_serial_ready
 early_serial_ready: db 0

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests: they print figures and never fail on them).
-# Today: the kernel heap's allocator against glibc malloc on the same
-# traces, as a Markdown table with the ratio (time RayOS / time glibc).
-#   bash ci/benchmark.sh
+# Every benchmark in one run, as Markdown on stdout (progress on stderr):
+# boot time against the GRUB floor, the kernel's boot phases (and a PNG
+# chart in build/benchmark/), the heap inside the kernel, the heap against
+# glibc and jemalloc, and the build pipeline. Figures, never a pass or fail;
+# not part of the tests.
+#   bash ci/benchmark.sh [--skip-suite] [--bios-runs N] [--uefi-runs N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh >&2
-meson compile -C build heap_benchmark >&2
-mkdir -p build/benchmark
-build/test/host/heap_benchmark --benchmark_min_time=0.5 --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true \
-  --benchmark_out=build/benchmark/heap.json --benchmark_out_format=json >&2
-/usr/bin/python3 ci/benchmark_table.py build/benchmark/heap.json
+bash ci/install_packages.sh libbenchmark-dev libjemalloc-dev python3-matplotlib >&2
+# jemalloc may have arrived just now: let Meson find it.
+meson setup --reconfigure build --cross-file ci/x86_64-kernel.ini >&2
+meson compile -C build rayos.iso floor.iso heap_benchmark heap_benchmark_jemalloc >&2
+exec /usr/bin/python3 ci/benchmark.py "$@"

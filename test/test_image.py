@@ -66,6 +66,23 @@ def test_kernel_on_the_iso_passes_grub_file(iso, tmp_path):
     assert subprocess.run(["grub-file", "--is-x86-multiboot2", str(extracted)]).returncode == 0
 
 
+def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information(iso, kernel_elf, tmp_path):
+    extracted = tmp_path / "rayos.elf"
+    subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/rayos.elf", str(extracted)],
+                   check=True, capture_output=True)
+    def loaded(path):
+        """What a loader reads: each PT_LOAD's addresses and bytes."""
+        with open(path, "rb") as stream:
+            elf = ELFFile(stream)
+            return [(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in elf.iter_segments()
+                    if segment["p_type"] == "PT_LOAD"], elf.get_section_by_name(".debug_info") is not None
+    on_iso, iso_has_dwarf = loaded(extracted)
+    built, built_has_dwarf = loaded(kernel_elf)
+    assert on_iso == built
+    assert built_has_dwarf and not iso_has_dwarf
+    assert extracted.stat().st_size < kernel_elf.stat().st_size / 2
+
+
 def test_iso_boots_both_ways(iso):
     report = subprocess.run(["xorriso", "-indev", str(iso), "-report_el_torito", "plain"],
                             capture_output=True, text=True, check=True).stdout

@@ -58,6 +58,7 @@ void apply_test(BootOptions& options, lib::StringView value)
 
 constexpr KnownOption kKnownOptions[] = {
     { "exit", Value::None, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
+    { "bench", Value::None, [](BootOptions& options, lib::StringView) { options.benchmark = true; } },
     { "console", Value::None, [](BootOptions& options, lib::StringView) { options.console = true; } },
     { "fault", Value::Required, apply_fault },
     { "test", Value::Optional, apply_test },

@@ -18,6 +18,9 @@ struct BootOptions {
     // "console": once boot is complete, a command prompt on COM1 and the
     // keyboard (src/kernel/console.h) instead of idling.
     bool console = false;
+    // "bench": once boot is complete, time kalloc+kfree pairs with the TSC
+    // and print [BENCH] lines (ci/benchmark.sh reads them).
+    bool benchmark = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     FaultKind fault = FaultKind::None;
     // "test" or "test=<patterns>": run the kernel tests (all, or those the

@@ -15,6 +15,7 @@
 #include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
 #include "kernel/boot_options.h"
+#include "kernel/boot_profile.h"
 #include "kernel/console.h"
 #include "kernel/cxx_runtime.h"
 #include "kernel/fault_injection.h"
@@ -23,6 +24,7 @@
 #include "kernel/panic.h"
 #include "ktest/runner.h"
 #include "mm/direct_map.h"
+#include "mm/heap_cycles.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
@@ -138,9 +140,10 @@ void start_interrupts(uint32_t requested_hz)
     drivers::init_keyboard();
     drivers::init_serial_input(g_com1);
     arch::enable_interrupts();
-    // Proof that the tick arrives: ticks before and after a 10 ms sleep.
+    // Proof that the tick arrives: ticks before and after a 10 ms sleep,
+    // which also calibrates the TSC for the boot profile.
     uint64_t before = drivers::timer_ticks();
-    drivers::sleep_ms(10);
+    calibrate_boot_clock(10);
     uint64_t after = drivers::timer_ticks();
     log(LogTag::Timer, "interrupts on: ticks {} -> {} across sleep_ms(10), uptime {} ms", before, after,
         drivers::uptime_ms());
@@ -184,6 +187,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
 {
     using namespace kernel;
 
+    end_boot_phase("trampoline");
     // Exceptions are reported from the first C++ statement on.
     arch::init_descriptor_tables();
     size_t constructors = run_global_constructors();
@@ -192,23 +196,33 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (!g_constructor_probe.constructed)
         PANIC("global constructors did not run");
     log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
+    end_boot_phase("descriptor tables, C++ runtime, console");
 
     bool no_execute = arch::init_cpu();
+    end_boot_phase("CPU identity and protections");
 
     boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
     log_boot_info(boot_info);
     BootOptions options = parse_boot_options(boot_info.command_line);
+    end_boot_phase("boot information");
 
     log_image_layout();
     mm::init_physical_memory(boot_info, multiboot_info_physical);
+    end_boot_phase("frame allocator");
     switch_to_kernel_address_space(no_execute, boot_info);
+    end_boot_phase("kernel page tables");
     start_heap();
+    end_boot_phase("heap");
     start_interrupts(options.timer_hz);
+    end_boot_phase("interrupts, timer, keyboard");
+    report_boot_profile();
 
     if (options.fault != FaultKind::None)
         inject_fault(options.fault);
 
     log(LogTag::Boot, "RayOS ready");
+    if (options.benchmark)
+        mm::measure_heap_cycles(tsc_cycles_per_ms());
     if (options.run_tests) {
         ktest::RunSummary summary = ktest::run_tests(options.test_selection);
         bool passed = summary.selected > 0 && summary.failed == 0 && summary.timed_out == 0;

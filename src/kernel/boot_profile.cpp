@@ -1,0 +1,81 @@
+#include "kernel/boot_profile.h"
+
+#include "arch/cpu.h"
+#include "drivers/pit.h"
+#include "kernel/log.h"
+#include "mm/direct_map.h"
+
+// Written by asm/boot32.asm at boot_entry (physical address: the
+// trampoline's sections run at their load address).
+extern "C" const uint64_t boot_entry_tsc;
+
+namespace kernel {
+namespace {
+
+struct Stamp {
+    const char* name;
+    uint64_t tsc;
+};
+
+constexpr size_t kMaxPhases = 16;
+Stamp g_stamps[kMaxPhases];
+size_t g_count = 0;
+uint64_t g_cycles_per_ms = 0;
+uint32_t g_calibration_ms = 0;
+
+uint64_t entry_tsc()
+{
+    return *mm::physical_to_virtual<const uint64_t>(reinterpret_cast<uint64_t>(&boot_entry_tsc));
+}
+
+uint64_t microseconds(uint64_t cycles)
+{
+    return g_cycles_per_ms == 0 ? 0 : cycles * 1000 / g_cycles_per_ms;
+}
+
+} // namespace
+
+uint64_t tsc_cycles_per_ms()
+{
+    return g_cycles_per_ms;
+}
+
+void end_boot_phase(const char* name)
+{
+    if (g_count < kMaxPhases)
+        g_stamps[g_count++] = { name, arch::read_timestamp_counter() };
+}
+
+void calibrate_boot_clock(uint32_t sleep_ms)
+{
+    // Start on a tick edge, so the interval is whole ticks.
+    uint64_t ticks = drivers::timer_ticks();
+    while (drivers::timer_ticks() == ticks)
+        arch::cpu_relax();
+    uint64_t start_ticks = drivers::timer_ticks();
+    uint64_t start = arch::read_timestamp_counter();
+    drivers::sleep_ms(sleep_ms);
+    uint64_t cycles = arch::read_timestamp_counter() - start;
+    uint64_t elapsed_ms = (drivers::timer_ticks() - start_ticks) * 1000 / drivers::timer_hz();
+    if (elapsed_ms != 0)
+        g_cycles_per_ms = cycles / elapsed_ms;
+    g_calibration_ms = static_cast<uint32_t>(elapsed_ms);
+}
+
+void report_boot_profile()
+{
+    if (g_cycles_per_ms == 0) {
+        log(LogTag::Boot, "boot profile: the TSC was not calibrated");
+        return;
+    }
+    uint64_t previous = entry_tsc();
+    for (size_t i = 0; i < g_count; ++i) {
+        log(LogTag::Boot, "phase {}: {} us", g_stamps[i].name, microseconds(g_stamps[i].tsc - previous));
+        previous = g_stamps[i].tsc;
+    }
+    uint64_t now = arch::read_timestamp_counter();
+    log(LogTag::Boot, "boot profile: {} us from boot_entry to here, TSC {} MHz (against the PIT over {} ms)",
+        microseconds(now - entry_tsc()), g_cycles_per_ms / 1000, g_calibration_ms);
+}
+
+} // namespace kernel

@@ -1,0 +1,25 @@
+#pragma once
+
+// Where boot time goes: each phase of the boot is stamped with the time
+// stamp counter as it ends, the TSC is calibrated against the PIT once the
+// timer runs, and one "[BOOT] phase <name>: <us> us" line a phase is
+// printed before the ready line (ci/benchmark.sh tabulates and charts them).
+// The first stamp is taken by the trampoline at boot_entry.
+
+#include <stdint.h>
+
+namespace kernel {
+
+// The phase that just ended; name must be a string literal.
+void end_boot_phase(const char* name);
+
+// Measures TSC cycles across `sleep_ms` of timer ticks; needs interrupts on.
+void calibrate_boot_clock(uint32_t sleep_ms);
+
+// Prints the phases and the total, in microseconds.
+void report_boot_profile();
+
+// TSC cycles a millisecond, as calibrated (0 before calibrate_boot_clock).
+uint64_t tsc_cycles_per_ms();
+
+} // namespace kernel
