@@ -78,6 +78,9 @@ constexpr uint8_t slab_pages(uint16_t stride)
 
 struct ClassTable {
     uint16_t stride[kClassCount];
+    // ceil(2^32 / stride): (offset * reciprocal) >> 32 is offset / stride,
+    // exactly, for every offset inside a slab (below 2^16), without a divide.
+    uint32_t reciprocal[kClassCount];
     uint8_t pages[kClassCount];
     uint8_t blocks[kClassCount];
     uint8_t by_granule[kMaxSlabStride / 16 + 1]; // (stride + 15) / 16 -> class
@@ -96,6 +99,7 @@ constexpr ClassTable make_class_table()
         uint8_t pages = slab_pages(kStrides[c]);
         uint32_t blocks = pages * kHeapPageSize / kStrides[c];
         table.stride[c] = kStrides[c];
+        table.reciprocal[c] = static_cast<uint32_t>(((uint64_t(1) << 32) + kStrides[c] - 1) / kStrides[c]);
         table.pages[c] = pages;
         table.blocks[c] = static_cast<uint8_t>(blocks > 128 ? 128 : blocks);
     }
@@ -106,16 +110,24 @@ constexpr ClassTable kClasses = make_class_table();
 static_assert(kClasses.blocks[0] == 128 && kClasses.stride[kClassCount - 1] == kMaxSlabStride);
 static_assert(kClassCount <= 32, "per-class lists are sized for 32 classes");
 
-uint32_t mix(uint64_t value)
+// Which block of a slab of this class a byte offset falls in.
+constexpr uint32_t block_index_in_slab(uint64_t offset, size_t size_class)
 {
-    // A 64-bit finaliser (MurmurHash3's fmix64) folded to 32 bits.
-    value ^= value >> 33;
-    value *= 0xFF51AFD7ED558CCDull;
-    value ^= value >> 33;
-    value *= 0xC4CEB9FE1A85EC53ull;
-    value ^= value >> 33;
-    return static_cast<uint32_t>(value);
+    return static_cast<uint32_t>((offset * kClasses.reciprocal[size_class]) >> 32);
 }
+
+// Every class, every offset a slab can have (16 pages): the multiply is the divide.
+constexpr bool reciprocals_are_exact()
+{
+    for (size_t c = 0; c < kClassCount; ++c) {
+        for (uint64_t offset = 0; offset < 16 * kHeapPageSize; offset += 1 + offset / 512) {
+            if (block_index_in_slab(offset, c) != offset / kClasses.stride[c])
+                return false;
+        }
+    }
+    return true;
+}
+static_assert(reciprocals_are_exact());
 
 void fill_poison(uintptr_t start, size_t length)
 {
@@ -178,8 +190,11 @@ bool HeapAllocator::contains(const void* pointer) const
 
 uint32_t HeapAllocator::seal(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const
 {
-    return mix(address ^ m_layout.secret ^ (uint64_t(magic) << 32 | size)
-        ^ (uint64_t(offset) * 0x9E3779B97F4A7C15ull));
+    // Two multiplies: enough that a stray write or a guessed header fails the
+    // check, cheap enough for every allocation and free.
+    uint64_t value
+        = (address ^ m_layout.secret) + (uint64_t(magic) << 32 | size) * 0x9E3779B97F4A7C15ull + offset;
+    return static_cast<uint32_t>((value * 0xD6E8FEB86659FD93ull) >> 32);
 }
 
 void HeapAllocator::write_record(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const
@@ -647,7 +662,7 @@ lib::Result<HeapAllocator::BlockLocation, HeapError> HeapAllocator::locate(uintp
         uint8_t size_class = descriptor.size_class;
         uint32_t slab = descriptor.head;
         uintptr_t base = page_address(slab);
-        auto block_index = static_cast<uint32_t>((header - base) / kClasses.stride[size_class]);
+        auto block_index = block_index_in_slab(header - base, size_class);
         if (block_index >= kClasses.blocks[size_class])
             return heap_error(
                 HeapErrorKind::ForeignPointer, pointer, 0, "it points into a slab's unused tail");

@@ -26,8 +26,8 @@ void measure_heap_cycles(uint64_t tsc_cycles_per_ms)
         }
         uint64_t cycles = (arch::read_timestamp_counter() - start) / kPairs;
         uint64_t nanoseconds = tsc_cycles_per_ms == 0 ? 0 : cycles * 1000000 / tsc_cycles_per_ms;
-        kernel::log(kernel::LogTag::Boot, "bench: kalloc+kfree {} bytes: {} cycles per pair ({} ns)",
-            size, cycles, nanoseconds);
+        kernel::log(kernel::LogTag::Boot, "bench: kalloc+kfree {} bytes: {} cycles per pair ({} ns)", size,
+            cycles, nanoseconds);
     }
 }
 

@@ -91,7 +91,10 @@ struct SystemMalloc {
         return info.arena + info.hblkhd;
 #endif
     }
-    size_t held() const { return bytes_held(); }
+    size_t held() const
+    {
+        return bytes_held();
+    }
 
     void* allocate(size_t size, size_t alignment)
     {
@@ -100,7 +103,10 @@ struct SystemMalloc {
         void* block = nullptr;
         return posix_memalign(&block, alignment, size) == 0 ? block : nullptr;
     }
-    void free(void* block) { std::free(block); }
+    void free(void* block)
+    {
+        std::free(block);
+    }
 };
 
 struct KernelHeap {
