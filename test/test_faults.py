@@ -169,6 +169,21 @@ def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
 
 
+def test_smashed_stack_canary_is_caught_and_names_the_function(boot):
+    result = boot(cmdline="exit fault=stack-smash")
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert re.match(r"^\[PANIC\] stack smashing detected in kernel::\(anonymous namespace\)::smash_the_stack\(\) "
+                    r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) \(src/kernel/stack_protector\.cpp:\d+\)$",
+                    result.kernel_lines[-1]), result.kernel_lines[-1]
+
+
+@pytest.mark.parametrize("cpu, source", [(None, "the TSC"), ("max", "RDRAND")])
+def test_stack_protector_guard_is_seeded_at_boot(boot, cpu, source):
+    result = boot(cpu=cpu)
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert any(line.endswith(f"stack protector guard from {source}") for line in result.lines_with("[BOOT] C++ runtime"))
+
+
 HEAP_ARENA = 0xFFFFC10000000000  # src/mm/kernel_heap.h
 
 

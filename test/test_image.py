@@ -106,3 +106,12 @@ def test_kernel_includes_no_hosted_c_library_header(build_dir):
     assert not {header for header in headers if not ALLOWED_SYSTEM_HEADERS.match(header)}
     # And of libstdc++, only header-only, type-level parts.
     assert not {h for h in headers if re.search(r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}
+
+
+def test_stack_protector_uses_the_global_guard_and_never_fs(kernel_elf):
+    disassembly = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(kernel_elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    # GCC's default canary on x86-64 is %fs:0x28, which means nothing in a kernel.
+    assert "%fs:" not in disassembly
+    assert disassembly.count("<__stack_chk_guard>") > 50, "functions with arrays check the global guard"
+    assert re.search(r"call\s+\w+ <__stack_chk_fail>", disassembly)

@@ -3,6 +3,8 @@
 // What generic kernel code may ask of the CPU, without naming instructions.
 // Implemented per architecture (src/arch/x86_64/cpu.cpp).
 
+#include <stdint.h>
+
 namespace arch {
 
 // The kernel's GDT (with the TSS and its interrupt stacks) and the IDT:
@@ -24,5 +26,9 @@ void cpu_relax();
 
 // The time stamp counter: cycles since reset, for timing boot phases.
 unsigned long long read_timestamp_counter();
+
+// 64 random bits from the CPU's generator (RDRAND); false when the CPU has
+// none or it failed ten times in a row (value is then untouched).
+bool hardware_random(uint64_t& value);
 
 } // namespace arch

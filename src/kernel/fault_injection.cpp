@@ -1,5 +1,7 @@
 #include "kernel/fault_injection.h"
 
+#include <stddef.h>
+
 #include "arch/fault_triggers.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -12,6 +14,17 @@ namespace {
 void requested_panic()
 {
     PANIC("fault injection: panic requested on the command line");
+}
+
+// Writes 32 bytes into a 16-byte array: over the canary above it. The
+// volatile length keeps the compiler from proving the overrun and dropping it.
+[[gnu::noinline]] void smash_the_stack()
+{
+    char buffer[16];
+    volatile size_t length = 32;
+    auto* bytes = static_cast<volatile char*>(buffer);
+    for (size_t i = 0; i < length; ++i)
+        bytes[i] = 'A';
 }
 
 // One row per kind: its command-line name and what raises it.
@@ -33,6 +46,7 @@ constexpr FaultName kFaultNames[] = {
     { "no-execute-fetch", FaultKind::NoExecuteFetch, arch::trigger_no_execute_fetch },
     { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
     { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
+    { "stack-smash", FaultKind::StackSmash, smash_the_stack },
     { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },
     { "use-after-free", FaultKind::UseAfterFree, mm::misuse_write_after_free },
     { "double-free", FaultKind::DoubleFree, mm::misuse_double_free },

@@ -22,6 +22,7 @@
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/stack_protector.h"
 #include "ktest/runner.h"
 #include "mm/direct_map.h"
 #include "mm/heap_cycles.h"
@@ -188,6 +189,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     using namespace kernel;
 
     end_boot_phase("trampoline");
+    const char* guard_source = seed_stack_protector();
     // Exceptions are reported from the first C++ statement on.
     arch::init_descriptor_tables();
     size_t constructors = run_global_constructors();
@@ -195,7 +197,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     log(LogTag::Boot, "{} booting (Multiboot2 information at {:#x})", rayos_version, multiboot_info_physical);
     if (!g_constructor_probe.constructed)
         PANIC("global constructors did not run");
-    log(LogTag::Boot, "C++ runtime: {} global constructors run", constructors);
+    log(LogTag::Boot, "C++ runtime: {} global constructors run; stack protector guard from {}", constructors,
+        guard_source);
     end_boot_phase("descriptor tables, C++ runtime, console");
 
     bool no_execute = arch::init_cpu();

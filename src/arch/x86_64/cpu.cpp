@@ -14,6 +14,25 @@ void cpu_relax()
     asm volatile("pause");
 }
 
+bool hardware_random(uint64_t& value)
+{
+    uint32_t eax, ebx, ecx, edx;
+    asm volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+    if (!(ecx & (1u << 30)))
+        return false;
+    // RDRAND may fail transiently (CF clear): Intel's guidance is ten tries.
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        uint64_t candidate;
+        bool ok;
+        asm volatile("rdrand %0" : "=r"(candidate), "=@ccc"(ok));
+        if (ok) {
+            value = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
 unsigned long long read_timestamp_counter()
 {
     unsigned int low, high;
