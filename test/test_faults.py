@@ -177,6 +177,18 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot):
                     result.kernel_lines[-1]), result.kernel_lines[-1]
 
 
+def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
+    result = boot(cmdline="exit fault=ro-after-init-write", trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "kernel::(anonymous namespace)::overwrite_the_stack_guard()")
+    code, cr2 = page_fault_fields(result)
+    assert code == PF_PRESENT | PF_WRITE
+    symbols = elf_symbols(kernel_elf)
+    assert cr2 == symbols["__stack_chk_guard"]
+    assert symbols["__ro_after_init_start"] <= cr2 < symbols["__ro_after_init_end"]
+    assert any(line.startswith("[MEM] read-only after init: ") and "(IDT, GDT, TSS, stack protector guard) sealed"
+               in line for line in result.lines)
+
+
 @pytest.mark.parametrize("cpu, source", [(None, "the TSC"), ("max", "RDRAND")])
 def test_stack_protector_guard_is_seeded_at_boot(boot, cpu, source):
     result = boot(cpu=cpu)

@@ -44,6 +44,10 @@ struct KernelMapping {
 };
 KernelMapping look_up_kernel_address(uint64_t virtual_address);
 
+// Makes the 4 KiB pages of [start, end) read-only and no-execute on the
+// live tables (and flushes them from the TLB). Returns the page count.
+size_t make_kernel_pages_read_only(uint64_t start, uint64_t end);
+
 // The W^X walk over the live tables, as at boot but now (heap pages too).
 uint64_t count_writable_executable_pages();
 

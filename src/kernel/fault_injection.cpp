@@ -8,12 +8,20 @@
 #include "lib/format.h"
 #include "mm/heap_misuse.h"
 
+extern "C" uint64_t __stack_chk_guard; // src/kernel/stack_protector.cpp
+
 namespace kernel {
 namespace {
 
 void requested_panic()
 {
     PANIC("fault injection: panic requested on the command line");
+}
+
+// The stack protector's guard is sealed read-only once boot is complete.
+[[gnu::noinline]] void overwrite_the_stack_guard()
+{
+    *static_cast<volatile uint64_t*>(&__stack_chk_guard) = 0;
 }
 
 // Writes 32 bytes into a 16-byte array: over the canary above it. The
@@ -47,6 +55,7 @@ constexpr FaultName kFaultNames[] = {
     { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
     { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
     { "stack-smash", FaultKind::StackSmash, smash_the_stack },
+    { "ro-after-init-write", FaultKind::ReadOnlyAfterInitWrite, overwrite_the_stack_guard },
     { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },
     { "use-after-free", FaultKind::UseAfterFree, mm::misuse_write_after_free },
     { "double-free", FaultKind::DoubleFree, mm::misuse_double_free },

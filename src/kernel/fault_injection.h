@@ -22,6 +22,7 @@ enum class FaultKind : unsigned char {
     StackOverflow, // #DF on its own stack, after the kernel stack hits its guard page
     NestedFault, // a #UD whose report faults: the nested-exception panic
     StackSmash, // the stack protector: a canary overwritten, [PANIC] naming the function
+    ReadOnlyAfterInitWrite, // #PF: a write to data sealed read-only after boot (the stack guard)
     HeapExecute, // #PF: an instruction fetch from a heap block (no-execute)
     UseAfterFree, // heap panic: freed memory written, caught on reuse
     DoubleFree, // heap panic

@@ -11,6 +11,7 @@ extern const uint8_t __kernel_start[], __kernel_end[];
 extern const uint8_t __text_start[], __text_end[];
 extern const uint8_t __rodata_start[], __rodata_end[];
 extern const uint8_t __data_start[], __data_end[];
+extern const uint8_t __ro_after_init_start[], __ro_after_init_end[];
 extern const uint8_t __bss_start[], __bss_end[];
 }
 
@@ -41,6 +42,10 @@ inline ImageRange rodata_section()
 inline ImageRange data_section()
 {
     return { __data_start, __data_end };
+}
+inline ImageRange ro_after_init_section()
+{
+    return { __ro_after_init_start, __ro_after_init_end };
 }
 inline ImageRange bss_section()
 {

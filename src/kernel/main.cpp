@@ -22,6 +22,7 @@
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/ro_after_init.h"
 #include "kernel/stack_protector.h"
 #include "ktest/runner.h"
 #include "mm/direct_map.h"
@@ -218,6 +219,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("heap");
     start_interrupts(options.timer_hz);
     end_boot_phase("interrupts, timer, keyboard");
+    log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
+        seal_ro_after_init());
     report_boot_profile();
 
     if (options.fault != FaultKind::None)

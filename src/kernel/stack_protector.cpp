@@ -2,13 +2,14 @@
 
 #include "arch/cpu.h"
 #include "kernel/panic.h"
+#include "kernel/ro_after_init.h"
 #include "kernel/symbols.h"
 
 // The guard GCC's instrumentation reads. Link-time value: something, so an
 // unseeded boot is still protected, and with a zero byte, so a string copy
 // that runs over it stops there.
 extern "C" {
-uint64_t __stack_chk_guard = 0x00F0E1D2C3B4A596;
+RO_AFTER_INIT uint64_t __stack_chk_guard = 0x00F0E1D2C3B4A596;
 }
 
 extern "C" [[noreturn]] void __stack_chk_fail()

@@ -131,6 +131,7 @@ private:
 #define KASSERT_EQ(left, right) KTEST_COMPARE("KASSERT_EQ", ==, left, right, return )
 #define KASSERT_NE(left, right) KTEST_COMPARE("KASSERT_NE", !=, left, right, return )
 #define KASSERT_LE(left, right) KTEST_COMPARE("KASSERT_LE", <=, left, right, return )
+#define KASSERT_GT(left, right) KTEST_COMPARE("KASSERT_GT", >, left, right, return )
 #define KASSERT_GE(left, right) KTEST_COMPARE("KASSERT_GE", >=, left, right, return )
 #define KASSERT_TRUE(condition) KTEST_CHECK("KASSERT_TRUE", #condition, condition, return )
 #define KASSERT_FALSE(condition) KTEST_CHECK("KASSERT_FALSE", #condition, !(condition), return )

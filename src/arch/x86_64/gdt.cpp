@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 
+#include "kernel/ro_after_init.h"
+
 namespace arch {
 namespace {
 
@@ -26,10 +28,13 @@ static_assert(sizeof(DescriptorTablePointer) == 10);
 
 // Code and data descriptors (Intel SDM Vol. 3A 3.4.5): in long mode base and
 // limit are ignored; what matters is present, DPL, type and L (64-bit code).
-constexpr uint64_t kKernelCode64 = 0x00AF9A000000FFFF; // P, DPL0, code RX, L
-constexpr uint64_t kKernelData = 0x00CF92000000FFFF; // P, DPL0, data RW
-constexpr uint64_t kUserData = 0x00CFF2000000FFFF; // P, DPL3, data RW
-constexpr uint64_t kUserCode64 = 0x00AFFA000000FFFF; // P, DPL3, code RX, L
+// The accessed bit (type bit 0) is set up front: the CPU would otherwise set
+// it on the first segment load, a write to the GDT, which is read-only
+// after boot (RO_AFTER_INIT).
+constexpr uint64_t kKernelCode64 = 0x00AF9B000000FFFF; // P, DPL0, code RX, L, accessed
+constexpr uint64_t kKernelData = 0x00CF93000000FFFF; // P, DPL0, data RW, accessed
+constexpr uint64_t kUserData = 0x00CFF3000000FFFF; // P, DPL3, data RW, accessed
+constexpr uint64_t kUserCode64 = 0x00AFFB000000FFFF; // P, DPL3, code RX, L, accessed
 constexpr uint8_t kTssAvailable64 = 0x9; // system type, Table 3-2
 
 constexpr size_t kPageSize = 4096;
@@ -43,8 +48,8 @@ struct alignas(kPageSize) GuardedStack {
 };
 
 GuardedStack g_interrupt_stacks[kInterruptStackCount];
-TaskStateSegment g_tss;
-uint64_t g_gdt[7];
+RO_AFTER_INIT TaskStateSegment g_tss;
+RO_AFTER_INIT uint64_t g_gdt[7];
 
 const char* const kInterruptStackNames[kInterruptStackCount] = {
     "double-fault IST stack",

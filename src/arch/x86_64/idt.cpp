@@ -1,11 +1,12 @@
 #include "arch/x86_64/idt.h"
-#include "arch/resume_point.h"
 
 #include <stddef.h>
 
+#include "arch/resume_point.h"
 #include "arch/x86_64/exceptions.h"
 #include "arch/x86_64/gdt.h"
 #include "kernel/log.h"
+#include "kernel/ro_after_init.h"
 
 extern "C" const uint64_t interrupt_stub_table[256];
 
@@ -37,7 +38,7 @@ constexpr uint8_t kNmiVector = 2;
 constexpr uint8_t kDoubleFaultVector = 8;
 constexpr uint8_t kMachineCheckVector = 18;
 
-alignas(16) IdtGate g_idt[256];
+RO_AFTER_INIT alignas(16) IdtGate g_idt[256];
 InterruptHandler g_handlers[256];
 
 IdtGate make_gate(uint64_t handler, InterruptStack stack)

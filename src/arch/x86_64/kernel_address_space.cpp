@@ -152,6 +152,19 @@ KernelMapping look_up_kernel_address(uint64_t virtual_address)
         translation.rights.executable };
 }
 
+size_t make_kernel_pages_read_only(uint64_t start, uint64_t end)
+{
+    return with_live_tables("make_kernel_pages_read_only", [&](PageTables& tables) {
+        size_t pages = 0;
+        for (uint64_t address = start & ~(kPageSize - 1); address < end; address += kPageSize, ++pages) {
+            auto changed = tables.protect(address, { false, false, false });
+            if (!changed)
+                PANIC("making {:#x} read-only: {}", address, describe(changed.error()));
+        }
+        return pages;
+    });
+}
+
 uint64_t count_writable_executable_pages()
 {
     return with_live_tables("count_writable_executable_pages",

@@ -48,6 +48,20 @@ KTEST(paging, image_sections_have_their_rights)
     KEXPECT_EQ(data.physical, address_of(&g_data_word) - kernel::kKernelVirtualBase);
 }
 
+KTEST(paging, boot_tables_are_read_only_after_init)
+{
+    kernel::ImageRange sealed = kernel::ro_after_init_section();
+    KASSERT_GT(sealed.size(), 0u);
+    for (const uint8_t* page = sealed.start; page < sealed.end; page += 4096) {
+        KernelMapping mapping = look_up_kernel_address(reinterpret_cast<uint64_t>(page));
+        KEXPECT_TRUE(mapping.mapped);
+        KEXPECT_FALSE(mapping.writable);
+        KEXPECT_FALSE(mapping.executable);
+    }
+    // The rest of .data stays writable.
+    KEXPECT_TRUE(look_up_kernel_address(address_of(&g_data_word)).writable);
+}
+
 KTEST(paging, null_page_and_low_memory_are_unmapped)
 {
     KEXPECT_FALSE(look_up_kernel_address(0).mapped);
