@@ -177,6 +177,16 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot):
                     result.kernel_lines[-1]), result.kernel_lines[-1]
 
 
+def test_a_corrupt_frame_pointer_ends_the_backtrace_without_a_second_fault(boot, kernel_elf):
+    result = boot(cmdline="exit fault=corrupt-frame-pointer", trace_interrupts=True)
+    assert_fatal_report(result, "#UD", 6, "arch::trigger_invalid_opcode_with_corrupt_frame_pointer()")
+    assert int(field(result, r" RBP (0x[0-9a-f]+)").group(1), 16) == UNMAPPED_ADDRESS + 0x10
+    # Only the faulting RIP: the chain from RBP could not be followed.
+    assert [frame.group(3) for frame in backtrace(result)] == [
+        "arch::trigger_invalid_opcode_with_corrupt_frame_pointer()"]
+    assert "nested exception" not in "\n".join(result.lines)
+
+
 def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
     result = boot(cmdline="exit fault=ro-after-init-write", trace_interrupts=True)
     assert_fatal_report(result, "#PF", 14, "kernel::(anonymous namespace)::overwrite_the_stack_guard()")

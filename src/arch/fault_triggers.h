@@ -14,6 +14,7 @@ inline constexpr uint64_t kNonCanonicalAddress = 0x8000000000000000; // bits 63:
 
 void trigger_divide_by_zero();
 void trigger_invalid_opcode();
+void trigger_invalid_opcode_with_corrupt_frame_pointer(); // RBP unmapped: the backtrace must stop cleanly
 void trigger_breakpoint(); // returns: #BP is survivable
 void trigger_general_protection(); // a load from a non-canonical address
 void trigger_unmapped_read(); // #PF: not present, read

@@ -54,6 +54,8 @@ constexpr FaultName kFaultNames[] = {
     { "no-execute-fetch", FaultKind::NoExecuteFetch, arch::trigger_no_execute_fetch },
     { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
     { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
+    { "corrupt-frame-pointer", FaultKind::CorruptFramePointer,
+        arch::trigger_invalid_opcode_with_corrupt_frame_pointer },
     { "stack-smash", FaultKind::StackSmash, smash_the_stack },
     { "ro-after-init-write", FaultKind::ReadOnlyAfterInitWrite, overwrite_the_stack_guard },
     { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },

@@ -21,6 +21,7 @@ enum class FaultKind : unsigned char {
     NoExecuteFetch, // #PF: an instruction fetch from .data
     StackOverflow, // #DF on its own stack, after the kernel stack hits its guard page
     NestedFault, // a #UD whose report faults: the nested-exception panic
+    CorruptFramePointer, // #UD with RBP pointing nowhere: the report's backtrace stops, no second fault
     StackSmash, // the stack protector: a canary overwritten, [PANIC] naming the function
     ReadOnlyAfterInitWrite, // #PF: a write to data sealed read-only after boot (the stack guard)
     HeapExecute, // #PF: an instruction fetch from a heap block (no-execute)

@@ -1,5 +1,6 @@
 #include "arch/x86_64/backtrace.h"
 
+#include "arch/safe_memory.h"
 #include "arch/x86_64/gdt.h"
 
 namespace arch {
@@ -25,9 +26,11 @@ size_t walk_frame_pointers(uint64_t rbp, uint64_t* return_addresses, size_t capa
     size_t count = 0;
     StackRange stack;
     while (count < capacity && rbp != 0 && rbp % 8 == 0 && frame_is_on_a_known_stack(rbp, stack)) {
-        const auto* frame = reinterpret_cast<const uint64_t*>(rbp);
-        uint64_t caller_rbp = frame[0];
-        uint64_t return_address = frame[1];
+        // Through the exception table: a frame that looks right but is not
+        // mapped ends the walk instead of faulting inside a fault report.
+        uint64_t caller_rbp = 0, return_address = 0;
+        if (!read_word_nofault(rbp, caller_rbp) || !read_word_nofault(rbp + 8, return_address))
+            break;
         if (return_address == 0)
             break;
         return_addresses[count++] = return_address;

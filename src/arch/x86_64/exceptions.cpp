@@ -3,6 +3,7 @@
 #include "arch/fault_triggers.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
+#include "arch/x86_64/exception_table.h"
 #include "arch/x86_64/gdt.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
@@ -53,6 +54,7 @@ constexpr ExceptionInfo kExceptions[32] = {
 
 constexpr uint64_t kBreakpointVector = 3;
 constexpr uint64_t kDoubleFaultVector = 8;
+constexpr uint64_t kGeneralProtectionVector = 13;
 constexpr uint64_t kPageFaultVector = 14;
 
 // Exceptions being handled right now: a second one while the first is
@@ -180,6 +182,15 @@ const ExceptionInfo& exception_info(uint64_t vector)
 
 void handle_exception(InterruptFrame& frame)
 {
+    // A read listed in the exception table (safe_memory.h): not a fault to
+    // report but an error to return, even inside a report.
+    if ((frame.vector == kPageFaultVector || frame.vector == kGeneralProtectionVector)
+        && (frame.cs & 3) == 0) {
+        if (uint64_t resume_at = exception_fixup(frame.rip)) {
+            frame.rip = resume_at;
+            return;
+        }
+    }
     if (g_depth > 0)
         nested_exception(frame);
     ++g_depth;

@@ -33,6 +33,19 @@ namespace {
     asm volatile("ud2");
 }
 
+[[gnu::noinline]] void trigger_invalid_opcode_with_corrupt_frame_pointer()
+{
+    // RBP saved and restored around it: the #UD never returns, but the
+    // compiler must still see a well-formed function.
+    asm volatile("push %%rbp\n"
+                 "movq %0, %%rbp\n"
+                 "ud2\n"
+                 "pop %%rbp\n"
+                 :
+                 : "r"(kUnmappedAddress + 0x10)
+                 : "memory");
+}
+
 [[gnu::noinline]] void trigger_breakpoint()
 {
     asm volatile("int3");
