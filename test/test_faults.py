@@ -4,6 +4,7 @@ line and the failure exit; a breakpoint is reported and survived."""
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -185,6 +186,37 @@ def test_a_corrupt_frame_pointer_ends_the_backtrace_without_a_second_fault(boot,
     assert [frame.group(3) for frame in backtrace(result)] == [
         "arch::trigger_invalid_opcode_with_corrupt_frame_pointer()"]
     assert "nested exception" not in "\n".join(result.lines)
+
+
+UBSAN_TRIGGERS = Path(__file__).resolve().parent.parent / "src/kernel/ubsan_triggers.cpp"
+
+
+def lines_of_function(source, name):
+    """The line numbers of a function's body in a C++ file, by its braces."""
+    lines = source.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines, 1) if re.search(rf"\b{name}\(\)$", line))
+    end = next(i for i, line in enumerate(lines, 1) if i > start and line == "}")
+    return range(start, end + 1)
+
+
+@pytest.mark.parametrize("kind, function, message", [
+    ("signed-overflow", "ubsan_signed_overflow", r"signed integer overflow: 2147483647 \+ 1 in type 'int'"),
+    ("shift", "ubsan_shift_out_of_bounds", "shift exponent 40 is too large for 32-bit type 'int'"),
+    ("misaligned", "ubsan_misaligned_access",
+     r"load of misaligned address 0x[0-9a-f]+ for type 'volatile unsigned int', which needs 4-byte alignment"),
+    ("out-of-bounds", "ubsan_index_out_of_bounds", r"index 4 out of bounds for type 'int \[4\]'"),
+    ("null", "ubsan_null_dereference", "load of null pointer of type 'volatile int32_t'"),
+    ("unreachable", "ubsan_unreachable", "execution reached an unreachable program point"),
+    ("invalid-bool", "ubsan_invalid_bool", "load of value 2 is not valid for type 'bool'"),
+    ("division-by-zero", "ubsan_division_by_zero", "division by zero in type 'int'"),
+])
+def test_undefined_behaviour_is_caught_and_named_where_it_happens(boot, kind, function, message):
+    result = boot(cmdline=f"exit fault=ubsan-{kind}")
+    assert result.outcome is Outcome.PANIC, result.reason
+    line = result.kernel_lines[-1]
+    match = re.match(rf"^\[PANIC\] UBSan: {message} \(column \d+\) \(src/kernel/ubsan_triggers\.cpp:(\d+)\)$", line)
+    assert match, line
+    assert int(match.group(1)) in lines_of_function(UBSAN_TRIGGERS, f"void {function}")
 
 
 def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):

@@ -5,6 +5,7 @@
 #include "arch/fault_triggers.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "kernel/ubsan_triggers.h"
 #include "lib/format.h"
 #include "mm/heap_misuse.h"
 
@@ -26,7 +27,9 @@ void requested_panic()
 
 // Writes 32 bytes into a 16-byte array: over the canary above it. The
 // volatile length keeps the compiler from proving the overrun and dropping it.
-[[gnu::noinline]] void smash_the_stack()
+// Not sanitized: UBSan's object-size check would stop the first byte out of
+// bounds, and this shows the canary's catch.
+[[gnu::noinline, gnu::no_sanitize_undefined]] void smash_the_stack()
 {
     char buffer[16];
     volatile size_t length = 32;
@@ -57,6 +60,14 @@ constexpr FaultName kFaultNames[] = {
     { "corrupt-frame-pointer", FaultKind::CorruptFramePointer,
         arch::trigger_invalid_opcode_with_corrupt_frame_pointer },
     { "stack-smash", FaultKind::StackSmash, smash_the_stack },
+    { "ubsan-signed-overflow", FaultKind::UbsanSignedOverflow, ubsan_signed_overflow },
+    { "ubsan-shift", FaultKind::UbsanShift, ubsan_shift_out_of_bounds },
+    { "ubsan-misaligned", FaultKind::UbsanMisaligned, ubsan_misaligned_access },
+    { "ubsan-out-of-bounds", FaultKind::UbsanOutOfBounds, ubsan_index_out_of_bounds },
+    { "ubsan-null", FaultKind::UbsanNull, ubsan_null_dereference },
+    { "ubsan-unreachable", FaultKind::UbsanUnreachable, ubsan_unreachable },
+    { "ubsan-invalid-bool", FaultKind::UbsanInvalidBool, ubsan_invalid_bool },
+    { "ubsan-division-by-zero", FaultKind::UbsanDivisionByZero, ubsan_division_by_zero },
     { "ro-after-init-write", FaultKind::ReadOnlyAfterInitWrite, overwrite_the_stack_guard },
     { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },
     { "use-after-free", FaultKind::UseAfterFree, mm::misuse_write_after_free },

@@ -23,6 +23,14 @@ enum class FaultKind : unsigned char {
     NestedFault, // a #UD whose report faults: the nested-exception panic
     CorruptFramePointer, // #UD with RBP pointing nowhere: the report's backtrace stops, no second fault
     StackSmash, // the stack protector: a canary overwritten, [PANIC] naming the function
+    UbsanSignedOverflow, // UBSan: each a [PANIC] naming the kind of UB at its file:line
+    UbsanShift,
+    UbsanMisaligned,
+    UbsanOutOfBounds,
+    UbsanNull,
+    UbsanUnreachable,
+    UbsanInvalidBool,
+    UbsanDivisionByZero,
     ReadOnlyAfterInitWrite, // #PF: a write to data sealed read-only after boot (the stack guard)
     HeapExecute, // #PF: an instruction fetch from a heap block (no-execute)
     UseAfterFree, // heap panic: freed memory written, caught on reuse
