@@ -66,7 +66,7 @@ def test_kernel_on_the_iso_passes_grub_file(iso, tmp_path):
     assert subprocess.run(["grub-file", "--is-x86-multiboot2", str(extracted)]).returncode == 0
 
 
-def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information(iso, kernel_elf, tmp_path):
+def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symbols(iso, kernel_elf, tmp_path):
     extracted = tmp_path / "rayos.elf"
     subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/rayos.elf", str(extracted)],
                    check=True, capture_output=True)
@@ -75,7 +75,8 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information(iso, ke
         with open(path, "rb") as stream:
             elf = ELFFile(stream)
             return [(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in elf.iter_segments()
-                    if segment["p_type"] == "PT_LOAD"], elf.get_section_by_name(".debug_info") is not None
+                    if segment["p_type"] == "PT_LOAD"], (elf.get_section_by_name(".debug_info") is not None
+                                                         or elf.get_section_by_name(".symtab") is not None)
     on_iso, iso_has_dwarf = loaded(extracted)
     built, built_has_dwarf = loaded(kernel_elf)
     assert on_iso == built

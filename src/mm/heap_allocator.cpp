@@ -129,11 +129,21 @@ constexpr bool reciprocals_are_exact()
 }
 static_assert(reciprocals_are_exact());
 
+// memset: the kernel's is one `rep stosb`, far faster than a loop here,
+// most of all under emulation (the heap fills 2 MiB at boot).
 void fill_poison(uintptr_t start, size_t length)
 {
-    auto* words = reinterpret_cast<uint64_t*>(start);
-    for (size_t i = 0; i < length / 8; ++i)
-        words[i] = kPoisonWord;
+    __builtin_memset(reinterpret_cast<void*>(start), kHeapPoisonByte, length);
+}
+
+// The index of the first word that is not all poison, or count.
+size_t first_unpoisoned_word(const uint64_t* words, size_t count)
+{
+    for (size_t i = 0; i < count; ++i) {
+        if (words[i] != kPoisonWord)
+            return i;
+    }
+    return count;
 }
 
 lib::Failure<HeapError> heap_error(HeapErrorKind kind, uintptr_t address, uint64_t detail, const char* reason)
@@ -582,17 +592,15 @@ lib::Result<bool, HeapError> HeapAllocator::check_poison(
     uintptr_t start, size_t length, uintptr_t block) const
 {
     const auto* words = reinterpret_cast<const uint64_t*>(start);
-    for (size_t i = 0; i < length / 8; ++i) {
-        if (words[i] == kPoisonWord)
-            continue;
-        const auto* bytes = reinterpret_cast<const uint8_t*>(&words[i]);
-        size_t byte = 0;
-        while (bytes[byte] == kHeapPoisonByte)
-            ++byte;
-        return heap_error(HeapErrorKind::UseAfterFree, block, start + i * 8 + byte - block,
-            "a byte of freed memory no longer holds the poison pattern");
-    }
-    return true;
+    size_t i = first_unpoisoned_word(words, length / 8);
+    if (i == length / 8)
+        return true;
+    const auto* bytes = reinterpret_cast<const uint8_t*>(&words[i]);
+    size_t byte = 0;
+    while (bytes[byte] == kHeapPoisonByte)
+        ++byte;
+    return heap_error(HeapErrorKind::UseAfterFree, block, start + i * 8 + byte - block,
+        "a byte of freed memory no longer holds the poison pattern");
 }
 
 uintptr_t HeapAllocator::place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const
