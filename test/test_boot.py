@@ -132,9 +132,12 @@ def test_each_word_the_kernel_does_not_take_gets_a_warning(boot, cmdline, warnin
 
 
 def test_without_exit_the_kernel_halts_after_ready(boot):
+    # An empty command line: no warning, the defaults, and a halt.
     result = boot(cmdline="", stop_on="[BOOT] halted")
     assert result.outcome is Outcome.STOPPED, result.reason
     assert result.kernel_lines[-2].startswith("[BOOT] RayOS ready")
+    assert '[BOOT] command line: ""' in result.lines
+    assert result.lines_with("[BOOT] warning:") == []
 
 
 @pytest.mark.parametrize("memory_mib", [64, 512])
@@ -153,3 +156,33 @@ def test_usable_memory_adds_up(boot, memory_mib):
     assert int(reported.group(2)) == usable >> 20
     # SeaBIOS keeps a little for itself; everything else of -m is usable.
     assert memory_mib * 2**20 - 2 * 2**20 <= usable <= memory_mib * 2**20
+
+
+# Bad and odd command lines: each has a defined result, never a hang or a crash.
+
+def test_a_repeated_option_is_warned_about_and_the_last_one_counts(boot):
+    result = boot(cmdline="exit timer_hz=100 timer_hz=250")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: option 'timer_hz' given more than once; the last one counts"]
+    assert any(line.startswith("[TIMER] PIT channel 0 at 250 Hz") for line in result.lines)
+
+
+def test_non_ascii_words_are_unknown_options_not_a_crash(boot):
+    result = boot(cmdline="exit caf\u00e9=cr\u00e8me \u00fc")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: unknown option 'caf\u00e9' (value 'cr\u00e8me') ignored",
+        "[BOOT] warning: unknown option '\u00fc' ignored"]
+
+
+@pytest.mark.parametrize("cmdline, reason", [
+    ("exit " + "word=" + "x" * 5000, "longer than the kernel keeps (4096 bytes)"),
+    ("exit " + " ".join(f"w{i}" for i in range(70)), "more words than the kernel keeps (64)"),
+])
+def test_a_command_line_the_parser_cannot_take_is_ignored_whole_with_a_warning(boot, cmdline, reason):
+    # Ignored whole, `exit` too: the kernel boots with its defaults and halts.
+    result = boot(cmdline=cmdline, stop_on="[BOOT] halted", linger=0.5)
+    assert result.outcome is Outcome.STOPPED, result.reason
+    warnings = result.lines_with("[BOOT] warning: command line ignored: ")
+    assert len(warnings) == 1 and reason in warnings[0], warnings

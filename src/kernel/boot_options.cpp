@@ -86,6 +86,7 @@ BootOptions parse_boot_options(lib::StringView command_line)
         return options;
     }
     const lib::CommandLine& words = parsed.value();
+    bool seen[sizeof(kKnownOptions) / sizeof(kKnownOptions[0])] = {};
     for (size_t i = 0; i < words.size(); ++i) {
         lib::CommandLineWord word = words[i];
         const KnownOption* option = find_option(word.key);
@@ -105,6 +106,10 @@ BootOptions parse_boot_options(lib::StringView command_line)
             log(LogTag::Boot, "warning: option '{}' needs a value ({}=...); ignored", word.key, word.key);
             continue;
         }
+        bool& given_before = seen[option - kKnownOptions];
+        if (given_before)
+            log(LogTag::Boot, "warning: option '{}' given more than once; the last one counts", word.key);
+        given_before = true;
         option->apply(options, word.value);
     }
     return options;
