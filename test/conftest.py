@@ -88,6 +88,32 @@ def boot(request, iso, tmp_path):
     return run
 
 
+@pytest.fixture(scope="session")
+def direct_boot_binaries(build_dir):
+    """The flat binaries QEMU boots directly (test/direct_boot/)."""
+    folder = build_dir / "test" / "direct_boot"
+    binaries = {name: folder / f"{name}.bin" for name in ("handoff_loader", "impostor_kernel")}
+    for path in binaries.values():
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: build first (bash ci/test.sh does)", pytrace=False)
+    return binaries
+
+
+@pytest.fixture
+def handoff_boot(boot, kernel_elf, direct_boot_binaries, tmp_path):
+    """handoff_boot(record, **options) -> BootResult: RayOS entered by the
+    hand-off loader with a record from harness.multiboot2.handoff(), so with
+    a Multiboot2 structure the test built, through the kernel's real entry."""
+    def run(record, **options):
+        path = tmp_path / f"handoff{len(list(tmp_path.glob('handoff*.bin')))}.bin"
+        path.write_bytes(record)
+        options.setdefault("memory", "128M")
+        return boot(direct_kernel=direct_boot_binaries["handoff_loader"], modules=(kernel_elf, path),
+                    **options)
+
+    return run
+
+
 @pytest.fixture
 def running_boot(request, iso, tmp_path):
     """running_boot(**options) -> RunningBoot, for tests that talk to a live

@@ -43,6 +43,9 @@ struct BootInfo {
     uint32_t total_size = 0;
 
     uint64_t usable_bytes() const;
+    // Whether every byte of [start, end) lies in usable regions (an empty
+    // range does): where a loader may have put a module.
+    bool is_usable(uint64_t start, uint64_t end) const;
 };
 
 // Why a structure was rejected: the tag (by type and offset) and the field.

@@ -71,9 +71,11 @@ boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
     if (info_physical >= mm::kEarlyDirectMapSize - boot::kMaxBootInfoSize)
         PANIC("Multiboot2 information at {:#x} lies outside the early direct map", info_physical);
 
-    // The structure's own total_size is checked against this bound.
-    auto parsed = boot::parse_multiboot2(
-        mm::physical_to_virtual<const uint8_t>(info_physical), boot::kMaxBootInfoSize);
+    // The structure's own total_size is checked against this bound. Physical
+    // 0 is a valid direct-map address, so a null EBX is passed on as null.
+    const uint8_t* info
+        = info_physical == 0 ? nullptr : mm::physical_to_virtual<const uint8_t>(info_physical);
+    auto parsed = boot::parse_multiboot2(info, boot::kMaxBootInfoSize);
     if (!parsed) {
         const boot::BootInfoError& error = parsed.error();
         PANIC("Multiboot2 information rejected: {} (tag type {}, field {}, offset {})", error.reason,
@@ -86,6 +88,11 @@ void log_boot_info(const boot::BootInfo& info)
 {
     log(LogTag::Boot, "loader: {}", info.bootloader_name.empty() ? "(unnamed)" : info.bootloader_name);
     log(LogTag::Boot, "command line: \"{}\"", info.command_line);
+    for (size_t i = 0; i < info.module_count; ++i) {
+        const boot::BootModule& module = info.modules[i];
+        log(LogTag::Boot, "module '{}': {:#x}-{:#x} ({} KiB)", module.command_line, module.start, module.end,
+            (module.end - module.start) / 1024);
+    }
     log(LogTag::Mem, "memory map: {} regions", info.memory_region_count);
     const boot::MemoryMapRepairs& repairs = info.memory_map_repairs;
     if (repairs.any())

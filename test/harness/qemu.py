@@ -37,7 +37,18 @@ class BootConfig:
     exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
     qmp: bool = False               # a QMP socket (qmp.sock in the boot's folder), to type keys
     serial_input: bool = False      # COM1 also on serial.sock, to type at the kernel
+    # Direct boot instead of the ISO: QEMU's own Multiboot (version 1) loader
+    # runs this flat binary (-kernel) with these modules (-initrd) and
+    # command line (-append). BIOS only. The hand-off loader and the
+    # impostor kernels of test/direct_boot/ boot this way.
+    direct_kernel: str | None = None
+    modules: tuple = ()
+    append: str = ""
     extra_args: tuple = ()
+
+    @property
+    def direct(self):
+        return self.direct_kernel is not None
 
 
 @dataclasses.dataclass
@@ -100,10 +111,21 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         "-smp", str(config.smp),
         "-d", "cpu_reset,int" if config.trace_interrupts else "cpu_reset",
         "-D", str(workdir / "qemu.log"),
-        "-drive", f"file={iso},media=cdrom,readonly=on,format=raw,if=ide,index=2",
-        "-drive", f"file={config_disk},format=raw,if=ide,index=0",
-        "-boot", "order=d",
     ]
+    if config.direct:
+        if config.firmware != "bios":
+            raise ValueError("a direct boot (QEMU's -kernel) needs the BIOS firmware")
+        if any("," in str(module) for module in config.modules):
+            raise ValueError("QEMU's -initrd separates modules with commas: module paths cannot hold one")
+        command += ["-kernel", str(config.direct_kernel), "-append", config.append]
+        if config.modules:
+            command += ["-initrd", ",".join(str(module) for module in config.modules)]
+    else:
+        command += [
+            "-drive", f"file={iso},media=cdrom,readonly=on,format=raw,if=ide,index=2",
+            "-drive", f"file={config_disk},format=raw,if=ide,index=0",
+            "-boot", "order=d",
+        ]
     if config.machine:
         command += ["-machine", config.machine]
     if config.cpu:
@@ -132,7 +154,7 @@ def start_qemu(config, iso, workdir):
     """Starts QEMU for config; returns (process, command)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    config_disk = make_config_disk(workdir, config.cmdline, config.loader)
+    config_disk = None if config.direct else make_config_disk(workdir, config.cmdline, config.loader)
     command = qemu_command(config, iso, workdir, config_disk)
     for name in ("serial.log", "qemu.log"):
         (workdir / name).unlink(missing_ok=True)

@@ -132,6 +132,24 @@ TEST(Multiboot2Parser, ReadsAWellFormedStructure)
     EXPECT_EQ(info.tag_count, 5u);
 }
 
+TEST(Multiboot2Parser, IsUsableNeedsEveryByteInUsableRegions)
+{
+    InfoBuilder builder;
+    builder.memory_map({ { 0x0, 0x9F000, 1 }, { 0x100000, 0x100000, 1 }, { 0x200000, 0x100000, 1 },
+        { 0x300000, 0x1000, 2 } });
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
+    ASSERT_TRUE(parsed.has_value());
+    const boot::BootInfo& info = parsed.value();
+    EXPECT_TRUE(info.is_usable(0x100000, 0x101000));
+    EXPECT_TRUE(info.is_usable(0x1FF000, 0x201000)); // across two adjacent usable regions
+    EXPECT_TRUE(info.is_usable(0x150000, 0x150000)); // empty
+    EXPECT_TRUE(info.is_usable(0x9F000, 0x9F000));
+    EXPECT_FALSE(info.is_usable(0x9E000, 0xA0000)); // into the hole below 1 MiB
+    EXPECT_FALSE(info.is_usable(0x2FF000, 0x301000)); // into reserved
+    EXPECT_FALSE(info.is_usable(0x300000, 0x301000));
+    EXPECT_FALSE(info.is_usable(0xF0000000, 0xF0100000)); // past every region
+}
+
 TEST(Multiboot2Parser, SkipsUnknownTagsBySize)
 {
     InfoBuilder builder;
