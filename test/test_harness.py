@@ -11,6 +11,8 @@ READY = ["[BOOT] RayOS booting", "[BOOT] RayOS ready"]
 @pytest.mark.parametrize("exit_status, lines, qemu_log, flags, expected", [
     (EXIT_SUCCESS, READY, "", {}, Outcome.PASSED),
     (EXIT_SUCCESS, ["[BOOT] RayOS booting"], "", {}, Outcome.WRONG_EXIT),
+    (EXIT_SUCCESS, READY + ["[PANIC] late (src/x.cpp:1)"], "", {}, Outcome.WRONG_EXIT),
+    (EXIT_SUCCESS, ["[BOOT] FATAL: no long mode"] + READY, "", {}, Outcome.WRONG_EXIT),
     (EXIT_FAILURE, ["[PANIC] heap corrupted (src/mm/heap.cpp:1)"], "", {}, Outcome.PANIC),
     (EXIT_FAILURE, READY + ["[PANIC] late"], "", {}, Outcome.PANIC),
     (EXIT_FAILURE, ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"], "", {}, Outcome.FATAL),

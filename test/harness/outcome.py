@@ -20,7 +20,7 @@ class Outcome(enum.Enum):
     RESET = "reset"                # QEMU ended with 0 for another reset request
     TIMEOUT = "timeout"            # still running when the time was up
     STOPPED = "stopped"            # the harness stopped it after the line it waited for
-    WRONG_EXIT = "wrong exit"      # any other status, or success without the ready line
+    WRONG_EXIT = "wrong exit"      # any other status, or success without the ready line or after a failure line
 
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?=]*[A-Za-z]")
@@ -48,6 +48,9 @@ def classify(exit_status, lines, qemu_log, timed_out=False, stopped=False):
             return Outcome.TRIPLE_FAULT, "QEMU logged a triple fault (the CPU reset)"
         return Outcome.RESET, "QEMU exited with 0: a reset under -no-reboot, never a pass"
     if exit_status == EXIT_SUCCESS:
+        # A kernel cannot pass after it has said it failed: the exit is the lie.
+        if panic or fatal:
+            return Outcome.WRONG_EXIT, f"success exit after a failure line: {panic or fatal}"
         if has_ready:
             return Outcome.PASSED, "success exit after the ready line"
         return Outcome.WRONG_EXIT, "success exit without the ready line"
