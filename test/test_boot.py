@@ -176,13 +176,53 @@ def test_non_ascii_words_are_unknown_options_not_a_crash(boot):
         "[BOOT] warning: unknown option '\u00fc' ignored"]
 
 
-@pytest.mark.parametrize("cmdline, reason", [
-    ("exit " + "word=" + "x" * 5000, "longer than the kernel keeps (4096 bytes)"),
-    ("exit " + " ".join(f"w{i}" for i in range(70)), "more words than the kernel keeps (64)"),
+def test_a_malformed_word_is_dropped_alone_with_a_warning_naming_it(boot):
+    # `exit` after the bad word still counts: the boot exits instead of halting.
+    result = boot(cmdline="=value exit")
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: dropped '=value' from the command line: a value without a key"]
+
+
+def test_a_word_crossing_the_length_limit_is_dropped_with_the_rest_and_the_words_before_count(boot):
+    cmdline = "exit word=" + "x" * 5000 + " timer_hz=100"
+    result = boot(cmdline=cmdline)
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines_with("[BOOT] warning:") == [
+        "[BOOT] warning: dropped '" + "word=" + "x" * 35 + "...' and the rest of the command line "
+        f"({len(cmdline) - 5} bytes from offset 5): the line is longer than the kernel keeps (4096 bytes)"]
+    assert any(line.startswith("[TIMER] PIT channel 0 at 1000 Hz") for line in result.lines)
+
+
+def test_words_past_the_word_limit_are_dropped_and_the_first_64_count(boot):
+    words = ["exit"] + [f"w{i}" for i in range(70)]
+    result = boot(cmdline=" ".join(words))
+    assert result.outcome is Outcome.PASSED, result.reason
+    warnings = result.lines_with("[BOOT] warning:")
+    dropped = " ".join(words[64:])
+    assert warnings[0] == (f"[BOOT] warning: dropped '{dropped}' and the rest of the command line "
+                           f"({len(dropped)} bytes from offset {len(' '.join(words[:64])) + 1}): "
+                           "more words than the kernel keeps (64)")
+    assert warnings[1:] == [f"[BOOT] warning: unknown option '{word}' ignored" for word in words[1:64]]
+
+
+# After the ready line the kernel does one thing: fault, then test, then exit,
+# then console wins, and each word that lost is named with the winner.
+@pytest.mark.parametrize("cmdline, outcome, warnings", [
+    ("console exit", Outcome.PASSED, ["'exit' and 'console' both given: 'exit' wins, 'console' ignored"]),
+    ("exit console", Outcome.PASSED, ["'exit' and 'console' both given: 'exit' wins, 'console' ignored"]),
+    ("test=frames fault=panic", Outcome.PANIC,
+     ["'fault=panic' and 'test=frames' both given: 'fault=panic' wins, 'test=frames' ignored"]),
+    ("exit test=frames", Outcome.PASSED, ["'test=frames' and 'exit' both given: 'test=frames' wins, 'exit' ignored"]),
+    ("console exit fault=panic test", Outcome.PANIC, [
+        "'fault=panic' and 'test' both given: 'fault=panic' wins, 'test' ignored",
+        "'fault=panic' and 'exit' both given: 'fault=panic' wins, 'exit' ignored",
+        "'fault=panic' and 'console' both given: 'fault=panic' wins, 'console' ignored"]),
 ])
-def test_a_command_line_the_parser_cannot_take_is_ignored_whole_with_a_warning(boot, cmdline, reason):
-    # Ignored whole, `exit` too: the kernel boots with its defaults and halts.
-    result = boot(cmdline=cmdline, stop_on="[BOOT] halted", linger=0.5)
-    assert result.outcome is Outcome.STOPPED, result.reason
-    warnings = result.lines_with("[BOOT] warning: command line ignored: ")
-    assert len(warnings) == 1 and reason in warnings[0], warnings
+def test_conflicting_endings_warn_naming_both_and_the_documented_one_wins(boot, cmdline, outcome, warnings):
+    result = boot(cmdline=cmdline, timeout=60)
+    assert result.outcome is outcome, result.reason
+    assert result.lines_with("[BOOT] warning:") == ["[BOOT] warning: " + warning for warning in warnings]
+    ran_tests = any(line.startswith("KTAP version 1") for line in result.lines)
+    assert ran_tests == cmdline.startswith("exit test"), "only the winning ending runs"
+    assert not any(line.startswith("rayos>") for line in result.lines), "the console never opened"

@@ -12,17 +12,19 @@ enum class Value : uint8_t { None, Required, Optional };
 struct KnownOption {
     lib::StringView name;
     Value value;
-    void (*apply)(BootOptions& options, lib::StringView value);
+    // False when the value was refused (and a warning said why).
+    bool (*apply)(BootOptions& options, lib::StringView value);
 };
 
-void apply_fault(BootOptions& options, lib::StringView value)
+bool apply_fault(BootOptions& options, lib::StringView value)
 {
     FaultLookup lookup = find_fault_kind(value);
     if (!lookup.known) {
         log(LogTag::Boot, "warning: unknown fault kind '{}' ignored (known: {})", value, fault_kind_names());
-        return;
+        return false;
     }
     options.fault = lookup.kind;
+    return true;
 }
 
 // A decimal number in [minimum, maximum], or false.
@@ -39,39 +41,107 @@ bool parse_decimal(lib::StringView text, uint64_t minimum, uint64_t maximum, uin
     return value >= minimum && value <= maximum;
 }
 
-void apply_timer_hz(BootOptions& options, lib::StringView value)
+bool apply_timer_hz(BootOptions& options, lib::StringView value)
 {
     uint64_t hz = 0;
     if (!parse_decimal(value, drivers::kMinTimerHz, drivers::kMaxTimerHz, hz)) {
         log(LogTag::Boot, "warning: timer_hz='{}' is not a whole number from {} to {}; using {}", value,
             drivers::kMinTimerHz, drivers::kMaxTimerHz, options.timer_hz);
-        return;
+        return false;
     }
     options.timer_hz = static_cast<uint32_t>(hz);
+    return true;
 }
 
-void apply_test(BootOptions& options, lib::StringView value)
+bool apply_test(BootOptions& options, lib::StringView value)
 {
     options.run_tests = true;
     options.test_selection = value;
+    return true;
 }
 
 constexpr KnownOption kKnownOptions[] = {
-    { "exit", Value::None, [](BootOptions& options, lib::StringView) { options.exit_when_ready = true; } },
-    { "bench", Value::None, [](BootOptions& options, lib::StringView) { options.benchmark = true; } },
-    { "console", Value::None, [](BootOptions& options, lib::StringView) { options.console = true; } },
+    { "exit", Value::None,
+        [](BootOptions& options, lib::StringView) { return options.exit_when_ready = true; } },
+    { "bench", Value::None, [](BootOptions& options, lib::StringView) { return options.benchmark = true; } },
+    { "console", Value::None, [](BootOptions& options, lib::StringView) { return options.console = true; } },
     { "fault", Value::Required, apply_fault },
     { "test", Value::Optional, apply_test },
     { "timer_hz", Value::Required, apply_timer_hz },
 };
 
-const KnownOption* find_option(lib::StringView name)
+constexpr size_t kOptionCount = sizeof(kKnownOptions) / sizeof(kKnownOptions[0]);
+
+size_t option_index(lib::StringView name)
 {
-    for (const KnownOption& option : kKnownOptions) {
-        if (option.name == name)
-            return &option;
+    for (size_t i = 0; i < kOptionCount; ++i) {
+        if (kKnownOptions[i].name == name)
+            return i;
     }
-    return nullptr;
+    return kOptionCount;
+}
+
+// After the ready line the kernel does one thing, and these words choose
+// it. When several are given, the first in this order wins: a fault ends
+// the boot where it happens, the tests end it with their own status, `exit`
+// ends it at once, and `console` waits for a person.
+struct Ending {
+    lib::StringView option;
+    bool (*given)(const BootOptions& options);
+    void (*cancel)(BootOptions& options);
+};
+
+constexpr Ending kEndings[] = {
+    { "fault", [](const BootOptions& o) { return o.fault != FaultKind::None; },
+        [](BootOptions& o) { o.fault = FaultKind::None; } },
+    { "test", [](const BootOptions& o) { return o.run_tests; }, [](BootOptions& o) { o.run_tests = false; } },
+    { "exit", [](const BootOptions& o) { return o.exit_when_ready; },
+        [](BootOptions& o) { o.exit_when_ready = false; } },
+    { "console", [](const BootOptions& o) { return o.console; }, [](BootOptions& o) { o.console = false; } },
+};
+
+// Keeps the winning ending and cancels the others, one warning each naming
+// both words as written. given[i] is the word that set kKnownOptions[i].
+void resolve_endings(BootOptions& options, const lib::CommandLineWord* given)
+{
+    const lib::CommandLineWord* winner = nullptr;
+    for (const Ending& ending : kEndings) {
+        if (!ending.given(options))
+            continue;
+        const lib::CommandLineWord& word = given[option_index(ending.option)];
+        if (winner == nullptr) {
+            winner = &word;
+            continue;
+        }
+        log(LogTag::Boot, "warning: '{}{}{}' and '{}{}{}' both given: '{}{}{}' wins, '{}{}{}' ignored",
+            winner->key, winner->has_value ? "=" : "", winner->value, word.key, word.has_value ? "=" : "",
+            word.value, winner->key, winner->has_value ? "=" : "", winner->value, word.key,
+            word.has_value ? "=" : "", word.value);
+        ending.cancel(options);
+    }
+}
+
+// A dropped word as the warning shows it: whole when short, else its start.
+constexpr size_t kShownDroppedBytes = 40;
+
+void warn_dropped(lib::StringView text, const lib::CommandLine& words)
+{
+    for (size_t i = 0; i < words.dropped_count() && i < lib::CommandLine::kMaxDroppedKept; ++i) {
+        lib::CommandLineError dropped = words.dropped(i);
+        lib::StringView shown = text.substr(dropped.offset, dropped.length);
+        const char* ellipsis = shown.size() > kShownDroppedBytes ? "..." : "";
+        shown = shown.substr(0, kShownDroppedBytes);
+        if (dropped.kind == lib::CommandLineError::Kind::EmptyKey)
+            log(LogTag::Boot, "warning: dropped '{}{}' from the command line: {}", shown, ellipsis,
+                dropped.describe());
+        else
+            log(LogTag::Boot,
+                "warning: dropped '{}{}' and the rest of the command line ({} bytes from offset {}): {}",
+                shown, ellipsis, dropped.length, dropped.offset, dropped.describe());
+    }
+    if (words.dropped_count() > lib::CommandLine::kMaxDroppedKept)
+        log(LogTag::Boot, "warning: {} more malformed words dropped from the command line",
+            words.dropped_count() - lib::CommandLine::kMaxDroppedKept);
 }
 
 } // namespace
@@ -79,39 +149,37 @@ const KnownOption* find_option(lib::StringView name)
 BootOptions parse_boot_options(lib::StringView command_line)
 {
     BootOptions options;
-    auto parsed = lib::CommandLine::parse(command_line);
-    if (!parsed) {
-        log(LogTag::Boot, "warning: command line ignored: {} (at offset {})", parsed.error().describe(),
-            parsed.error().offset);
-        return options;
-    }
-    const lib::CommandLine& words = parsed.value();
-    bool seen[sizeof(kKnownOptions) / sizeof(kKnownOptions[0])] = {};
+    lib::CommandLine words = lib::CommandLine::parse(command_line);
+    warn_dropped(command_line, words);
+    bool seen[kOptionCount] = {};
+    lib::CommandLineWord given[kOptionCount] = {};
     for (size_t i = 0; i < words.size(); ++i) {
         lib::CommandLineWord word = words[i];
-        const KnownOption* option = find_option(word.key);
-        if (option == nullptr) {
+        size_t index = option_index(word.key);
+        if (index == kOptionCount) {
             if (word.has_value)
                 log(LogTag::Boot, "warning: unknown option '{}' (value '{}') ignored", word.key, word.value);
             else
                 log(LogTag::Boot, "warning: unknown option '{}' ignored", word.key);
             continue;
         }
-        if (word.has_value && option->value == Value::None) {
+        const KnownOption& option = kKnownOptions[index];
+        if (word.has_value && option.value == Value::None) {
             log(LogTag::Boot, "warning: option '{}' takes no value; '{}={}' ignored", word.key, word.key,
                 word.value);
             continue;
         }
-        if (!word.has_value && option->value == Value::Required) {
+        if (!word.has_value && option.value == Value::Required) {
             log(LogTag::Boot, "warning: option '{}' needs a value ({}=...); ignored", word.key, word.key);
             continue;
         }
-        bool& given_before = seen[option - kKnownOptions];
-        if (given_before)
+        if (seen[index])
             log(LogTag::Boot, "warning: option '{}' given more than once; the last one counts", word.key);
-        given_before = true;
-        option->apply(options, word.value);
+        seen[index] = true;
+        if (option.apply(options, word.value))
+            given[index] = word;
     }
+    resolve_endings(options, given);
     return options;
 }
 

@@ -94,13 +94,17 @@ void log_boot_info(const boot::BootInfo& info)
             (module.end - module.start) / 1024);
     }
     log(LogTag::Mem, "memory map: {} regions", info.memory_region_count);
+    // Firmware describes memory in bytes and RayOS hands it out in pages:
+    // trimming a usable region to whole pages is routine, not a warning.
+    // Empty, overlapping or wrapping entries are the loader's errors.
     const boot::MemoryMapRepairs& repairs = info.memory_map_repairs;
-    if (repairs.any())
+    if (repairs.unaligned != 0)
+        log(LogTag::Mem, "memory map: {} usable regions trimmed to whole pages", repairs.unaligned);
+    if (repairs.zero_length + repairs.overlaps + repairs.wrapped != 0)
         log(LogTag::Mem,
             "warning: memory map mended ({} entries from the loader): {} empty dropped, {} overlaps resolved "
-            "(stricter type wins), {} usable regions trimmed to pages, {} cut at the top of memory",
-            info.loader_memory_entries, repairs.zero_length, repairs.overlaps, repairs.unaligned,
-            repairs.wrapped);
+            "(stricter type wins), {} cut at the top of memory",
+            info.loader_memory_entries, repairs.zero_length, repairs.overlaps, repairs.wrapped);
     for (size_t i = 0; i < info.memory_region_count; ++i) {
         const boot::MemoryRegion& region = info.memory_regions[i];
         log(LogTag::Mem, "  base {:#018x} length {:#018x} {}", region.base, region.length,

@@ -14,25 +14,29 @@ const char* CommandLineError::describe() const
 {
     switch (kind) {
     case Kind::TooLong:
-        return "longer than the kernel keeps (4096 bytes)";
+        return "the line is longer than the kernel keeps (4096 bytes)";
     case Kind::TooManyWords:
         return "more words than the kernel keeps (64)";
     case Kind::EmptyKey:
-        return "a word has a value but no key";
+        return "a value without a key";
     case Kind::UnterminatedQuote:
-        return "a quote is not closed";
+        return "a quote that is never closed";
     case Kind::TrailingBackslash:
-        return "it ends with a lone backslash";
+        return "a lone backslash at the end";
     }
     return "unknown error";
 }
 
-Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
+void CommandLine::drop(CommandLineError::Kind kind, size_t offset, size_t length)
+{
+    if (m_dropped_count < kMaxDroppedKept)
+        m_dropped[m_dropped_count] = { kind, offset, length };
+    ++m_dropped_count;
+}
+
+CommandLine CommandLine::parse(StringView text)
 {
     using Kind = CommandLineError::Kind;
-    if (text.size() > kMaxLength)
-        return fail(CommandLineError { Kind::TooLong, kMaxLength });
-
     CommandLine line;
     size_t i = 0;
     while (i < text.size()) {
@@ -40,42 +44,65 @@ Result<CommandLine, CommandLineError> CommandLine::parse(StringView text)
             ++i;
             continue;
         }
-        if (line.m_word_count == kMaxWords)
-            return fail(CommandLineError { Kind::TooManyWords, i });
-
-        // Copy one word into m_text, dropping quotes and escapes; the text
-        // never grows, so it always fits.
         size_t word_offset = i;
+        if (line.m_word_count == kMaxWords) {
+            line.drop(Kind::TooManyWords, word_offset, text.size() - word_offset);
+            break;
+        }
+
+        // Copy one word into m_text, dropping quotes and escapes. The text
+        // never grows, so a word that ends inside the first kMaxLength bytes
+        // of the original fits.
         size_t start = line.m_text_length;
         size_t equals = SIZE_MAX; // first '=' that was not escaped
         bool quoted = false;
-        for (; i < text.size() && (quoted || !is_separator(text[i])); ++i) {
+        bool trailing_backslash = false;
+        for (; i < text.size() && (quoted || !is_separator(text[i])) && i < kMaxLength; ++i) {
             char c = text[i];
             if (c == '"') {
                 quoted = !quoted;
                 continue;
             }
             if (c == '\\') {
-                if (i + 1 == text.size())
-                    return fail(CommandLineError { Kind::TrailingBackslash, i });
+                if (i + 1 == text.size()) {
+                    trailing_backslash = true;
+                    break;
+                }
                 c = text[++i];
             } else if (c == '=' && equals == SIZE_MAX) {
                 equals = line.m_text_length;
             }
             line.m_text[line.m_text_length++] = c;
         }
-        if (quoted)
-            return fail(CommandLineError { Kind::UnterminatedQuote, word_offset });
+
+        // A word that cannot be taken is dropped; a problem that makes the
+        // rest of the line unreadable drops the rest too.
+        bool word_ended = i == text.size() || (!quoted && is_separator(text[i]));
+        bool drop = true;
+        Kind problem = Kind::EmptyKey;
+        if (trailing_backslash)
+            problem = Kind::TrailingBackslash;
+        else if (!word_ended)
+            problem = Kind::TooLong;
+        else if (quoted)
+            problem = Kind::UnterminatedQuote;
+        else
+            drop = equals == start;
+        if (drop) {
+            line.m_text_length = start;
+            bool takes_the_rest = problem != Kind::EmptyKey;
+            line.drop(problem, word_offset, (takes_the_rest ? text.size() : i) - word_offset);
+            if (takes_the_rest)
+                break;
+            continue;
+        }
 
         auto span = [](size_t from, size_t to) { return Span { uint16_t(from), uint16_t(to - from) }; };
         Word& word = line.m_words[line.m_word_count];
-        if (equals == SIZE_MAX) {
+        if (equals == SIZE_MAX)
             word = { span(start, line.m_text_length), span(line.m_text_length, line.m_text_length), false };
-        } else {
-            if (equals == start)
-                return fail(CommandLineError { Kind::EmptyKey, word_offset });
+        else
             word = { span(start, equals), span(equals + 1, line.m_text_length), true };
-        }
         ++line.m_word_count;
     }
     return line;

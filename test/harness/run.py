@@ -46,9 +46,12 @@ def main():
 
     interactive = sys.stdin.isatty() and args.serial_file is None
     words = list(args.words)
-    if not interactive and args.gdb_port is None and "exit" not in words:
-        words.append("exit")   # nobody is there to quit QEMU
-    if interactive and "exit" not in words and "console" not in words:
+    # Words that choose what the kernel does after the ready line; the
+    # kernel warns when two are given, so add one only where none is.
+    keys = {word.split("=", 1)[0] for word in words}
+    if not interactive and args.gdb_port is None and not keys & {"exit", "test", "fault"}:
+        words.append("exit")   # nobody is there to quit QEMU (nor to use a console)
+    if interactive and not keys & {"exit", "test", "fault", "console"}:
         words.append("console")  # a person is there: give them the prompt
     config = BootConfig(cmdline=" ".join(words), firmware="uefi" if args.uefi else "bios",
                         memory=args.memory, cpu=args.cpu, machine=args.machine, smp=args.smp,

@@ -11,18 +11,19 @@ std::string str(lib::StringView view)
     return std::string(view.data(), view.size());
 }
 
-lib::CommandLine parse_ok(const char* text)
+lib::CommandLine parse_ok(lib::StringView text)
 {
-    auto parsed = lib::CommandLine::parse(text);
-    EXPECT_TRUE(parsed.has_value()) << "for: " << text;
-    return parsed.has_value() ? parsed.value() : lib::CommandLine::parse("").value();
+    lib::CommandLine line = lib::CommandLine::parse(text);
+    EXPECT_EQ(line.dropped_count(), 0u) << "for: " << str(text);
+    return line;
 }
 
-lib::CommandLineError parse_error(lib::StringView text)
+// The one word (or tail) parse() dropped from text, as written there.
+lib::CommandLineError dropped_one(lib::StringView text)
 {
-    auto parsed = lib::CommandLine::parse(text);
-    EXPECT_FALSE(parsed.has_value());
-    return parsed.has_value() ? lib::CommandLineError {} : parsed.error();
+    lib::CommandLine line = lib::CommandLine::parse(text);
+    EXPECT_EQ(line.dropped_count(), 1u) << "for: " << str(text);
+    return line.dropped_count() == 0 ? lib::CommandLineError {} : line.dropped(0);
 }
 
 TEST(CommandLine, EmptyAndBlankLinesHaveNoWords)
@@ -86,27 +87,86 @@ TEST(CommandLine, LaterWordsOverrideEarlierOnes)
 
 TEST(CommandLine, CopiesStayValid)
 {
-    auto parsed = lib::CommandLine::parse("key=value");
-    lib::CommandLine copy = parsed.value();
+    lib::CommandLine copy = lib::CommandLine::parse("key=value");
     EXPECT_EQ(str(copy[0].value), "value");
 }
 
-TEST(CommandLine, Errors)
+// A bad word is dropped alone: the words around it still count.
+TEST(CommandLine, AWordWithoutAKeyIsDroppedAlone)
 {
     using Kind = lib::CommandLineError::Kind;
-    EXPECT_EQ(parse_error("ok =value").kind, Kind::EmptyKey);
-    EXPECT_EQ(parse_error("ok =value").offset, 3u);
-    EXPECT_EQ(parse_error(R"(key="open)").kind, Kind::UnterminatedQuote);
-    EXPECT_EQ(parse_error("end\\").kind, Kind::TrailingBackslash);
+    lib::StringView text = "=value exit ok =x level=2";
+    lib::CommandLine line = lib::CommandLine::parse(text);
+    ASSERT_EQ(line.size(), 3u);
+    EXPECT_EQ(str(line[0].key), "exit");
+    EXPECT_EQ(str(line[1].key), "ok");
+    EXPECT_EQ(str(line[2].value), "2");
+    ASSERT_EQ(line.dropped_count(), 2u);
+    EXPECT_EQ(line.dropped(0).kind, Kind::EmptyKey);
+    EXPECT_EQ(str(text.substr(line.dropped(0).offset, line.dropped(0).length)), "=value");
+    EXPECT_EQ(str(text.substr(line.dropped(1).offset, line.dropped(1).length)), "=x");
+}
 
-    std::string many;
-    for (size_t i = 0; i <= lib::CommandLine::kMaxWords; ++i)
-        many += "w ";
-    EXPECT_EQ(parse_error(many.c_str()).kind, Kind::TooManyWords);
+TEST(CommandLine, AnOpenQuoteDropsTheRestOfTheLineOnly)
+{
+    lib::StringView text = R"(exit key="open and more)";
+    lib::CommandLine line = lib::CommandLine::parse(text);
+    ASSERT_EQ(line.size(), 1u);
+    EXPECT_EQ(str(line[0].key), "exit");
+    lib::CommandLineError error = dropped_one(text);
+    EXPECT_EQ(error.kind, lib::CommandLineError::Kind::UnterminatedQuote);
+    EXPECT_EQ(str(text.substr(error.offset, error.length)), R"(key="open and more)");
+}
 
-    std::string long_line(lib::CommandLine::kMaxLength + 1, 'x');
-    EXPECT_EQ(parse_error(long_line.c_str()).kind, Kind::TooLong);
-    EXPECT_STRNE(parse_error(long_line.c_str()).describe(), "unknown error");
+TEST(CommandLine, ATrailingBackslashDropsTheLastWord)
+{
+    lib::StringView text = "exit end\\";
+    lib::CommandLine line = lib::CommandLine::parse(text);
+    ASSERT_EQ(line.size(), 1u);
+    lib::CommandLineError error = dropped_one(text);
+    EXPECT_EQ(error.kind, lib::CommandLineError::Kind::TrailingBackslash);
+    EXPECT_EQ(str(text.substr(error.offset, error.length)), "end\\");
+}
+
+TEST(CommandLine, WordsPastTheLimitAreDroppedTheFirstOnesKept)
+{
+    std::string many = "exit";
+    for (size_t i = 1; i <= lib::CommandLine::kMaxWords + 5; ++i)
+        many += " w" + std::to_string(i);
+    lib::CommandLine line = lib::CommandLine::parse(many.c_str());
+    ASSERT_EQ(line.size(), lib::CommandLine::kMaxWords);
+    EXPECT_EQ(str(line[0].key), "exit");
+    EXPECT_EQ(str(line[lib::CommandLine::kMaxWords - 1].key), "w63");
+    lib::CommandLineError error = dropped_one(many.c_str());
+    EXPECT_EQ(error.kind, lib::CommandLineError::Kind::TooManyWords);
+    EXPECT_EQ(
+        str(lib::StringView(many.c_str()).substr(error.offset, error.length)), "w64 w65 w66 w67 w68 w69");
+}
+
+TEST(CommandLine, AWordCrossingTheLengthLimitIsDroppedWithTheRest)
+{
+    std::string text = "exit word=" + std::string(5000, 'x') + " after";
+    lib::CommandLine line = lib::CommandLine::parse(text.c_str());
+    ASSERT_EQ(line.size(), 1u);
+    EXPECT_EQ(str(line[0].key), "exit");
+    lib::CommandLineError error = dropped_one(text.c_str());
+    EXPECT_EQ(error.kind, lib::CommandLineError::Kind::TooLong);
+    EXPECT_EQ(error.offset, 5u);
+    EXPECT_EQ(error.length, text.size() - 5);
+    EXPECT_STRNE(error.describe(), "unknown error");
+}
+
+TEST(CommandLine, ManyBadWordsAreAllCounted)
+{
+    std::string text;
+    for (size_t i = 0; i < lib::CommandLine::kMaxDroppedKept + 3; ++i)
+        text += "=bad ";
+    text += "exit";
+    lib::CommandLine line = lib::CommandLine::parse(text.c_str());
+    ASSERT_EQ(line.size(), 1u);
+    EXPECT_EQ(line.dropped_count(), lib::CommandLine::kMaxDroppedKept + 3);
+    EXPECT_EQ(
+        line.dropped(lib::CommandLine::kMaxDroppedKept - 1).kind, lib::CommandLineError::Kind::EmptyKey);
 }
 
 TEST(CommandLine, LongestLineFits)
