@@ -91,7 +91,8 @@ def suite_lines(suite, *results, closed=True):
 
 
 READY = ["[BOOT] RayOS ready", "KTAP version 1", "1..1"]
-BOTH_OK = READY + suite_lines("demo", ("first", True), ("second", True)) + ["# kernel tests: 2 passed, 0 failed, 0 timed out"]
+BOTH_OK = (READY + suite_lines("demo", ("first", True), ("second", True))
+           + ["# kernel tests: 2 passed, 0 failed, 0 timed out"])
 SECOND_FAILS = (READY + suite_lines("demo", ("first", True), ("second", False))
                 + ["# kernel tests: 1 passed, 1 failed, 0 timed out"])
 PANIC_LINE = "[PANIC] impostor panic (src/impostor.cpp:3)"
