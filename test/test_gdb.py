@@ -1,7 +1,12 @@
 """The debugging flow of ci/debug.sh, driven in batch mode: QEMU paused with
-its GDB stub, gdb with ci/gdb/rayos.gdb, a stop at the C++ entry point."""
+its GDB stub, gdb with ci/gdb/rayos.gdb, a stop at the C++ entry point.
 
+QEMU's stub and gdb both use the literal address 127.0.0.1, never the name
+localhost, which may not resolve (no /etc/hosts) or resolve to ::1 first."""
+
+import os
 import re
+import shlex
 import socket
 import subprocess
 import time
@@ -13,9 +18,11 @@ import pytest
 from harness.outcome import EXIT_FAILURE, serial_lines
 from harness.qemu import BootConfig, start_qemu, stop_qemu
 
-GDB_SCRIPT = Path(__file__).resolve().parent.parent / "ci/gdb/rayos.gdb"
-GDB_COMMANDS = Path(__file__).resolve().parent.parent / "ci/gdb/rayos.py"
+REPO = Path(__file__).resolve().parent.parent
+GDB_SCRIPT = REPO / "ci/gdb/rayos.gdb"
+GDB_COMMANDS = REPO / "ci/gdb/rayos.py"
 GDB_TIMEOUT_SECONDS = 60
+STUB_ADDRESS = "127.0.0.1"
 
 
 def free_tcp_port():
@@ -55,10 +62,13 @@ def paused_qemu(iso, tmp_path):
         stop_qemu(process)
 
 
-def run_gdb(kernel_elf, *commands):
-    arguments = ["gdb", "-batch", "-nx", "-x", str(GDB_SCRIPT), "-x", str(GDB_COMMANDS)]
-    for command in commands:
-        arguments += ["-ex", command]
+def run_gdb(kernel_elf, *commands, workdir):
+    """gdb in batch mode on kernel_elf with RayOS's set-up, then commands.
+    They go in a command file, not -ex, so the first failing command ends
+    gdb with a non-zero status (after a failed -ex gdb carries on)."""
+    script = Path(workdir) / "commands.gdb"
+    script.write_text("".join(command + "\n" for command in commands))
+    arguments = ["gdb", "-batch", "-nx", "-x", str(GDB_SCRIPT), "-x", str(GDB_COMMANDS), "-x", str(script)]
     completed = subprocess.run(arguments + [str(kernel_elf)], capture_output=True, text=True,
                                timeout=GDB_TIMEOUT_SECONDS)
     return completed, completed.stdout + completed.stderr
@@ -66,8 +76,11 @@ def run_gdb(kernel_elf, *commands):
 
 def test_gdb_stops_at_kernel_main_with_backtrace_and_variables(paused_qemu, kernel_elf):
     completed, output = run_gdb(kernel_elf, f"rayos-connect {paused_qemu.port}", "backtrace",
-                                "print rayos_version", "print/x multiboot_magic", "info registers rip")
+                                "print rayos_version", "print/x multiboot_magic", "info registers rip",
+                                "info connections", workdir=paused_qemu.workdir)
     assert completed.returncode == 0, output
+    # rayos-connect reached the stub by its address, not through a name.
+    assert re.search(rf"^\* 1\s+remote {re.escape(STUB_ADDRESS)}:{paused_qemu.port}\s", output, re.MULTILINE), output
     # Stopped in kernel_main, with its source file and line.
     assert re.search(r"^#0\s+kernel_main \(multiboot_magic=\S+, multiboot_info_physical=\S+\)\s+"
                      r"at \S*src/kernel/main\.cpp:\d+", output, re.MULTILINE), output
@@ -81,8 +94,13 @@ def test_fault_before_the_kernel_idt_is_reported_not_a_triple_fault(paused_qemu,
     # Stop on the first higher-half instruction, before kernel_main loads the
     # kernel's IDT, and jump to an unmapped address: only the trampoline's
     # early IDT stands between that and a triple fault.
-    run_gdb(kernel_elf, f"target remote localhost:{paused_qemu.port}", "hbreak higher_half_entry", "continue",
-            "set $pc = 0x100000000000", "continue")
+    commands = [f"target remote {STUB_ADDRESS}:{paused_qemu.port}", "hbreak higher_half_entry", "continue",
+                "set $pc = 0x100000000000", "continue"]
+    completed, output = run_gdb(kernel_elf, *commands, workdir=paused_qemu.workdir)
+    # Every command ran; only the last one ends in an error, since QEMU
+    # exits while gdb waits for the kernel to stop.
+    assert completed.returncode == 1, output
+    assert f"commands.gdb:{len(commands)}: Error in sourced command file:\nRemote connection closed" in output, output
     assert paused_qemu.process.wait(timeout=10) == EXIT_FAILURE
     assert ("[PANIC] CPU exception before the kernel's IDT was loaded: vector 0x000000000000000e, "
             "RIP 0x0000100000000000, error code 0x0000000000000010") in paused_qemu.serial_lines()
@@ -93,9 +111,9 @@ def test_gdb_commands_read_kernel_state_from_a_stopped_kernel(paused_qemu, kerne
     # Stop where boot is complete (the exit at the end), then read the heap,
     # the frames, two page-table walks, an IDT gate and the log.
     completed, output = run_gdb(
-        kernel_elf, f"target remote localhost:{paused_qemu.port}", "hbreak drivers::qemu_exit", "continue",
+        kernel_elf, f"target remote {STUB_ADDRESS}:{paused_qemu.port}", "hbreak drivers::qemu_exit", "continue",
         "rayos-heap", "rayos-frames", "rayos-walk 0xffffc10000000000", "rayos-walk kernel_main",
-        "rayos-walk 0", "rayos-idt 14", "rayos-log 2000")
+        "rayos-walk 0", "rayos-idt 14", "rayos-log 2000", workdir=paused_qemu.workdir)
     assert completed.returncode == 0, output
     log_lines = [line for line in output.splitlines() if line.startswith("[MEM] Stats: ")]
     # The heap as the boot left it: the seed's figures and gdb's agree.
@@ -120,3 +138,91 @@ def test_gdb_commands_read_kernel_state_from_a_stopped_kernel(paused_qemu, kerne
     assert "selector 0x0008, interrupt gate, DPL 0, present, IST none" in output, output
     # The log in memory ends where boot ended.
     assert "[BOOT] RayOS ready" in output
+
+
+def test_heap_and_frames_before_they_exist_say_so(paused_qemu, kernel_elf):
+    # At kernel_main's first instruction neither the frame allocator nor the
+    # heap is set up: their statistics would be zeros that mean nothing.
+    completed, output = run_gdb(kernel_elf, f"rayos-connect {paused_qemu.port}", "rayos-heap", "rayos-frames",
+                                workdir=paused_qemu.workdir)
+    assert completed.returncode == 0, output
+    assert "kernel heap: not initialised yet (mm::init_kernel_heap has not run)" in output, output
+    assert "frames (4 KiB): not initialised yet (mm::init_physical_memory has not run)" in output, output
+    assert not re.search(r"^  (bytes_in_use|usable)\s", output, re.MULTILINE), output
+
+
+def readme_debugging_section():
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Debugging with GDB")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+def test_the_readme_attach_by_hand_commands_work_as_written(iso, kernel_elf, tmp_path):
+    # The README's QEMU stub option and gdb command, taken from its text, on
+    # a free port instead of 1234; the gdb command must define rayos-heap.
+    section = readme_debugging_section()
+    stub_option = re.search(r"`(-gdb tcp:\S*:1234) -S`", section)
+    gdb_command = re.search(r"`(gdb [^`]*rayos-connect 1234[^`]*)`", section)
+    assert stub_option and gdb_command, section
+    port = free_tcp_port()
+    qemu_arguments = tuple(stub_option.group(1).replace("1234", str(port)).split()) + ("-S",)
+    process, _ = start_qemu(BootConfig(cmdline="exit", extra_args=qemu_arguments), iso, tmp_path)
+    try:
+        wait_for_port(port)
+        words = [word.replace("1234", str(port)) for word in shlex.split(gdb_command.group(1))]
+        assert words[-1] == "build/rayos.elf", words
+        arguments = ["gdb", "-batch", "-nx", *words[1:-1], "-ex", "rayos-heap", str(kernel_elf)]
+        completed = subprocess.run(arguments, capture_output=True, text=True, timeout=GDB_TIMEOUT_SECONDS, cwd=REPO)
+    finally:
+        stop_qemu(process)
+    output = completed.stdout + completed.stderr
+    assert 'Undefined command: "rayos-heap"' not in output, output
+    assert re.search(r"^Breakpoint 1, kernel_main \(", output, re.MULTILINE), output
+    assert "kernel heap: not initialised yet" in output, output
+
+
+# The name used as an address: followed by ":port", or quoted as a string.
+# ("[l]" so that this line does not match itself.)
+LOCALHOST_AS_ADDRESS = re.compile(r"[l]ocalhost\s*[:'\"]|['\"][l]ocalhost")
+
+
+def test_no_test_or_script_connects_through_the_name_localhost():
+    # QEMU's stub listens on 127.0.0.1 (harness/qemu.py): a name instead of
+    # that address fails where localhost does not resolve or means ::1.
+    named = [f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+             for folder in ("ci", "test") for path in sorted((REPO / folder).rglob("*"))
+             if path.is_file() and path.suffix in (".py", ".sh", ".gdb")
+             for number, line in enumerate(path.read_text().splitlines(), 1) if LOCALHOST_AS_ADDRESS.search(line)]
+    named += [f"README.md: {line.strip()}" for line in readme_debugging_section().splitlines()
+              if LOCALHOST_AS_ADDRESS.search(line)]
+    assert named == []
+
+
+def test_a_failing_gdb_command_ends_gdb_at_once_with_its_output(kernel_elf, tmp_path):
+    # After the first error nothing else runs: not the long command, not the
+    # print after it.
+    started = time.monotonic()
+    completed, output = run_gdb(kernel_elf, "print no_such_kernel_symbol", "shell sleep 30", "print 12345 * 2",
+                                workdir=tmp_path)
+    seconds = time.monotonic() - started
+    assert completed.returncode != 0, output
+    assert 'No symbol "no_such_kernel_symbol" in current context.' in output, output
+    assert "24690" not in output, output
+    assert seconds < 20, f"gdb took {seconds:.1f} s: the commands after the error ran\n{output}"
+
+
+def test_debug_sh_refuses_a_busy_port_with_a_clear_message(tmp_path):
+    # Something else (here a plain listening socket) holds the port: gdb
+    # must not attach to it, and ci/debug.sh must say so and fail.
+    with socket.socket() as holder:
+        holder.bind((STUB_ADDRESS, 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environment = dict(os.environ, RAYOS_GDB_PORT=str(port))
+        done = subprocess.run(["bash", str(REPO / "ci/debug.sh")], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300, env=environment, cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert f"ci/debug.sh: port {port} on {STUB_ADDRESS} is already in use" in output, output
+    assert "RAYOS_GDB_PORT" in output, output
+    assert "No stack." not in output, output

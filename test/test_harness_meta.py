@@ -69,8 +69,79 @@ def kernel_tests(suite, *names):
     return [KernelTest(suite, name, "src/impostor.cpp", line, False, 1000) for line, name in enumerate(names, 1)]
 
 
+def verdict(run, test):
+    """What pytest would report for one kernel-test item: ("passed", ""),
+    ("failed", message) or ("skipped", message)."""
+    try:
+        run.check(test)
+    except pytest.fail.Exception as failure:
+        return "failed", str(failure)
+    except pytest.skip.Exception as skip:
+        return "skipped", str(skip)
+    return "passed", ""
+
+
+def suite_lines(suite, *results, closed=True):
+    """One suite's KTAP block: results are (name, ok) pairs."""
+    lines = ["    KTAP version 1", f"    # Subtest: {suite}", f"    1..{len(results)}"]
+    lines += [f"    {'ok' if ok else 'not ok'} {number} {name}" for number, (name, ok) in enumerate(results, 1)]
+    if closed:
+        lines.append(f"{'ok' if all(ok for _, ok in results) else 'not ok'} 1 {suite}")
+    return lines
+
+
+READY = ["[BOOT] RayOS ready", "KTAP version 1", "1..1"]
+BOTH_OK = (READY + suite_lines("demo", ("first", True), ("second", True))
+           + ["# kernel tests: 2 passed, 0 failed, 0 timed out"])
+SECOND_FAILS = (READY + suite_lines("demo", ("first", True), ("second", False))
+                + ["# kernel tests: 1 passed, 1 failed, 0 timed out"])
+PANIC_LINE = "[PANIC] impostor panic (src/impostor.cpp:3)"
+
+# The kernel's test run ends in the success exit when every test passed, in
+# the failure exit without a [PANIC] line when some failed (src/kernel/main.cpp).
+# Any other ending, or KTAP whose plans are not all fulfilled, leaves no ok
+# result to trust. Scenario: (impostor script, verdict for demo.first, for demo.second).
+RUN_SCENARIOS = {
+    "control_every_test_ok_and_success_exit": ("#exit=10#", BOTH_OK, "passed", "passed"),
+    "control_a_failure_and_the_failure_exit": ("#exit=11#", SECOND_FAILS, "passed", "failed"),
+    "every_test_ok_then_panic": ("#exit=11#", BOTH_OK + [PANIC_LINE], "failed", "failed"),
+    "every_test_ok_then_hang": ("#hang#", BOTH_OK, "failed", "failed"),
+    "every_test_ok_then_triple_fault": ("#triple#", BOTH_OK, "failed", "failed"),
+    "every_test_ok_then_reset": ("#reset#", BOTH_OK, "failed", "failed"),
+    "every_test_ok_then_the_failure_exit": ("#exit=11#", BOTH_OK, "failed", "failed"),
+    "a_failure_then_the_success_exit": ("#exit=10#", SECOND_FAILS, "failed", "failed"),
+    "a_failure_then_panic": ("#exit=11#", SECOND_FAILS + [PANIC_LINE], "failed", "failed"),
+    "suite_left_open": ("#exit=10#", READY + suite_lines("demo", ("first", True), ("second", True), closed=False),
+                        "failed", "failed"),
+    "top_level_plan_not_complete": ("#exit=10#", ["[BOOT] RayOS ready", "KTAP version 1", "1..2"]
+                                    + suite_lines("demo", ("first", True), ("second", True)), "failed", "failed"),
+    "no_top_level_plan": ("#exit=10#", ["[BOOT] RayOS ready", "KTAP version 1"]
+                          + suite_lines("demo", ("first", True), ("second", True)), "failed", "failed"),
+}
+
+
+@pytest.mark.parametrize("name", RUN_SCENARIOS)
+def test_an_ok_result_passes_only_in_a_complete_run_that_ended_as_the_kernel_ends_it(boot, direct_boot_binaries,
+                                                                                      name):
+    action, lines, first_verdict, second_verdict = RUN_SCENARIOS[name]
+    timeout = 3
+    result = boot_impostor(boot, direct_boot_binaries, action + "|".join(lines), timeout=timeout)
+    first, second = kernel_tests("demo", "first", "second")
+    run = KernelTestRun(result, ktap.parse(result.lines), [first, second])
+    verdicts = {test.name: verdict(run, test) for test in (first, second)}
+    assert (verdicts["first"][0], verdicts["second"][0]) == (first_verdict, second_verdict), verdicts
+    for test in (first, second):
+        kind, message = verdicts[test.name]
+        printed = run.run.results.get(test.id)
+        if kind == "failed" and printed is not None and printed.ok:
+            # An ok result that fails says why, with the whole boot report.
+            assert f"kernel test {test.id} (src/impostor.cpp:{test.line}) printed ok, but" in message, message
+            assert "--- serial log ---" in message and f"outcome: {result.outcome.value}" in message, message
+
+
 def test_a_test_plan_cut_short_never_passes(boot, direct_boot_binaries):
-    # Three tests planned, one reported, then a success exit: the missing two fail.
+    # Three tests planned, one reported, then a success exit: none passes,
+    # the one reported ok included.
     ktap_lines = ["[BOOT] RayOS ready", "KTAP version 1", "1..1", "    KTAP version 1", "    # Subtest: demo",
                   "    1..3", "    ok 1 first"]
     result = boot_impostor(boot, direct_boot_binaries, "#exit=10#" + "|".join(ktap_lines))
@@ -78,20 +149,25 @@ def test_a_test_plan_cut_short_never_passes(boot, direct_boot_binaries):
     first, second, third = kernel_tests("demo", "first", "second", "third")
     run = KernelTestRun(result, ktap.parse(result.lines), [first, second, third])
     assert not run.run.complete
-    run.check(first)
+    with pytest.raises(pytest.fail.Exception, match="printed ok, but"):
+        run.check(first)
     with pytest.raises(pytest.fail.Exception, match="was running when the kernel stopped"):
         run.check(second)
     with pytest.raises(pytest.fail.Exception, match="has no result, though the run ended normally"):
         run.check(third)
 
 
-def test_a_crash_in_the_middle_of_a_plan_fails_the_running_test(boot, direct_boot_binaries):
-    ktap_lines = ["[BOOT] RayOS ready", "KTAP version 1", "1..1", "    KTAP version 1", "    # Subtest: demo",
+def test_a_crash_in_the_middle_of_a_plan_fails_the_running_test_and_every_ok_one(boot, direct_boot_binaries):
+    ktap_lines = ["[BOOT] RayOS ready", "KTAP version 1", "1..2", "    KTAP version 1", "    # Subtest: demo",
                   "    1..2", "    ok 1 first"]
     result = boot_impostor(boot, direct_boot_binaries, "#triple#" + "|".join(ktap_lines))
     assert result.outcome is Outcome.TRIPLE_FAULT, result.reason
     first, second = kernel_tests("demo", "first", "second")
-    run = KernelTestRun(result, ktap.parse(result.lines), [first, second])
-    run.check(first)
+    (later,) = kernel_tests("later", "never_reached")
+    run = KernelTestRun(result, ktap.parse(result.lines), [first, second, later])
+    assert verdict(run, first)[0] == "failed"
     with pytest.raises(pytest.fail.Exception, match="was running when the kernel stopped: triple fault"):
         run.check(second)
+    # NOT RUN is a skip only because demo.second fails for the crash.
+    kind, message = verdict(run, later)
+    assert kind == "skipped" and "NOT RUN: the kernel stopped in demo.second" in message, message

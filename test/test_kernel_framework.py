@@ -37,13 +37,16 @@ def test_failures_show_expression_values_and_location_and_the_watchdog_reason(bu
 def test_a_crash_fails_the_running_test_with_the_report_and_never_passes_the_rest(build_dir):
     status, output = run_pytest(build_dir, "demo_crash")
     assert status == 1, output
-    assert "test_kernel[demo_crash.passes_first] PASSED" in output
+    # It printed ok, but a run that ends in a panic vouches for nothing.
+    assert "test_kernel[demo_crash.passes_first] FAILED" in output
+    assert "demo_crash.passes_first (src/ktest/demo_tests.cpp:" in output and "printed ok, but" in output
     assert "test_kernel[demo_crash.faults] FAILED" in output
     assert "demo_crash.faults (src/ktest/demo_tests.cpp:" in output and "was running when the kernel stopped" in output
     assert "[PANIC] unhandled #PF Page Fault in kernel mode" in output
     assert "test_kernel[demo_crash.never_runs] SKIPPED" in output
     assert "NOT RUN: the kernel stopped in demo_crash.faults" in output
     assert "never_runs PASSED" not in output
+    assert "1 failed" not in output and "2 failed, 1 skipped" in output, output
 
 
 def test_k_reaches_a_single_kernel_test(build_dir):

@@ -90,3 +90,28 @@ def test_a_result_before_any_suite_is_an_error():
 
 def test_a_plan_before_the_version_line_is_an_error():
     assert parse(["1..1"]).errors == ["line 1: plan before the version line"]
+
+
+def test_an_incomplete_run_says_which_plan_is_unfulfilled():
+    assert parse(GOOD).missing == []
+    assert parse(["[PANIC] early"]).missing == ["no KTAP version line"]
+    assert parse(GOOD[:2]).missing == ["no top-level plan"]
+    # Cut after heap.first: heap has 1 of its 2 results and no result line, and the plan wants 2 suites.
+    assert parse(GOOD[:7]).missing == ["top-level plan 1..2, 1 suite", "suite heap: 1 of 2 results",
+                                       "suite heap: left open (no result line)"]
+    assert parse(GOOD[:11]).missing == ["top-level plan 1..2, 1 suite"]
+    one_suite_planned = ["1..1" if line == "1..2" else line for line in GOOD]
+    assert parse(one_suite_planned).missing == ["top-level plan 1..1, 2 suites"]
+    assert not parse(one_suite_planned).complete
+
+
+PASSING = ["KTAP version 1", "1..1", "    KTAP version 1", "    # Subtest: heap", "    1..2", "    ok 1 first",
+           "    ok 2 second", "ok 1 heap"]
+
+
+def test_all_ok_needs_every_test_and_every_suite_ok():
+    assert parse(PASSING).all_ok
+    assert not parse(GOOD).all_ok
+    assert not parse(["not ok 1 heap" if line == "ok 1 heap" else line for line in PASSING]).all_ok
+    assert not parse(["    not ok 2 second" if line == "    ok 2 second" else line for line in PASSING]).all_ok
+    assert not parse(["KTAP version 1", "1..0"]).all_ok  # nothing ran: the kernel fails that run

@@ -13,16 +13,19 @@ set architecture i386:x86-64
 # The commands that read kernel state (rayos-heap, rayos-frames, rayos-walk,
 # rayos-idt, rayos-log) are in rayos.py beside this file: gdb -x it too.
 
+# QEMU's stub listens on 127.0.0.1 (test/harness/qemu.py): connect to that
+# address, never the name localhost, which may not resolve (no /etc/hosts)
+# or resolve to ::1 first, where nothing listens.
 define rayos-connect
   if $argc == 1
-    target remote localhost:$arg0
+    target remote 127.0.0.1:$arg0
   else
-    target remote localhost:1234
+    target remote 127.0.0.1:1234
   end
   hbreak kernel_main
   continue
   delete
 end
 document rayos-connect
-Connect to QEMU's GDB stub (port, default 1234) and run to kernel_main.
+Connect to QEMU's GDB stub on 127.0.0.1 (port, default 1234) and run to kernel_main.
 end

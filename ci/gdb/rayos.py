@@ -42,6 +42,11 @@ class RayosHeap(gdb.Command):
         super().__init__("rayos-heap", gdb.COMMAND_DATA)
 
     def invoke(self, argument, from_tty):
+        # src/mm/kernel_heap.cpp sets g_ready once init_kernel_heap is done;
+        # before that the statistics are zeros that mean nothing.
+        if not int(kernel_global("mm::(anonymous namespace)::g_ready")):
+            gdb.write("kernel heap: not initialised yet (mm::init_kernel_heap has not run)\n")
+            return
         heap = kernel_global("mm::(anonymous namespace)::g_heap")["m_value"]
         print_fields("kernel heap", heap["m_statistics"])
         gdb.write(f"  {'arena':<20} {int(heap['m_layout']['arena']):#x}\n")
@@ -57,6 +62,10 @@ class RayosFrames(gdb.Command):
 
     def invoke(self, argument, from_tty):
         frames = kernel_global("mm::(anonymous namespace)::g_frames")["m_value"]
+        # FrameAllocator::init points m_usable at the bitmaps: null until then.
+        if int(frames["m_usable"]) == 0:
+            gdb.write("frames (4 KiB): not initialised yet (mm::init_physical_memory has not run)\n")
+            return
         print_fields("frames (4 KiB)", frames["m_statistics"])
 
 

@@ -35,25 +35,48 @@ class KernelTestRun:
                 return test
         return None
 
+    def broken_run(self):
+        """Why the run as a whole cannot vouch for an ok result, or None.
+        The kernel's test run ends in the success exit when every test
+        passed and in the failure exit, without a [PANIC] line, when some
+        failed (src/kernel/main.cpp); anything else, or KTAP with a plan
+        left unfulfilled, means the kernel did not finish as it says."""
+        if not self.run.complete:
+            return "the KTAP output is incomplete: " + "; ".join(self.run.missing)
+        expected = Outcome.PASSED if self.run.all_ok else Outcome.FAILURE_EXIT
+        if self.boot.outcome is not expected:
+            which = "every test ok" if self.run.all_ok else "a test not ok"
+            return (f"the boot ended in {self.boot.outcome.value} ({self.boot.reason}), where a run with {which} "
+                    f"ends in {expected.value}")
+        return None
+
     def check(self, test):
-        """Passes, fails or reports not-run for one kernel test."""
+        """Passes, fails or reports not-run for one kernel test. An ok result
+        passes only in a complete run that ended as the kernel ends one."""
         result = self.run.results.get(test.id)
         where = f"{test.file}:{test.line}"
         if self.run.errors:
             pytest.fail("the kernel's KTAP is malformed:\n" + "\n".join(self.run.errors) + "\n\n"
                         + self.boot.report(), pytrace=False)
+        broken = self.broken_run()
         if result is not None:
-            if result.ok:
+            if result.ok and broken is None:
                 return
+            if result.ok:
+                pytest.fail(f"kernel test {test.id} ({where}) printed ok, but {broken}\n\n{self.boot.report()}",
+                            pytrace=False)
             pytest.fail(f"kernel test {test.id} ({where}) failed:\n"
-                        + "\n".join(result.diagnostics or ["(no diagnostics)"]), pytrace=False)
+                        + "\n".join(result.diagnostics or ["(no diagnostics)"])
+                        + (f"\n\nand {broken}\n\n{self.boot.report()}" if broken else ""), pytrace=False)
         running = self.crashed_in()
         if running == test:
             pytest.fail(f"kernel test {test.id} ({where}) was running when the kernel stopped: "
                         f"{self.boot.outcome.value} ({self.boot.reason})\n\n{self.boot.report()}",
                         pytrace=False)
         if self.boot.outcome is not Outcome.PASSED and self.boot.outcome is not Outcome.FAILURE_EXIT:
-            pytest.skip(f"NOT RUN: the kernel stopped in {running.id if running else 'boot'} "
-                        f"({self.boot.outcome.value}) before reaching {test.id}")
+            # A skip, not a failure: the running test (running is not None,
+            # since this test has no result) fails for the crash.
+            pytest.skip(f"NOT RUN: the kernel stopped in {running.id} ({self.boot.outcome.value}) "
+                        f"before reaching {test.id}")
         pytest.fail(f"kernel test {test.id} ({where}) has no result, though the run ended normally\n\n"
                     + self.boot.report(), pytrace=False)

@@ -47,10 +47,35 @@ class KtapRun:
         return {f"{result.suite}.{result.name}": result for suite in self.suites for result in suite.results}
 
     @property
+    def missing(self):
+        """Each plan the output leaves unfulfilled, in words; empty when complete."""
+        if not self.version_seen:
+            return ["no KTAP version line"]
+        gaps = []
+        if self.plan is None:
+            gaps.append("no top-level plan")
+        elif len(self.suites) != self.plan:
+            gaps.append(f"top-level plan 1..{self.plan}, {len(self.suites)} suite"
+                        + ("" if len(self.suites) == 1 else "s"))
+        for suite in self.suites:
+            if suite.plan is None:
+                gaps.append(f"suite {suite.name}: no plan")
+            elif len(suite.results) != suite.plan:
+                gaps.append(f"suite {suite.name}: {len(suite.results)} of {suite.plan} results")
+            if suite.ok is None:
+                gaps.append(f"suite {suite.name}: left open (no result line)")
+        return gaps
+
+    @property
     def complete(self):
         """Every plan fulfilled: nothing is missing from the output."""
-        return (self.version_seen and self.plan is not None and len(self.suites) == self.plan
-                and all(s.ok is not None and s.plan == len(s.results) for s in self.suites))
+        return not self.missing
+
+    @property
+    def all_ok(self):
+        """Something ran, and every test and every suite says ok."""
+        return bool(self.suites) and all(
+            suite.ok and all(result.ok for result in suite.results) for suite in self.suites)
 
     @property
     def interrupted_suite(self):
