@@ -182,7 +182,7 @@ def heap_figures(build, folder):
 
 def print_heap_figures(figures):
     allocators = ("rayos", "glibc", "jemalloc")
-    print("\n### Heap allocator natively, on equal terms\n")
+    print("### Heap allocator natively, on equal terms\n")
     print("Every trace of every allocator runs in a process of its own (checked: pid and traces run")
     print("before, from the benchmark's JSON). RayOS's heap is compiled with the kernel's flags")
     print("(-O2 -mgeneral-regs-only: no SSE). Two page regimes, each applied to all three:\n")
@@ -341,6 +341,7 @@ def print_kernel_heap_figures(kernel_heap):
     print("|---:|---:|---:|")
     for size, cycles, ns in kernel_heap:
         print(f"| {size} | {cycles} | {ns} |")
+    print()
 
 
 def print_pipeline_figures(pipeline, sizes):
