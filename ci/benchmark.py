@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Every RayOS benchmark in one run, printed as Markdown (ci/benchmark.sh
-builds what it needs first). Figures, never a pass or a fail.
+builds what it needs first). Figures, never a pass or a fail (it stops only
+when the heap figures were not taken on equal terms). --parts picks some.
 
   boot      RayOS against the boot floor (a Multiboot2 kernel that writes one
             line and exits, same GRUB set-up), alternating, BIOS and UEFI
   profile   the kernel's own [BOOT] phase lines, as a table and a PNG chart
   kernel    TSC cycles per kalloc+kfree pair inside the kernel (`bench`)
-  heap      the heap allocator natively against glibc malloc and jemalloc
+  heap      the heap allocator natively against glibc malloc and jemalloc, on
+            equal terms: each trace in a process of its own, two page
+            regimes applied to all three, memory held as resident memory
   pipeline  clean build, one-file rebuild, test suite, ELF and ISO sizes
 """
 
@@ -15,7 +18,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -94,19 +96,127 @@ def kernel_heap_figures(build):
     return [tuple(int(x) for x in KERNEL_BENCH.match(line).groups()) for line in lines if KERNEL_BENCH.match(line)]
 
 
-def run_heap_benchmark(binary, output):
-    subprocess.run([str(binary), "--benchmark_min_time=0.3", "--benchmark_repetitions=3",
+HEAP_REGIMES = {
+    "retain": "no allocator gives pages back to Linux: glibc's trim threshold at its maximum, "
+              "jemalloc's decay off, RayOS's host backing keeps unmapped pages resident",
+    "return": "each allocator gives pages back by its own rule, at once, and Linux takes them: glibc trims "
+              "its top above 128 KiB (its default), jemalloc purges at once (decay 0), RayOS's host backing "
+              "releases what the heap unmaps (MADV_DONTNEED) and the next use faults pages in again",
+}
+
+
+class UnequalTerms(Exception):
+    """The heap figures were not all taken on the same terms."""
+
+
+def heap_benchmark_names(binary, regime, pattern="."):
+    listing = subprocess.run([str(binary), f"--regime={regime}", "--benchmark_list_tests",
+                              f"--benchmark_filter={pattern}"], check=True, capture_output=True, text=True)
+    return listing.stdout.split()
+
+
+def run_heap_process(binary, regime, pattern, output, min_time, repetitions):
+    """One process of the heap benchmark: its JSON (context and the median
+    entries, or every entry with one repetition)."""
+    subprocess.run([str(binary), f"--regime={regime}", f"--benchmark_filter={pattern}",
+                    f"--benchmark_min_time={min_time}", f"--benchmark_repetitions={repetitions}",
                     "--benchmark_report_aggregates_only=true", f"--benchmark_out={output}",
                     "--benchmark_out_format=json"], check=True, stdout=subprocess.DEVNULL)
-    medians = {}
-    for entry in json.loads(output.read_text())["benchmarks"]:
-        if entry.get("aggregate_name") != "median":
+    report = json.loads(Path(output).read_text())
+    entries = [entry for entry in report["benchmarks"]
+               if repetitions == 1 or entry.get("aggregate_name") == "median"]
+    return report["context"], entries
+
+
+def heap_runs(binary, regime, folder, allocators, min_time=0.3, repetitions=3, pattern="."):
+    """Every benchmark of binary for the given allocators, each in a process
+    of its own: a list of (context, entry)."""
+    runs = []
+    for name in heap_benchmark_names(binary, regime, pattern):
+        if name.split("/")[1] not in allocators:
             continue
+        output = Path(folder) / f"{Path(binary).name}-{regime}-{name.replace('/', '_')}.json"
+        context, entries = run_heap_process(binary, regime, f"^{re.escape(name)}$", output, min_time, repetitions)
+        runs += [(context, entry) for entry in entries]
+    return runs
+
+
+def check_equal_terms(runs, regime):
+    """Raises UnequalTerms unless every run had a process of its own, ran
+    no trace before its own, and ran under the regime asked for."""
+    pids = {}
+    for context, entry in runs:
+        name = entry["run_name"]
+        if context.get("regime") != regime:
+            raise UnequalTerms(f"{name} ran under regime {context.get('regime')!r}, not {regime!r}")
+        if entry.get("traces_before", 1) != 0:
+            raise UnequalTerms(f"{name} ran after {entry.get('traces_before')} other traces in its process")
+        pid = entry.get("pid")
+        if pid in pids and pids[pid] != name:
+            raise UnequalTerms(f"{name} and {pids[pid]} ran in the same process ({pid:.0f})")
+        pids[pid] = name
+    return True
+
+
+def heap_table(runs):
+    """{trace: {allocator: entry}}; the allocator "malloc" is named by the
+    library the context reports (glibc or jemalloc)."""
+    table = {}
+    for context, entry in runs:
         trace, allocator, *argument = entry["run_name"].split("/")
-        key = " ".join([trace, *argument])
-        medians.setdefault(key, {})[allocator] = (1e9 / entry["items_per_second"],
-                                                  entry.get("held_per_byte"))
-    return medians
+        if allocator == "malloc":
+            allocator = context["malloc"].split()[0]
+        table.setdefault(" ".join([trace, *argument]), {})[allocator] = entry
+    return table
+
+
+def heap_figures(build, folder):
+    figures = {}
+    for regime in HEAP_REGIMES:
+        runs = heap_runs(build / "test/host/heap_benchmark", regime, folder, ("rayos", "malloc"))
+        runs += heap_runs(build / "test/host/heap_benchmark_jemalloc", regime, folder, ("malloc",))
+        check_equal_terms(runs, regime)
+        figures[regime] = heap_table(runs)
+    return figures
+
+
+def print_heap_figures(figures):
+    allocators = ("rayos", "glibc", "jemalloc")
+    print("### Heap allocator natively, on equal terms\n")
+    print("Every trace of every allocator runs in a process of its own (checked: pid and traces run")
+    print("before, from the benchmark's JSON). RayOS's heap is compiled with the kernel's flags")
+    print("(-O2 -mgeneral-regs-only: no SSE). Two page regimes, each applied to all three:\n")
+    for regime, meaning in HEAP_REGIMES.items():
+        print(f"- **{regime}**: {meaning}.")
+    print("\nns per operation (CPU time, median of 3 repetitions):\n")
+    print("| trace | " + " | ".join(f"{regime}: RayOS | glibc | jemalloc | RayOS/glibc | RayOS/jemalloc"
+                                   for regime in figures) + " |")
+    print("|---|" + "---:|" * 5 * len(figures))
+    for key in next(iter(figures.values())):
+        cells = []
+        for regime in figures:
+            ns = {name: 1e9 / figures[regime][key][name]["items_per_second"] for name in allocators}
+            cells += [f"{ns[name]:.1f}" for name in allocators]
+            cells += [f"{ns['rayos'] / ns['glibc']:.2f}", f"{ns['rayos'] / ns['jemalloc']:.2f}"]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    print("\nMemory held: anonymous memory resident in the process (/proc/self/smaps_rollup), after")
+    print("minus before the allocator's first use, in the first pass. Per byte in use when every slot is")
+    print("first full (peak) and at the end of churn; KiB still resident once every block is freed.\n")
+    for regime in figures:
+        print(f"Regime {regime}:\n")
+        print("| trace | peak: RayOS | glibc | jemalloc | end of churn: RayOS | glibc | jemalloc "
+              "| KiB after freeing all: RayOS | glibc | jemalloc |")
+        print("|---|" + "---:|" * 9)
+        for key, row in figures[regime].items():
+            def cell(name, counter, form):
+                value = row[name].get(counter)
+                return form.format(value) if value is not None else "-"
+            cells = [cell(name, "held_peak", "{:.2f}") for name in allocators]
+            cells += [cell(name, "held_churned", "{:.2f}") for name in allocators]
+            cells += [cell(name, "held_after_free_kib", "{:.0f}") for name in allocators]
+            print(f"| {key} | " + " | ".join(cells) + " |")
+        print()
+    print("Targets: at or below glibc's time on small sizes, within 1.5x of jemalloc.\n")
 
 
 def timed(command, **kwargs):
@@ -151,23 +261,37 @@ def chart(phases, path):
     return f"chart: {path.relative_to(REPO)}"
 
 
+PARTS = ("boot", "kernel", "heap", "pipeline")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", default=str(REPO / "build"))
     parser.add_argument("--bios-runs", type=int, default=10)
     parser.add_argument("--uefi-runs", type=int, default=3)
     parser.add_argument("--skip-suite", action="store_true", help="leave out the test-suite timing")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated, from {','.join(PARTS)} (default: all)")
     args = parser.parse_args()
+    parts = [part for part in args.parts.split(",") if part]
+    if unknown := [part for part in parts if part not in PARTS]:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
     build = Path(args.build_dir).resolve()
     out = build / "benchmark"
     out.mkdir(exist_ok=True)
 
-    times, phases, totals = boot_figures(build, args.bios_runs, args.uefi_runs)
-    kernel_heap = kernel_heap_figures(build)
-    glibc = run_heap_benchmark(build / "test/host/heap_benchmark", out / "heap_glibc.json")
-    jemalloc = run_heap_benchmark(build / "test/host/heap_benchmark_jemalloc", out / "heap_jemalloc.json")
-    pipeline, sizes = pipeline_figures(build, not args.skip_suite)
-    chart_note = chart(phases, out / "boot_profile.png")
+    if "boot" in parts:
+        times, phases, totals = boot_figures(build, args.bios_runs, args.uefi_runs)
+        chart_note = chart(phases, out / "boot_profile.png")
+    if "kernel" in parts:
+        kernel_heap = kernel_heap_figures(build)
+    if "heap" in parts:
+        try:
+            heap = heap_figures(build, out)
+        except UnequalTerms as error:
+            sys.exit(f"benchmark.py: heap figures on unequal terms: {error}")
+    if "pipeline" in parts:
+        pipeline, sizes = pipeline_figures(build, not args.skip_suite)
 
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -175,6 +299,17 @@ def main():
     print(f"RayOS benchmarks, {time.strftime('%Y-%m-%d')}, {platform.node()}: {cpu}, {os.cpu_count()} CPUs, "
           f"{qemu} (TCG, no KVM)\n")
 
+    if "boot" in parts:
+        print_boot_figures(times, phases, totals, chart_note)
+    if "kernel" in parts:
+        print_kernel_heap_figures(kernel_heap)
+    if "heap" in parts:
+        print_heap_figures(heap)
+    if "pipeline" in parts:
+        print_pipeline_figures(pipeline, sizes)
+
+
+def print_boot_figures(times, phases, totals, chart_note):
     print("### Boot: QEMU start to the ready line (median, and the fastest run)\n")
     print("| firmware | runs | floor | RayOS | RayOS adds | ratio |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -199,26 +334,17 @@ def main():
         print(f"| **boot_entry to the profile line** | **{statistics.median(t for t, _ in totals):.0f}** |")
         print(f"\nTSC {statistics.median(m for _, m in totals):.0f} MHz; {chart_note}\n")
 
+
+def print_kernel_heap_figures(kernel_heap):
     print("### Heap inside the kernel (`bench`), per kalloc+kfree pair\n")
     print("| size | cycles | ns |")
     print("|---:|---:|---:|")
     for size, cycles, ns in kernel_heap:
         print(f"| {size} | {cycles} | {ns} |")
+    print()
 
-    print("\n### Heap allocator natively: ns per operation, and bytes held per byte in use at peak\n")
-    print("| trace | RayOS | glibc | jemalloc | RayOS/glibc | RayOS/jemalloc | held/used RayOS | glibc | jemalloc |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for key, figures in glibc.items():
-        rayos_ns, rayos_held = figures["rayos"]
-        glibc_ns, glibc_held = figures["malloc"]
-        jemalloc_ns, jemalloc_held = jemalloc.get(key, {}).get("malloc", (float("nan"), None))
 
-        def held(value):
-            return f"{value:.2f}" if value else "-"
-        print(f"| {key} | {rayos_ns:.1f} | {glibc_ns:.1f} | {jemalloc_ns:.1f} | {rayos_ns / glibc_ns:.2f} | "
-              f"{rayos_ns / jemalloc_ns:.2f} | {held(rayos_held)} | {held(glibc_held)} | {held(jemalloc_held)} |")
-    print("\nTargets: at or below glibc's time on small sizes, within 1.5x of jemalloc.\n")
-
+def print_pipeline_figures(pipeline, sizes):
     print("### Pipeline\n")
     print("| what | figure |")
     print("|---|---:|")

@@ -2,9 +2,10 @@
 # Every benchmark in one run, as Markdown on stdout (progress on stderr):
 # boot time against the GRUB floor, the kernel's boot phases (and a PNG
 # chart in build/benchmark/), the heap inside the kernel, the heap against
-# glibc and jemalloc, and the build pipeline. Figures, never a pass or fail;
-# not part of the tests.
-#   bash ci/benchmark.sh [--skip-suite] [--bios-runs N] [--uefi-runs N]
+# glibc and jemalloc (on equal terms: see test/host/heap_benchmark.cpp), and
+# the build pipeline. Figures, never a pass or fail; not part of the tests.
+#   bash ci/benchmark.sh [--parts boot,kernel,heap,pipeline] [--skip-suite]
+#                        [--bios-runs N] [--uefi-runs N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh >&2

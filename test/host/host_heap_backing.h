@@ -1,13 +1,19 @@
 #pragma once
 
-// Pages for mm::HeapAllocator on the host: one mmap reservation with no
-// access, made readable and writable page run by page run as the heap maps
-// them and made inaccessible again when it gives them back, so a test that
-// touches memory the heap returned crashes instead of passing by luck.
-// Shared by the heap's unit tests and its benchmark. The benchmark asks for
-// Protection::Off: all of the reservation readable and writable from the
-// start and map/unmap only counted, because in the kernel mapping a page is
-// a frame and a page-table write, not a Linux mprotect that splits VMAs.
+// Pages for mm::HeapAllocator on the host: one mmap reservation, and one of
+// three page sources behind map and unmap.
+//   Guarded (the unit tests): no access until the heap maps a page run,
+//     released and made inaccessible again when it gives them back, so a
+//     test that touches memory the heap returned crashes instead of passing
+//     by luck.
+//   Released (the benchmark's "return" regime): all readable and writable,
+//     no mprotect (in the kernel mapping a page is a frame and a page-table
+//     write, not a Linux call that splits VMAs), but unmap really gives the
+//     pages back to Linux (MADV_DONTNEED), and the next touch faults in a
+//     zeroed page: what glibc's trimming does to its heap top.
+//   Kept (the benchmark's "retain" regime): all readable and writable, map
+//     and unmap only counted; pages the heap gives back stay resident, as
+//     glibc's do with trimming off.
 
 #include <sys/mman.h>
 
@@ -19,18 +25,18 @@
 
 class HostHeapBacking final : public mm::HeapBacking {
 public:
-    enum class Protection { Enforced, Off };
+    enum class PageSource { Guarded, Released, Kept };
 
     // arena_pages of arena, with a page limit that map() refuses to pass.
     explicit HostHeapBacking(
-        size_t arena_pages, size_t page_limit = SIZE_MAX, Protection protection = Protection::Enforced)
+        size_t arena_pages, size_t page_limit = SIZE_MAX, PageSource source = PageSource::Guarded)
         : m_arena_pages(arena_pages)
         , m_metadata_bytes(mm::HeapAllocator::metadata_bytes(arena_pages))
         , m_page_limit(page_limit)
-        , m_protection(protection)
+        , m_source(source)
     {
         m_size = arena_pages * mm::kHeapPageSize + m_metadata_bytes;
-        int access = protection == Protection::Enforced ? PROT_NONE : PROT_READ | PROT_WRITE;
+        int access = source == PageSource::Guarded ? PROT_NONE : PROT_READ | PROT_WRITE;
         void* base = mmap(nullptr, m_size, access, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (base == MAP_FAILED) {
             std::perror("mmap");
@@ -52,7 +58,7 @@ public:
         if (m_mapped + count > m_page_limit)
             return false;
         check_inside(address, count);
-        if (m_protection == Protection::Enforced
+        if (m_source == PageSource::Guarded
             && mprotect(reinterpret_cast<void*>(address), count * mm::kHeapPageSize, PROT_READ | PROT_WRITE)
                 != 0)
             std::abort();
@@ -65,11 +71,10 @@ public:
     {
         check_inside(address, count);
         void* start = reinterpret_cast<void*>(address);
-        if (m_protection == Protection::Enforced) {
-            madvise(start, count * mm::kHeapPageSize, MADV_DONTNEED);
-            if (mprotect(start, count * mm::kHeapPageSize, PROT_NONE) != 0)
-                std::abort();
-        }
+        if (m_source != PageSource::Kept && madvise(start, count * mm::kHeapPageSize, MADV_DONTNEED) != 0)
+            std::abort();
+        if (m_source == PageSource::Guarded && mprotect(start, count * mm::kHeapPageSize, PROT_NONE) != 0)
+            std::abort();
         m_mapped -= count;
         m_last_unmapped = address;
     }
@@ -92,7 +97,7 @@ private:
     size_t m_arena_pages;
     size_t m_metadata_bytes;
     size_t m_page_limit;
-    Protection m_protection;
+    PageSource m_source;
     uintptr_t m_base = 0;
     size_t m_size = 0;
     size_t m_mapped = 0;
