@@ -209,7 +209,7 @@ def test_malformed_boot_information(handoff_boot, record, expected):
         for line in expected.lines:
             assert any(line in printed for printed in result.lines), line
         if not expected.warnings:
-            assert [line for line in result.lines if "warning" in line.lower()] == []
+            assert [line for line in result.kernel_lines if "warning" in line.lower()] == []
         if expected.usable_mib is not None:
             usable = next(line for line in result.lines if line.startswith("[MEM] usable memory:"))
             assert usable.endswith(f"({expected.usable_mib} MiB)"), usable

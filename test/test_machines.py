@@ -11,7 +11,8 @@ import itertools
 
 import pytest
 
-from harness.boot_figures import MIB, assert_seed_heap_relations, number, physical, usable_regions
+from harness.boot_figures import MIB, assert_frames_as_expected, assert_seed_heap_relations, number, physical, \
+    usable_regions
 from harness.outcome import Outcome
 
 MACHINES = ("pc", "q35")
@@ -36,11 +37,13 @@ def matrix_id(row):
 
 
 @pytest.mark.parametrize("row", BIOS_MATRIX + UEFI_MATRIX, ids=[matrix_id(row) for row in BIOS_MATRIX + UEFI_MATRIX])
-def test_boots_and_the_figures_add_up(boot, row):
+def test_boots_and_the_figures_add_up(boot, kernel_elf, row):
     firmware, machine, cpu, cpus, memory_mib = row
     result = boot(firmware=firmware, machine=machine, cpu=cpu, smp=cpus, memory=f"{memory_mib}M",
-                  timeout=90 if firmware == "uefi" else 30)
+                  timeout=90 if firmware == "uefi" else 30, capture_boot_information=True)
     assert result.outcome is Outcome.PASSED, result.reason
+    assert [line for line in result.kernel_lines if "warning" in line.lower()] == []
+    assert_frames_as_expected(result, kernel_elf)
 
     usable = usable_regions(result)
     (map_usable,) = number(result, r"^\[MEM\] usable memory: (\d+) bytes")

@@ -3,32 +3,27 @@ kernel's own page tables and their W^X audit. The figures must add up."""
 
 import pytest
 
-from harness.boot_figures import MIB, assert_seed_heap_relations, number, physical, usable_regions
+from harness.boot_figures import MIB, assert_frames_as_expected, assert_seed_heap_relations, number, \
+    usable_regions
+from harness.expected_memory import kernel_image_end
 from harness.outcome import Outcome
 
 
 @pytest.mark.parametrize("memory_mib", [64, 512, 4096])
-def test_frame_figures_add_up_and_match_the_map(boot, memory_mib):
-    result = boot(memory=f"{memory_mib}M", timeout=60)
+def test_frame_figures_add_up_and_match_the_map(boot, kernel_elf, memory_mib):
+    # Expected figures from the map GRUB handed over (read at the kernel's
+    # entry through QEMU's GDB stub) and from the ELF, never from the log.
+    result = boot(memory=f"{memory_mib}M", timeout=60, capture_boot_information=True)
     assert result.outcome is Outcome.PASSED, result.reason
     assert_seed_heap_relations(result)
-    frames = physical(result)
-    assert frames["free"] + frames["used"] == frames["usable"]
-    (map_usable,) = number(result, r"^\[MEM\] usable memory: (\d+) bytes")
-    # The allocator hands out usable memory less the first MiB, the image,
-    # the boot information and its own bitmaps: a little below the map's figure.
-    (bitmap_bytes, bitmap_at) = number(result, r"^\[MEM\] frame bitmaps: (\d+) bytes at physical (0x[0-9a-f]+)$")
-    image_end = number(result, r"^\[MEM\] kernel image: \S+ - \S+ \(physical (0x[0-9a-f]+), (\d+) KiB\)$")
-    image_physical_end = image_end[0] + image_end[1] * 1024
-    low_usable = sum(min(base + length, MIB) - base for base, length in usable_regions(result) if base < MIB)
-    # Carved out: the first MiB, the image (from 1 MiB up), the bitmaps, and
-    # the boot information (a page or two, wherever GRUB put it).
-    expected = map_usable - low_usable - (image_physical_end - MIB) - bitmap_bytes
-    assert expected - 2 * 4096 <= frames["usable"] * 4096 <= expected
+    expected = assert_frames_as_expected(result, kernel_elf)
     # QEMU's -m, less what firmware keeps, is usable.
-    assert memory_mib * MIB - 3 * MIB <= map_usable <= memory_mib * MIB
-    # The bitmaps sit clear of the kernel image.
-    assert bitmap_at >= image_physical_end or bitmap_at + bitmap_bytes <= MIB
+    assert memory_mib * MIB - 3 * MIB <= expected.usable_bytes <= memory_mib * MIB
+    # The bitmaps sit clear of the kernel image, which the ELF places.
+    (bitmap_at,) = number(result, r"^\[MEM\] frame bitmaps: \d+ bytes at physical (0x[0-9a-f]+)$")
+    assert bitmap_at >= kernel_image_end(kernel_elf) or bitmap_at + expected.bitmap_bytes <= MIB
+    assert not (result.handed_over.address < bitmap_at + expected.bitmap_bytes
+                and bitmap_at < result.handed_over.end), "the bitmaps sit clear of the boot information"
 
 
 def test_four_gib_has_a_hole_below_4_gib_and_memory_above_it(boot):
@@ -61,4 +56,4 @@ def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):
     result = boot()
     assert result.outcome is Outcome.PASSED, result.reason
     assert "[MEM] memory map: 1 usable regions trimmed to whole pages" in result.lines
-    assert [line for line in result.lines if "warning" in line.lower()] == []
+    assert [line for line in result.kernel_lines if "warning" in line.lower()] == []

@@ -4,6 +4,8 @@ between them that every boot must satisfy."""
 
 import re
 
+from .expected_memory import expected_frames
+
 MIB = 2**20
 
 
@@ -62,3 +64,31 @@ def assert_seed_heap_relations(result):
     # The heap's pages are frames the frame allocator handed out.
     assert frames["used"] >= heap["pages"]
     return heap
+
+
+def _merged(regions):
+    merged = []
+    for base, length in sorted(regions):
+        if merged and base == merged[-1][0] + merged[-1][1]:
+            merged[-1] = (merged[-1][0], merged[-1][1] + length)
+        else:
+            merged.append((base, length))
+    return merged
+
+
+def assert_frames_as_expected(result, kernel_elf):
+    """The kernel's map and frame figures against expected_memory.py's,
+    computed from the map the loader handed over (the boot needs
+    capture_boot_information=True) and the ELF: equal, not merely close."""
+    assert result.handed_over is not None, "boot with capture_boot_information=True"
+    expected = expected_frames(result.handed_over, kernel_elf)
+    assert _merged(usable_regions(result)) == _merged(expected.usable_regions)
+    (map_usable,) = number(result, r"^\[MEM\] usable memory: (\d+) bytes")
+    assert map_usable == expected.usable_bytes
+    (bitmap_bytes,) = number(result, r"^\[MEM\] frame bitmaps: (\d+) bytes")
+    assert bitmap_bytes == expected.bitmap_bytes
+    frames = physical(result)
+    assert frames["total"] == expected.total
+    assert frames["usable"] == expected.usable
+    assert frames["free"] + frames["used"] == frames["usable"]
+    return expected

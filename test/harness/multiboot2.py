@@ -122,3 +122,38 @@ def handoff(data, eax=BOOTLOADER_MAGIC, ebx=None, copy_to=DEFAULT_INFO_ADDRESS):
     the data is copied to) after copying data to copy_to."""
     ebx = copy_to if ebx is None else ebx
     return struct.pack("<IIIII12x", HANDOFF_MAGIC, eax, ebx, copy_to, len(data)) + data
+
+
+# Reading a structure a loader wrote (the tests' oracle for what GRUB passed).
+
+def read_tags(data):
+    """(type, payload) for each tag up to the end tag, checked as it goes."""
+    total_size, _ = struct.unpack_from("<II", data, 0)
+    if total_size > len(data):
+        raise ValueError(f"total_size {total_size} is more than the {len(data)} bytes read")
+    tags, offset = [], 8
+    while offset + 8 <= total_size:
+        tag_type, size = struct.unpack_from("<II", data, offset)
+        if size < 8 or offset + size > total_size:
+            raise ValueError(f"tag {tag_type} at offset {offset} has size {size}")
+        if tag_type == TAG_END:
+            return tags
+        tags.append((tag_type, bytes(data[offset + 8:offset + size])))
+        offset += (size + 7) & ~7
+    raise ValueError("no end tag")
+
+
+def read_memory_map(data):
+    """The memory map tag's entries as (base, length, type)."""
+    maps = [payload for tag_type, payload in read_tags(data) if tag_type == TAG_MEMORY_MAP]
+    if len(maps) != 1:
+        raise ValueError(f"{len(maps)} memory map tags")
+    entry_size, _ = struct.unpack_from("<II", maps[0], 0)
+    entries = maps[0][8:]
+    return [struct.unpack_from("<QQI", entries, offset)
+            for offset in range(0, len(entries) - entry_size + 1, entry_size)]
+
+
+def read_modules(data):
+    """Each module tag's (start, end)."""
+    return [struct.unpack_from("<II", payload, 0) for tag_type, payload in read_tags(data) if tag_type == TAG_MODULE]

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import boot_information_capture
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf
 from .outcome import Outcome, classify, serial_lines
@@ -45,6 +46,10 @@ class BootConfig:
     modules: tuple = ()
     append: str = ""
     extra_args: tuple = ()
+    # Read the Multiboot2 information the loader hands over at the kernel's
+    # entry, through QEMU's GDB stub (harness/boot_information_capture.py):
+    # the oracle for the memory figures. The boot otherwise runs as usual.
+    capture_boot_information: bool = False
 
     @property
     def direct(self):
@@ -61,6 +66,7 @@ class BootResult:
     lines: list
     qemu_log: str
     seconds: float
+    handed_over: object = None      # boot_information_capture.HandedOver, when captured
 
     @property
     def kernel_lines(self):
@@ -219,9 +225,22 @@ def wait_for_boot(process, config, workdir, command, started):
 def boot(config, iso, workdir):
     """Boots once and returns a BootResult; QEMU never outlives the call."""
     started = time.monotonic()
+    if config.capture_boot_information:
+        config = dataclasses.replace(config, gdb_port=boot_information_capture.free_port(), paused=True)
     process, command = start_qemu(config, iso, workdir)
     try:
-        return wait_for_boot(process, config, workdir, command, started)
+        handed_over = None
+        if config.capture_boot_information:
+            kernel_elf = Path(iso).parent / "rayos.elf"
+            try:
+                handed_over = boot_information_capture.capture(process, config.gdb_port, kernel_elf, workdir)
+            except RuntimeError as error:
+                stop_qemu(process)
+                partial = wait_for_boot(process, config, workdir, command, started)
+                raise AssertionError(f"{error}\n{partial.report()}") from None
+        result = wait_for_boot(process, config, workdir, command, started)
+        result.handed_over = handed_over
+        return result
     finally:
         stop_qemu(process)
 
