@@ -2,6 +2,8 @@
 a person at a terminal would: each command's output is checked."""
 
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -148,3 +150,115 @@ def _lines_after(kernel, marker, timeout=10.0):
             return lines[lines.index(marker) + 1:]
         time.sleep(0.05)
     raise AssertionError(f"nothing after {marker!r}: " + "\n".join(kernel.lines()[-20:]))
+
+
+FLOOD_LINES = 12800
+
+
+def flood_line(number):
+    # Valid only whole: the console answers "unknown command '<line>'", so an
+    # answer names exactly the line it ran. A merge of two damaged lines
+    # ("x0012x00131") names no line that was sent, or names one out of order.
+    return f"x{number:05d}"
+
+
+def test_input_sent_unthrottled_is_never_run_garbled_and_every_lost_byte_is_reported(running_boot):
+    kernel = running_boot(cmdline="console", serial_input=True)
+    Console(kernel)
+    sent_lines = [flood_line(n) for n in range(FLOOD_LINES)]
+    # The prompt on the screen came before the connection: a first Enter
+    # (into an empty queue, so never dropped) puts a fresh one on the socket.
+    flood = b"\r" + "".join(line + "\r" for line in sent_lines).encode()
+    # "\r" first ends whatever the flood's last line left unfinished.
+    sentinel = b"\rticks\r"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(kernel.workdir / "serial.sock"))
+        # What comes back on the socket is what a terminal shows. (QEMU stops
+        # taking input while its output there is unread, and its log file
+        # can hold a byte twice when the socket was full for a moment.)
+        terminal = Terminal(connection)
+        terminal.start()
+        connection.sendall(flood)
+        terminal.wait_until_quiet()
+        connection.sendall(sentinel)
+        deadline = time.monotonic() + 60
+        while not any(re.match(r"\d+ ticks at 1000 Hz$", line) for line in terminal.lines()[-3:]):
+            assert time.monotonic() < deadline, "no answer to the sentinel ticks:\n" + "\n".join(terminal.lines()[-20:])
+            time.sleep(0.1)
+
+    lines = terminal.lines()
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith(PROMPT)):]
+    sent_bytes = len(flood) + len(sentinel)
+    dropped, processed = 0, 1  # the first Enter
+    answered = []  # indices into sent_lines, in the order they ran
+    discarded = 0
+    echo = None  # the text of the line whose output comes next
+    for line in lines:
+        if line.startswith(PROMPT):
+            echo = line[len(PROMPT):]
+            processed += len(echo) + 1  # its bytes and its Enter
+            continue
+        if match := re.match(r"\[SERIAL\] dropped (\d+) bytes \(input queue full\)$", line):
+            dropped += int(match.group(1))
+            continue
+        assert echo is not None, f"output {line!r} with no line typed before it"
+        if match := re.match(r"discarded '(.*)': bytes of this line were lost \(input queue full\); not run$", line):
+            assert match.group(1) == echo
+            discarded += 1
+        elif match := re.match(r"unknown command '(.*)' \(type help\)$", line):
+            assert match.group(1) == echo, f"ran {match.group(1)!r} for the line {echo!r}"
+            assert echo in sent_lines, f"ran the garbled line {echo!r}"
+            index = sent_lines.index(echo)
+            assert not answered or index > answered[-1], f"{echo!r} ran out of order, after {sent_lines[answered[-1]]!r}"
+            answered.append(index)
+        elif re.match(r"\d+ ticks at 1000 Hz$", line):
+            assert echo == "ticks"
+        elif echo == "":
+            raise AssertionError(f"an empty line answered {line!r}")
+        else:
+            raise AssertionError(f"the line {echo!r} was answered {line!r}, neither run whole nor discarded")
+        echo = None
+    assert processed + dropped == sent_bytes, \
+        f"{processed} bytes reached the console and {dropped} were reported dropped, but {sent_bytes} were sent"
+    assert dropped > 0 or len(answered) == FLOOD_LINES
+    assert (dropped > 0) == (discarded > 0), f"{dropped} bytes dropped, {discarded} lines discarded"
+    print(f"{len(answered)} lines ran whole, {discarded} discarded, {dropped} of {sent_bytes} bytes dropped")
+
+
+class Terminal(threading.Thread):
+    """Reads what the console prints on a COM1 socket connection."""
+
+    def __init__(self, connection):
+        super().__init__(daemon=True)
+        self.connection, self.received, self.last_received = connection, bytearray(), time.monotonic()
+
+    def run(self):
+        try:
+            while chunk := self.connection.recv(65536):
+                self.received += chunk
+                self.last_received = time.monotonic()
+        except OSError:
+            pass
+
+    def lines(self):
+        text = bytes(self.received).decode("utf-8", errors="replace")
+        return [line.rstrip("\r") for line in text.split("\n")[:-1]]
+
+    def wait_until_quiet(self, quiet_seconds=2.0, timeout=240.0):
+        """Waits until nothing has come for quiet_seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() - self.last_received < quiet_seconds:
+            assert time.monotonic() < deadline, f"the console was still printing after {timeout} s"
+            time.sleep(0.1)
+
+
+def test_a_line_over_the_limit_is_announced_and_not_run(console):
+    start = len(console.kernel.lines())
+    console.kernel.type_serial(b"x" * 130 + b"\r")
+    console.kernel.wait_for_line("discarded: the line was over 120 characters; not run")
+    lines = console.kernel.lines()[start:]
+    announcement = "line too long: 120 characters at most; this line will not run"
+    assert announcement in lines, "\n".join(lines)
+    assert not any(line.startswith("unknown command") for line in lines)
+    echo, (line,) = console.run(b"ticks", "")
+    assert re.match(r"\d+ ticks at 1000 Hz$", line), "the console goes on after a discarded line"

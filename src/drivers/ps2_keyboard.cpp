@@ -4,9 +4,10 @@
 
 #include "arch/x86_64/io_port.h"
 #include "drivers/pic8259.h"
+#include "drivers/pit.h"
 #include "drivers/scancode_set1.h"
 #include "kernel/log.h"
-#include "lib/atomic.h"
+#include "lib/rate_limit.h"
 #include "lib/ring_buffer.h"
 #include "sync/interrupt_guard.h"
 
@@ -49,7 +50,7 @@ constexpr uint8_t kKeyboardIrq = 1;
 // Bounded waits: a machine without a controller must not hang the boot.
 constexpr uint32_t kPollLimit = 1000000;
 
-ScancodeSet1Decoder g_decoder;
+ScancodeSet1Decoder g_decoder; // fed outside the interrupt handler only
 
 bool wait_to_write()
 {
@@ -87,13 +88,16 @@ bool write_data(uint8_t byte)
     return true;
 }
 
-lib::RingBuffer<64> g_characters;
-lib::Atomic<bool> g_logging = true;
+// Scan codes as the controller delivered them. IRQ 1 only queues; they are
+// decoded and logged outside the interrupt (see serial_input.cpp for why).
+lib::RingBuffer<64> g_scancodes;
+// Only the reader's side touches these (never the interrupt handler).
+size_t g_dropped_reported = 0;
+constexpr uint32_t kLoggedKeysPerSecond = 32;
+lib::RateLimit g_log_limit(kLoggedKeysPerSecond, 1000);
 
 void log_key(const KeyEvent& event)
 {
-    if (!event.pressed || !g_logging.load(lib::MemoryOrder::Relaxed))
-        return;
     char c = event.character;
     if (c >= 0x20 && c < 0x7F)
         log(LogTag::Kbd, "pressed {} (scancode {}{:#04x}) -> '{}'", event.name, event.extended ? "0xe0 " : "",
@@ -109,14 +113,24 @@ void log_key(const KeyEvent& event)
 void on_keyboard_irq()
 {
     // One byte per interrupt; the status check skips a spurious IRQ 1.
-    if (!(kStatusCommand.read<uint8_t>() & kOutputFull))
-        return;
-    KeyEvent event {};
-    if (!g_decoder.feed(kData.read<uint8_t>(), event))
-        return;
-    log_key(event);
-    if (event.pressed && event.character != 0)
-        g_characters.push(static_cast<uint8_t>(event.character));
+    if (kStatusCommand.read<uint8_t>() & kOutputFull)
+        g_scancodes.push(kData.read<uint8_t>());
+}
+
+// The next complete key event from the queue, decoded here, outside the
+// interrupt handler.
+bool next_key_event(KeyEvent& event)
+{
+    for (;;) {
+        uint8_t scancode = 0;
+        {
+            sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
+            if (!g_scancodes.pop(scancode))
+                return false;
+        }
+        if (g_decoder.feed(scancode, event))
+            return true;
+    }
 }
 
 bool fail(const char* what, uint8_t value)
@@ -172,17 +186,35 @@ bool init_keyboard()
 
 bool read_keyboard_input(char& character)
 {
-    uint8_t byte = 0;
-    sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
-    if (!g_characters.pop(byte))
-        return false;
-    character = static_cast<char>(byte);
-    return true;
+    KeyEvent event {};
+    while (next_key_event(event)) {
+        if (event.pressed && event.character != 0) {
+            character = event.character;
+            return true;
+        }
+    }
+    return false;
 }
 
-void set_keyboard_logging(bool on)
+void log_keyboard_input()
 {
-    g_logging.store(on, lib::MemoryOrder::Relaxed);
+    uint64_t now = uptime_ms();
+    if (uint64_t held_back = g_log_limit.take_held_back(now))
+        log(LogTag::Kbd, "{} more key presses, not logged one by one (over {} a second)", held_back,
+            g_log_limit.limit());
+    KeyEvent event {};
+    while (next_key_event(event)) {
+        if (event.pressed && g_log_limit.allow(now))
+            log_key(event);
+    }
+    size_t dropped = 0;
+    {
+        sync::InterruptGuard guard;
+        dropped = g_scancodes.dropped() - g_dropped_reported;
+        g_dropped_reported += dropped;
+    }
+    if (dropped != 0)
+        log(LogTag::Kbd, "dropped {} scan codes (queue full)", dropped);
 }
 
 void reset_through_keyboard_controller()

@@ -1,8 +1,9 @@
 #pragma once
 
 // The PS/2 keyboard behind the 8042 controller (IBM PC/AT technical
-// reference; OSDev "8042 PS/2 Controller"): the controller is self-tested,
-// the keyboard reset, and every key press logged as a [KBD] line from IRQ 1.
+// reference; OSDev "8042 PS/2 Controller"): the controller is self-tested
+// and the keyboard reset. IRQ 1 only queues scan codes; they are decoded
+// when read, outside the interrupt.
 
 namespace drivers {
 
@@ -10,13 +11,14 @@ namespace drivers {
 // answers; the boot goes on without one.
 bool init_keyboard();
 
-// The characters of key presses, queued for the console (0 for keys that
-// have none is not queued).
+// The character of the next queued key press that types one, if any (for
+// the console); presses of keys without a character are passed over.
 bool read_keyboard_input(char& character);
 
-// Whether each press is also logged as a [KBD] line: on, until the console
-// takes the keyboard.
-void set_keyboard_logging(bool on);
+// For the idle loop: logs the key presses since the last call as [KBD]
+// lines, up to a limit a second and a summary line for the rest, and a
+// [KBD] dropped line for scan codes that were lost.
+void log_keyboard_input();
 
 // Pulses the CPU's reset line through the 8042 (command 0xFE). Returns only
 // if the machine did not reset.

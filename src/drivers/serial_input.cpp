@@ -1,9 +1,10 @@
 #include "drivers/serial_input.h"
 
 #include "drivers/pic8259.h"
+#include "drivers/pit.h"
 #include "drivers/uart16550.h"
 #include "kernel/log.h"
-#include "lib/atomic.h"
+#include "lib/rate_limit.h"
 #include "lib/ring_buffer.h"
 #include "sync/interrupt_guard.h"
 
@@ -11,24 +12,34 @@ namespace drivers {
 namespace {
 
 constexpr uint8_t kCom1Irq = 4;
+// Room for a pasted screenful and more; beyond it bytes are dropped, counted
+// and reported, never silently lost.
+constexpr size_t kQueueBytes = 4096;
+constexpr uint32_t kLoggedBytesPerSecond = 32;
 
 Uart16550* g_port = nullptr;
-lib::RingBuffer<256> g_input;
-lib::Atomic<bool> g_logging = true;
+lib::RingBuffer<kQueueBytes> g_input;
+// Only the reader's side touches these (never the interrupt handler).
+size_t g_dropped_reported = 0;
+lib::RateLimit g_log_limit(kLoggedBytesPerSecond, 1000);
+uint64_t g_next_drop_report_ms = 0;
 
 void on_com1_irq()
 {
-    // Drain the FIFO: one interrupt may stand for several bytes.
+    // Drain the FIFO: one interrupt may stand for several bytes. Nothing but
+    // queueing here: a log line per byte, written with interrupts off, once
+    // cost enough timer ticks to make the TSC calibration read 253200 MHz.
     uint8_t byte = 0;
-    while (g_port->read_byte(byte)) {
+    while (g_port->read_byte(byte))
         g_input.push(byte);
-        if (!g_logging.load(lib::MemoryOrder::Relaxed))
-            continue;
-        if (byte >= 0x20 && byte < 0x7F)
-            kernel::log(kernel::LogTag::Serial, "received {:#04x} '{}'", byte, static_cast<char>(byte));
-        else
-            kernel::log(kernel::LogTag::Serial, "received {:#04x}", byte);
-    }
+}
+
+void log_byte(uint8_t byte)
+{
+    if (byte >= 0x20 && byte < 0x7F)
+        kernel::log(kernel::LogTag::Serial, "received {:#04x} '{}'", byte, static_cast<char>(byte));
+    else
+        kernel::log(kernel::LogTag::Serial, "received {:#04x}", byte);
 }
 
 } // namespace
@@ -43,15 +54,39 @@ void init_serial_input(Uart16550& port)
     kernel::log(kernel::LogTag::Serial, "COM1 input on IRQ 4");
 }
 
-void set_serial_input_logging(bool on)
-{
-    g_logging.store(on, lib::MemoryOrder::Relaxed);
-}
-
-bool read_serial_input(uint8_t& byte)
+bool read_serial_input(SerialByte& byte)
 {
     sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
-    return g_input.pop(byte);
+    return g_input.pop(byte.value, byte.lost_before);
+}
+
+size_t take_serial_input_dropped()
+{
+    sync::InterruptGuard guard;
+    size_t dropped = g_input.dropped() - g_dropped_reported;
+    g_dropped_reported += dropped;
+    return dropped;
+}
+
+void log_serial_input()
+{
+    uint64_t now = uptime_ms();
+    if (uint64_t held_back = g_log_limit.take_held_back(now))
+        kernel::log(kernel::LogTag::Serial,
+            "received {} more bytes, not logged one by one (over {} a second)", held_back,
+            g_log_limit.limit());
+    SerialByte byte {};
+    while (read_serial_input(byte)) {
+        if (g_log_limit.allow(now))
+            log_byte(byte.value);
+    }
+    // One report a second at most: under a flood, drops happen all the time.
+    if (now < g_next_drop_report_ms)
+        return;
+    if (size_t dropped = take_serial_input_dropped()) {
+        kernel::log(kernel::LogTag::Serial, "dropped {} bytes (input queue full)", dropped);
+        g_next_drop_report_ms = now + 1000;
+    }
 }
 
 } // namespace drivers

@@ -1,8 +1,12 @@
 #pragma once
 
 // Bytes typed at the serial terminal: COM1's receive interrupt (IRQ 4)
-// queues them for the kernel, and each is logged as a [SERIAL] line.
+// only queues them. Everything slow happens later, outside the interrupt:
+// either the console reads them, or the idle loop logs them as [SERIAL]
+// lines, at a bounded rate, so that a flood of input never holds
+// interrupts off long enough to lose a timer tick.
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace drivers {
@@ -11,11 +15,20 @@ class Uart16550;
 
 void init_serial_input(Uart16550& port);
 
-// The next queued byte, if any (the console issue reads from here).
-bool read_serial_input(uint8_t& byte);
+struct SerialByte {
+    uint8_t value;
+    bool lost_before; // bytes were dropped (queue full) just before this one
+};
 
-// Whether each byte is also logged as a [SERIAL] line: on, until the
-// console takes the port.
-void set_serial_input_logging(bool on);
+// The next queued byte, if any.
+bool read_serial_input(SerialByte& byte);
+
+// Bytes dropped because the queue was full, since the last call.
+size_t take_serial_input_dropped();
+
+// For the idle loop: logs what was typed since the last call, each byte as
+// a [SERIAL] line up to a limit a second and a summary line for the rest,
+// and a [SERIAL] dropped line for bytes that were lost.
+void log_serial_input();
 
 } // namespace drivers

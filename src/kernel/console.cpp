@@ -132,13 +132,23 @@ void execute(lib::StringView line)
     log(LogTag::Raw, "unknown command '{}' (type help)", name);
 }
 
-// The next byte from either terminal, waiting with the CPU halted.
-char next_input()
+void report_dropped_input()
+{
+    if (size_t dropped = drivers::take_serial_input_dropped())
+        log(LogTag::Serial, "dropped {} bytes (input queue full)", dropped);
+}
+
+// The next byte from either terminal, waiting with the CPU halted. Input
+// lost on the way marks the line being typed, so that it will not run.
+char next_input(lib::LineEditor& editor)
 {
     for (;;) {
-        uint8_t byte = 0;
-        if (drivers::read_serial_input(byte))
-            return static_cast<char>(byte);
+        drivers::SerialByte byte {};
+        if (drivers::read_serial_input(byte)) {
+            if (byte.lost_before)
+                editor.mark_input_lost();
+            return static_cast<char>(byte.value);
+        }
         char character = 0;
         if (drivers::read_keyboard_input(character))
             return character;
@@ -146,19 +156,30 @@ char next_input()
     }
 }
 
+// A line that lost bytes is not what was typed: say so instead of running
+// it. Drops are reported here, between a line's echo and its output, so no
+// echo is cut in two.
+void finish_line(const lib::LineEditor& editor)
+{
+    report_dropped_input();
+    if (editor.overflowed())
+        log(LogTag::Raw, "discarded: the line was over {} characters; not run", lib::LineEditor::kCapacity);
+    else if (editor.input_lost())
+        log(LogTag::Raw, "discarded '{}': bytes of this line were lost (input queue full); not run",
+            editor.line());
+    else
+        execute(editor.line());
+}
+
 } // namespace
 
 void run_console()
 {
-    // The console reads the input now; logging each byte would interleave
-    // with its echo.
-    drivers::set_serial_input_logging(false);
-    drivers::set_keyboard_logging(false);
     log(LogTag::Boot, "console on COM1 and the keyboard: type help");
     lib::LineEditor editor;
     write_console(kPrompt);
     for (;;) {
-        char byte = next_input();
+        char byte = next_input(editor);
         switch (editor.feed(byte)) {
         case lib::LineEditor::Action::Echo:
             write_console(lib::StringView(&byte, 1));
@@ -166,9 +187,14 @@ void run_console()
         case lib::LineEditor::Action::Erase:
             write_console("\b \b");
             break;
+        case lib::LineEditor::Action::Overflow:
+            write_console("\n");
+            log(LogTag::Raw, "line too long: {} characters at most; this line will not run",
+                lib::LineEditor::kCapacity);
+            break;
         case lib::LineEditor::Action::Complete:
             write_console("\n");
-            execute(editor.line());
+            finish_line(editor);
             editor.clear();
             write_console(kPrompt);
             break;

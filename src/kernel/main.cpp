@@ -250,7 +250,11 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (options.console)
         run_console();
     log(LogTag::Boot, "halted (boot with 'exit' to leave QEMU; in a terminal, Ctrl-A X quits)");
-    // Idle with interrupts on, so drivers keep running.
-    for (;;)
+    // Idle with interrupts on, so drivers keep running. Typed input is
+    // logged here, never in the interrupt handlers that queue it.
+    for (;;) {
         arch::wait_for_interrupt();
+        drivers::log_serial_input();
+        drivers::log_keyboard_input();
+    }
 }

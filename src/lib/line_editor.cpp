@@ -14,8 +14,13 @@ LineEditor::Action LineEditor::feed(char byte)
         --m_length;
         return Action::Erase;
     }
-    if (byte < 0x20 || byte > 0x7E || m_length == kCapacity)
+    if (byte < 0x20 || byte > 0x7E)
         return Action::Nothing;
+    if (m_length == kCapacity) {
+        bool first = !m_overflowed;
+        m_overflowed = true;
+        return first ? Action::Overflow : Action::Nothing;
+    }
     m_text[m_length++] = byte;
     return Action::Echo;
 }

@@ -15,7 +15,8 @@ public:
     static constexpr size_t kCapacity = 120;
 
     enum class Action {
-        Nothing, // ignored (control byte, full line, backspace on an empty line)
+        Nothing, // ignored (control byte, backspace on an empty line, the rest of a too-long line)
+        Overflow, // the first byte past kCapacity: the line is too long, and will stay so
         Echo, // the byte joined the line: print it
         Erase, // the last byte left the line: print "\b \b"
         Complete, // Enter: line() holds the line until clear()
@@ -23,12 +24,24 @@ public:
 
     Action feed(char byte);
     StringView line() const { return StringView(m_text, m_length); }
-    void clear() { m_length = 0; }
+    // A line that lost bytes (too long, or input dropped on the way) must not
+    // be run: what remains is not what was typed.
+    bool overflowed() const { return m_overflowed; }
+    void mark_input_lost() { m_input_lost = true; }
+    bool input_lost() const { return m_input_lost; }
+    void clear()
+    {
+        m_length = 0;
+        m_overflowed = false;
+        m_input_lost = false;
+    }
 
 private:
     char m_text[kCapacity];
     size_t m_length = 0;
     bool m_after_carriage_return = false; // CR LF is one Enter
+    bool m_overflowed = false;
+    bool m_input_lost = false;
 };
 
 } // namespace lib

@@ -66,4 +66,31 @@ TEST(LineEditor, ControlBytesAndOverflowAreIgnored)
     EXPECT_EQ(type(editor, long_line).size(), lib::LineEditor::kCapacity);
 }
 
+TEST(LineEditor, TheFirstBytePastTheLimitIsAnOverflowAndTheLineStaysOverflowed)
+{
+    lib::LineEditor editor;
+    std::string full(lib::LineEditor::kCapacity, 'a');
+    type(editor, full);
+    EXPECT_FALSE(editor.overflowed());
+    EXPECT_EQ(editor.feed('b'), Action::Overflow);
+    EXPECT_EQ(editor.feed('c'), Action::Nothing); // announced once
+    EXPECT_EQ(editor.feed('\b'), Action::Erase);
+    EXPECT_EQ(editor.feed('d'), Action::Echo); // room again, but bytes were lost
+    EXPECT_EQ(editor.feed('\r'), Action::Complete);
+    EXPECT_TRUE(editor.overflowed());
+    editor.clear();
+    EXPECT_FALSE(editor.overflowed());
+}
+
+TEST(LineEditor, ALineThatLostInputSaysSoUntilCleared)
+{
+    lib::LineEditor editor;
+    type(editor, "tic");
+    editor.mark_input_lost();
+    type(editor, "ks\r");
+    EXPECT_TRUE(editor.input_lost());
+    editor.clear();
+    EXPECT_FALSE(editor.input_lost());
+}
+
 } // namespace

@@ -46,3 +46,34 @@ TEST(RingBuffer, WrapsAroundManyTimes)
 }
 
 } // namespace
+
+namespace {
+
+TEST(RingBuffer, TheFirstByteAfterADropCarriesTheMark)
+{
+    lib::RingBuffer<4> ring;
+    for (uint8_t i = 0; i < 6; ++i) // 4 and 5 are dropped
+        ring.push(i);
+    EXPECT_TRUE(ring.loss_pending()); // lost after everything queued
+    uint8_t byte = 0;
+    bool lost_before = true;
+    ASSERT_TRUE(ring.pop(byte, lost_before));
+    EXPECT_EQ(byte, 0);
+    EXPECT_FALSE(lost_before);
+    ASSERT_TRUE(ring.push(6));
+    EXPECT_FALSE(ring.loss_pending());
+    for (uint8_t expected : { 1, 2, 3 }) {
+        ASSERT_TRUE(ring.pop(byte, lost_before));
+        EXPECT_EQ(byte, expected);
+        EXPECT_FALSE(lost_before);
+    }
+    ASSERT_TRUE(ring.pop(byte, lost_before));
+    EXPECT_EQ(byte, 6);
+    EXPECT_TRUE(lost_before); // 4 and 5 went missing just before it
+    ASSERT_TRUE(ring.push(7));
+    ASSERT_TRUE(ring.pop(byte, lost_before));
+    EXPECT_FALSE(lost_before); // the mark is not sticky
+    EXPECT_EQ(ring.dropped(), 2u);
+}
+
+} // namespace
