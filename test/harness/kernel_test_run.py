@@ -21,6 +21,15 @@ def selection_word(selected, every_default):
     return "test=" + ",".join(test.id for test in selected)
 
 
+def skip_reason(result):
+    """The reason of a KTAP `ok N name # SKIP reason` (KSKIP in the kernel),
+    or None for a test that ran."""
+    directive = result.directive
+    if directive.upper() == "SKIP" or directive[:5].upper() == "SKIP ":
+        return directive[5:].strip() or "(no reason given)"
+    return None
+
+
 @dataclass
 class KernelTestRun:
     boot: object  # BootResult
@@ -43,6 +52,8 @@ class KernelTestRun:
             pytest.fail("the kernel's KTAP is malformed:\n" + "\n".join(self.run.errors) + "\n\n"
                         + self.boot.report(), pytrace=False)
         if result is not None:
+            if result.ok and skip_reason(result) is not None:
+                pytest.skip(f"kernel test {test.id} skipped: {skip_reason(result)}")
             if result.ok:
                 return
             pytest.fail(f"kernel test {test.id} ({where}) failed:\n"
