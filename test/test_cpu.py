@@ -4,7 +4,11 @@ import re
 
 import pytest
 
+from harness import ktap
+from harness.kernel_test_run import skip_reason
+from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
+from harness.qemu_tlb import PAGE, in_range, section_bounds, tlb_once_ready
 
 PROTECTIONS = {"NX": "nx", "SMEP": "smep", "SMAP": "smap", "UMIP": "umip"}
 
@@ -43,3 +47,60 @@ def test_default_cpu_reports_missing_protections_off_and_still_boots(boot):
     protections = protections_of(result)
     assert protections["SMEP"] == "off (not supported)"
     assert protections["NX"] == "on"
+
+
+# Without NX (EFER.NXE cannot be set) every mapped page is executable: the
+# kernel says so once, claims NX nowhere, and skips the kernel tests whose
+# subject is a page that cannot be executed.
+NO_NX = "max,-nx"
+NO_NX_WARNING = re.compile(r"^\[MEM\] warning: W\^X cannot be enforced: the CPU has no NX "
+                           r"\((\d+) of the (\d+) pages mapped are writable and executable\)$")
+NX_DEPENDENT_KERNEL_TESTS = {"paging.no_page_is_writable_and_executable", "paging.nothing_but_text_is_executable"}
+HEAP_ADDRESSES = (0xFFFFC00000000000, 0xFFFFC20000000000)  # page descriptors and arena (src/mm/kernel_heap.h)
+
+
+def boot_log(result):
+    """The lines up to the ready line: what the boot itself claims."""
+    return result.lines[:result.lines.index("[BOOT] RayOS ready")]
+
+
+def test_without_nx_the_boot_warns_once_and_claims_no_nx(boot):
+    result = boot(cpu=NO_NX)
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert features_of(result)["nx"] == "no"
+    lines = boot_log(result)
+    warnings = [line for line in lines if NO_NX_WARNING.match(line)]
+    assert len(warnings) == 1, "\n".join(lines)
+    # NX is named only where the boot says it is missing.
+    assert [line for line in lines if "NX" in line] == ["[CPU]   NX off (not supported)", warnings[0]]
+    assert not any("W^X check:" in line for line in lines)
+    assert any(re.match(r"^\[MEM\] kernel image mapped by section: text \d+ pages RX, rodata \d+ pages RX, "
+                        r"data\+bss \d+ pages RWX$", line) for line in lines), "\n".join(lines)
+
+
+def test_without_nx_the_kernel_tests_pass_and_skip_those_that_need_nx(boot, kernel_elf):
+    result = boot(cpu=NO_NX, cmdline="test", timeout=300)
+    assert result.exit_status == 33, result.reason
+    run = ktap.parse(result.lines)
+    assert run.complete and not run.errors, run.errors
+    results = run.results
+    expected = {test.id for test in read_kernel_tests(kernel_elf) if not test.explicit}
+    assert set(results) == expected
+    assert all(result.ok for result in results.values()), [name for name, r in results.items() if not r.ok]
+    skipped = {name: skip_reason(r) for name, r in results.items() if skip_reason(r) is not None}
+    assert set(skipped) == NX_DEPENDENT_KERNEL_TESTS
+    for reason in skipped.values():
+        assert "the CPU has no NX" in reason
+
+
+def test_without_nx_qemu_sees_no_page_kept_from_execution(running_boot, kernel_elf):
+    pages, result = tlb_once_ready(running_boot(cmdline="", cpu=NO_NX, qmp=True))
+    assert pages and not any(page.no_execute for page in pages)
+    # The warning's figures were taken before the heap was mapped and before
+    # .data.ro_after_init was sealed read-only.
+    writable_executable, mapped = (int(group) for group in
+                                   next(filter(None, map(NO_NX_WARNING.match, result.lines))).groups())
+    outside_heap = [page for page in pages if not HEAP_ADDRESSES[0] <= page.address < HEAP_ADDRESSES[1]]
+    sealed = in_range(pages, *section_bounds(kernel_elf, "ro_after_init"))
+    assert mapped == sum(page.size for page in outside_heap) // PAGE
+    assert writable_executable == sum(page.size for page in outside_heap if page.writable) // PAGE + len(sealed)

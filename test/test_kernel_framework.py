@@ -4,11 +4,27 @@ would, must show each failure's check, expressions and values, the
 watchdog's timeout, and for a crash the running test failed with the
 report and the rest NOT RUN, never passed."""
 
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
+from elftools.elf.elffile import ELFFile
+
+from harness.kernel_tests import read_kernel_tests
+
 TEST_DIR = Path(__file__).resolve().parent
+
+
+def elf_words(elf_path, symbol):
+    """The 64-bit words of a data symbol, read from the ELF."""
+    with open(elf_path, "rb") as stream:
+        elf = ELFFile(stream)
+        (found,) = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)
+        section = elf.get_section(found["st_shndx"])
+        offset = found["st_value"] - section["sh_addr"]
+        data = section.data()[offset:offset + found["st_size"]]
+        return list(struct.unpack(f"<{len(data) // 8}Q", data))
 
 
 def run_pytest(build_dir, suites, *extra):
@@ -52,7 +68,36 @@ def test_a_crash_fails_the_running_test_with_the_report_and_never_passes_the_res
 def test_k_reaches_a_single_kernel_test(build_dir):
     status, output = run_pytest(build_dir, "demo_failures", "-k", "runs_after_the_hang")
     assert status == 0, output
-    assert "1 passed, 4 deselected" in output
+    others = sum(test.suite == "demo_failures" for test in read_kernel_tests(build_dir / "rayos.elf")) - 1
+    assert f"1 passed, {others} deselected" in output
+
+
+def test_a_kernel_skip_is_a_pytest_skip_with_its_reason(build_dir):
+    status, output = run_pytest(build_dir, "demo_failures", "-k", "skips_with_its_reason")
+    assert status == 0, output
+    assert "test_kernel[demo_failures.skips_with_its_reason] SKIPPED" in output
+    assert "kernel test demo_failures.skips_with_its_reason skipped: shown skipped on purpose: 6 is not 7" in output
+    assert "KEXPECT_EQ(1, 2)" not in output
+
+
+def test_a_leaking_test_is_not_ok_with_what_it_leaked(build_dir):
+    (frames,) = elf_words(build_dir / "rayos.elf", "ktest_demo_leaked_frames")
+    sizes = elf_words(build_dir / "rayos.elf", "ktest_demo_leaked_block_sizes")
+    status, output = run_pytest(build_dir, "demo_failures", "-k", "leaks and not owners or passes")
+    assert status == 1, output
+    assert "test_kernel[demo_failures.leaks] FAILED" in output
+    assert f"leaked {frames} frames, {len(sizes)} blocks ({sum(sizes)} bytes)" in output
+    # Only the leaking test: the one that passes around it keeps nothing.
+    assert "test_kernel[demo_failures.passes] PASSED" in output
+    assert output.count("leaked ") == 1, output
+
+
+def test_owners_give_back_what_a_test_held_when_a_kassert_leaves_it(build_dir):
+    status, output = run_pytest(build_dir, "demo_failures", "-k", "assert_with_owners_leaks_nothing")
+    assert status == 1, output
+    assert "test_kernel[demo_failures.assert_with_owners_leaks_nothing] FAILED" in output
+    assert "KASSERT_EQ(g_six, 7u) failed at src/ktest/demo_tests.cpp:" in output
+    assert "leaked" not in output, output
 
 
 def test_a_selection_that_matches_nothing_fails_the_boot(boot):

@@ -3,10 +3,14 @@ kernel's own page tables and their W^X audit. The figures must add up."""
 
 import pytest
 
+from harness import ktap
 from harness.boot_figures import MIB, assert_frames_as_expected, assert_seed_heap_relations, number, \
     usable_regions
 from harness.expected_memory import kernel_image_end
+from harness.kernel_test_run import skip_reason
+from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
+from harness.qemu_tlb import in_range, section_bounds, tlb_once_ready
 
 
 @pytest.mark.parametrize("memory_mib", [64, 512, 4096])
@@ -57,3 +61,69 @@ def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):
     assert result.outcome is Outcome.PASSED, result.reason
     assert "[MEM] memory map: 1 usable regions trimmed to whole pages" in result.lines
     assert [line for line in result.kernel_lines if "warning" in line.lower()] == []
+
+
+DIRECT_MAP_BASE = 0xFFFF800000000000  # src/mm/direct_map.h
+
+
+def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
+    pages, result = tlb_once_ready(running_boot(cmdline="", qmp=True))
+    # "W^X check: 0 writable+executable pages": none, heap pages included.
+    (wx,) = number(result, r"^\[MEM\] W\^X check: (\d+) writable\+executable pages")
+    assert wx == 0 == sum(page.size for page in pages if page.writable and not page.no_execute)
+    # "text N pages RX, rodata N pages R NX, data+bss N pages RW NX"
+    text, rodata, data = number(result, r"text (\d+) pages RX, rodata (\d+) pages R NX, data\+bss (\d+) pages RW NX")
+    text_pages = in_range(pages, *section_bounds(kernel_elf, "text"))
+    assert len(text_pages) == text and all(not p.writable and not p.no_execute for p in text_pages)
+    rodata_pages = in_range(pages, *section_bounds(kernel_elf, "rodata"))
+    assert len(rodata_pages) == rodata and all(not p.writable and p.no_execute for p in rodata_pages)
+    data_pages = in_range(pages, *section_bounds(kernel_elf, "data"))
+    sealed = in_range(pages, *section_bounds(kernel_elf, "ro_after_init"))
+    assert len(data_pages) == data and all(p.no_execute for p in data_pages)
+    assert sealed and all(p.writable == (p not in sealed) for p in data_pages)
+    # "direct map: N MiB ... RW NX": all of it, and nothing beyond.
+    (direct_mib,) = number(result, r"^\[MEM\] direct map: (\d+) MiB of physical memory at 0xffff800000000000, RW NX;")
+    direct = in_range(pages, DIRECT_MAP_BASE, DIRECT_MAP_BASE + 2**46)
+    assert sum(page.size for page in direct) == direct_mib * MIB
+    assert all(page.writable and page.no_execute and page.physical == page.address - DIRECT_MAP_BASE
+               for page in direct)
+
+
+def ktest_outcomes(result):
+    run = ktap.parse(result.lines)
+    assert run.complete and not run.errors, run.errors
+    return run.results
+
+
+def test_kernel_tests_pass_at_8_mib(boot):
+    # Each suite passed alone here, but a test that left through a KASSERT
+    # kept its frames and blocks, and starved the ones after it.
+    result = boot(memory="8M", cmdline="test", timeout=300)
+    results = ktest_outcomes(result)
+    assert [name for name, outcome in results.items() if not outcome.ok] == []
+    assert result.exit_status == 33, result.reason
+
+
+# The smallest memory that boots, found by bisection with boots of whole
+# MiB and then KiB: at 3968K GRUB stops with "out of memory" before the
+# kernel runs; 4 MiB boots with 2 MiB of usable frames.
+SMALLEST_MEMORY = "4M"
+
+
+def test_the_smallest_memory_that_boots_runs_every_kernel_test(boot, kernel_elf):
+    result = boot(memory=SMALLEST_MEMORY, cmdline="test", timeout=300)
+    results = ktest_outcomes(result)
+    assert set(results) == {test.id for test in read_kernel_tests(kernel_elf) if not test.explicit}
+    assert [name for name, outcome in results.items() if not outcome.ok] == []
+    # Only the heap's give-back needs more memory than this has (the heap
+    # keeps 3 MiB before it gives any back), and it says so.
+    skipped = {name: skip_reason(outcome) for name, outcome in results.items() if skip_reason(outcome)}
+    assert list(skipped) == ["heap.memory_goes_back_to_the_frame_allocator"], skipped
+    assert "needs free frames for" in skipped["heap.memory_goes_back_to_the_frame_allocator"]
+    assert result.exit_status == 33, result.reason
+
+
+def test_below_the_smallest_memory_grub_cannot_load_the_kernel(boot):
+    result = boot(memory="3968K", timeout=30, stop_on="error: you need to load the kernel first")
+    assert "error: out of memory." in result.lines
+    assert not any(line.startswith("[BOOT]") for line in result.lines)

@@ -50,5 +50,12 @@ size_t make_kernel_pages_read_only(uint64_t start, uint64_t end);
 
 // The W^X walk over the live tables, as at boot but now (heap pages too).
 uint64_t count_writable_executable_pages();
+// Frames the live tables themselves occupy: tables are created on demand
+// and kept when their last page goes, so the count only grows.
+uint64_t count_page_table_frames();
+
+// EFER.NXE: whether the no-execute bit is honoured. Without it (a CPU with
+// no NX) every mapped page is executable and W^X cannot be enforced.
+bool no_execute_enforced();
 
 } // namespace arch

@@ -132,17 +132,26 @@ void switch_to_kernel_address_space(bool no_execute, const boot::BootInfo& info)
             top = region.base + region.length;
     }
     arch::KernelAddressSpace space = arch::build_kernel_address_space(no_execute, top);
+    // Without EFER.NXE the CPU ignores the NX bit: every page mapped is
+    // executable, and the rights printed say so.
+    const char* execute_right = space.no_execute ? " NX" : "X";
     log(LogTag::Mem,
         "kernel image mapped by section: text {} pages RX, rodata {} pages R{}, data+bss {} pages RW{}",
-        space.text_pages, space.rodata_pages, space.no_execute ? " NX" : "", space.data_pages,
-        space.no_execute ? " NX" : "");
+        space.text_pages, space.rodata_pages, execute_right, space.data_pages, execute_right);
     log(LogTag::Mem,
         "guard pages: {} unmapped (below the kernel stack and each IST stack); null page unmapped",
         space.guard_pages);
-    log(LogTag::Mem, "direct map: {} MiB of physical memory at {:#x}, RW NX; no identity map",
-        space.direct_map_bytes >> 20, mm::kDirectMapBase);
-    log(LogTag::Mem, "W^X check: {} writable+executable pages ({} pages mapped)",
-        space.writable_executable_pages, space.mapped_pages);
+    log(LogTag::Mem, "direct map: {} MiB of physical memory at {:#x}, RW{}; no identity map",
+        space.direct_map_bytes >> 20, mm::kDirectMapBase, execute_right);
+    if (space.no_execute) {
+        log(LogTag::Mem, "W^X check: {} writable+executable pages ({} pages mapped)",
+            space.writable_executable_pages, space.mapped_pages);
+    } else {
+        log(LogTag::Mem,
+            "warning: W^X cannot be enforced: the CPU has no NX ({} of the {} pages mapped are writable and "
+            "executable)",
+            space.writable_executable_pages, space.mapped_pages);
+    }
 }
 
 void start_interrupts(uint32_t requested_hz)

@@ -7,6 +7,20 @@
 #include "arch/fault_triggers.h"
 #include "arch/interrupts.h"
 #include "ktest/ktest.h"
+#include "ktest/owners.h"
+#include "mm/kernel_heap.h"
+#include "mm/physical_memory.h"
+
+// What demo_failures.leaks keeps: the framework's tests read these from the
+// ELF (by these unmangled names: extern "C", and extern so that const does
+// not make them internal) and expect the runner's leak report to name
+// exactly them.
+extern "C" {
+extern const uint64_t ktest_demo_leaked_frames;
+extern const uint64_t ktest_demo_leaked_block_sizes[2];
+constinit const uint64_t ktest_demo_leaked_frames = 3;
+constinit const uint64_t ktest_demo_leaked_block_sizes[2] = { 100, 28 };
+}
 
 namespace ktest {
 namespace {
@@ -32,6 +46,32 @@ KTEST_EXPLICIT(demo_failures, assert_stops_the_test, 0)
 {
     KASSERT_LE(g_six, 5u);
     KEXPECT_EQ(1, 2); // never reached: no second diagnostic
+}
+
+KTEST_EXPLICIT(demo_failures, skips_with_its_reason, 0)
+{
+    KSKIP("shown skipped on purpose: {} is not {}", g_six, 7);
+    KEXPECT_EQ(1, 2); // never reached
+}
+
+KTEST_EXPLICIT(demo_failures, leaks, 0)
+{
+    for (uint64_t i = 0; i < ktest_demo_leaked_frames; ++i)
+        KASSERT_TRUE(mm::allocate_frame().has_value());
+    for (uint64_t size : ktest_demo_leaked_block_sizes)
+        KASSERT_TRUE(mm::kalloc(size) != nullptr);
+}
+
+// Leaves through a failed KASSERT while holding a frame and a block: the
+// owners give them back, so the runner finds no leak.
+KTEST_EXPLICIT(demo_failures, assert_with_owners_leaks_nothing, 0)
+{
+    uint64_t storage[1];
+    OwnedFrames frames(storage, 1);
+    KASSERT_TRUE(frames.allocate());
+    OwnedBlock block(ktest_demo_leaked_block_sizes[0]);
+    KASSERT_TRUE(block);
+    KASSERT_EQ(g_six, 7u);
 }
 
 KTEST_EXPLICIT(demo_failures, hangs, 300)

@@ -14,8 +14,11 @@
 // KTEST registers it in the .kernel_tests section (the linker collects
 // them; there is no list to edit). A KEXPECT that fails reports the check,
 // both expressions and their values, file and line, and the test goes on; a
-// KASSERT also leaves the test. `test` on the command line runs them all,
-// `test=<pattern>` some (src/ktest/runner.h).
+// KASSERT also leaves the test (by return: destructors run, so a test that
+// holds frames or blocks through the owners of ktest/owners.h cleans up on
+// every way out). KSKIP(reason...) leaves a test that cannot run on this
+// machine, reported `ok N name # SKIP reason`. `test` on the command line
+// runs them all, `test=<pattern>` some (src/ktest/runner.h).
 
 #include <stdint.h>
 
@@ -50,7 +53,13 @@ static_assert(sizeof(TestCase) == 48);
 class Context {
 public:
     bool failed() const { return m_failed; }
-    void reset() { m_failed = false; }
+    bool skipped() const { return m_skip_reason[0] != '\0'; }
+    lib::StringView skip_reason() const { return lib::StringView(m_skip_reason); }
+    void reset()
+    {
+        m_failed = false;
+        m_skip_reason[0] = '\0';
+    }
 
     void check_failed(const char* file, int line, const char* check, const char* expression);
 
@@ -67,20 +76,37 @@ public:
     template <typename... Args>
     void diagnostic(lib::StringView format, const Args&... args)
     {
-        if constexpr (sizeof...(Args) == 0) {
-            write_diagnostic(format, nullptr, 0);
-        } else {
-            const lib::FormatArgument arguments[] = { lib::make_format_argument(args)... };
-            write_diagnostic(format, arguments, sizeof...(Args));
-        }
+        write_formatted(&Context::write_diagnostic, format, args...);
+    }
+
+    // Through KSKIP: the test cannot run here, and says why.
+    template <typename... Args>
+    void skip(lib::StringView format, const Args&... args)
+    {
+        write_formatted(&Context::write_skip_reason, format, args...);
     }
 
 private:
+    using Writer
+        = void (Context::*)(lib::StringView format, const lib::FormatArgument* arguments, size_t count);
+
+    template <typename... Args>
+    void write_formatted(Writer writer, lib::StringView format, const Args&... args)
+    {
+        if constexpr (sizeof...(Args) == 0) {
+            (this->*writer)(format, nullptr, 0);
+        } else {
+            const lib::FormatArgument arguments[] = { lib::make_format_argument(args)... };
+            (this->*writer)(format, arguments, sizeof...(Args));
+        }
+    }
     void check_failed(const char* file, int line, const char* check, const char* expression, const char* left,
         const char* right);
     void write_diagnostic(lib::StringView format, const lib::FormatArgument* arguments, size_t count);
+    void write_skip_reason(lib::StringView format, const lib::FormatArgument* arguments, size_t count);
 
     bool m_failed = false;
+    char m_skip_reason[160] = {};
 };
 
 } // namespace ktest
@@ -118,6 +144,14 @@ private:
             ktest_context.check_failed(__FILE__, __LINE__, check, expression);                               \
             on_failure;                                                                                      \
         }                                                                                                    \
+    } while (0)
+
+// Leaves the test as skipped, with the reason (a format and its values):
+// for a test whose subject this machine lacks (no NX, too little memory).
+#define KSKIP(...)                                                                                           \
+    do {                                                                                                     \
+        ktest_context.skip(__VA_ARGS__);                                                                     \
+        return;                                                                                              \
     } while (0)
 
 #define KEXPECT_EQ(left, right) KTEST_COMPARE("KEXPECT_EQ", ==, left, right, (void)0)

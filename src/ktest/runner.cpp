@@ -4,6 +4,7 @@
 #include "drivers/pit.h"
 #include "kernel/log.h"
 #include "ktest/ktest.h"
+#include "ktest/leak_check.h"
 #include "lib/atomic.h"
 #include "lib/glob.h"
 
@@ -65,7 +66,7 @@ void on_tick(uint64_t ticks)
         g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
 }
 
-enum class Outcome : uint8_t { Passed, Failed, TimedOut };
+enum class Outcome : uint8_t { Passed, Failed, TimedOut, Skipped };
 
 Outcome run_one(const TestCase& test)
 {
@@ -80,7 +81,22 @@ Outcome run_one(const TestCase& test)
     }
     test.function(g_context);
     g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
-    return g_context.failed() ? Outcome::Failed : Outcome::Passed;
+    if (g_context.failed())
+        return Outcome::Failed;
+    return g_context.skipped() ? Outcome::Skipped : Outcome::Passed;
+}
+
+// A test that leaves frames or blocks behind fails, whatever else it did:
+// what it keeps is gone for every test after it.
+Outcome run_one_checking_leaks(const TestCase& test)
+{
+    MemorySnapshot before = take_memory_snapshot();
+    Outcome outcome = run_one(test);
+    Leak leak = leak_between(before, take_memory_snapshot());
+    if (!leak.any())
+        return outcome;
+    g_context.diagnostic("leaked {} frames, {} blocks ({} bytes)", leak.frames, leak.blocks, leak.bytes);
+    return outcome == Outcome::TimedOut ? outcome : Outcome::Failed;
 }
 
 int compare(const char* a, const char* b)
@@ -150,10 +166,15 @@ RunSummary run_tests(lib::StringView selection)
         bool suite_passed = true;
         for (size_t i = first; i < end; ++i) {
             const TestCase& test = *g_plan[i];
-            Outcome outcome = run_one(test);
+            Outcome outcome = run_one_checking_leaks(test);
             if (outcome == Outcome::Passed) {
                 ++summary.passed;
                 log(LogTag::Raw, "    ok {} {}", i - first + 1, test.name);
+                continue;
+            }
+            if (outcome == Outcome::Skipped) {
+                ++summary.skipped;
+                log(LogTag::Raw, "    ok {} {} # SKIP {}", i - first + 1, test.name, g_context.skip_reason());
                 continue;
             }
             suite_passed = false;
@@ -164,8 +185,8 @@ RunSummary run_tests(lib::StringView selection)
         first = end;
     }
     drivers::set_tick_observer(nullptr);
-    log(LogTag::Raw, "# kernel tests: {} passed, {} failed, {} timed out", summary.passed, summary.failed,
-        summary.timed_out);
+    log(LogTag::Raw, "# kernel tests: {} passed, {} failed, {} timed out, {} skipped", summary.passed,
+        summary.failed, summary.timed_out, summary.skipped);
     return summary;
 }
 

@@ -12,7 +12,10 @@
 //
 // A watchdog on the timer ends a test that runs past its timeout (it must
 // have interrupts on, as any test that can hang should): the test is
-// reported `not ok` with the reason, and the run goes on.
+// reported `not ok` with the reason, and the run goes on. A test that
+// skips (KSKIP) is `ok N name # SKIP reason`. Every test is checked for
+// leaks (src/ktest/leak_check.h): one that keeps frames or heap blocks is
+// `not ok`, with `# leaked F frames, B blocks (N bytes)`.
 
 #include "lib/string_view.h"
 
@@ -23,6 +26,7 @@ struct RunSummary {
     unsigned passed;
     unsigned failed;
     unsigned timed_out;
+    unsigned skipped; // reported ok, with the reason
 };
 
 RunSummary run_tests(lib::StringView selection);

@@ -2,12 +2,16 @@
 // list: blocks do not overlap, every alignment from 1 to 4096 is honoured,
 // the statistics follow every call, long-lived blocks survive churn (what
 // breaks a bump allocator), 100000 random operations keep every invariant,
-// and memory goes back to the frame allocator.
+// and memory goes back to the frame allocator. Every block a test takes has
+// an owner (ktest/owners.h, BlockTable below), so a test that a failed
+// KASSERT leaves gives its memory back too; and each test sizes itself to
+// the memory the machine has, down to the smallest that boots (4 MiB).
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ktest/ktest.h"
+#include "ktest/owners.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
@@ -40,14 +44,60 @@ struct Block {
     uint8_t fill;
 };
 
-// Allocates and fills; nullptr data if the heap refused.
-Block make_block(size_t size, size_t alignment, uint8_t fill)
+// Fills memory (if there is any) and describes it.
+Block fill_block(void* memory, size_t size, uint8_t fill)
 {
-    Block block { static_cast<uint8_t*>(kalloc(size, alignment)), size, fill };
+    Block block { static_cast<uint8_t*>(memory), size, fill };
     for (size_t i = 0; block.data != nullptr && i < size; ++i)
         block.data[i] = fill;
     return block;
 }
+
+// Blocks a test holds, filled, in an array from the heap. The destructor
+// frees every block still held and then the array.
+class BlockTable {
+public:
+    explicit BlockTable(size_t capacity)
+        : m_array(capacity * sizeof(Block), alignof(Block))
+        , m_capacity(m_array ? capacity : 0)
+    {
+    }
+    ~BlockTable()
+    {
+        while (m_count > 0)
+            remove(m_count - 1);
+    }
+    BlockTable(const BlockTable&) = delete;
+    BlockTable& operator=(const BlockTable&) = delete;
+
+    bool ready() const { return static_cast<bool>(m_array); }
+    size_t count() const { return m_count; }
+    Block& operator[](size_t index) { return m_array.as<Block>()[index]; }
+
+    // Allocates, fills and keeps a block; false (nothing kept) if the heap
+    // refused or the table is full.
+    bool add(size_t size, size_t alignment, uint8_t fill)
+    {
+        if (m_count == m_capacity)
+            return false;
+        void* memory = kalloc(size, alignment);
+        if (memory == nullptr)
+            return false;
+        (*this)[m_count++] = fill_block(memory, size, fill);
+        return true;
+    }
+    // Frees the block at index; the last block takes its place.
+    void remove(size_t index)
+    {
+        kfree((*this)[index].data);
+        (*this)[index] = (*this)[--m_count];
+    }
+
+private:
+    ktest::OwnedBlock m_array;
+    size_t m_capacity;
+    size_t m_count = 0;
+};
 
 // The offset of the first byte that no longer holds the fill, or size: a
 // block that overlaps another, or that the heap reused while live, shows.
@@ -74,7 +124,8 @@ size_t random_size(Random& random)
 
 KTEST(heap, test_allocation_is_usable)
 {
-    auto* words = static_cast<uint64_t*>(kalloc(64, 8));
+    ktest::OwnedBlock block(64, 8);
+    auto* words = block.as<uint64_t>();
     KASSERT_TRUE(words != nullptr);
     KEXPECT_EQ(reinterpret_cast<uintptr_t>(words) % 8, 0u);
     KEXPECT_GE(reinterpret_cast<uintptr_t>(words), kHeapArenaBase);
@@ -82,19 +133,16 @@ KTEST(heap, test_allocation_is_usable)
         words[i] = 0x5241594F53000000ull + i;
     for (uint64_t i = 0; i < 8; ++i)
         KEXPECT_EQ(words[i], 0x5241594F53000000ull + i);
-    kfree(words);
 }
 
 KTEST(heap, blocks_do_not_overlap)
 {
     constexpr size_t kCount = 1000;
-    auto* blocks = static_cast<Block*>(kalloc(kCount * sizeof(Block), alignof(Block)));
-    KASSERT_TRUE(blocks != nullptr);
+    BlockTable blocks(kCount);
+    KASSERT_TRUE(blocks.ready());
     Random random(1);
-    for (size_t i = 0; i < kCount; ++i) {
-        blocks[i] = make_block(1 + random.below(2048), 16, static_cast<uint8_t>(i));
-        KASSERT_TRUE(blocks[i].data != nullptr);
-    }
+    for (size_t i = 0; i < kCount; ++i)
+        KASSERT_TRUE(blocks.add(1 + random.below(2048), 16, static_cast<uint8_t>(i)));
     // Sorted by address (insertion sort: no library), each block ends
     // before the next begins, and all still hold their fill.
     for (size_t i = 1; i < kCount; ++i) {
@@ -109,9 +157,6 @@ KTEST(heap, blocks_do_not_overlap)
         if (i > 0)
             KEXPECT_LE(blocks[i - 1].data + blocks[i - 1].size, blocks[i].data);
     }
-    for (size_t i = 0; i < kCount; ++i)
-        kfree(blocks[i].data);
-    kfree(blocks);
 }
 
 KTEST(heap, every_alignment_up_to_a_page)
@@ -119,11 +164,11 @@ KTEST(heap, every_alignment_up_to_a_page)
     constexpr size_t kSizes[] = { 1, 8, 24, 64, 100, 1000, 4096, 10000 };
     for (size_t alignment = 1; alignment <= 4096; alignment *= 2) {
         for (size_t size : kSizes) {
-            Block block = make_block(size, alignment, 0x5A);
-            KASSERT_TRUE(block.data != nullptr);
+            ktest::OwnedBlock owner(size, alignment);
+            KASSERT_TRUE(owner);
+            Block block = fill_block(owner.get(), size, 0x5A);
             KEXPECT_EQ(reinterpret_cast<uintptr_t>(block.data) % alignment, 0u);
             KEXPECT_EQ(first_changed_byte(block), size);
-            kfree(block.data);
         }
     }
 }
@@ -132,11 +177,10 @@ KTEST(heap, statistics_follow_every_call)
 {
     HeapStatistics before = kernel_heap_statistics();
     constexpr size_t kSizes[] = { 1, 64, 500, 4000, 70000 };
-    uint8_t* blocks[5];
+    ktest::OwnedBlock blocks[5];
     size_t total = 0;
     for (size_t i = 0; i < 5; ++i) {
-        blocks[i] = static_cast<uint8_t*>(kalloc(kSizes[i]));
-        KASSERT_TRUE(blocks[i] != nullptr);
+        KASSERT_TRUE(blocks[i].allocate(kSizes[i]));
         total += kSizes[i];
     }
     HeapStatistics during = kernel_heap_statistics();
@@ -146,8 +190,8 @@ KTEST(heap, statistics_follow_every_call)
     KEXPECT_GE(during.peak_bytes_in_use, during.bytes_in_use);
     KEXPECT_GT(during.block_bytes_in_use, during.bytes_in_use);
     KEXPECT_EQ(during.bytes_held, during.pages_held * 4096);
-    for (uint8_t* block : blocks)
-        kfree(block);
+    for (ktest::OwnedBlock& block : blocks)
+        block.free();
     HeapStatistics after = kernel_heap_statistics();
     KEXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
     KEXPECT_EQ(after.frees, before.frees + 5);
@@ -158,85 +202,103 @@ KTEST(heap, long_lived_blocks_survive_churn)
 {
     constexpr size_t kLongLived = 2000;
     constexpr size_t kChurn = 50000;
-    auto* keep = static_cast<Block*>(kalloc(kLongLived * sizeof(Block), alignof(Block)));
-    KASSERT_TRUE(keep != nullptr);
+    BlockTable keep(kLongLived);
+    KASSERT_TRUE(keep.ready());
     Random random(2);
-    for (size_t i = 0; i < kLongLived; ++i) {
-        keep[i] = make_block(1 + random.below(512), 16, static_cast<uint8_t>(i * 7));
-        KASSERT_TRUE(keep[i].data != nullptr);
-    }
+    for (size_t i = 0; i < kLongLived; ++i)
+        KASSERT_TRUE(keep.add(1 + random.below(512), 16, static_cast<uint8_t>(i * 7)));
     for (size_t i = 0; i < kChurn; ++i) {
-        Block temporary = make_block(random_size(random), 16, 0xC3);
-        KASSERT_TRUE(temporary.data != nullptr);
+        size_t size = random_size(random);
+        ktest::OwnedBlock owner(size, 16);
+        KASSERT_TRUE(owner);
+        Block temporary = fill_block(owner.get(), size, 0xC3);
         KASSERT_EQ(first_changed_byte(temporary), temporary.size);
-        kfree(temporary.data);
     }
-    for (size_t i = 0; i < kLongLived; ++i) {
+    for (size_t i = 0; i < kLongLived; ++i)
         KEXPECT_EQ(first_changed_byte(keep[i]), keep[i].size);
-        kfree(keep[i].data);
-    }
-    kfree(keep);
 }
 
+// The live blocks stay within a quarter of the memory the heap can have
+// (its free pages and the free frames): 100000 operations of the same
+// sequence on any machine that boots, and room left for slab and page
+// rounding.
 KTEST(heap, random_operations_keep_every_invariant)
 {
     constexpr size_t kOperations = 100000;
     constexpr size_t kSlots = 1024;
-    auto* live = static_cast<Block*>(kalloc(kSlots * sizeof(Block), alignof(Block)));
-    KASSERT_TRUE(live != nullptr);
-    size_t live_count = 0;
+    BlockTable live(kSlots);
+    KASSERT_TRUE(live.ready());
+    HeapStatistics start = kernel_heap_statistics();
+    uint64_t budget = (frame_statistics().free + start.pages_held - start.pages_in_use) * kFrameSize / 4;
+    uint64_t live_bytes = 0;
     Random random(3);
-    uint64_t expected_in_use = kernel_heap_statistics().bytes_in_use;
+    uint64_t expected_in_use = start.bytes_in_use;
     for (size_t op = 0; op < kOperations; ++op) {
-        bool allocate = live_count == 0 || (live_count < kSlots && random.below(100) < 55);
+        bool allocate = live.count() == 0 || (live.count() < kSlots && random.below(100) < 55);
+        size_t size = allocate ? random_size(random) : 0;
+        if (allocate && live.count() > 0 && live_bytes + size > budget)
+            allocate = false;
         if (allocate) {
             size_t alignment = random.below(8) == 0 ? size_t(1) << random.below(13) : 16;
-            live[live_count]
-                = make_block(random_size(random), alignment, static_cast<uint8_t>(random.next()));
-            KASSERT_TRUE(live[live_count].data != nullptr);
-            KASSERT_EQ(reinterpret_cast<uintptr_t>(live[live_count].data) % alignment, 0u);
-            expected_in_use += live[live_count].size;
-            ++live_count;
+            KASSERT_TRUE(live.add(size, alignment, static_cast<uint8_t>(random.next())));
+            Block& block = live[live.count() - 1];
+            KASSERT_EQ(reinterpret_cast<uintptr_t>(block.data) % alignment, 0u);
+            expected_in_use += size;
+            live_bytes += size;
         } else {
-            size_t index = random.below(live_count);
+            size_t index = random.below(live.count());
             KASSERT_EQ(first_changed_byte(live[index]), live[index].size);
-            kfree(live[index].data);
             expected_in_use -= live[index].size;
-            live[index] = live[--live_count];
+            live_bytes -= live[index].size;
+            live.remove(index);
         }
         KASSERT_EQ(kernel_heap_statistics().bytes_in_use, expected_in_use);
         if (op % 25000 == 0)
             audit_kernel_heap(); // panics with what it found
     }
-    for (size_t i = 0; i < live_count; ++i) {
+    for (size_t i = 0; i < live.count(); ++i)
         KEXPECT_EQ(first_changed_byte(live[i]), live[i].size);
-        kfree(live[i].data);
-    }
-    kfree(live);
+    while (live.count() > 0)
+        live.remove(live.count() - 1);
     audit_kernel_heap();
 }
 
 KTEST(heap, memory_goes_back_to_the_frame_allocator)
 {
-    constexpr size_t kBlocks = 128;
+    constexpr size_t kMaxBlocks = 128;
     constexpr size_t kBlockSize = 64 * 1024;
-    uint8_t* blocks[kBlocks];
+    constexpr size_t kBlockPages = kBlockSize / 4096 + 1; // its header spills into one more
+    // The heap gives pages back only past what it keeps free: the blocks
+    // must span more than that, with a block to spare.
+    constexpr size_t kFewestBlocks = (kHeapRetainFreePages + kHeapReleaseBatchPages) / kBlockPages + 2;
+    // The heap's free pages may be scattered between slabs, so only free
+    // frames count as room; tables and page descriptors for the growth
+    // come from them too.
+    constexpr uint64_t kSpareFrames = 32;
     HeapStatistics before = kernel_heap_statistics();
     uint64_t frames_before = frame_statistics().free;
-    for (uint8_t*& block : blocks) {
-        block = static_cast<uint8_t*>(kalloc(kBlockSize));
-        KASSERT_TRUE(block != nullptr);
-        block[0] = block[kBlockSize - 1] = 1; // the pages are really there
+    size_t count = frames_before > kSpareFrames ? (frames_before - kSpareFrames) / kBlockPages : 0;
+    if (count > kMaxBlocks)
+        count = kMaxBlocks;
+    if (count < kFewestBlocks)
+        KSKIP("needs free frames for {} blocks of {} KiB to grow the heap past the {} pages it keeps free; "
+              "there are frames for {}",
+            kFewestBlocks, kBlockSize / 1024, kHeapRetainFreePages + kHeapReleaseBatchPages, count);
+
+    ktest::OwnedBlock blocks[kMaxBlocks];
+    for (size_t i = 0; i < count; ++i) {
+        KASSERT_TRUE(blocks[i].allocate(kBlockSize));
+        auto* bytes = blocks[i].as<uint8_t>();
+        bytes[0] = bytes[kBlockSize - 1] = 1; // the pages are really there
     }
     HeapStatistics grown = kernel_heap_statistics();
     uint64_t frames_grown = frame_statistics().free;
-    for (uint8_t* block : blocks)
-        kfree(block);
+    for (ktest::OwnedBlock& block : blocks)
+        block.free();
     HeapStatistics after = kernel_heap_statistics();
     uint64_t frames_after = frame_statistics().free;
 
-    // Each block is 17 pages (its header spills into one more).
-    KEXPECT_GE(grown.pages_held, kBlocks * (kBlockSize / 4096 + 1));
+    KEXPECT_GE(grown.pages_held, count * kBlockPages);
     KEXPECT_LT(frames_grown, frames_before);
     // At most 3 MiB stays free and mapped: 2 MiB for reuse plus the 1 MiB a
     // release batch waits for.
@@ -249,8 +311,8 @@ KTEST(heap, memory_goes_back_to_the_frame_allocator)
         + (after.pages_held > before.pages_held ? after.pages_held - before.pages_held : 0);
     KEXPECT_GE(frames_after + kept, frames_before);
     ktest_context.diagnostic("grew to {} pages for {} KiB, back to {} ({} free); free frames {} -> {} -> {}",
-        grown.pages_held, kBlocks * kBlockSize / 1024, after.pages_held,
-        after.pages_held - after.pages_in_use, frames_before, frames_grown, frames_after);
+        grown.pages_held, count * kBlockSize / 1024, after.pages_held, after.pages_held - after.pages_in_use,
+        frames_before, frames_grown, frames_after);
 }
 
 KTEST(heap, audit_is_clean_after_all_of_it)

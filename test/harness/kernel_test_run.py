@@ -21,6 +21,15 @@ def selection_word(selected, every_default):
     return "test=" + ",".join(test.id for test in selected)
 
 
+def skip_reason(result):
+    """The reason of a KTAP `ok N name # SKIP reason` (KSKIP in the kernel),
+    or None for a test that ran."""
+    directive = result.directive
+    if directive.upper() == "SKIP" or directive[:5].upper() == "SKIP ":
+        return directive[5:].strip() or "(no reason given)"
+    return None
+
+
 @dataclass
 class KernelTestRun:
     boot: object  # BootResult
@@ -61,6 +70,8 @@ class KernelTestRun:
         broken = self.broken_run()
         if result is not None:
             if result.ok and broken is None:
+                if skip_reason(result) is not None:
+                    pytest.skip(f"kernel test {test.id} skipped: {skip_reason(result)}")
                 return
             if result.ok:
                 pytest.fail(f"kernel test {test.id} ({where}) printed ok, but {broken}\n\n{self.boot.report()}",

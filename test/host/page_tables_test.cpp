@@ -127,6 +127,19 @@ TEST(PageTables, AuditCountsWritableExecutablePages)
     EXPECT_EQ(tables.audit().writable_executable_pages, 1u + 512);
 }
 
+TEST(PageTables, AuditCountsEveryTableFrameTheMemoryHandedOut)
+{
+    FakeMemory memory(64);
+    arch::PageTables tables(memory.new_root(), memory, true);
+    EXPECT_EQ(tables.audit().table_frames, 1u); // the root alone
+    ASSERT_TRUE(tables.map(0x1000, 0x1000, kReadWrite).has_value());
+    ASSERT_TRUE(tables.map(0x2000, 0x2000, kReadWrite).has_value()); // same tables
+    ASSERT_TRUE(tables.map_large(0x40000000, 0x200000, kReadWrite).has_value()); // a new PD
+    ASSERT_TRUE(tables.map(kKernelBase, 0x3000, kReadExecute).has_value()); // PDPT, PD, PT
+    EXPECT_EQ(memory.tables_used(), 8u); // the root counted
+    EXPECT_EQ(tables.audit().table_frames, memory.tables_used());
+}
+
 TEST(PageTables, WithoutNxEverythingIsExecutable)
 {
     FakeMemory memory(64);

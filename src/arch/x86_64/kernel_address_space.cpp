@@ -171,6 +171,17 @@ uint64_t count_writable_executable_pages()
         [](PageTables& tables) { return tables.audit().writable_executable_pages; });
 }
 
+uint64_t count_page_table_frames()
+{
+    return with_live_tables(
+        "count_page_table_frames", [](PageTables& tables) { return tables.audit().table_frames; });
+}
+
+bool no_execute_enforced()
+{
+    return (read_msr(Msr::Efer) & bit(Efer::NoExecuteEnable)) != 0;
+}
+
 uint64_t unmap_kernel_page(uint64_t virtual_address)
 {
     auto unmapped = with_live_tables(

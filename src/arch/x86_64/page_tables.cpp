@@ -174,10 +174,12 @@ lib::Result<bool, PagingError> PageTables::protect(uint64_t virtual_address, Pag
 PagingAudit PageTables::audit() const
 {
     PagingAudit audit {};
+    audit.table_frames = 1;
     PageTable& pml4 = m_memory.table_at(m_root);
     for (uint64_t& l4 : pml4.entries) {
         if (!(l4 & flag(PageFlag::Present)))
             continue;
+        ++audit.table_frames;
         PageTable& pdpt = m_memory.table_at(l4 & kEntryAddressMask);
         for (uint64_t& l3 : pdpt.entries) {
             if (!(l3 & flag(PageFlag::Present)))
@@ -189,6 +191,7 @@ PagingAudit PageTables::audit() const
                     audit.writable_executable_pages += pages_here;
                 continue;
             }
+            ++audit.table_frames;
             PageTable& directory = m_memory.table_at(l3 & kEntryAddressMask);
             for (uint64_t& l2 : directory.entries) {
                 if (!(l2 & flag(PageFlag::Present)))
@@ -199,6 +202,7 @@ PagingAudit PageTables::audit() const
                         audit.writable_executable_pages += kLargePageSize / kPageSize;
                     continue;
                 }
+                ++audit.table_frames;
                 PageTable& table = m_memory.table_at(l2 & kEntryAddressMask);
                 for (uint64_t& l1 : table.entries) {
                     if (!(l1 & flag(PageFlag::Present)))

@@ -52,6 +52,7 @@ struct Translation {
 struct PagingAudit {
     uint64_t mapped_pages; // in 4 KiB units
     uint64_t writable_executable_pages; // in 4 KiB units: must be 0
+    uint64_t table_frames; // the tables themselves, the root included
 };
 
 class PageTables {
