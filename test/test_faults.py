@@ -2,6 +2,7 @@
 are right, a symbolized backtrace that agrees with addr2line, a [PANIC]
 line and the failure exit; a breakpoint is reported and survived."""
 
+import bisect
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +16,13 @@ UNMAPPED_ADDRESS = 0x0000100000000000     # src/arch/fault_triggers.h
 NON_CANONICAL_ADDRESS = 0x8000000000000000
 
 BACKTRACE_LINE = re.compile(r"^\[FAULT\]   #(\d+) (0x[0-9a-f]{16}) (.+?)(?:\+(0x[0-9a-f]+))?$")
+# An exception report's backtrace starts with the faulting RIP (#0); a
+# panic's holds only return addresses, #0 into the code that called
+# kernel::panic_arguments.
+EXCEPTION_BACKTRACE = "[FAULT] backtrace:"
+PANIC_BACKTRACE = "[FAULT] backtrace of the panic:"
+PANIC_FUNCTION = "kernel::panic_arguments("
+FIRST_KERNEL_FRAME = "higher_half_entry"
 
 
 def elf_symbols(kernel_elf):
@@ -43,6 +51,90 @@ def addr2line_functions(kernel_elf, address):
     return output[0::2]
 
 
+class KernelCode:
+    """The oracle for backtraces, from build/rayos.elf alone: which function
+    holds an address (the ELF symbol table), which instruction comes before a
+    return address and what it calls (objdump), and which functions' addresses
+    are stored in data (the targets an indirect call can reach)."""
+
+    CALL = re.compile(r"^\s*([0-9a-f]+):\s+call\s+(.*)$")
+    INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\s")
+
+    def __init__(self, kernel_elf):
+        self.path = kernel_elf
+        with open(kernel_elf, "rb") as stream:
+            elf = ELFFile(stream)
+            text = elf.get_section_by_name(".text")
+            low, high = text["sh_addr"], text["sh_addr"] + text["sh_size"]
+            starts = {}
+            for symbol in elf.get_section_by_name(".symtab").iter_symbols():
+                if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
+                        and low <= symbol["st_value"] < high and not re.match(r"^__\w+_(start|end)$", symbol.name)):
+                    starts.setdefault(symbol["st_value"], symbol.name)
+            data = b"".join(section.data() for section in elf.iter_sections()
+                            if section["sh_type"] == "SHT_PROGBITS" and section["sh_flags"] & 2  # SHF_ALLOC
+                            and not section["sh_flags"] & 4)  # not SHF_EXECINSTR
+        self.starts = sorted(starts)
+        self.text_end = high
+        names = subprocess.run(["c++filt"], input="\n".join(starts[a] for a in self.starts), capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+        self.names = dict(zip(self.starts, names))
+        self.stored_words = {int.from_bytes(data[i:i + 8], "little") for i in range(0, len(data) - 7)}
+
+    def function_at(self, address):
+        """(start, demangled name) of the function holding address, or None outside .text."""
+        index = bisect.bisect_right(self.starts, address) - 1
+        if index < 0 or address >= self.text_end:
+            return None
+        start = self.starts[index]
+        return start, self.names[start]
+
+    def start_of(self, name):
+        starts = [start for start, known in self.names.items() if known == name]
+        assert len(starts) == 1, f"{name!r}: {starts}"
+        return starts[0]
+
+    def call_before(self, return_address):
+        """The instruction that ends at return_address, decoded from the start
+        of its function: ("direct", target), ("indirect", operand), or
+        ("not a call", text)."""
+        start, _ = self.function_at(return_address - 1)
+        lines = subprocess.run(["objdump", "-d", "-w", "--no-show-raw-insn", f"--start-address={start:#x}",
+                                f"--stop-address={return_address + 16:#x}", str(self.path)],
+                               capture_output=True, text=True, check=True).stdout.splitlines()
+        instructions = [line for line in lines if self.INSTRUCTION.match(line)]
+        addresses = [int(self.INSTRUCTION.match(line).group(1), 16) for line in instructions]
+        assert return_address in addresses, f"{return_address:#x} is not an instruction boundary"
+        before = instructions[addresses.index(return_address) - 1]
+        call = self.CALL.match(before)
+        if not call:
+            return "not a call", before.strip()
+        operand = call.group(2)
+        if operand.startswith("*"):
+            return "indirect", operand
+        return "direct", int(operand.split()[0], 16)
+
+
+def without_clone_suffix(name):
+    """The function a GCC clone (.isra, .constprop, the .cold part) was made from."""
+    return re.sub(r"( \[clone \.[\w.]+\])+$|\.cold$", "", name)
+
+
+def same_function(kernel_name, addr2line_name, addresses):
+    """Whether addr2line's name for a function is the kernel's (nm's) one.
+    addr2line names C++ functions from DWARF: without GCC's clone suffixes,
+    and a function with internal linkage by its bare name. For assembly it
+    falls back to the ELF symbol at the same address (e.g. __kernel_start)."""
+    if addresses.get(addr2line_name) == addresses.get(kernel_name) is not None:
+        return True
+    base = without_clone_suffix(kernel_name)
+    if addr2line_name == base:
+        return True
+    bare = re.match(r"^(?:[\w()\s]+::)*(~?\w+)(<.*>)?\(", base.replace("(anonymous namespace)", "anonymous"))
+    # DWARF spells template arguments its own way (long int for long).
+    return "::" not in addr2line_name and bare is not None and bare.group(1) == re.sub(r"<.*>$", "", addr2line_name)
+
+
 def backtrace(result):
     return [BACKTRACE_LINE.match(line) for line in result.lines if BACKTRACE_LINE.match(line)]
 
@@ -55,22 +147,71 @@ def field(result, pattern):
     raise AssertionError(f"no line matches {pattern!r}")
 
 
-def assert_backtrace_agrees_with_addr2line(result, kernel_elf):
+def assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=None):
+    """Every named frame is the function addr2line finds there; every caller's
+    return address follows a call to the frame below it, so no frame is
+    missing; the walk passes trigger (when given) and kernel_main and ends at
+    the first kernel frame."""
     frames = backtrace(result)
     assert frames, "no backtrace"
+    from_panic = PANIC_BACKTRACE in result.lines
+    assert from_panic != (EXCEPTION_BACKTRACE in result.lines), "exactly one backtrace, of the fault or of the panic"
+    assert [int(frame.group(1)) for frame in frames] == list(range(len(frames)))
     addresses = nm_addresses(kernel_elf)
+    code = KernelCode(kernel_elf)
+    functions = []
     for frame in frames:
         index, address, name = int(frame.group(1)), int(frame.group(2), 16), frame.group(3)
-        if name == "(no symbol)":
-            continue
         # Return addresses point after the call: look up the call itself.
-        lookup = address if index == 0 else address - 1
-        functions = addr2line_functions(kernel_elf, lookup)
-        # addr2line names C++ functions from DWARF; for assembly it falls back
-        # to the ELF symbol at the same address (e.g. __kernel_start).
-        same = name in functions or any(addresses.get(f) == addresses.get(name) is not None for f in functions)
-        assert same, f"frame #{index} {address:#x}: kernel says {name!r}, addr2line says {functions}"
-    assert frames[-1].group(3) == "higher_half_entry", "the walk should reach the first kernel frame"
+        is_return_address = from_panic or index > 0
+        lookup = address - 1 if is_return_address else address
+        function = code.function_at(lookup)
+        functions.append(function)
+        if name == "(no symbol)":
+            assert function is None, f"frame #{index} {address:#x}: the ELF has {function} there"
+            continue
+        resolved = addr2line_functions(kernel_elf, lookup)
+        # The last of addr2line's inline chain is the function the code was
+        # compiled into: the one the kernel must name.
+        assert same_function(name, resolved[-1], addresses), (
+            f"frame #{index} {address:#x}: kernel says {name!r}, addr2line says {resolved}")
+        assert function is not None and function[1] == name, f"frame #{index}: the ELF's symbol is {function}"
+
+    def assert_calls(index, callee_start, callee_name):
+        address = int(frames[index].group(2), 16)
+        kind, target = code.call_before(address)
+        where = f"frame #{index} {address:#x} in {functions[index][1]}"
+        assert kind != "not a call", f"{where}: the instruction before is {target!r}, not a call"
+        if kind == "direct":
+            assert target == callee_start, (f"{where} calls {code.names.get(target, hex(target))}, "
+                                            f"not {callee_name}: a frame is missing between them")
+        else:
+            # Through a pointer: the callee must be a function whose address
+            # the kernel stores somewhere (a table entry, a callback).
+            assert callee_start in code.stored_words or callee_name == "(no symbol)", (
+                f"{where} calls {target}, which cannot reach {callee_name}: its address is stored nowhere")
+
+    if from_panic:
+        assert_calls(0, code.start_of(next(name for name in code.names.values() if name.startswith(PANIC_FUNCTION))),
+                     PANIC_FUNCTION)
+    for index in range(1, len(frames)):
+        callee = functions[index - 1]
+        if callee is None:
+            # A RIP outside every function (a jump into data or the heap):
+            # only a call whose target is that very address can lead there.
+            assert_calls(index, int(frames[index - 1].group(2), 16), "(no symbol)")
+            continue
+        start, name = callee
+        # The cold part of a function split by GCC is entered by a jump
+        # from its hot part: the call went to the hot part.
+        if name.endswith(".cold") or name.endswith(" [clone .cold]"):
+            start = code.start_of(re.sub(r"( \[clone \.cold\]|\.cold)$", "", name))
+        assert_calls(index, start, name)
+    names = [frame.group(3) for frame in frames]
+    assert names[-1] == FIRST_KERNEL_FRAME, f"the walk should reach the first kernel frame: {names}"
+    assert "kernel_main" in names, names
+    if trigger is not None:
+        assert trigger in map(without_clone_suffix, names), f"{trigger} is missing from {names}"
 
 
 def assert_fatal_report(result, mnemonic, vector, rip_function):
@@ -103,7 +244,7 @@ PF_PRESENT, PF_WRITE, PF_USER, PF_FETCH = 1, 2, 4, 16
 def test_cpu_exception_report(boot, kernel_elf, kind, mnemonic, vector, function):
     result = boot(cmdline=f"exit fault={kind}", trace_interrupts=True)
     assert_fatal_report(result, mnemonic, vector, function)
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=function)
     if mnemonic == "#GP":
         assert "[FAULT]   error code 0x0: not caused by a segment selector" in result.lines
         assert int(field(result, r" RAX (0x[0-9a-f]+)").group(1), 16) == NON_CANONICAL_ADDRESS
@@ -115,14 +256,14 @@ def test_page_fault_on_unmapped_read(boot, kernel_elf):
     code, cr2 = page_fault_fields(result)
     assert (code, cr2) == (0, UNMAPPED_ADDRESS)
     assert "[FAULT]   error code 0x0: not-present page, read, supervisor" in result.lines
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_unmapped_read()")
 
 
 def test_page_fault_on_null_pointer(boot, kernel_elf):
     result = boot(cmdline="exit fault=null-pointer", trace_interrupts=True)
     assert_fatal_report(result, "#PF", 14, "arch::trigger_null_pointer_read()")
     assert page_fault_fields(result) == (0, 0)
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_null_pointer_read()")
 
 
 def test_page_fault_on_write_to_rodata(boot, kernel_elf):
@@ -131,7 +272,7 @@ def test_page_fault_on_write_to_rodata(boot, kernel_elf):
     code, cr2 = page_fault_fields(result)
     assert code == PF_PRESENT | PF_WRITE
     assert cr2 == address_of(kernel_elf, "g_read_only_word")
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_read_only_write()")
 
 
 def test_page_fault_on_instruction_fetch_from_no_execute_data(boot, kernel_elf):
@@ -143,7 +284,9 @@ def test_page_fault_on_instruction_fetch_from_no_execute_data(boot, kernel_elf):
     # The CPU faulted fetching the first instruction there: RIP is CR2.
     assert cr2 == data_code
     assert int(field(result, r"RIP (0x[0-9a-f]{16})").group(1), 16) == data_code
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    # The function that made the call has not lost its frame: #1 is the
+    # trigger, whose call the fetch never completed.
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_no_execute_fetch()")
 
 
 def test_stack_overflow_hits_the_guard_page_and_reports_on_the_double_fault_stack(boot, kernel_elf):
@@ -159,23 +302,42 @@ def test_stack_overflow_hits_the_guard_page_and_reports_on_the_double_fault_stac
     rsp = int(field(result, r" RSP (0x[0-9a-f]+)").group(1), 16)
     assert symbols["kernel_stack_guard"] <= rsp < symbols["kernel_stack_bottom"] + 4096
     assert "Triple fault" not in result.qemu_log
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_stack_overflow()")
 
 
 def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     result = boot(cmdline="exit fault=breakpoint", trace_interrupts=True)
     assert result.outcome is Outcome.PASSED, result.reason
     index = result.lines.index("[FAULT] #BP Breakpoint (vector 3) in kernel mode: resuming")
-    assert re.match(r"^\[FAULT\]   RIP 0x[0-9a-f]{16} arch::trigger_breakpoint\(\)\+0x1$", result.lines[index + 1])
+    # RIP is just past the int3: find it in the function's code.
+    code = KernelCode(kernel_elf)
+    start = code.start_of("arch::trigger_breakpoint()")
+    disassembly = subprocess.run(["objdump", "-d", "-w", "--no-show-raw-insn", f"--start-address={start:#x}",
+                                  f"--stop-address={start + 64:#x}", str(kernel_elf)],
+                                 capture_output=True, text=True, check=True).stdout
+    int3 = int(re.search(r"^\s*([0-9a-f]+):\s+int3\s*$", disassembly, re.MULTILINE).group(1), 16)
+    assert result.lines[index + 1] == f"[FAULT]   RIP {int3 + 1:#018x} arch::trigger_breakpoint()+{int3 + 1 - start:#x}"
     assert result.lines[index + 2] == "[BOOT] fault injection: survived the breakpoint"
     assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
 
 
-def test_smashed_stack_canary_is_caught_and_names_the_function(boot):
+def test_smashed_stack_canary_is_caught_and_names_the_function(boot, kernel_elf):
     result = boot(cmdline="exit fault=stack-smash")
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] stack smashing detected in kernel::\(anonymous namespace\)::smash_the_stack\(\) "
                     r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) \(src/kernel/stack_protector\.cpp:\d+\)$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf,
+                                           trigger="kernel::(anonymous namespace)::smash_the_stack()")
+
+
+def test_requested_panic_prints_the_backtrace_of_where_it_was_raised(boot, kernel_elf):
+    result = boot(cmdline="exit fault=panic")
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert re.match(r"^\[PANIC\] fault injection: panic requested on the command line "
+                    r"\(src/kernel/fault_injection\.cpp:\d+\)$", result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf,
+                                           trigger="kernel::(anonymous namespace)::requested_panic()")
 
 
 def test_a_corrupt_frame_pointer_ends_the_backtrace_without_a_second_fault(boot, kernel_elf):
@@ -210,13 +372,14 @@ def lines_of_function(source, name):
     ("invalid-bool", "ubsan_invalid_bool", "load of value 2 is not valid for type 'bool'"),
     ("division-by-zero", "ubsan_division_by_zero", "division by zero in type 'int'"),
 ])
-def test_undefined_behaviour_is_caught_and_named_where_it_happens(boot, kind, function, message):
+def test_undefined_behaviour_is_caught_and_named_where_it_happens(boot, kernel_elf, kind, function, message):
     result = boot(cmdline=f"exit fault=ubsan-{kind}")
     assert result.outcome is Outcome.PANIC, result.reason
     line = result.kernel_lines[-1]
     match = re.match(rf"^\[PANIC\] UBSan: {message} \(column \d+\) \(src/kernel/ubsan_triggers\.cpp:(\d+)\)$", line)
     assert match, line
     assert int(match.group(1)) in lines_of_function(UBSAN_TRIGGERS, f"void {function}")
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=f"kernel::{function}()")
 
 
 def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
@@ -229,6 +392,8 @@ def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
     assert symbols["__ro_after_init_start"] <= cr2 < symbols["__ro_after_init_end"]
     assert any(line.startswith("[MEM] read-only after init: ") and "(IDT, GDT, TSS, stack protector guard) sealed"
                in line for line in result.lines)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf,
+                                           trigger="kernel::(anonymous namespace)::overwrite_the_stack_guard()")
 
 
 @pytest.mark.parametrize("cpu, source", [(None, "the TSC"), ("max", "RDRAND")])
@@ -257,6 +422,7 @@ def test_executing_from_the_heap_is_a_no_execute_page_fault(boot, kernel_elf):
     assert frames[0].group(3) == "(no symbol)" and len(frames) >= 2
     assert all(frame.group(3) != "(no symbol)" for frame in frames[1:])
     assert re.match(r"^\[PANIC\] unhandled #PF Page Fault in kernel mode", result.kernel_lines[-1])
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="mm::misuse_execute_heap_block()")
 
 
 def heap_panic(result):
@@ -267,12 +433,23 @@ def heap_panic(result):
     return line
 
 
-def test_write_after_free_is_caught_when_the_block_is_reused(boot):
+HEAP_MISUSE = Path(__file__).resolve().parent.parent / "src/mm/heap_misuse.cpp"
+BLOCK_HEADER_SIZE = 16  # src/mm/heap_allocator.h: each block's header
+
+
+def test_write_after_free_is_caught_when_the_block_is_reused(boot, kernel_elf):
     result = boot(cmdline="exit fault=use-after-free")
     line = heap_panic(result)
-    block = int(field(result, r"heap misuse: wrote byte 40 of freed block (0x[0-9a-f]+);").group(1), 16)
-    # The report names the block (its 16-byte header first) and the byte: 16 + 40.
-    assert f"[PANIC] heap: use after free: freed memory was written: block {block - 16:#x}, byte 56 " in line
+    pointer = int(field(result, r"heap misuse: writing into (0x[0-9a-f]+) after freeing it;").group(1), 16)
+    # Which byte the misuse writes, from its source.
+    written = int(re.search(r"kByteWrittenAfterFree = (\d+);", HEAP_MISUSE.read_text()).group(1))
+    # The report names the block (its header first) and the byte within it.
+    block = pointer - BLOCK_HEADER_SIZE
+    assert (f"[PANIC] heap: use after free: freed memory was written: block {block:#x}, "
+            f"byte {BLOCK_HEADER_SIZE + written} ") in line
+    # Named once, one way: no other line counts bytes into the block.
+    assert [text for text in result.lines if re.search(r"\bbyte \d+", text)] == [line]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="mm::misuse_write_after_free()")
 
 
 @pytest.mark.parametrize("kind, misuse, panic", [
@@ -283,11 +460,16 @@ def test_write_after_free_is_caught_when_the_block_is_reused(boot):
     ("heap-header-overwrite", r"heap misuse: overwrote the header of (0x[0-9a-f]+);",
      "[PANIC] heap: block header overwritten: {} (magic or check value does not match)"),
 ])
-def test_each_bad_free_is_named(boot, kind, misuse, panic):
+def test_each_bad_free_is_named(boot, kernel_elf, kind, misuse, panic):
     result = boot(cmdline=f"exit fault={kind}")
     line = heap_panic(result)
     pointer = field(result, misuse).group(1)
     assert line.startswith(panic.format(pointer)), line
+    trigger = {"double-free": "mm::misuse_double_free()", "foreign-free": "mm::misuse_free_foreign_pointer()",
+               "heap-header-overwrite": "mm::misuse_overwrite_block_header()"}[kind]
+    # The backtrace names who freed, and through which calls the heap found it.
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=trigger)
+    assert "mm::kfree(void*)" in [frame.group(3) for frame in backtrace(result)]
 
 
 def test_fault_inside_the_fault_report_is_a_nested_exception_panic(boot):
@@ -313,4 +495,4 @@ def test_fault_report_under_uefi(boot, kernel_elf):
     result = boot(cmdline="exit fault=null-pointer", firmware="uefi", timeout=90, trace_interrupts=True)
     assert_fatal_report(result, "#PF", 14, "arch::trigger_null_pointer_read()")
     assert page_fault_fields(result) == (0, 0)
-    assert_backtrace_agrees_with_addr2line(result, kernel_elf)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_null_pointer_read()")

@@ -116,3 +116,82 @@ def test_stack_protector_uses_the_global_guard_and_never_fs(kernel_elf):
     assert "%fs:" not in disassembly
     assert disassembly.count("<__stack_chk_guard>") > 50, "functions with arrays check the global guard"
     assert re.search(r"call\s+\w+ <__stack_chk_fail>", disassembly)
+
+
+# Every function compiled from C++ sets up its frame first thing, so a
+# frame-pointer backtrace never skips a caller: GCC leaves the frame out of
+# leaf functions that need no stack even with -fno-omit-frame-pointer and
+# -mno-omit-leaf-frame-pointer, so meson.build adds -pg -mnop-mcount, which
+# makes every function keep one. The exceptions, and why they are harmless:
+FRAMELESS_CXX_FUNCTIONS = {
+    # Naked (src/arch/x86_64/resume_point.cpp): they save and load RBP
+    # themselves and never fault or call.
+    "arch::save_resume_point(arch::ResumePoint*)",
+    "arch::resume(arch::ResumePoint*)",
+}
+# Functions written in assembly (asm/), which sit in .text without DWARF,
+# and their NASM local labels (name.label). Each leaves the frame chain as it
+# found it or ends it (higher_half_entry: xor ebp, ebp).
+ASSEMBLY_FUNCTIONS = re.compile(r"^(higher_half_entry|interrupt_stub_\d+|interrupt_common|install_early_idt|"
+                                r"early_exception_stubs|early_exception)(\.\w+)?$")
+FRAME_PROLOGUE = bytes.fromhex("554889e5")  # push %rbp; mov %rsp,%rbp
+ENDBR64 = bytes.fromhex("f30f1efa")
+
+
+def cxx_ranges(elf):
+    """[(low, high)] of the code that DWARF attributes to C++ compilation units."""
+    dwarf = elf.get_dwarf_info()
+    cxx_units = {unit.cu_offset for unit in dwarf.iter_CUs()
+                 if unit.get_top_DIE().attributes["DW_AT_language"].value in (0x04, 0x1A, 0x21)}
+    aranges = dwarf.get_aranges()
+    return [(entry.begin_addr, entry.begin_addr + entry.length) for entry in aranges.entries
+            if entry.info_offset in cxx_units and entry.length]
+
+
+def text_functions(elf):
+    """{address: mangled name} of the symbols in .text, and .text itself."""
+    text = elf.get_section_by_name(".text")
+    start, end = text["sh_addr"], text["sh_addr"] + text["sh_size"]
+    symbols = {}
+    for symbol in elf.get_section_by_name(".symtab").iter_symbols():
+        if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
+                and start <= symbol["st_value"] < end and not re.match(r"^__\w+_(start|end)$", symbol.name)
+                and not symbol.name.startswith(".")):
+            symbols.setdefault(symbol["st_value"], symbol.name)
+    return symbols, text
+
+
+def demangle(names):
+    output = subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True, check=True).stdout
+    return dict(zip(names, output.splitlines()))
+
+
+def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
+    with open(kernel_elf, "rb") as stream:
+        elf = ELFFile(stream)
+        ranges = cxx_ranges(elf)
+        symbols, text = text_functions(elf)
+        code, base = text.data(), text["sh_addr"]
+    assert ranges and len(symbols) > 100
+    names = demangle(list(symbols.values()))
+    frameless, assembly, unexplained = [], set(), []
+    for address, mangled in sorted(symbols.items()):
+        name = names[mangled]
+        if not any(low <= address < high for low, high in ranges):
+            assembly.add(name)
+            if not ASSEMBLY_FUNCTIONS.match(name):
+                unexplained.append(f"{address:#x} {name}: in .text, not from C++ and not a known assembly function")
+            continue
+        first = code[address - base:address - base + 8]
+        if first.startswith(ENDBR64):
+            first = first[4:]
+        # GCC's cold part of a split function is entered by a jump from its
+        # hot part, on the frame the hot part set up.
+        cold_part = mangled.endswith(".cold")
+        if not first.startswith(FRAME_PROLOGUE) and name not in FRAMELESS_CXX_FUNCTIONS and not cold_part:
+            frameless.append(f"{address:#x} {name}: starts with {first.hex(' ')}")
+    assert not unexplained, "\n".join(unexplained)
+    assert not frameless, f"{len(frameless)} C++ functions without the frame prologue:\n" + "\n".join(frameless[:40])
+    # The documented exceptions are real: each exists (a rename must update the list).
+    assert FRAMELESS_CXX_FUNCTIONS <= set(names.values())
+    assert {"higher_half_entry", "interrupt_common", "interrupt_stub_255"} <= assembly

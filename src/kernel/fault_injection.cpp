@@ -25,14 +25,15 @@ void requested_panic()
     *static_cast<volatile uint64_t*>(&__stack_chk_guard) = 0;
 }
 
-// Writes 32 bytes into a 16-byte array: over the canary above it. The
-// volatile length keeps the compiler from proving the overrun and dropping it.
-// Not sanitized: UBSan's object-size check would stop the first byte out of
-// bounds, and this shows the canary's catch.
+// Writes from a 16-byte array up to the saved frame pointer: over the canary
+// between them, but not over the frame chain, so the panic's backtrace still
+// reaches kernel_main. The volatile length keeps the compiler from proving
+// the overrun and dropping it. Not sanitized: UBSan's object-size check
+// would stop the first byte out of bounds, and this shows the canary's catch.
 [[gnu::noinline, gnu::no_sanitize_undefined]] void smash_the_stack()
 {
     char buffer[16];
-    volatile size_t length = 32;
+    volatile size_t length = static_cast<size_t>(static_cast<char*>(__builtin_frame_address(0)) - buffer);
     auto* bytes = static_cast<volatile char*>(buffer);
     for (size_t i = 0; i < length; ++i)
         bytes[i] = 'A';

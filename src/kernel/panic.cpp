@@ -1,5 +1,6 @@
 #include "kernel/panic.h"
 
+#include "arch/backtrace.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
 
@@ -10,8 +11,8 @@ bool g_panicking = false;
 
 } // namespace
 
-void panic_arguments(const char* file, int line, lib::StringView format, const lib::FormatArgument* arguments,
-    size_t argument_count)
+void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::StringView format,
+    const lib::FormatArgument* arguments, size_t argument_count)
 {
     enter_emergency_logging();
     // A panic while printing a panic must not recurse: say so and stop.
@@ -20,6 +21,11 @@ void panic_arguments(const char* file, int line, lib::StringView format, const l
         drivers::qemu_exit(drivers::QemuExitCode::Failure);
     }
     g_panicking = true;
+
+    // From this function's own frame, so #0 is the call that raised the
+    // panic, whether or not the compiler inlined panic_at into it.
+    if (backtrace == PanicBacktrace::FromCaller)
+        arch::log_backtrace_from_frame(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
 
     char message[256];
     lib::BufferSink sink(message, sizeof(message));

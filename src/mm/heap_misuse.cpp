@@ -12,6 +12,9 @@ using kernel::log;
 using kernel::LogTag;
 
 constexpr size_t kBlockSize = 64;
+// Which byte of the freed block the use after free writes (test/test_faults.py
+// reads it here): the heap's panic names it, counted from the block header.
+constexpr size_t kByteWrittenAfterFree = 40;
 // Enough allocations to reach any block of a slab (the freed-into slab is
 // tried first, lowest free block first).
 constexpr unsigned kReuseAttempts = 256;
@@ -40,8 +43,8 @@ void misuse_write_after_free()
     uint8_t* block = block_for_misuse();
     kfree(block);
     // volatile: the compiler may not drop a store to memory it knows is freed.
-    static_cast<volatile uint8_t*>(block)[40] = 0x41;
-    log(LogTag::Fault, "heap misuse: wrote byte 40 of freed block {:#x}; allocating until it is reused",
+    static_cast<volatile uint8_t*>(block)[kByteWrittenAfterFree] = 0x41;
+    log(LogTag::Fault, "heap misuse: writing into {:#x} after freeing it; allocating until it is reused",
         reinterpret_cast<uintptr_t>(block));
     for (unsigned i = 0; i < kReuseAttempts; ++i)
         kalloc(kBlockSize);

@@ -1,10 +1,19 @@
 #include "arch/x86_64/backtrace.h"
 
+#include "arch/backtrace.h"
 #include "arch/safe_memory.h"
 #include "arch/x86_64/gdt.h"
+#include "kernel/log.h"
+#include "kernel/symbols.h"
+#include "lib/format.h"
 
 namespace arch {
 namespace {
+
+using kernel::log;
+using kernel::LogTag;
+
+constexpr uint8_t kPushRbp = 0x55;
 
 // The stack holding [address, address + 16), or false.
 bool frame_is_on_a_known_stack(uint64_t address, StackRange& found)
@@ -17,6 +26,26 @@ bool frame_is_on_a_known_stack(uint64_t address, StackRange& found)
         }
     }
     return false;
+}
+
+// A return address lands just after a call inside some function.
+bool is_in_a_function(uint64_t return_address)
+{
+    return kernel::kernel_symbols().find(return_address - 1).found;
+}
+
+// Where the return address of code stopped at rip sits when its frame is not
+// set up yet: at RSP before the push %rbp (or with no function at all: a call
+// into data or the heap), at RSP + 8 after it. Zero when the frame is set up.
+uint64_t unframed_return_address_slot(uint64_t rip, uint64_t rsp)
+{
+    lib::SymbolLocation location = kernel::kernel_symbols().find(rip);
+    if (!location.found || location.offset == 0)
+        return rsp;
+    uint8_t first_byte = 0;
+    if (location.offset == 1 && copy_from_kernel_nofault(&first_byte, rip - 1, 1) && first_byte == kPushRbp)
+        return rsp + 8;
+    return 0;
 }
 
 } // namespace
@@ -41,6 +70,50 @@ size_t walk_frame_pointers(uint64_t rbp, uint64_t* return_addresses, size_t capa
         rbp = caller_rbp;
     }
     return count;
+}
+
+size_t walk_interrupted_frames(
+    uint64_t rip, uint64_t rsp, uint64_t rbp, uint64_t* return_addresses, size_t capacity)
+{
+    size_t count = 0;
+    StackRange stack;
+    uint64_t slot = unframed_return_address_slot(rip, rsp);
+    uint64_t return_address = 0;
+    // Only a word that is a return address into kernel code: a jump (not a
+    // call) to a bad RIP leaves something else there.
+    if (capacity > 0 && slot != 0 && slot % 8 == 0 && frame_is_on_a_known_stack(slot, stack)
+        && read_word_nofault(slot, return_address) && is_in_a_function(return_address))
+        return_addresses[count++] = return_address;
+    return count + walk_frame_pointers(rbp, return_addresses + count, capacity - count);
+}
+
+void log_symbolized(lib::StringView label, uint64_t address, uint64_t lookup_address)
+{
+    lib::SymbolLocation location = kernel::kernel_symbols().find(lookup_address);
+    if (location.found)
+        log(LogTag::Fault, "{}{:#018x} {}+{:#x}", label, address, location.name,
+            location.offset + (address - lookup_address));
+    else
+        log(LogTag::Fault, "{}{:#018x} (no symbol)", label, address);
+}
+
+void log_return_addresses(const uint64_t* return_addresses, size_t count, size_t first_index)
+{
+    for (size_t i = 0; i < count; ++i) {
+        char label[16];
+        // A return address may be one past the end of a function that ends
+        // in a call; look up the call instruction's last byte instead.
+        log_symbolized(lib::format_to_buffer(label, sizeof(label), "  #{} ", first_index + i),
+            return_addresses[i], return_addresses[i] - 1);
+    }
+}
+
+void log_backtrace_from_frame(uint64_t frame_pointer)
+{
+    uint64_t callers[kMaxBacktraceFrames];
+    size_t count = walk_frame_pointers(frame_pointer, callers, kMaxBacktraceFrames);
+    log(LogTag::Fault, "backtrace of the panic:");
+    log_return_addresses(callers, count, 0);
 }
 
 } // namespace arch

@@ -8,7 +8,6 @@
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
-#include "kernel/symbols.h"
 
 namespace arch {
 namespace {
@@ -62,16 +61,6 @@ constexpr uint64_t kPageFaultVector = 14;
 unsigned g_depth = 0;
 uint64_t g_outer_vector = 0;
 bool g_fault_during_report = false;
-
-void log_symbolized(lib::StringView label, uint64_t address, uint64_t lookup_address)
-{
-    lib::SymbolLocation location = kernel::kernel_symbols().find(lookup_address);
-    if (location.found)
-        log(LogTag::Fault, "{}{:#018x} {}+{:#x}", label, address, location.name,
-            location.offset + (address - lookup_address));
-    else
-        log(LogTag::Fault, "{}{:#018x} (no symbol)", label, address);
-}
 
 // Page-fault error code, Intel SDM Vol. 3A 4.7, Figure 4-12.
 void log_page_fault_error(uint64_t code)
@@ -148,14 +137,8 @@ void report(const InterruptFrame& frame)
     log(LogTag::Fault, "backtrace:");
     log_symbolized("  #0 ", frame.rip, frame.rip);
     uint64_t callers[kMaxBacktraceFrames];
-    size_t count = walk_frame_pointers(frame.rbp, callers, kMaxBacktraceFrames);
-    for (size_t i = 0; i < count; ++i) {
-        char label[16];
-        // A return address may be one past the end of a function that ends
-        // in a call; look up the call instruction's last byte instead.
-        log_symbolized(
-            lib::format_to_buffer(label, sizeof(label), "  #{} ", i + 1), callers[i], callers[i] - 1);
-    }
+    size_t count = walk_interrupted_frames(frame.rip, frame.rsp, frame.rbp, callers, kMaxBacktraceFrames);
+    log_return_addresses(callers, count, 1);
 }
 
 [[noreturn]] void nested_exception(const InterruptFrame& frame)
@@ -207,7 +190,9 @@ void handle_exception(InterruptFrame& frame)
     kernel::enter_emergency_logging();
     report(frame);
     const ExceptionInfo& info = exception_info(frame.vector);
-    PANIC("unhandled {} {} in kernel mode", info.mnemonic, info.name);
+    // The report's backtrace is the one that matters: where the CPU faulted,
+    // not this handler.
+    PANIC_AFTER_REPORT("unhandled {} {} in kernel mode", info.mnemonic, info.name);
 }
 
 } // namespace arch

@@ -1,0 +1,17 @@
+#pragma once
+
+// Backtraces for panics: where a fatal error was raised, as the chain of
+// callers up to the first kernel frame, each symbolized from the kernel's
+// own symbol table. Fault reports print theirs from the interrupted context
+// (src/arch/x86_64/exceptions.cpp).
+
+#include <stdint.h>
+
+namespace arch {
+
+// Logs "backtrace of the panic:" and one line per return address above the
+// frame at frame_pointer (the caller's __builtin_frame_address(0)), so #0 is
+// the call that entered the caller.
+void log_backtrace_from_frame(uint64_t frame_pointer);
+
+} // namespace arch
