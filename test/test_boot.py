@@ -218,6 +218,8 @@ def test_words_past_the_word_limit_are_dropped_and_the_first_64_count(boot):
     ("test=frames fault=panic", Outcome.PANIC,
      ["'fault=panic' and 'test=frames' both given: 'fault=panic' wins, 'test=frames' ignored"]),
     ("exit test=frames", Outcome.PASSED, ["'test=frames' and 'exit' both given: 'test=frames' wins, 'exit' ignored"]),
+    # A breakpoint is survived: it ends nothing, so nothing conflicts.
+    ("fault=breakpoint exit", Outcome.PASSED, []),
     ("console exit fault=panic test", Outcome.PANIC, [
         "'fault=panic' and 'test' both given: 'fault=panic' wins, 'test' ignored",
         "'fault=panic' and 'exit' both given: 'fault=panic' wins, 'exit' ignored",

@@ -84,7 +84,8 @@ size_t option_index(lib::StringView name)
 // After the ready line the kernel does one thing, and these words choose
 // it. When several are given, the first in this order wins: a fault ends
 // the boot where it happens, the tests end it with their own status, `exit`
-// ends it at once, and `console` waits for a person.
+// ends it at once, and `console` waits for a person. A breakpoint is
+// reported and survived, so it ends nothing and conflicts with nothing.
 struct Ending {
     lib::StringView option;
     bool (*given)(const BootOptions& options);
@@ -92,7 +93,7 @@ struct Ending {
 };
 
 constexpr Ending kEndings[] = {
-    { "fault", [](const BootOptions& o) { return o.fault != FaultKind::None; },
+    { "fault", [](const BootOptions& o) { return fault_ends_the_boot(o.fault); },
         [](BootOptions& o) { o.fault = FaultKind::None; } },
     { "test", [](const BootOptions& o) { return o.run_tests; }, [](BootOptions& o) { o.run_tests = false; } },
     { "exit", [](const BootOptions& o) { return o.exit_when_ready; },

@@ -163,7 +163,8 @@ void finish_line(const lib::LineEditor& editor)
 {
     report_dropped_input();
     if (editor.overflowed())
-        log(LogTag::Raw, "discarded: the line was over {} characters; not run", lib::LineEditor::kCapacity);
+        log(LogTag::Raw, "discarded: the line was over {} characters ({} more not kept); not run",
+            lib::LineEditor::kCapacity, editor.bytes_past_capacity());
     else if (editor.input_lost())
         log(LogTag::Raw, "discarded '{}': bytes of this line were lost (input queue full); not run",
             editor.line());

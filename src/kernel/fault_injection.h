@@ -51,5 +51,9 @@ lib::StringView fault_kind_names();
 
 // Every kind but Breakpoint ends the boot; Breakpoint returns.
 void inject_fault(FaultKind kind);
+constexpr bool fault_ends_the_boot(FaultKind kind)
+{
+    return kind != FaultKind::None && kind != FaultKind::Breakpoint;
+}
 
 } // namespace kernel

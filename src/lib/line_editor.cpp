@@ -19,6 +19,7 @@ LineEditor::Action LineEditor::feed(char byte)
     if (m_length == kCapacity) {
         bool first = !m_overflowed;
         m_overflowed = true;
+        ++m_bytes_past_capacity;
         return first ? Action::Overflow : Action::Nothing;
     }
     m_text[m_length++] = byte;

@@ -27,12 +27,15 @@ public:
     // A line that lost bytes (too long, or input dropped on the way) must not
     // be run: what remains is not what was typed.
     bool overflowed() const { return m_overflowed; }
+    // How many printable bytes came past kCapacity (not kept, not echoed).
+    size_t bytes_past_capacity() const { return m_bytes_past_capacity; }
     void mark_input_lost() { m_input_lost = true; }
     bool input_lost() const { return m_input_lost; }
     void clear()
     {
         m_length = 0;
         m_overflowed = false;
+        m_bytes_past_capacity = 0;
         m_input_lost = false;
     }
 
@@ -41,6 +44,7 @@ private:
     size_t m_length = 0;
     bool m_after_carriage_return = false; // CR LF is one Enter
     bool m_overflowed = false;
+    size_t m_bytes_past_capacity = 0;
     bool m_input_lost = false;
 };
 

@@ -74,12 +74,14 @@ TEST(LineEditor, TheFirstBytePastTheLimitIsAnOverflowAndTheLineStaysOverflowed)
     EXPECT_FALSE(editor.overflowed());
     EXPECT_EQ(editor.feed('b'), Action::Overflow);
     EXPECT_EQ(editor.feed('c'), Action::Nothing); // announced once
+    EXPECT_EQ(editor.bytes_past_capacity(), 2u);
     EXPECT_EQ(editor.feed('\b'), Action::Erase);
     EXPECT_EQ(editor.feed('d'), Action::Echo); // room again, but bytes were lost
     EXPECT_EQ(editor.feed('\r'), Action::Complete);
     EXPECT_TRUE(editor.overflowed());
     editor.clear();
     EXPECT_FALSE(editor.overflowed());
+    EXPECT_EQ(editor.bytes_past_capacity(), 0u);
 }
 
 TEST(LineEditor, ALineThatLostInputSaysSoUntilCleared)
