@@ -50,10 +50,17 @@ void apply_timer_hz(BootOptions& options, lib::StringView value)
     options.timer_hz = static_cast<uint32_t>(hz);
 }
 
+// The parsed words live in parse_boot_options's frame: a value kept past
+// it needs storage of its own (the boot parses its options once).
+char g_test_selection[lib::CommandLine::kMaxLength];
+
 void apply_test(BootOptions& options, lib::StringView value)
 {
     options.run_tests = true;
-    options.test_selection = value;
+    size_t length = value.size() < sizeof(g_test_selection) ? value.size() : sizeof(g_test_selection);
+    for (size_t i = 0; i < length; ++i)
+        g_test_selection[i] = value[i];
+    options.test_selection = lib::StringView(g_test_selection, length);
 }
 
 constexpr KnownOption kKnownOptions[] = {
