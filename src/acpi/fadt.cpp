@@ -34,7 +34,8 @@ lib::Result<Fadt, AcpiError> parse_fadt(const SdtView& table)
     if (__builtin_memcmp(table.header.signature, kFadtSignature, 4) != 0)
         return fail(acpi_error(signature_of(table.header).text, "signature", "is not FACP", table.physical));
     if (length < kAcpi1FadtLength)
-        return fail(acpi_error("FACP", "length", "is shorter than the 116-byte ACPI 1.0 FADT", table.physical));
+        return fail(
+            acpi_error("FACP", "length", "is shorter than the 116-byte ACPI 1.0 FADT", table.physical));
 
     Fadt fadt {};
     fadt.revision = table.header.revision;

@@ -84,7 +84,8 @@ lib::Result<Rsdp, AcpiError> parse_rsdp(const uint8_t* bytes, size_t available, 
     if (length < kRsdpV2Size || length > available)
         return fail(acpi_error("RSDP", "length", "is not the 36-byte ACPI 2.0 structure", physical));
     if (!checksum_is_zero(bytes, length))
-        return fail(acpi_error("RSDP", "extended checksum", "the whole structure does not sum to zero", physical));
+        return fail(
+            acpi_error("RSDP", "extended checksum", "the whole structure does not sum to zero", physical));
     rsdp.xsdt_address = read_field<uint64_t>(bytes, kXsdtAddressOffset);
     return rsdp;
 }

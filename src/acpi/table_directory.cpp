@@ -28,8 +28,8 @@ lib::Result<TableDirectory, AcpiError> read_table_directory(const PhysicalMemory
     size_t entry_size = extended ? sizeof(uint64_t) : sizeof(uint32_t);
     size_t entries_bytes = directory.root.header.length - sizeof(SdtHeader);
     if (entries_bytes % entry_size != 0)
-        return fail(acpi_error(extended ? "XSDT" : "RSDT", "length", "does not hold whole entries",
-            directory.root.physical));
+        return fail(acpi_error(
+            extended ? "XSDT" : "RSDT", "length", "does not hold whole entries", directory.root.physical));
     directory.listed_count = entries_bytes / entry_size;
     for (size_t i = 0; i < directory.listed_count; ++i) {
         size_t offset = sizeof(SdtHeader) + i * entry_size;

@@ -51,12 +51,14 @@ const char* tsc_source_name(TscSource source)
 
 TscVerdict judge_tsc_rate(const TscFigures& figures, uint32_t tolerance_percent)
 {
-    auto disagree = [&](uint64_t a, uint64_t b) { return a != 0 && b != 0 && !agrees_within(a, b, tolerance_percent); };
+    auto disagree
+        = [&](uint64_t a, uint64_t b) { return a != 0 && b != 0 && !agrees_within(a, b, tolerance_percent); };
     TscVerdict verdict {};
     bool pit_and_cpuid_agree
         = figures.pit_khz != 0 && figures.cpuid_khz != 0 && !disagree(figures.pit_khz, figures.cpuid_khz);
 
-    if (figures.pm_timer_khz != 0 && pit_and_cpuid_agree && disagree(figures.pm_timer_khz, figures.cpuid_khz)) {
+    if (figures.pm_timer_khz != 0 && pit_and_cpuid_agree
+        && disagree(figures.pm_timer_khz, figures.cpuid_khz)) {
         verdict = { TscSource::Cpuid, figures.cpuid_khz, true, false, false, true };
     } else if (figures.pm_timer_khz != 0) {
         verdict.source = TscSource::PmTimer;

@@ -73,8 +73,8 @@ public:
         uint64_t pm = reading.pm_counts - start.pm_counts;
         // PM time minus the programmed time of tick `index`, in PM counts
         // times millihertz (exact integers, no division).
-        int64_t lateness = static_cast<int64_t>(pm * timer_millihertz())
-            - static_cast<int64_t>(index * kPmTimerHz * 1000);
+        int64_t lateness
+            = static_cast<int64_t>(pm * timer_millihertz()) - static_cast<int64_t>(index * kPmTimerHz * 1000);
         if (!m_any || lateness < m_lateness) {
             m_any = true;
             m_lateness = lateness;

@@ -77,9 +77,10 @@ void sleep_ms(uint64_t ms)
 {
     if (!arch::interrupts_enabled())
         PANIC("sleep_ms({}) with interrupts off would never wake", ms);
-    // Round up: sleeping less than asked is never right.
+    // Round up, and count from the next tick: the call comes anywhere
+    // inside a tick period, and sleeping less than asked is never right.
     uint64_t ticks = (ms * g_hz + 999) / 1000;
-    uint64_t until = timer_ticks() + ticks;
+    uint64_t until = timer_ticks() + ticks + 1;
     while (timer_ticks() < until)
         arch::wait_for_interrupt();
 }

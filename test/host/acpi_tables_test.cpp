@@ -85,7 +85,8 @@ std::vector<uint8_t> rsdp_bytes(uint8_t revision, uint32_t rsdt, uint64_t xsdt)
 }
 
 // A table: header with signature and length, body, checksum fixed.
-std::vector<uint8_t> table_bytes(const char* signature, const std::vector<uint8_t>& body, uint8_t revision = 1)
+std::vector<uint8_t> table_bytes(
+    const char* signature, const std::vector<uint8_t>& body, uint8_t revision = 1)
 {
     std::vector<uint8_t> bytes(36, 0);
     std::memcpy(bytes.data(), signature, 4);
@@ -248,7 +249,8 @@ TEST(AcpiTables, EveryHeaderFieldIsChecked)
 
     auto field_of = [&](uint64_t physical, const char* expected) {
         auto table = acpi::read_table(memory, physical, expected);
-        return table.has_value() ? "(accepted)" : std::string(table.error().table) + " " + table.error().field;
+        return table.has_value() ? "(accepted)"
+                                 : std::string(table.error().table) + " " + table.error().field;
     };
     EXPECT_EQ(field_of(0x5000, "HPET"), "HPET signature");
     EXPECT_EQ(field_of(0, "FACP"), "FACP address");
@@ -365,7 +367,8 @@ TEST(AcpiFadt, ReadsThePmTimerPort)
 
 TEST(AcpiFadt, PrefersXPmTmrBlk)
 {
-    acpi::PmTimerRegister timer = parsed_fadt({ .pm_timer_block = 0xB008, .extended_address = 0x1808 }).pm_timer;
+    acpi::PmTimerRegister timer
+        = parsed_fadt({ .pm_timer_block = 0xB008, .extended_address = 0x1808 }).pm_timer;
     EXPECT_EQ(timer.port, 0x1808);
     EXPECT_STREQ(timer.source, "X_PM_TMR_BLK");
 }
