@@ -9,7 +9,6 @@ rate, which host_tsc_mhz measures against the host's CLOCK_MONOTONIC_RAW."""
 
 import re
 import subprocess
-import threading
 import time
 
 import pytest
@@ -150,35 +149,6 @@ def test_the_tsc_rate_is_the_host_tsc_rate(boot, host_tsc_mhz):
     assert len(figures) == 2, result.lines_with("[TIMER]")
     for figure in figures:
         assert abs(figure - host_tsc_mhz) <= host_tsc_mhz * 0.02, (figure, host_tsc_mhz)
-
-
-def test_typing_into_com1_while_booting_never_skews_the_tsc(running_boot, host_tsc_mhz):
-    """Issue 12, item 5: 100 KB typed at COM1 from QEMU's start. Interrupts
-    held off by the serial input lose PIT ticks; no TSC figure printed as
-    fact may be far from the host's."""
-    kernel = running_boot(cmdline="exit", serial_input=True, timeout=120)
-    flood = threading.Thread(target=_type_until_the_boot_ends, args=(kernel, b"x" * 100_000), daemon=True)
-    flood.start()
-    deadline = time.monotonic() + 120
-    while kernel.process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    result = kernel.finish()
-    assert result.outcome is Outcome.PASSED, result.reason
-    figures = tsc_figures(result.lines_with("[TIMER] TSC ") + result.lines_with("[BOOT] boot profile:"))
-    assert figures, result.lines_with("[TIMER]")
-    for figure in figures:
-        assert abs(figure - host_tsc_mhz) <= host_tsc_mhz * 0.02, (figure, host_tsc_mhz, result.lines_with("[TIMER]"))
-
-
-def _type_until_the_boot_ends(kernel, data):
-    for _ in range(100):
-        try:
-            kernel.type_serial(data)
-            return
-        except (ConnectionRefusedError, FileNotFoundError):
-            time.sleep(0.05)   # QEMU has not made its socket yet
-        except (BrokenPipeError, ConnectionResetError):
-            return             # the boot ended while bytes were still going in
 
 
 @pytest.mark.parametrize("hz", [100, 1000])
