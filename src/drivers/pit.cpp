@@ -18,6 +18,7 @@ constexpr uint8_t kTimerIrq = 0;
 
 lib::Atomic<uint64_t> g_ticks = 0;
 uint32_t g_hz = 0;
+uint32_t g_divisor = 0;
 
 lib::Atomic<TickObserver> g_tick_observer = nullptr;
 
@@ -41,6 +42,7 @@ uint32_t init_pit(uint32_t hz)
     kModeCommand.write<uint8_t>(kChannel0RateGenerator);
     kChannel0Data.write<uint8_t>(static_cast<uint8_t>(divisor & 0xFF));
     kChannel0Data.write<uint8_t>(static_cast<uint8_t>(divisor >> 8));
+    g_divisor = divisor;
     g_hz = kPitInputHz / divisor;
     handle_irq(kTimerIrq, on_tick);
     return g_hz;
@@ -61,6 +63,11 @@ uint32_t timer_hz()
     return g_hz;
 }
 
+uint64_t timer_millihertz()
+{
+    return g_divisor == 0 ? 0 : static_cast<uint64_t>(kPitInputHz) * 1000 / g_divisor;
+}
+
 uint64_t uptime_ms()
 {
     return g_hz == 0 ? 0 : timer_ticks() * 1000 / g_hz;
@@ -70,9 +77,10 @@ void sleep_ms(uint64_t ms)
 {
     if (!arch::interrupts_enabled())
         PANIC("sleep_ms({}) with interrupts off would never wake", ms);
-    // Round up: sleeping less than asked is never right.
+    // Round up, and count from the next tick: the call comes anywhere
+    // inside a tick period, and sleeping less than asked is never right.
     uint64_t ticks = (ms * g_hz + 999) / 1000;
-    uint64_t until = timer_ticks() + ticks;
+    uint64_t until = timer_ticks() + ticks + 1;
     while (timer_ticks() < until)
         arch::wait_for_interrupt();
 }

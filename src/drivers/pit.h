@@ -23,6 +23,9 @@ uint64_t timer_ticks();
 using TickObserver = void (*)(uint64_t ticks);
 void set_tick_observer(TickObserver observer);
 uint32_t timer_hz();
+// The rate exactly as programmed (input clock over the divisor), in
+// thousandths of a hertz: timer_hz() is this rounded down.
+uint64_t timer_millihertz();
 uint64_t uptime_ms();
 
 // Waits at least ms milliseconds, halting between ticks. Interrupts must

@@ -53,10 +53,17 @@ bool apply_timer_hz(BootOptions& options, lib::StringView value)
     return true;
 }
 
+// The parsed words live in parse_boot_options's frame: a value kept past
+// it needs storage of its own (the boot parses its options once).
+char g_test_selection[lib::CommandLine::kMaxLength];
+
 bool apply_test(BootOptions& options, lib::StringView value)
 {
     options.run_tests = true;
-    options.test_selection = value;
+    size_t length = value.size() < sizeof(g_test_selection) ? value.size() : sizeof(g_test_selection);
+    for (size_t i = 0; i < length; ++i)
+        g_test_selection[i] = value[i];
+    options.test_selection = lib::StringView(g_test_selection, length);
     return true;
 }
 

@@ -1,7 +1,6 @@
 #include "kernel/boot_profile.h"
 
 #include "arch/cpu.h"
-#include "drivers/pit.h"
 #include "kernel/log.h"
 #include "mm/direct_map.h"
 
@@ -22,6 +21,7 @@ Stamp g_stamps[kMaxPhases];
 size_t g_count = 0;
 uint64_t g_cycles_per_ms = 0;
 uint32_t g_calibration_ms = 0;
+const char* g_calibrated_against = "nothing";
 
 uint64_t entry_tsc()
 {
@@ -46,20 +46,11 @@ void end_boot_phase(const char* name)
         g_stamps[g_count++] = { name, arch::read_timestamp_counter() };
 }
 
-void calibrate_boot_clock(uint32_t sleep_ms)
+void set_boot_clock(uint64_t tsc_khz, const char* against, uint32_t window_ms)
 {
-    // Start on a tick edge, so the interval is whole ticks.
-    uint64_t ticks = drivers::timer_ticks();
-    while (drivers::timer_ticks() == ticks)
-        arch::cpu_relax();
-    uint64_t start_ticks = drivers::timer_ticks();
-    uint64_t start = arch::read_timestamp_counter();
-    drivers::sleep_ms(sleep_ms);
-    uint64_t cycles = arch::read_timestamp_counter() - start;
-    uint64_t elapsed_ms = (drivers::timer_ticks() - start_ticks) * 1000 / drivers::timer_hz();
-    if (elapsed_ms != 0)
-        g_cycles_per_ms = cycles / elapsed_ms;
-    g_calibration_ms = static_cast<uint32_t>(elapsed_ms);
+    g_cycles_per_ms = tsc_khz;
+    g_calibrated_against = against;
+    g_calibration_ms = window_ms;
 }
 
 void report_boot_profile()
@@ -74,8 +65,8 @@ void report_boot_profile()
         previous = g_stamps[i].tsc;
     }
     uint64_t now = arch::read_timestamp_counter();
-    log(LogTag::Boot, "boot profile: {} us from boot_entry to here, TSC {} MHz (against the PIT over {} ms)",
-        microseconds(now - entry_tsc()), g_cycles_per_ms / 1000, g_calibration_ms);
+    log(LogTag::Boot, "boot profile: {} us from boot_entry to here, TSC {} MHz (against {} over {} ms)",
+        microseconds(now - entry_tsc()), g_cycles_per_ms / 1000, g_calibrated_against, g_calibration_ms);
 }
 
 } // namespace kernel

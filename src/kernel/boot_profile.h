@@ -1,8 +1,8 @@
 #pragma once
 
 // Where boot time goes: each phase of the boot is stamped with the time
-// stamp counter as it ends, the TSC is calibrated against the PIT once the
-// timer runs, and one "[BOOT] phase <name>: <us> us" line a phase is
+// stamp counter as it ends, the TSC's rate comes from the clock measurement
+// once the timer runs (kernel/clock_setup.h), and one "[BOOT] phase <name>: <us> us" line a phase is
 // printed before the ready line (ci/benchmark.sh tabulates and charts them).
 // The first stamp is taken by the trampoline at boot_entry.
 
@@ -13,13 +13,14 @@ namespace kernel {
 // The phase that just ended; name must be a string literal.
 void end_boot_phase(const char* name);
 
-// Measures TSC cycles across `sleep_ms` of timer ticks; needs interrupts on.
-void calibrate_boot_clock(uint32_t sleep_ms);
+// The TSC's rate, as judged against `against` (a clock's name) over a
+// window of window_ms.
+void set_boot_clock(uint64_t tsc_khz, const char* against, uint32_t window_ms);
 
 // Prints the phases and the total, in microseconds.
 void report_boot_profile();
 
-// TSC cycles a millisecond, as calibrated (0 before calibrate_boot_clock).
+// TSC cycles a millisecond, as calibrated (0 before set_boot_clock).
 uint64_t tsc_cycles_per_ms();
 
 } // namespace kernel

@@ -70,6 +70,8 @@ const char* log_tag_name(LogTag tag)
         return "SERIAL";
     case LogTag::Timer:
         return "TIMER";
+    case LogTag::Acpi:
+        return "ACPI";
     case LogTag::Kbd:
         return "KBD";
     case LogTag::Fault:

@@ -1,0 +1,13 @@
+#pragma once
+
+// Finds the ACPI tables (the loader's RSDP copy, else the BIOS areas),
+// prints one [ACPI] line per table, and starts the ACPI PM timer driver
+// when the FADT names one. Needs the kernel's direct map.
+
+#include "boot/boot_info.h"
+
+namespace kernel {
+
+void discover_acpi(const boot::BootInfo& info);
+
+} // namespace kernel

@@ -1,0 +1,89 @@
+// Rates from counts, the PM timer's wrap, and which TSC figure is believed
+// when the clocks disagree.
+
+#include "drivers/clock_cross_check.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using drivers::TscSource;
+
+TEST(ClockCrossCheck, PmTimerDeltaWrapsAtItsWidth)
+{
+    EXPECT_EQ(drivers::pm_timer_delta(100, 250, false), 150u);
+    EXPECT_EQ(drivers::pm_timer_delta(0xFFFFFF, 0x000000, false), 1u);
+    EXPECT_EQ(drivers::pm_timer_delta(0xFFFF00, 0x000100, false), 0x200u);
+    EXPECT_EQ(drivers::pm_timer_delta(0xFFFFFF00, 0x00000100, true), 0x200u);
+    // A 32-bit counter does not wrap at 2^24.
+    EXPECT_EQ(drivers::pm_timer_delta(0xFFFF00, 0x1000100, true), 0x200u);
+}
+
+TEST(ClockCrossCheck, RatesFromCounts)
+{
+    // 1000 ticks in exactly one second of PM time.
+    EXPECT_EQ(drivers::rate_millihertz(1000, drivers::kPmTimerHz, drivers::kPmTimerHz), 1000000u);
+    // 19 ticks in 3579545 * 19 / 18.2 counts: 18.2 Hz, to the thousandth.
+    EXPECT_EQ(drivers::rate_millihertz(182, drivers::kPmTimerHz * 10, drivers::kPmTimerHz), 18200u);
+    // 2.6e9 cycles in one second, and 1.3e9 in half of one: 2.6 GHz.
+    EXPECT_EQ(drivers::rate_khz(2600000000, drivers::kPmTimerHz, drivers::kPmTimerHz), 2600000u);
+    EXPECT_EQ(drivers::rate_khz(1300000000, drivers::kPmTimerHz, 2 * drivers::kPmTimerHz), 2600000u);
+    EXPECT_EQ(drivers::rate_khz(5, 0, drivers::kPmTimerHz), 0u);
+    EXPECT_EQ(drivers::rate_khz(~0ull, 1, drivers::kPmTimerHz), 0u); // would overflow
+}
+
+TEST(ClockCrossCheck, AgreementIsWithinThePercentBothWays)
+{
+    EXPECT_TRUE(drivers::agrees_within(1020, 1000, 2));
+    EXPECT_TRUE(drivers::agrees_within(980, 1000, 2));
+    EXPECT_FALSE(drivers::agrees_within(1021, 1000, 2));
+    EXPECT_FALSE(drivers::agrees_within(979, 1000, 2));
+    EXPECT_FALSE(drivers::agrees_within(0, 1000, 2));
+}
+
+TEST(ClockCrossCheck, AllAgreeingUsesThePmTimer)
+{
+    auto verdict = drivers::judge_tsc_rate({ 2596000, 2597000, 2595000 });
+    EXPECT_EQ(verdict.source, TscSource::PmTimer);
+    EXPECT_EQ(verdict.khz, 2596000u);
+    EXPECT_TRUE(verdict.cross_checked);
+    EXPECT_FALSE(verdict.pit_disagrees || verdict.cpuid_disagrees || verdict.pm_timer_disagrees);
+}
+
+TEST(ClockCrossCheck, LostPitTicksAreCaughtAndThePitFigureNotUsed)
+{
+    // The reported case: ticks lost while COM1 was flooded, 253200 MHz.
+    auto verdict = drivers::judge_tsc_rate({ 2596000, 253200000, 0 });
+    EXPECT_EQ(verdict.source, TscSource::PmTimer);
+    EXPECT_EQ(verdict.khz, 2596000u);
+    EXPECT_TRUE(verdict.pit_disagrees);
+    EXPECT_FALSE(verdict.cross_checked);
+}
+
+TEST(ClockCrossCheck, APmTimerOutvotedByThePitAndCpuidIsNotUsed)
+{
+    auto verdict = drivers::judge_tsc_rate({ 1300000, 2600000, 2600000 });
+    EXPECT_EQ(verdict.source, TscSource::Cpuid);
+    EXPECT_EQ(verdict.khz, 2600000u);
+    EXPECT_TRUE(verdict.pm_timer_disagrees);
+}
+
+TEST(ClockCrossCheck, WithoutAPmTimerCpuidBeatsThePit)
+{
+    auto verdict = drivers::judge_tsc_rate({ 0, 9000000, 2600000 });
+    EXPECT_EQ(verdict.source, TscSource::Cpuid);
+    EXPECT_TRUE(verdict.pit_disagrees);
+    EXPECT_FALSE(verdict.cross_checked);
+    verdict = drivers::judge_tsc_rate({ 0, 2601000, 2600000 });
+    EXPECT_TRUE(verdict.cross_checked);
+}
+
+TEST(ClockCrossCheck, ThePitAloneIsUsedButNotCrossChecked)
+{
+    auto verdict = drivers::judge_tsc_rate({ 0, 2600000, 0 });
+    EXPECT_EQ(verdict.source, TscSource::Pit);
+    EXPECT_FALSE(verdict.cross_checked);
+    EXPECT_EQ(drivers::judge_tsc_rate({ 0, 0, 0 }).source, TscSource::None);
+}
+
+} // namespace
