@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import ktap  # noqa: E402
 from harness.kernel_test_run import RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word  # noqa: E402
 from harness.kernel_tests import read_kernel_tests  # noqa: E402
+from harness.host_tsc import measure_host_tsc_mhz  # noqa: E402
 from harness.qemu import BootConfig, RunningBoot, boot as boot_once  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +52,12 @@ def kernel_test_run(request, iso, kernel_elf, tmp_path_factory):
     result = boot_once(BootConfig(cmdline=word, timeout=RUN_TIMEOUT_SECONDS), iso,
                        tmp_path_factory.mktemp("kernel-tests"))
     return KernelTestRun(result, ktap.parse(result.lines), selected)
+
+
+@pytest.fixture(scope="session")
+def host_tsc_mhz(tmp_path_factory):
+    """The host's TSC rate, which a TCG guest's TSC follows (harness/host_tsc.py)."""
+    return measure_host_tsc_mhz(tmp_path_factory.mktemp("host-tsc"))
 
 
 @pytest.fixture(scope="session")

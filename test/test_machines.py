@@ -8,6 +8,7 @@ where a boot costs about 4 s more, four combinations that still give each
 value of each dimension at least once, and both sizes on both machines."""
 
 import itertools
+import re
 
 import pytest
 
@@ -27,6 +28,9 @@ UEFI_MATRIX = [
     ("uefi", "pc", "max", 4, 8192),
     ("uefi", "q35", None, 1, 64),
 ]
+STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the PIT delivered [\d.]+ Hz, more than 2% from the 1000 Hz "
+                           r"programmed: ticks were lost|TSC [\d.]+ MHz against the PIT disagrees with [\d.]+ MHz "
+                           r"against the ACPI PM timer by more than 2%; using the ACPI PM timer)$")
 # What the firmware keeps of -m for itself (tables, its own code and data).
 FIRMWARE_RESERVE_MIB = {"bios": 3, "uefi": 8}
 
@@ -42,7 +46,14 @@ def test_boots_and_the_figures_add_up(boot, kernel_elf, row):
     result = boot(firmware=firmware, machine=machine, cpu=cpu, smp=cpus, memory=f"{memory_mib}M",
                   timeout=90 if firmware == "uefi" else 30, capture_boot_information=True)
     assert result.outcome is Outcome.PASSED, result.reason
-    assert [line for line in result.kernel_lines if "warning" in line.lower()] == []
+    # Not one warning, except where the host starved QEMU: a TCG guest then
+    # misses timer ticks (the emulated PIC merges them), and the kernel,
+    # measuring the PIT against the ACPI PM timer, rightly says so.
+    warnings = [line for line in result.kernel_lines if "warning" in line.lower()]
+    starved = [line for line in warnings if STARVED_TIMER.match(line)]
+    if starved:
+        print("host load cost the guest timer ticks:", *starved, sep="\n")
+    assert [line for line in warnings if line not in starved] == []
     assert_frames_as_expected(result, kernel_elf)
 
     usable = usable_regions(result)

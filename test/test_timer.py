@@ -8,7 +8,6 @@ cpu_get_host_ticks()), so the kernel's figure must match the host TSC's
 rate, which host_tsc_mhz measures against the host's CLOCK_MONOTONIC_RAW."""
 
 import re
-import subprocess
 import time
 
 import pytest
@@ -116,36 +115,6 @@ def test_without_acpi_the_rate_is_said_to_be_not_measured(boot):
     assert any(line.startswith("[TIMER] TSC ") and "against the PIT, not cross-checked" in line
                for line in result.lines), result.lines_with("[TIMER]")
     assert any("(against the PIT over" in line for line in result.lines_with("[BOOT] boot profile:"))
-
-
-HOST_TSC_SOURCE = r"""
-#include <stdio.h>
-#include <time.h>
-#include <x86intrin.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC_RAW, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-int main(void) {
-    double best = 0;
-    for (int i = 0; i < 3; ++i) {           /* three 200 ms windows: the median */
-        double t0 = now(); unsigned long long c0 = __rdtsc();
-        while (now() - t0 < 0.2) {}
-        double t1 = now(); unsigned long long c1 = __rdtsc();
-        double mhz = (c1 - c0) / (t1 - t0) / 1e6;
-        printf("%.3f\n", mhz);
-        best = mhz;
-    }
-    return best > 0 ? 0 : 1;
-}
-"""
-
-
-@pytest.fixture(scope="session")
-def host_tsc_mhz(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("host-tsc")
-    (folder / "host_tsc.c").write_text(HOST_TSC_SOURCE)
-    subprocess.run(["cc", "-O2", "-o", str(folder / "host_tsc"), str(folder / "host_tsc.c")], check=True)
-    figures = sorted(float(line) for line in subprocess.run(
-        [str(folder / "host_tsc")], check=True, capture_output=True, text=True).stdout.split())
-    return figures[1]
 
 
 def tsc_figures(lines):

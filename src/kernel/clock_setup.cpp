@@ -119,15 +119,15 @@ void measure_and_report_clocks(uint32_t requested_hz)
     drivers::ClockSample sample = drivers::measure_clocks(kClockMeasurementMs);
     // Under emulation a host stall can merge ticks in one window; a PIT that
     // runs at the wrong rate is wrong in every window. Each window that
-    // lost ticks is reported, and the last one measured is the one shown.
+    // lost ticks is reported, and the last one measured is the one shown:
+    // a warning only if that one is wrong too (report_pit_rate).
     for (uint32_t window = 1;
          window < kMaxMeasurementWindows && sample.has_pm_timer && sample.tick_seen && lost_ticks(sample);
          ++window) {
         Thousandths rate
             = thousandths(drivers::rate_millihertz(sample.ticks, sample.tick_pm_counts, drivers::kPmTimerHz));
-        log(LogTag::Timer,
-            "warning: measurement window {} lost PIT ticks ({}.{:03} Hz delivered); measuring again", window,
-            rate.whole, rate.fraction);
+        log(LogTag::Timer, "measurement window {} lost PIT ticks ({}.{:03} Hz delivered); measuring again",
+            window, rate.whole, rate.fraction);
         sample = drivers::measure_clocks(kClockMeasurementMs);
     }
     uint64_t after = 0;

@@ -179,22 +179,30 @@ void run_console()
     log(LogTag::Boot, "console on COM1 and the keyboard: type help");
     lib::LineEditor editor;
     write_console(kPrompt);
+    // After the too-long announcement the cursor starts a fresh line, and
+    // Enter must not add an empty one.
+    bool at_line_start = false;
     for (;;) {
         char byte = next_input(editor);
         switch (editor.feed(byte)) {
         case lib::LineEditor::Action::Echo:
             write_console(lib::StringView(&byte, 1));
+            at_line_start = false;
             break;
         case lib::LineEditor::Action::Erase:
             write_console("\b \b");
+            at_line_start = false;
             break;
         case lib::LineEditor::Action::Overflow:
             write_console("\n");
             log(LogTag::Raw, "line too long: {} characters at most; this line will not run",
                 lib::LineEditor::kCapacity);
+            at_line_start = true;
             break;
         case lib::LineEditor::Action::Complete:
-            write_console("\n");
+            if (!at_line_start)
+                write_console("\n");
+            at_line_start = false;
             finish_line(editor);
             editor.clear();
             write_console(kPrompt);
