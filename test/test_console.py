@@ -230,8 +230,9 @@ def test_input_sent_unthrottled_is_never_run_garbled_and_every_lost_byte_is_repo
         echo = None
     assert processed + dropped == sent_bytes, \
         f"{processed} bytes reached the console and {dropped} were reported dropped, but {sent_bytes} were sent"
-    assert dropped > 0 or len(answered) == FLOOD_LINES
-    assert (dropped > 0) == (discarded > 0), f"{dropped} bytes dropped, {discarded} lines discarded"
+    # Each 7-byte line draws some 40 bytes of answer through the UART, so
+    # the queue always overflows: the drop path is exercised, not just allowed.
+    assert dropped > 0 and discarded > 0, f"{dropped} bytes dropped, {discarded} lines discarded"
     print(f"{len(answered)} lines ran whole, {discarded} discarded, {dropped} of {sent_bytes} bytes dropped")
 
 

@@ -103,7 +103,8 @@ PANIC_LINE = "[PANIC] impostor panic (src/impostor.cpp:3)"
 # result to trust. Scenario: (impostor script, verdict for demo.first, for demo.second).
 RUN_SCENARIOS = {
     "control_every_test_ok_and_success_exit": ("#exit=10#", BOTH_OK, "passed", "passed"),
-    "control_a_failure_and_the_failure_exit": ("#exit=11#", SECOND_FAILS, "passed", "failed"),
+    # Sound, but not a success: an ok passes only when the whole run passed.
+    "a_failure_and_the_failure_exit": ("#exit=11#", SECOND_FAILS, "failed", "failed"),
     "every_test_ok_then_panic": ("#exit=11#", BOTH_OK + [PANIC_LINE], "failed", "failed"),
     "every_test_ok_then_hang": ("#hang#", BOTH_OK, "failed", "failed"),
     "every_test_ok_then_triple_fault": ("#triple#", BOTH_OK, "failed", "failed"),

@@ -26,13 +26,30 @@ struct Reading {
     uint64_t pm_counts;
 };
 
+// A port read can stall: under TCG it waits for the emulator's global
+// lock, which a flood of COM1 input keeps busy for milliseconds. So the
+// PM timer is read between two TSC reads, a few times, and the narrowest
+// pair dates it (at its middle); a stalled read then costs no accuracy.
+constexpr int kPmReadAttempts = 4;
+
 // The three clocks read together, with no interrupt between them.
 Reading read_clocks(PmStopwatch* stopwatch)
 {
     sync::InterruptGuard guard;
     Reading reading { timer_ticks(), arch::read_timestamp_counter(), 0 };
-    if (stopwatch != nullptr)
-        reading.pm_counts = stopwatch->elapsed();
+    if (stopwatch == nullptr)
+        return reading;
+    uint64_t narrowest = UINT64_MAX;
+    for (int attempt = 0; attempt < kPmReadAttempts; ++attempt) {
+        uint64_t before = arch::read_timestamp_counter();
+        uint64_t pm_counts = stopwatch->elapsed();
+        uint64_t after = arch::read_timestamp_counter();
+        if (after - before < narrowest) {
+            narrowest = after - before;
+            reading.tsc = before + (after - before) / 2;
+            reading.pm_counts = pm_counts;
+        }
+    }
     return reading;
 }
 

@@ -60,6 +60,12 @@ bool read_serial_input(SerialByte& byte)
     return g_input.pop(byte.value, byte.lost_before);
 }
 
+SerialInputCounts serial_input_counts()
+{
+    sync::InterruptGuard no_irq4; // both figures from one moment
+    return { g_input.queued() + g_input.dropped(), g_input.dropped() };
+}
+
 size_t take_serial_input_dropped()
 {
     sync::InterruptGuard guard;

@@ -26,6 +26,13 @@ bool read_serial_input(SerialByte& byte);
 // Bytes dropped because the queue was full, since the last call.
 size_t take_serial_input_dropped();
 
+// Since the start: every byte that arrived on COM1, and those dropped of it.
+struct SerialInputCounts {
+    size_t arrived;
+    size_t dropped;
+};
+SerialInputCounts serial_input_counts();
+
 // For the idle loop: logs what was typed since the last call, each byte as
 // a [SERIAL] line up to a limit a second and a summary line for the rest,
 // and a [SERIAL] dropped line for bytes that were lost.

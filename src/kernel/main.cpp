@@ -242,6 +242,11 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
         seal_ro_after_init());
     report_boot_profile();
+    // Typing during boot is queued for later; say how much, so a flood that
+    // came in while the clocks were measured is on the record.
+    if (drivers::SerialInputCounts input = drivers::serial_input_counts(); input.arrived != 0)
+        log(LogTag::Serial, "input during boot: {} bytes arrived, {} of them dropped (input queue full)",
+            input.arrived, input.dropped);
 
     if (options.fault != FaultKind::None)
         inject_fault(options.fault);

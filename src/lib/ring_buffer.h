@@ -55,6 +55,8 @@ public:
     // Bytes dropped since the start, and whether the latest drop comes after
     // every byte queued (no byte has been pushed since, to carry its mark).
     size_t dropped() const { return m_dropped; }
+    // Bytes queued since the start (taken off or not).
+    size_t queued() const { return m_head; }
     bool loss_pending() const { return m_loss_pending; }
 
 private:

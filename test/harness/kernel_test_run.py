@@ -68,6 +68,12 @@ class KernelTestRun:
             pytest.fail("the kernel's KTAP is malformed:\n" + "\n".join(self.run.errors) + "\n\n"
                         + self.boot.report(), pytrace=False)
         broken = self.broken_run()
+        if broken is None and self.boot.outcome is not Outcome.PASSED:
+            # A sound run with failures: the kernel ended it as it should,
+            # but an ok in it passes only when the whole run succeeded.
+            failed = [name for name, other in self.run.results.items() if not other.ok]
+            broken = (f"the run did not end in the success exit: {len(failed)} other kernel tests failed "
+                      f"({', '.join(failed)})")
         if result is not None:
             if result.ok and broken is None:
                 if skip_reason(result) is not None:

@@ -42,31 +42,46 @@ KTEST(interrupts, guards_turn_interrupts_off_and_restore_them)
     KEXPECT_TRUE(interrupts_enabled());
 }
 
+// Under TCG a host that starves the virtual CPU makes the emulated PIC
+// merge ticks, so a measurement can come out slow through no fault of the
+// kernel's. A PIT programmed wrong is wrong every time, so these tests
+// measure up to kAttempts times and keep the best: one good attempt proves
+// the rate, and a wrong rate still fails all of them.
+constexpr int kAttempts = 10;
+
 // Measured against the ACPI PM timer, a clock the PIT does not drive
 // (QEMU's i440fx and q35 both have ACPI unless -no-acpi).
 KTEST(interrupts, timer_ticks_advance_while_sleeping)
 {
     KASSERT_TRUE(drivers::pm_timer_present());
     constexpr uint64_t kSleepMs = 100;
-    uint64_t before = drivers::timer_ticks();
-    drivers::PmStopwatch stopwatch;
-    drivers::sleep_ms(kSleepMs);
-    uint64_t slept_us = drivers::pm_counts_to_us(stopwatch.elapsed());
-    uint64_t elapsed = drivers::timer_ticks() - before;
     // Whole ticks covering the sleep, rounded up (2 at 19 Hz, not 1).
-    KEXPECT_GE(elapsed, (kSleepMs * drivers::timer_hz() + 999) / 1000);
-    KEXPECT_GE(slept_us, kSleepMs * 1000); // never less than asked
-    KEXPECT_LE(slept_us, 20 * kSleepMs * 1000); // TCG is slow, not that slow
+    uint64_t ticks_needed = (kSleepMs * drivers::timer_hz() + 999) / 1000;
+    // At most the ticks needed plus the one it waits for to start on, and
+    // 10% for the emulator: a PIT 10% slow fails.
+    uint64_t longest_us = (ticks_needed + 1) * 1000000 / drivers::timer_hz() * 11 / 10;
+    uint64_t slept_us = UINT64_MAX;
+    uint64_t elapsed = 0;
+    for (int attempt = 0; attempt < kAttempts && slept_us > longest_us; ++attempt) {
+        uint64_t before = drivers::timer_ticks();
+        drivers::PmStopwatch stopwatch;
+        drivers::sleep_ms(kSleepMs);
+        slept_us = drivers::pm_counts_to_us(stopwatch.elapsed());
+        elapsed = drivers::timer_ticks() - before;
+        KEXPECT_GE(elapsed, ticks_needed);
+        KEXPECT_GE(slept_us, kSleepMs * 1000); // never less than asked
+    }
+    KEXPECT_LE(elapsed, ticks_needed + 2);
+    KEXPECT_LE(slept_us, longest_us);
 }
 
 // The rate the PIT delivers, against the PM timer, within 2% of the rate
-// programmed. A window in which the emulator's host stalled long enough to
-// merge ticks is measured again (three at most), as at boot.
+// programmed.
 KTEST(interrupts, pit_rate_matches_the_pm_timer)
 {
     KASSERT_TRUE(drivers::pm_timer_present());
     uint64_t millihertz = 0;
-    for (int window = 0; window < 3; ++window) {
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
         drivers::ClockSample sample = drivers::measure_clocks(50);
         KASSERT_TRUE(sample.tick_seen);
         millihertz = drivers::rate_millihertz(sample.ticks, sample.tick_pm_counts, drivers::kPmTimerHz);
