@@ -19,7 +19,7 @@ higher_half_entry:
     jmp .halt
 
 ; The boot CPU's kernel stack, above a guard page that the paging code
-; leaves unmapped (src/arch/x86_64/kernel_protection.cpp): an overflow faults
+; leaves unmapped (src/arch/x86_64/kernel_address_space.cpp): an overflow faults
 ; on the guard instead of running into whatever lies below.
 KERNEL_STACK_SIZE equ 64 * 1024
 

@@ -25,15 +25,42 @@ def test_kernel_is_loaded_above_1mib_and_linked_in_the_higher_half(kernel_elf):
         elf = ELFFile(stream)
         assert elf["e_machine"] == "EM_X86_64"
         segments = load_segments(elf)
-        boot, *kernel = segments
-        assert boot["p_paddr"] == boot["p_vaddr"] == 0x100000
-        assert boot["p_vaddr"] <= elf["e_entry"] < boot["p_vaddr"] + boot["p_memsz"]
+        # The trampoline runs at its physical address; the rest in the higher half.
+        boot = [segment for segment in segments if segment["p_vaddr"] < KERNEL_VMA]
+        kernel = segments[len(boot):]
+        assert segments[:len(boot)] == boot
+        assert boot[0]["p_paddr"] == boot[0]["p_vaddr"] == 0x100000
+        for segment in boot:
+            assert segment["p_paddr"] == segment["p_vaddr"]
+        # Trampoline code RX, its data and early page tables RW.
+        assert [rights(segment) for segment in boot] == ["R-X", "RW-"]
+        assert boot[0]["p_vaddr"] <= elf["e_entry"] < boot[0]["p_vaddr"] + boot[0]["p_memsz"]
         for segment in kernel:
             assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
             assert segment["p_paddr"] >= 0x100000
             assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
         # One group per permission, in order: text RX, rodata R, data+bss RW.
         assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
+
+
+def test_no_loadable_segment_is_both_writable_and_executable(kernel_elf):
+    # W^X from the first instruction: the trampoline's code and its page
+    # tables, stack and data are separate segments, so no page a loader maps
+    # by the program headers is both writable and executable.
+    with open(kernel_elf, "rb") as stream:
+        segments = load_segments(ELFFile(stream))
+    writable_and_executable = [f"{segment['p_vaddr']:#x} {rights(segment)}" for segment in segments
+                               if segment["p_flags"] & P_FLAGS.PF_W and segment["p_flags"] & P_FLAGS.PF_X]
+    assert not writable_and_executable, f"W+X LOAD segments: {writable_and_executable}"
+
+    # Nor may a writable and an executable segment share a page: a page maps
+    # with one set of rights, which would then have to be both.
+    def pages(segment):
+        return set(range(segment["p_paddr"] // PAGE, -(-(segment["p_paddr"] + segment["p_memsz"]) // PAGE)))
+    executable = set().union(*(pages(segment) for segment in segments if segment["p_flags"] & P_FLAGS.PF_X))
+    writable = set().union(*(pages(segment) for segment in segments if segment["p_flags"] & P_FLAGS.PF_W))
+    shared = sorted(hex(page * PAGE) for page in executable & writable)
+    assert not shared, f"pages both in a writable and in an executable segment: {shared}"
 
 
 def test_linker_script_exports_the_image_bounds(kernel_elf):

@@ -25,7 +25,7 @@ void log_cpu_identity();
 void cpu_relax();
 
 // The time stamp counter: cycles since reset, for timing boot phases.
-unsigned long long read_timestamp_counter();
+uint64_t read_timestamp_counter();
 
 // 64 random bits from the CPU's generator (RDRAND); false when the CPU has
 // none or it failed ten times in a row (value is then untouched).

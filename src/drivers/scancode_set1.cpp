@@ -6,11 +6,13 @@ namespace {
 constexpr uint8_t kExtendedPrefix = 0xE0;
 constexpr uint8_t kReleaseBit = 0x80;
 
-enum Scancode : uint8_t {
-    kLeftCtrl = 0x1D,
-    kLeftShift = 0x2A,
-    kRightShift = 0x36,
-    kCapsLock = 0x3A,
+// Make codes the decoder acts on itself (with their release bit clear).
+enum class Scancode : uint8_t {
+    Enter = 0x1C, // after E0: the keypad's Enter
+    LeftCtrl = 0x1D, // after E0: the right control key
+    LeftShift = 0x2A,
+    RightShift = 0x36,
+    CapsLock = 0x3A,
 };
 
 // Characters for make codes 0x00..0x39, unshifted and shifted (US layout).
@@ -166,17 +168,18 @@ bool ScancodeSet1Decoder::feed(uint8_t byte, KeyEvent& event)
     m_extended_prefix = false;
     bool pressed = (byte & kReleaseBit) == 0;
     auto code = static_cast<uint8_t>(byte & ~kReleaseBit);
+    auto key = static_cast<Scancode>(code);
 
     if (!extended) {
-        if (code == kLeftShift)
+        if (key == Scancode::LeftShift)
             m_left_shift = pressed;
-        else if (code == kRightShift)
+        else if (key == Scancode::RightShift)
             m_right_shift = pressed;
-        else if (code == kLeftCtrl)
+        else if (key == Scancode::LeftCtrl)
             m_left_ctrl = pressed;
-        else if (code == kCapsLock && pressed)
+        else if (key == Scancode::CapsLock && pressed)
             m_caps_lock = !m_caps_lock;
-    } else if (code == kLeftCtrl) {
+    } else if (key == Scancode::LeftCtrl) {
         m_right_ctrl = pressed; // E0 1D is the right control key
     }
 
@@ -190,7 +193,7 @@ bool ScancodeSet1Decoder::feed(uint8_t byte, KeyEvent& event)
         character = upper ? kShifted[code] : plain;
         if (ctrl && is_letter(character))
             character = static_cast<char>(character & 0x1F); // Ctrl-A = 0x01 ... Ctrl-Z = 0x1A
-    } else if (extended && code == 0x1C) {
+    } else if (extended && key == Scancode::Enter) {
         character = '\n';
     }
 

@@ -33,11 +33,11 @@ bool hardware_random(uint64_t& value)
     return false;
 }
 
-unsigned long long read_timestamp_counter()
+uint64_t read_timestamp_counter()
 {
     unsigned int low, high;
     asm volatile("rdtsc" : "=a"(low), "=d"(high));
-    return (static_cast<unsigned long long>(high) << 32) | low;
+    return (static_cast<uint64_t>(high) << 32) | low;
 }
 
 } // namespace arch

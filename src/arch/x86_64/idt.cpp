@@ -41,6 +41,14 @@ constexpr uint8_t kMachineCheckVector = 18;
 RO_AFTER_INIT alignas(16) IdtGate g_idt[256];
 InterruptHandler g_handlers[256];
 
+// Set by redirect_interrupt_return during a handler; applied to the frame
+// once the handler is done. Interrupts are off throughout, so one CPU's
+// handler cannot race another's use of it.
+void (*g_redirect)() = nullptr;
+InterruptFrame* g_current_frame = nullptr;
+
+constexpr uint64_t kInterruptFlag = 1u << 9;
+
 IdtGate make_gate(uint64_t handler, InterruptStack stack)
 {
     return IdtGate {
@@ -83,21 +91,6 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
     if (vector >= kFirstIrqVector)
         g_handlers[vector] = handler;
 }
-
-} // namespace arch
-
-namespace arch {
-namespace {
-
-// Set by redirect_interrupt_return during a handler; applied to the frame
-// once the handler is done. Interrupts are off throughout, so one CPU's
-// handler cannot race another's use of it.
-void (*g_redirect)() = nullptr;
-InterruptFrame* g_current_frame = nullptr;
-
-constexpr uint64_t kInterruptFlag = 1u << 9;
-
-} // namespace
 
 bool redirect_interrupt_return(void (*target)())
 {
