@@ -1,9 +1,11 @@
 #include "boot/memory_map.h"
 
+#include "arch/page_size.h"
+
 namespace boot {
 namespace {
 
-constexpr uint64_t kPageSize = 4096;
+using arch::kPageSize;
 constexpr uint64_t kTopOfMemory = ~uint64_t(0);
 
 // Where regions claim the same bytes, the one that forbids more wins:

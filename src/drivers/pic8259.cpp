@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/io_port.h"
+#include "arch/x86_64/vectors.h"
 
 namespace drivers {
 namespace {
@@ -68,7 +69,7 @@ void end_of_interrupt(uint8_t irq)
 
 void dispatch(arch::InterruptFrame& frame)
 {
-    auto irq = static_cast<uint8_t>(frame.vector - kIrqBaseVector);
+    auto irq = static_cast<uint8_t>(frame.vector - arch::kPicIrqBaseVector);
     if (is_spurious(irq))
         return;
     ++g_statistics.interrupts[irq];
@@ -87,9 +88,9 @@ void init_pic()
     arch::io_wait();
     kSlaveCommand.write<uint8_t>(kIcw1Init | kIcw1NeedsIcw4);
     arch::io_wait();
-    kMasterData.write<uint8_t>(kIrqBaseVector); // ICW2: vector offsets
+    kMasterData.write<uint8_t>(arch::kPicIrqBaseVector); // ICW2: vector offsets
     arch::io_wait();
-    kSlaveData.write<uint8_t>(kIrqBaseVector + 8);
+    kSlaveData.write<uint8_t>(arch::kPicIrqBaseVector + 8);
     arch::io_wait();
     kMasterData.write<uint8_t>(kIcw3SlaveOnIrq2);
     arch::io_wait();
@@ -104,7 +105,7 @@ void init_pic()
     kMasterData.write<uint8_t>(0xFF);
     kSlaveData.write<uint8_t>(0xFF);
     for (uint8_t irq = 0; irq < kIrqCount; ++irq)
-        arch::set_interrupt_handler(kIrqBaseVector + irq, dispatch);
+        arch::set_interrupt_handler(arch::kPicIrqBaseVector + irq, dispatch);
 }
 
 void handle_irq(uint8_t irq, IrqHandler handler)

@@ -12,7 +12,6 @@
 namespace drivers {
 
 inline constexpr uint8_t kIrqCount = 16;
-inline constexpr uint8_t kIrqBaseVector = 32;
 
 using IrqHandler = void (*)();
 

@@ -1,39 +1,60 @@
 #include "drivers/uart16550.h"
 
+#include "drivers/uart16550_registers.h"
+
 namespace drivers {
 namespace {
 
-// Register offsets from the base port (PC16550D table 2). With DLAB set in
-// the line control register, offsets 0 and 1 are the divisor latch.
-enum Register : uint16_t {
-    kData = 0, // RBR on read, THR on write
-    kInterruptEnable = 1, // IER
-    kDivisorLow = 0, // DLL, DLAB = 1
-    kDivisorHigh = 1, // DLM, DLAB = 1
-    kFifoControl = 2, // FCR, write only
-    kLineControl = 3, // LCR
-    kModemControl = 4, // MCR
-    kLineStatus = 5, // LSR
-};
+using uart::FifoControl;
+using uart::InterruptEnable;
+using uart::LineControl;
+using uart::LineStatus;
+using uart::ModemControl;
+using uart::Register;
 
-// LCR: word length 8 (bits 0-1 = 11), one stop bit, no parity; bit 7 = DLAB.
-constexpr uint8_t kLineControl8N1 = 0x03;
-constexpr uint8_t kLineControlDlab = 0x80;
-// FCR: enable FIFOs, clear both, interrupt at 14 bytes.
-constexpr uint8_t kFifoEnableAndClear = 0xC7;
-// MCR: DTR, RTS and OUT2 (OUT2 gates the IRQ line on PCs); bit 4 = loopback.
-constexpr uint8_t kModemNormal = 0x0B;
-constexpr uint8_t kModemLoopback = 0x1E;
-// LSR bit 0: a byte is waiting; bit 5: the transmit holding register is empty.
-constexpr uint8_t kLineStatusDataReady = 0x01;
-constexpr uint8_t kLineStatusTransmitEmpty = 0x20;
+// 8 data bits, one stop bit, no parity (8N1).
+constexpr LineControl kLineControl8N1
+    = LineControl().set_word_length(static_cast<uint8_t>(uart::WordLength::Bits8));
+constexpr LineControl kLineControlDlab = LineControl().set_divisor_latch_access(true);
+// FIFOs on and emptied; the receive interrupt waits for 14 bytes.
+constexpr FifoControl kFifoEnableAndClear
+    = FifoControl().set_enable(true).set_clear_receive(true).set_clear_transmit(true).set_receive_trigger(
+        static_cast<uint8_t>(uart::ReceiveTrigger::Bytes14));
+// DTR and RTS asserted, OUT2 on so the IRQ reaches the PIC.
+constexpr ModemControl kModemNormal
+    = ModemControl().set_data_terminal_ready(true).set_request_to_send(true).set_out2(true);
+// Loopback for the self-test: the outputs feed the inputs, nothing leaves.
+constexpr ModemControl kModemLoopback
+    = ModemControl().set_request_to_send(true).set_out1(true).set_out2(true).set_loopback(true);
+constexpr InterruptEnable kInterruptsOff;
+constexpr InterruptEnable kInterruptOnReceivedData = InterruptEnable().set_received_data(true);
 
-// IER bit 0: interrupt when received data is available.
-constexpr uint8_t kInterruptOnReceivedData = 0x01;
+// The values the set-up wrote as pre-combined hex before it was built from fields.
+static_assert(kLineControl8N1.value() == 0x03 && kLineControlDlab.value() == 0x80);
+static_assert(kFifoEnableAndClear.value() == 0xC7);
+static_assert(kModemNormal.value() == 0x0B && kModemLoopback.value() == 0x1E);
+static_assert(kInterruptsOff.value() == 0x00 && kInterruptOnReceivedData.value() == 0x01);
+static_assert(LineStatus(0x01).data_ready() && LineStatus(0x20).transmit_holding_empty());
 
 constexpr uint8_t kLoopbackProbe = 0xAE;
 // Bounded waits: a missing or wedged UART must not hang the boot.
 constexpr uint32_t kPollLimit = 100000;
+
+arch::IoPort port(arch::IoPort base, Register reg)
+{
+    return base.offset(static_cast<uint16_t>(reg));
+}
+
+template <typename Fields>
+void write_register(arch::IoPort base, Register reg, Fields fields)
+{
+    port(base, reg).write<uint8_t>(fields.value());
+}
+
+LineStatus read_line_status(arch::IoPort base)
+{
+    return LineStatus(port(base, Register::LineStatus).read<uint8_t>());
+}
 
 } // namespace
 
@@ -44,27 +65,27 @@ bool Uart16550::init(uint32_t baud)
         return false;
     uint16_t divisor = static_cast<uint16_t>(kClockHz / baud);
 
-    m_base.offset(kInterruptEnable).write<uint8_t>(0x00); // polled for now
-    m_base.offset(kLineControl).write<uint8_t>(kLineControlDlab);
-    m_base.offset(kDivisorLow).write<uint8_t>(static_cast<uint8_t>(divisor & 0xFF));
-    m_base.offset(kDivisorHigh).write<uint8_t>(static_cast<uint8_t>(divisor >> 8));
-    m_base.offset(kLineControl).write<uint8_t>(kLineControl8N1);
-    m_base.offset(kFifoControl).write<uint8_t>(kFifoEnableAndClear);
+    write_register(m_base, Register::InterruptEnable, kInterruptsOff); // polled for now
+    write_register(m_base, Register::LineControl, kLineControlDlab);
+    port(m_base, Register::DivisorLow).write<uint8_t>(static_cast<uint8_t>(divisor & 0xFF));
+    port(m_base, Register::DivisorHigh).write<uint8_t>(static_cast<uint8_t>(divisor >> 8));
+    write_register(m_base, Register::LineControl, kLineControl8N1);
+    write_register(m_base, Register::FifoControl, kFifoEnableAndClear);
 
     // Self-test: in loopback mode what we send comes straight back.
-    m_base.offset(kModemControl).write<uint8_t>(kModemLoopback);
-    m_base.offset(kData).write<uint8_t>(kLoopbackProbe);
+    write_register(m_base, Register::ModemControl, kModemLoopback);
+    port(m_base, Register::Data).write<uint8_t>(kLoopbackProbe);
     bool echoed = false;
     for (uint32_t i = 0; i < kPollLimit; ++i) {
-        if (m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusDataReady) {
-            echoed = m_base.offset(kData).read<uint8_t>() == kLoopbackProbe;
+        if (read_line_status(m_base).data_ready()) {
+            echoed = port(m_base, Register::Data).read<uint8_t>() == kLoopbackProbe;
             break;
         }
     }
     if (!echoed)
         return false;
 
-    m_base.offset(kModemControl).write<uint8_t>(kModemNormal);
+    write_register(m_base, Register::ModemControl, kModemNormal);
     m_ready = true;
     return true;
 }
@@ -75,21 +96,21 @@ void Uart16550::write_byte(uint8_t byte)
         return;
     // Spin until the holding register is empty; a real UART drains it
     // in under 100 us at 115200 baud.
-    while (!(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusTransmitEmpty)) { }
-    m_base.offset(kData).write<uint8_t>(byte);
+    while (!read_line_status(m_base).transmit_holding_empty()) { }
+    port(m_base, Register::Data).write<uint8_t>(byte);
 }
 
 void Uart16550::enable_receive_interrupt()
 {
     if (m_ready)
-        m_base.offset(kInterruptEnable).write<uint8_t>(kInterruptOnReceivedData);
+        write_register(m_base, Register::InterruptEnable, kInterruptOnReceivedData);
 }
 
 bool Uart16550::read_byte(uint8_t& byte)
 {
-    if (!m_ready || !(m_base.offset(kLineStatus).read<uint8_t>() & kLineStatusDataReady))
+    if (!m_ready || !read_line_status(m_base).data_ready())
         return false;
-    byte = m_base.offset(kData).read<uint8_t>();
+    byte = port(m_base, Register::Data).read<uint8_t>();
     return true;
 }
 

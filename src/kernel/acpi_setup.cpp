@@ -3,6 +3,7 @@
 #include "acpi/fadt.h"
 #include "acpi/rsdp.h"
 #include "acpi/table_directory.h"
+#include "arch/page_size.h"
 #include "arch/paging.h"
 #include "drivers/acpi_pm_timer.h"
 #include "kernel/log.h"
@@ -11,7 +12,7 @@
 namespace kernel {
 namespace {
 
-constexpr uint64_t kPageSize = 4096;
+using arch::kPageSize;
 
 // Physical memory as far as the kernel's direct map reaches: firmware may
 // put its tables in memory the map does not cover, and reading them must

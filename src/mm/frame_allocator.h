@@ -9,12 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/page_size.h"
 #include "boot/memory_map.h"
 #include "lib/result.h"
 
 namespace mm {
 
-inline constexpr uint64_t kFrameSize = 4096;
+inline constexpr uint64_t kFrameSize = arch::kPageSize;
 
 struct FrameRange {
     uint64_t base; // physical, bytes

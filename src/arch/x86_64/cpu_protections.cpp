@@ -8,32 +8,32 @@ CpuProtections enable_cpu_protections(const CpuFeatures& features)
 {
     // EFER.NXE without NX support would #GP; the trampoline set it already
     // when supported, and this keeps it so.
-    uint64_t efer = read_msr(Msr::Efer);
+    Efer efer = Efer::read();
     if (features.nx)
-        efer |= bit(Efer::NoExecuteEnable);
-    write_msr(Msr::Efer, efer);
+        efer.set_no_execute_enable(true);
+    efer.write();
 
-    write_cr0(read_cr0() | bit(Cr0::WriteProtect));
+    Cr0::read().set_write_protect(true).write();
 
-    uint64_t cr4 = read_cr4();
+    Cr4 cr4 = Cr4::read();
     if (features.smep)
-        cr4 |= bit(Cr4::Smep);
+        cr4.set_smep(true);
     if (features.smap)
-        cr4 |= bit(Cr4::Smap);
+        cr4.set_smap(true);
     if (features.umip)
-        cr4 |= bit(Cr4::Umip);
-    write_cr4(cr4);
+        cr4.set_umip(true);
+    cr4.write();
 
     // Read back: report what the CPU holds, not what was asked for.
-    uint64_t cr0_now = read_cr0();
-    uint64_t cr4_now = read_cr4();
-    uint64_t efer_now = read_msr(Msr::Efer);
+    Cr0 cr0_now = Cr0::read();
+    Cr4 cr4_now = Cr4::read();
+    Efer efer_now = Efer::read();
     return {
-        (efer_now & bit(Efer::NoExecuteEnable)) != 0,
-        (cr0_now & bit(Cr0::WriteProtect)) != 0,
-        (cr4_now & bit(Cr4::Smep)) != 0,
-        (cr4_now & bit(Cr4::Smap)) != 0,
-        (cr4_now & bit(Cr4::Umip)) != 0,
+        efer_now.no_execute_enable(),
+        cr0_now.write_protect(),
+        cr4_now.smep(),
+        cr4_now.smap(),
+        cr4_now.umip(),
     };
 }
 

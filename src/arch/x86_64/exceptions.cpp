@@ -1,10 +1,13 @@
 #include "arch/x86_64/exceptions.h"
 
 #include "arch/fault_triggers.h"
+#include "arch/page_size.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
+#include "arch/x86_64/exception_error_codes.h"
 #include "arch/x86_64/exception_table.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/vectors.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -16,7 +19,7 @@ using kernel::log;
 using kernel::LogTag;
 
 // Intel SDM Vol. 3A 6.3.1, Table 6-1.
-constexpr ExceptionInfo kExceptions[32] = {
+constexpr ExceptionInfo kExceptions[kExceptionVectorCount] = {
     { "#DE", "Divide Error", false },
     { "#DB", "Debug", false },
     { "NMI", "Non-Maskable Interrupt", false },
@@ -51,11 +54,6 @@ constexpr ExceptionInfo kExceptions[32] = {
     { "#31", "Reserved", false },
 };
 
-constexpr uint64_t kBreakpointVector = 3;
-constexpr uint64_t kDoubleFaultVector = 8;
-constexpr uint64_t kGeneralProtectionVector = 13;
-constexpr uint64_t kPageFaultVector = 14;
-
 // Exceptions being handled right now: a second one while the first is
 // reported means the report itself faulted.
 unsigned g_depth = 0;
@@ -65,10 +63,11 @@ bool g_fault_during_report = false;
 // Page-fault error code, Intel SDM Vol. 3A 4.7, Figure 4-12.
 void log_page_fault_error(uint64_t code)
 {
+    PageFaultError error(code);
     log(LogTag::Fault, "  error code {:#x}: {}, {}, {}{}{}", code,
-        (code & 1) ? "protection violation" : "not-present page", (code & 2) ? "write" : "read",
-        (code & 4) ? "user" : "supervisor", (code & 8) ? ", reserved bit set" : "",
-        (code & 16) ? ", instruction fetch" : "");
+        error.present() ? "protection violation" : "not-present page", error.write() ? "write" : "read",
+        error.user() ? "user" : "supervisor", error.reserved_bit() ? ", reserved bit set" : "",
+        error.instruction_fetch() ? ", instruction fetch" : "");
 }
 
 // Selector error code (#TS, #NP, #SS, #GP), Intel SDM Vol. 3A 6.13.
@@ -78,9 +77,10 @@ void log_selector_error(uint64_t code)
         log(LogTag::Fault, "  error code 0x0: not caused by a segment selector");
         return;
     }
-    const char* table = (code & 2) ? "IDT" : ((code & 4) ? "LDT" : "GDT");
-    log(LogTag::Fault, "  error code {:#x}: selector index {} in the {}, external event: {}", code, code >> 3,
-        table, (code & 1) ? "yes" : "no");
+    SelectorErrorCode error(code);
+    const char* table = error.idt() ? "IDT" : (error.local() ? "LDT" : "GDT");
+    log(LogTag::Fault, "  error code {:#x}: selector index {} in the {}, external event: {}", code,
+        error.index(), table, error.external() ? "yes" : "no");
 }
 
 // A page fault on a guard page is a stack overflow; name the stack.
@@ -88,7 +88,7 @@ bool report_guard_page_hit(uint64_t address)
 {
     StackRange range;
     for (unsigned i = 0; known_stack(i, range); ++i) {
-        if (address >= range.guard && address < range.guard + 4096) {
+        if (address >= range.guard && address < range.guard + kPageSize) {
             log(LogTag::Fault, "  stack overflow: guard page {:#x} of the {} ({:#x}-{:#x}) was hit",
                 range.guard, range.name, range.bottom, range.top);
             return true;
@@ -100,7 +100,7 @@ bool report_guard_page_hit(uint64_t address)
 void report(const InterruptFrame& frame)
 {
     const ExceptionInfo& info = exception_info(frame.vector);
-    uint64_t cr2 = read_cr2();
+    uint64_t cr2 = Cr2::read().value();
     log(LogTag::Fault, "{} {} (vector {}) in {} mode", info.mnemonic, info.name, frame.vector,
         (frame.cs & 3) ? "user" : "kernel");
 
@@ -113,7 +113,7 @@ void report(const InterruptFrame& frame)
         // delivered on the same stack; CR2 still holds the guard address.
         if (!report_guard_page_hit(cr2))
             log(LogTag::Fault, "  CR2 {:#018x}", cr2);
-    } else if (frame.vector == 10 || frame.vector == 11 || frame.vector == 12 || frame.vector == 13) {
+    } else if (has_selector_error_code(frame.vector)) {
         log_selector_error(frame.error_code);
     } else if (info.has_error_code) {
         log(LogTag::Fault, "  error code {:#x}", frame.error_code);
@@ -124,8 +124,8 @@ void report(const InterruptFrame& frame)
         trigger_unmapped_read();
     log(LogTag::Fault, "  RSP {:#018x} RFLAGS {:#010x} CS {:#06x} SS {:#06x}", frame.rsp, frame.rflags,
         frame.cs, frame.ss);
-    log(LogTag::Fault, "  CR0 {:#018x} CR2 {:#018x} CR3 {:#018x} CR4 {:#018x}", read_cr0(), cr2, read_cr3(),
-        read_cr4());
+    log(LogTag::Fault, "  CR0 {:#018x} CR2 {:#018x} CR3 {:#018x} CR4 {:#018x}", Cr0::read().value(), cr2,
+        Cr3::read().value(), Cr4::read().value());
     log(LogTag::Fault, "  RAX {:#018x} RBX {:#018x} RCX {:#018x} RDX {:#018x}", frame.rax, frame.rbx,
         frame.rcx, frame.rdx);
     log(LogTag::Fault, "  RSI {:#018x} RDI {:#018x} RBP {:#018x} R8  {:#018x}", frame.rsi, frame.rdi,
@@ -160,7 +160,7 @@ void fault_during_next_report()
 
 const ExceptionInfo& exception_info(uint64_t vector)
 {
-    return kExceptions[vector & 31];
+    return kExceptions[vector % kExceptionVectorCount];
 }
 
 void handle_exception(InterruptFrame& frame)

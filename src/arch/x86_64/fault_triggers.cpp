@@ -1,5 +1,6 @@
 #include "arch/fault_triggers.h"
 
+#include "arch/page_size.h"
 #include "arch/x86_64/exceptions.h"
 
 namespace arch {
@@ -89,7 +90,7 @@ volatile uint64_t g_recursion_limit = 1u << 20;
 [[gnu::noinline]] uint64_t recurse_one_page_deeper(uint64_t depth)
 {
     // A page of stack per call; the volatile buffer keeps every frame real.
-    volatile uint8_t frame[4096];
+    volatile uint8_t frame[kPageSize];
     frame[0] = static_cast<uint8_t>(depth);
     if (depth >= g_recursion_limit)
         return frame[0];

@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 
+#include "arch/page_size.h"
+#include "arch/x86_64/segment_descriptor.h"
 #include "kernel/ro_after_init.h"
 
 namespace arch {
@@ -26,18 +28,17 @@ struct [[gnu::packed]] DescriptorTablePointer {
 };
 static_assert(sizeof(DescriptorTablePointer) == 10);
 
-// Code and data descriptors (Intel SDM Vol. 3A 3.4.5): in long mode base and
-// limit are ignored; what matters is present, DPL, type and L (64-bit code).
-// The accessed bit (type bit 0) is set up front: the CPU would otherwise set
-// it on the first segment load, a write to the GDT, which is read-only
-// after boot (RO_AFTER_INIT).
-constexpr uint64_t kKernelCode64 = 0x00AF9B000000FFFF; // P, DPL0, code RX, L, accessed
-constexpr uint64_t kKernelData = 0x00CF93000000FFFF; // P, DPL0, data RW, accessed
-constexpr uint64_t kUserData = 0x00CFF3000000FFFF; // P, DPL3, data RW, accessed
-constexpr uint64_t kUserCode64 = 0x00AFFB000000FFFF; // P, DPL3, code RX, L, accessed
-constexpr uint8_t kTssAvailable64 = 0x9; // system type, Table 3-2
+// Code and data descriptors, DPL 0 for the kernel and 3 for user mode.
+constexpr uint64_t kKernelCode64 = flat_segment(SegmentType::CodeExecuteReadAccessed, 0).value();
+constexpr uint64_t kKernelData = flat_segment(SegmentType::DataReadWriteAccessed, 0).value();
+constexpr uint64_t kUserData = flat_segment(SegmentType::DataReadWriteAccessed, 3).value();
+constexpr uint64_t kUserCode64 = flat_segment(SegmentType::CodeExecuteReadAccessed, 3).value();
+// The values the GDT held as raw hex before it was built from fields.
+static_assert(kKernelCode64 == 0x00AF9B000000FFFF); // P, DPL0, code RX, L, accessed
+static_assert(kKernelData == 0x00CF93000000FFFF); // P, DPL0, data RW, accessed
+static_assert(kUserData == 0x00CFF3000000FFFF); // P, DPL3, data RW, accessed
+static_assert(kUserCode64 == 0x00AFFB000000FFFF); // P, DPL3, code RX, L, accessed
 
-constexpr size_t kPageSize = 4096;
 constexpr size_t kInterruptStackSize = 16 * 1024;
 
 // Each IST stack sits right above a page that the paging code leaves
@@ -57,12 +58,6 @@ const char* const kInterruptStackNames[kInterruptStackCount] = {
     "machine-check IST stack",
 };
 
-uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
-{
-    return (limit & 0xFFFFull) | ((base & 0xFFFFFFull) << 16) | (uint64_t(kTssAvailable64) << 40)
-        | (1ull << 47) /* present */ | ((uint64_t(limit) >> 16 & 0xF) << 48) | ((base >> 24 & 0xFF) << 56);
-}
-
 } // namespace
 
 extern "C" const uint8_t kernel_stack_guard[], kernel_stack_bottom[], kernel_stack_top[];
@@ -79,8 +74,8 @@ void init_gdt()
     g_gdt[2] = kKernelData;
     g_gdt[3] = kUserData;
     g_gdt[4] = kUserCode64;
-    g_gdt[5] = tss_descriptor_low(tss_base, sizeof(TaskStateSegment) - 1);
-    g_gdt[6] = tss_base >> 32; // a system descriptor takes two slots in long mode
+    g_gdt[5] = tss_descriptor_low(tss_base, sizeof(TaskStateSegment) - 1).value();
+    g_gdt[6] = tss_descriptor_high(tss_base);
 
     DescriptorTablePointer pointer { sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt) };
     asm volatile("lgdt %0" : : "m"(pointer) : "memory");

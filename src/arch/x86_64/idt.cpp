@@ -5,10 +5,11 @@
 #include "arch/resume_point.h"
 #include "arch/x86_64/exceptions.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/rflags.h"
 #include "kernel/log.h"
 #include "kernel/ro_after_init.h"
 
-extern "C" const uint64_t interrupt_stub_table[256];
+extern "C" const uint64_t interrupt_stub_table[arch::kVectorCount];
 
 namespace arch {
 namespace {
@@ -34,20 +35,14 @@ struct [[gnu::packed]] IdtPointer {
 // so handlers start with interrupts off).
 constexpr uint8_t kInterruptGate = 0x8E;
 
-constexpr uint8_t kNmiVector = 2;
-constexpr uint8_t kDoubleFaultVector = 8;
-constexpr uint8_t kMachineCheckVector = 18;
-
-RO_AFTER_INIT alignas(16) IdtGate g_idt[256];
-InterruptHandler g_handlers[256];
+RO_AFTER_INIT alignas(16) IdtGate g_idt[kVectorCount];
+InterruptHandler g_handlers[kVectorCount];
 
 // Set by redirect_interrupt_return during a handler; applied to the frame
 // once the handler is done. Interrupts are off throughout, so one CPU's
 // handler cannot race another's use of it.
 void (*g_redirect)() = nullptr;
 InterruptFrame* g_current_frame = nullptr;
-
-constexpr uint64_t kInterruptFlag = 1u << 9;
 
 IdtGate make_gate(uint64_t handler, InterruptStack stack)
 {
@@ -80,7 +75,7 @@ InterruptStack stack_for(size_t vector)
 
 void init_idt()
 {
-    for (size_t vector = 0; vector < 256; ++vector)
+    for (size_t vector = 0; vector < kVectorCount; ++vector)
         g_idt[vector] = make_gate(interrupt_stub_table[vector], stack_for(vector));
     IdtPointer pointer { sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt) };
     asm volatile("lidt %0" : : "m"(pointer) : "memory");
@@ -95,7 +90,7 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
 bool redirect_interrupt_return(void (*target)())
 {
     InterruptFrame* frame = g_current_frame;
-    if (frame == nullptr || (frame->cs & 3) != 0 || (frame->rflags & kInterruptFlag) == 0)
+    if (frame == nullptr || (frame->cs & 3) != 0 || !Rflags(frame->rflags).interrupt_enable())
         return false;
     g_redirect = target;
     return true;

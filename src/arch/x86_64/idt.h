@@ -6,13 +6,11 @@
 #include <stdint.h>
 
 #include "arch/x86_64/interrupt_frame.h"
+#include "arch/x86_64/vectors.h"
 
 namespace arch {
 
 void init_idt();
-
-// The first vector after the 32 exceptions; the PIC's IRQs start here.
-inline constexpr uint8_t kFirstIrqVector = 32;
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
 

@@ -1,18 +1,12 @@
 #include "arch/interrupts.h"
 
-#include <stdint.h>
+#include "arch/x86_64/rflags.h"
 
 namespace arch {
 
-namespace {
-constexpr uint64_t kRflagsInterruptEnable = 1u << 9; // RFLAGS.IF, Intel SDM Vol. 1 3.4.3
-}
-
 bool interrupts_enabled()
 {
-    uint64_t flags;
-    asm volatile("pushfq; popq %0" : "=r"(flags));
-    return (flags & kRflagsInterruptEnable) != 0;
+    return Rflags::read().interrupt_enable();
 }
 
 void enable_interrupts()

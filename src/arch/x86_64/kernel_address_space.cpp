@@ -105,7 +105,7 @@ KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_m
     }
     result.direct_map_bytes = end;
 
-    write_cr3(root);
+    Cr3().set_root_table(root).write();
     g_table_memory.go_live();
     g_live_tables = new (g_live_tables_storage) PageTables(tables);
 
@@ -179,7 +179,7 @@ uint64_t count_page_table_frames()
 
 bool no_execute_enforced()
 {
-    return (read_msr(Msr::Efer) & bit(Efer::NoExecuteEnable)) != 0;
+    return Efer::read().no_execute_enable();
 }
 
 uint64_t unmap_kernel_page(uint64_t virtual_address)

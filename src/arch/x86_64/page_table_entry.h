@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "arch/page_size.h"
+
 namespace arch {
 
 enum class PageFlag : uint64_t {
@@ -19,8 +21,6 @@ constexpr uint64_t flag(PageFlag value)
     return static_cast<uint64_t>(value);
 }
 
-inline constexpr uint64_t kPageSize = 4096;
-inline constexpr uint64_t kLargePageSize = 2 * 1024 * 1024;
 inline constexpr uint64_t kEntriesPerTable = 512;
 // Bits 12..51 of an entry hold the physical address of the next level.
 inline constexpr uint64_t kEntryAddressMask = 0x000FFFFFFFFFF000;

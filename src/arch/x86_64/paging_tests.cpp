@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/fault_triggers.h"
+#include "arch/page_size.h"
 #include "arch/paging.h"
 #include "kernel/image_layout.h"
 #include "ktest/ktest.h"
@@ -77,7 +78,7 @@ KTEST(paging, nothing_but_text_is_executable)
         look_up_kernel_address(reinterpret_cast<uint64_t>(kernel::rodata_section().start)).executable);
     KEXPECT_FALSE(look_up_kernel_address(address_of(&g_data_word)).executable);
     kernel::ImageRange sealed = kernel::ro_after_init_section();
-    for (const uint8_t* page = sealed.start; page < sealed.end; page += 4096)
+    for (const uint8_t* page = sealed.start; page < sealed.end; page += kPageSize)
         KEXPECT_FALSE(look_up_kernel_address(reinterpret_cast<uint64_t>(page)).executable);
     KEXPECT_FALSE(look_up_kernel_address(mm::kDirectMapBase + 0x200000).executable);
     ScratchMapping scratch;
@@ -105,7 +106,7 @@ KTEST(paging, boot_tables_are_read_only_after_init)
 {
     kernel::ImageRange sealed = kernel::ro_after_init_section();
     KASSERT_GT(sealed.size(), 0u);
-    for (const uint8_t* page = sealed.start; page < sealed.end; page += 4096) {
+    for (const uint8_t* page = sealed.start; page < sealed.end; page += kPageSize) {
         KernelMapping mapping = look_up_kernel_address(reinterpret_cast<uint64_t>(page));
         KEXPECT_TRUE(mapping.mapped);
         KEXPECT_FALSE(mapping.writable);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "arch/fault_triggers.h"
+#include "arch/page_size.h"
 #include "arch/safe_memory.h"
 #include "ktest/ktest.h"
 
@@ -22,7 +23,7 @@ KTEST(safe_memory, faulting_reads_return_errors_and_the_kernel_carries_on)
     KEXPECT_FALSE(read_word_nofault(kUnmappedAddress, value)); // #PF, not present
     KEXPECT_FALSE(read_word_nofault(0, value)); // the null page
     KEXPECT_FALSE(read_word_nofault(kNonCanonicalAddress, value)); // #GP
-    KEXPECT_FALSE(read_word_nofault(kUnmappedAddress + 4096, value));
+    KEXPECT_FALSE(read_word_nofault(kUnmappedAddress + kPageSize, value));
     KEXPECT_EQ(value, 0x5A5Au); // untouched by failed reads
     KEXPECT_EQ(recovered_faults() - before, 4u);
 }

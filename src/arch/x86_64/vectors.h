@@ -1,0 +1,34 @@
+#pragma once
+
+// Interrupt vector numbers, declared once (Intel SDM Vol. 3A 6.3.1,
+// Table 6-1 "Exceptions and Interrupts"). 0..31 are the CPU's exceptions;
+// the 8259 PICs' 16 IRQs are remapped to start right after them.
+
+#include <stdint.h>
+
+namespace arch {
+
+inline constexpr uint8_t kNmiVector = 2;
+inline constexpr uint8_t kBreakpointVector = 3;
+inline constexpr uint8_t kDoubleFaultVector = 8;
+inline constexpr uint8_t kInvalidTssVector = 10;
+inline constexpr uint8_t kSegmentNotPresentVector = 11;
+inline constexpr uint8_t kStackSegmentFaultVector = 12;
+inline constexpr uint8_t kGeneralProtectionVector = 13;
+inline constexpr uint8_t kPageFaultVector = 14;
+inline constexpr uint8_t kMachineCheckVector = 18;
+
+inline constexpr unsigned kExceptionVectorCount = 32;
+inline constexpr unsigned kVectorCount = 256;
+
+// The first vector after the exceptions; the PIC's IRQs start here.
+inline constexpr uint8_t kFirstIrqVector = kExceptionVectorCount;
+inline constexpr uint8_t kPicIrqBaseVector = kFirstIrqVector;
+
+// #TS, #NP, #SS and #GP push a selector error code (SDM Vol. 3A 6.13).
+constexpr bool has_selector_error_code(uint64_t vector)
+{
+    return vector >= kInvalidTssVector && vector <= kGeneralProtectionVector;
+}
+
+} // namespace arch
