@@ -20,6 +20,8 @@ entries = json.load(open("build/compile_commands.json"))
 native = [e for e in entries if "test/host/" in e["output"]]
 json.dump(native, open("build/lint/compile_commands.json", "w"), indent=1)
 PY
-mapfile -t pure_sources < <(git ls-files 'src/lib/*.cpp' 'src/boot/*.cpp' 'src/mm/frame_allocator.cpp' 'src/mm/heap_allocator.cpp')
+heap_pure=(src/mm/heap_allocator.cpp src/mm/heap_audit.cpp src/mm/heap_block_checks.cpp
+           src/mm/heap_page_mapping.cpp src/mm/heap_slabs.cpp src/mm/heap_span_bins.cpp)
+mapfile -t pure_sources < <(git ls-files 'src/lib/*.cpp' 'src/boot/*.cpp' 'src/mm/frame_allocator.cpp' "${heap_pure[@]}")
 clang-tidy -p build/lint --quiet "${pure_sources[@]}"
 echo "lint: clean"

@@ -11,7 +11,7 @@
 // large blocks (a span of their own). Sizes up to kMaxSlabStride - 16 come
 // from slabs; larger ones, and alignments above a page, are page-backed.
 //
-// Every block starts with a 16-byte record: the BlockHeader right before
+// Every block starts with a 16-byte record: the header right before
 // the caller's pointer, or, when alignment pushed the pointer further in, a
 // pad record that says where the header is. Headers carry a check value
 // mixed with a secret, so an overwritten header is told apart from a
@@ -25,6 +25,14 @@
 // taking the heap below its initial size.
 //
 // The allocator does not lock; the kernel wraps it in a spinlock.
+//
+// One concept a file: heap_size_classes.h (size classes: pure arithmetic),
+// heap_block_checks.h/.cpp (sealed block records and poison),
+// heap_pages.h (the page descriptors), heap_span_bins.cpp (free spans in
+// bins: take, give, coalesce), heap_page_mapping.cpp (growing the arena,
+// mapping pages, giving them back), heap_slabs.cpp (slabs of one size
+// class), heap_allocator.cpp (allocate and free, large blocks, locating a
+// pointer's block) and heap_audit.cpp (the consistency walk).
 
 #include <stddef.h>
 #include <stdint.h>
@@ -119,47 +127,44 @@ public:
     bool contains(const void* pointer) const;
 
 private:
-    struct PageDescriptor;
-    struct SizeClass;
+    struct PageDescriptor; // heap_pages.h
     struct BlockLocation;
 
     static constexpr uint32_t kNone = 0xFFFFFFFF;
     static constexpr size_t kBinCount = 64;
-    static constexpr size_t kMaxBlocksPerSlab = 128;
 
-    PageDescriptor& page(uint32_t index) const;
+    PageDescriptor& page(uint32_t index) const; // heap_pages.h
     uintptr_t page_address(uint32_t index) const { return m_layout.arena + uintptr_t(index) * kHeapPageSize; }
 
-    uint32_t seal(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const;
-    void write_record(uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset) const;
-    bool record_is(uintptr_t address, uint32_t magic) const;
-
-    // Doubly linked lists of spans (free-span bins, partial slabs).
+    // Free spans in bins by length, and the doubly linked lists of spans
+    // (bins, partial slabs) (heap_span_bins.cpp).
     void list_push(uint32_t& list, uint32_t head);
     void list_remove(uint32_t& list, uint32_t head);
-
-    // Page spans.
     lib::Result<uint32_t, HeapError> take_span(uint32_t pages);
     void give_span(uint32_t head, uint32_t pages);
     void insert_free_span(uint32_t head, uint32_t pages, uint32_t mapped);
     void remove_free_span(uint32_t head);
     uint32_t find_free_span(uint32_t pages) const;
+    static size_t bin_of(uint32_t pages);
+
+    // The arena's extent and its pages' mappings (heap_page_mapping.cpp).
     lib::Result<bool, HeapError> grow(uint32_t pages);
     lib::Result<bool, HeapError> map_span_pages(uint32_t head, uint32_t pages, uint32_t& newly_mapped);
     void release_pages(uint32_t head);
-    static size_t bin_of(uint32_t pages);
 
-    // Slabs.
+    // Slabs (heap_slabs.cpp).
     lib::Result<uint32_t, HeapError> new_slab(uint8_t size_class);
     void push_partial(uint8_t size_class, uint32_t slab);
     void remove_partial(uint8_t size_class, uint32_t slab);
     lib::Result<uintptr_t, HeapError> take_slab_block(uint8_t size_class);
     void retire_slab(uint8_t size_class, uint32_t slab);
 
+    // Blocks: where a pointer's block is, where a pointer goes in a block
+    // (heap_allocator.cpp).
     lib::Result<BlockLocation, HeapError> locate(uintptr_t header) const;
-    lib::Result<bool, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block) const;
     uintptr_t place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const;
 
+    // The audit (heap_audit.cpp).
     lib::Result<bool, HeapError> audit_slab(
         uint32_t head, uint64_t& bytes, uint64_t& blocks, uint64_t& live) const;
 

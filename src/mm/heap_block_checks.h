@@ -1,0 +1,84 @@
+#pragma once
+
+// The heap's checks on its blocks: the sealed 16-byte records that say what
+// a block is, and the poison that fills free memory. Both are how misuse is
+// caught: a record whose check value no longer matches was overwritten (or
+// never written by the heap), and free memory that is no longer poison was
+// written after it was freed. Kept apart from the heap's bookkeeping so the
+// checks can be tested on a plain buffer (test/host/heap_block_checks_test.cpp).
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/result.h"
+#include "mm/heap_allocator.h"
+
+namespace mm {
+
+// The record at the start of every block and right before every pointer.
+struct BlockRecord {
+    uint32_t magic;
+    uint32_t size; // live: bytes requested; freed: bytes its last owner had
+    uint32_t offset; // bytes from the block's start to the live header
+    uint32_t check;
+};
+static_assert(sizeof(BlockRecord) == kHeapHeaderSize);
+
+inline constexpr uint32_t kLiveMagic = 0x4C495645; // "LIVE"
+inline constexpr uint32_t kPadMagic = 0x50414444; // "PADD": the header is further in
+inline constexpr uint32_t kFreedMagic = 0x46524545; // "FREE"
+inline constexpr uint32_t kNeverUsed = 0xFFFFFFFF; // offset of a block never handed out
+
+inline constexpr uint64_t kPoisonWord = 0x0101010101010101ull * kHeapPoisonByte;
+
+// The check value of a record at address: every field, the address and the
+// heap's secret mixed. Two multiplies: enough that a stray write or a
+// guessed header fails the check, cheap enough for every allocation and free.
+inline uint32_t seal_record(
+    uint64_t secret, uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset)
+{
+    uint64_t value = (address ^ secret) + (uint64_t(magic) << 32 | size) * 0x9E3779B97F4A7C15ull + offset;
+    return static_cast<uint32_t>((value * 0xD6E8FEB86659FD93ull) >> 32);
+}
+
+inline void write_record(uint64_t secret, uintptr_t address, uint32_t magic, uint32_t size, uint32_t offset)
+{
+    *reinterpret_cast<BlockRecord*>(address)
+        = { magic, size, offset, seal_record(secret, address, magic, size, offset) };
+}
+
+inline const BlockRecord& record_at(uintptr_t address)
+{
+    return *reinterpret_cast<const BlockRecord*>(address);
+}
+
+// The record at address has this magic and its check value matches.
+inline bool record_is(uint64_t secret, uintptr_t address, uint32_t magic)
+{
+    const BlockRecord& record = record_at(address);
+    return record.magic == magic
+        && record.check == seal_record(secret, address, magic, record.size, record.offset);
+}
+
+// A word loop, not memset: the kernel's memset is `rep stosb`, which QEMU's
+// TCG runs a byte at a time (five times slower per free in `bench`).
+// length is a multiple of 8.
+inline void fill_poison(uintptr_t start, size_t length)
+{
+    auto* words = reinterpret_cast<uint64_t*>(start);
+    for (size_t i = 0; i < length / 8; ++i)
+        words[i] = kPoisonWord;
+}
+
+inline lib::Failure<HeapError> heap_error(
+    HeapErrorKind kind, uintptr_t address, uint64_t detail, const char* reason)
+{
+    return lib::fail(HeapError { kind, address, detail, reason });
+}
+
+// length bytes from start (a multiple of 8) still hold poison; if not, a
+// UseAfterFree error naming block and the offset of the first changed byte
+// from block.
+lib::Result<bool, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block);
+
+} // namespace mm
