@@ -37,13 +37,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/page_size.h"
 #include "lib/result.h"
 
 namespace mm {
 
-inline constexpr size_t kHeapPageSize = 4096;
+inline constexpr size_t kHeapPageSize = arch::kPageSize;
 inline constexpr size_t kHeapHeaderSize = 16;
-inline constexpr size_t kMaxSlabStride = 4096 + kHeapHeaderSize;
+inline constexpr size_t kMaxSlabStride = kHeapPageSize + kHeapHeaderSize;
 inline constexpr size_t kMaxHeapAlignment = size_t(2) << 20;
 inline constexpr uint8_t kHeapPoisonByte = 0xDB;
 // Giving pages back (see above): spans this long...
