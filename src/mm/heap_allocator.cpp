@@ -220,7 +220,7 @@ bool HeapAllocator::record_is(uintptr_t address, uint32_t magic) const
     return record.magic == magic && record.check == seal(address, magic, record.size, record.offset);
 }
 
-lib::Result<bool, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapBacking& backing)
+lib::Result<void, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapBacking& backing)
 {
     m_layout = layout;
     m_backing = &backing;
@@ -235,19 +235,15 @@ lib::Result<bool, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapB
     if (layout.initial_pages == 0 || layout.initial_pages > layout.arena_pages)
         return heap_error(HeapErrorKind::TooLarge, layout.arena, layout.initial_pages, "initial size");
 
-    auto grown = grow(static_cast<uint32_t>(layout.initial_pages));
-    if (!grown)
-        return lib::fail(grown.error());
+    TRY(grow(static_cast<uint32_t>(layout.initial_pages)));
     // The initial pages are mapped now and kept for the heap's life; free
     // memory holds poison from the start.
     auto initial = static_cast<uint32_t>(layout.initial_pages);
     uint32_t newly_mapped = 0;
-    auto mapped = map_span_pages(0, initial, newly_mapped);
-    if (!mapped)
-        return lib::fail(mapped.error());
+    TRY(map_span_pages(0, initial, newly_mapped));
     page(0).mapped_pages = initial;
     fill_poison(m_layout.arena, size_t(initial) * kHeapPageSize);
-    return true;
+    return {};
 }
 
 // ---- Lists of spans, linked through their first page's descriptor ---------
@@ -324,7 +320,7 @@ uint32_t HeapAllocator::find_free_span(uint32_t pages) const
     return kNone;
 }
 
-lib::Result<bool, HeapError> HeapAllocator::grow(uint32_t pages)
+lib::Result<void, HeapError> HeapAllocator::grow(uint32_t pages)
 {
     // A free span at the top of the extent counts toward the request.
     uint32_t top_free = 0;
@@ -364,10 +360,10 @@ lib::Result<bool, HeapError> HeapAllocator::grow(uint32_t pages)
         head = below;
     }
     insert_free_span(head, growth, mapped);
-    return true;
+    return {};
 }
 
-lib::Result<bool, HeapError> HeapAllocator::map_span_pages(
+lib::Result<void, HeapError> HeapAllocator::map_span_pages(
     uint32_t head, uint32_t pages, uint32_t& newly_mapped)
 {
     // Runs of unmapped pages are mapped first and marked after, so a failure
@@ -408,16 +404,14 @@ lib::Result<bool, HeapError> HeapAllocator::map_span_pages(
     }
     m_statistics.pages_held += newly_mapped;
     m_statistics.bytes_held = m_statistics.pages_held * kHeapPageSize;
-    return true;
+    return {};
 }
 
 lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
 {
     uint32_t head = find_free_span(pages);
     if (head == kNone) {
-        auto grown = grow(pages);
-        if (!grown)
-            return lib::fail(grown.error());
+        TRY(grow(pages));
         head = find_free_span(pages);
     }
     uint32_t span = page(head).span_pages;
@@ -429,14 +423,10 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
         if (!page(i).mapped)
             continue;
         ++already_mapped;
-        auto clean = check_poison(page_address(i), kHeapPageSize, page_address(i));
-        if (!clean)
-            return lib::fail(clean.error());
+        TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
     }
     uint32_t newly_mapped = 0;
-    auto mapped_now = map_span_pages(head, pages, newly_mapped);
-    if (!mapped_now)
-        return lib::fail(mapped_now.error());
+    TRY(map_span_pages(head, pages, newly_mapped));
 
     remove_free_span(head);
     if (span > pages)
@@ -522,10 +512,7 @@ void HeapAllocator::remove_partial(uint8_t size_class, uint32_t slab)
 lib::Result<uint32_t, HeapError> HeapAllocator::new_slab(uint8_t size_class)
 {
     uint32_t pages = kClasses.pages[size_class];
-    auto taken = take_span(pages);
-    if (!taken)
-        return lib::fail(taken.error());
-    uint32_t head = taken.value();
+    uint32_t head = TRY(take_span(pages));
     for (uint32_t i = head; i < head + pages; ++i) {
         page(i).kind = PageKind::Slab;
         page(i).size_class = size_class;
@@ -547,10 +534,7 @@ lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_cl
 {
     uint32_t slab = m_partial[size_class];
     if (slab == kNone) {
-        auto created = new_slab(size_class);
-        if (!created)
-            return lib::fail(created.error());
-        slab = created.value();
+        slab = TRY(new_slab(size_class));
     }
     PageDescriptor& first = page(slab);
     uint32_t blocks = kClasses.blocks[size_class];
@@ -568,9 +552,7 @@ lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_cl
     // The block must be exactly as free() left it.
     if (!record_is(block, kFreedMagic))
         return heap_error(HeapErrorKind::UseAfterFree, block, 0, "the freed block's record was overwritten");
-    auto clean = check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block);
-    if (!clean)
-        return lib::fail(clean.error());
+    TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
 
     first.live[index / 64] |= 1ull << (index % 64);
     if (++first.live_blocks == blocks)
@@ -590,13 +572,13 @@ void HeapAllocator::retire_slab(uint8_t size_class, uint32_t slab)
 
 // ---- Blocks ------------------------------------------------------------
 
-lib::Result<bool, HeapError> HeapAllocator::check_poison(
+lib::Result<void, HeapError> HeapAllocator::check_poison(
     uintptr_t start, size_t length, uintptr_t block) const
 {
     const auto* words = reinterpret_cast<const uint64_t*>(start);
     size_t i = first_unpoisoned_word(words, length / 8);
     if (i == length / 8)
-        return true;
+        return {};
     const auto* bytes = reinterpret_cast<const uint8_t*>(&words[i]);
     size_t byte = 0;
     while (bytes[byte] == kHeapPoisonByte)
@@ -631,17 +613,11 @@ lib::Result<void*, HeapError> HeapAllocator::allocate(size_t size, size_t alignm
     size_t length;
     if (needed <= kMaxSlabStride && alignment <= kHeapPageSize) {
         uint8_t size_class = kClasses.by_granule[(needed + 15) / 16];
-        auto taken = take_slab_block(size_class);
-        if (!taken)
-            return lib::fail(taken.error());
-        block = taken.value();
+        block = TRY(take_slab_block(size_class));
         length = kClasses.stride[size_class];
     } else {
         auto pages = static_cast<uint32_t>((needed + kHeapPageSize - 1) / kHeapPageSize);
-        auto taken = take_span(pages);
-        if (!taken)
-            return lib::fail(taken.error());
-        uint32_t head = taken.value();
+        uint32_t head = TRY(take_span(pages));
         for (uint32_t i = head; i < head + pages; ++i) {
             page(i).kind = i == head ? PageKind::Large : PageKind::LargeInterior;
             page(i).head = head;
@@ -695,20 +671,17 @@ lib::Result<HeapAllocator::BlockLocation, HeapError> HeapAllocator::locate(uintp
     return heap_error(HeapErrorKind::Corrupted, pointer, index, "page descriptor of unknown kind");
 }
 
-lib::Result<bool, HeapError> HeapAllocator::free(void* pointer_to_free)
+lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
 {
     if (pointer_to_free == nullptr)
-        return true;
+        return {};
     auto pointer = reinterpret_cast<uintptr_t>(pointer_to_free);
     if (!contains(pointer_to_free) || pointer < m_layout.arena + kHeapHeaderSize)
         return heap_error(HeapErrorKind::ForeignPointer, pointer, 0, "it lies outside the heap");
     if (pointer % kHeapHeaderSize != 0)
         return heap_error(HeapErrorKind::ForeignPointer, pointer, 0, "it is not 16-byte aligned");
     uintptr_t header = pointer - kHeapHeaderSize;
-    auto located = locate(header);
-    if (!located)
-        return lib::fail(located.error());
-    const BlockLocation& where = located.value();
+    const BlockLocation where = TRY(locate(header));
     const auto& block_record = *reinterpret_cast<const BlockRecord*>(where.block);
 
     if (!where.live) {
@@ -763,12 +736,12 @@ lib::Result<bool, HeapError> HeapAllocator::free(void* pointer_to_free)
     stats.block_bytes_in_use -= where.length;
     ++stats.frees;
     --stats.live_allocations;
-    return true;
+    return {};
 }
 
 // ---- Audit -------------------------------------------------------------
 
-lib::Result<bool, HeapError> HeapAllocator::audit_slab(
+lib::Result<void, HeapError> HeapAllocator::audit_slab(
     uint32_t head, uint64_t& bytes, uint64_t& block_bytes, uint64_t& live) const
 {
     const PageDescriptor& first = page(head);
@@ -793,19 +766,17 @@ lib::Result<bool, HeapError> HeapAllocator::audit_slab(
             if (!record_is(block, kFreedMagic))
                 return heap_error(
                     HeapErrorKind::UseAfterFree, block, 0, "audit: a freed block's record was overwritten");
-            auto clean = check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block);
-            if (!clean)
-                return lib::fail(clean.error());
+            TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
         }
     }
     if (counted != first.live_blocks
         || lib::popcount64(first.live[0]) + lib::popcount64(first.live[1]) != counted)
         return heap_error(
             HeapErrorKind::Corrupted, page_address(head), counted, "audit: slab's live count is wrong");
-    return true;
+    return {};
 }
 
-lib::Result<bool, HeapError> HeapAllocator::audit() const
+lib::Result<void, HeapError> HeapAllocator::audit() const
 {
     uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0, used = 0;
     bool previous_free = false;
@@ -831,9 +802,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
                 if (!page(i).mapped)
                     continue;
                 ++span_mapped;
-                auto clean = check_poison(page_address(i), kHeapPageSize, page_address(i));
-                if (!clean)
-                    return lib::fail(clean.error());
+                TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
             }
             if (span_mapped != first.mapped_pages)
                 return heap_error(
@@ -849,9 +818,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
             }
             if (pages != kClasses.pages[first.size_class])
                 return heap_error(HeapErrorKind::Corrupted, address, pages, "audit: slab length");
-            auto slab = audit_slab(head, bytes, block_bytes, live);
-            if (!slab)
-                return slab;
+            TRY(audit_slab(head, bytes, block_bytes, live));
             if (first.live_blocks < kClasses.blocks[first.size_class])
                 ++partial_slabs;
             used += pages;
@@ -913,7 +880,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
         || stats.allocations - stats.frees != stats.live_allocations
         || stats.pages_held < m_layout.initial_pages)
         return heap_error(HeapErrorKind::Corrupted, 0, bytes, "audit: statistics disagree with the blocks");
-    return true;
+    return {};
 }
 
 } // namespace mm
