@@ -18,13 +18,9 @@ lib::Result<TableDirectory, AcpiError> read_table_directory(const PhysicalMemory
     // ACPI 6.4 5.2.5.3: from revision 2 on, the XSDT is to be used instead
     // of the RSDT when its address is there.
     bool extended = rsdp.revision >= 2 && rsdp.xsdt_address != 0;
-    auto root = extended ? read_table(memory, rsdp.xsdt_address, "XSDT")
-                         : read_table(memory, rsdp.rsdt_address, "RSDT");
-    if (!root)
-        return fail(root.error());
-
     TableDirectory directory {};
-    directory.root = root.value();
+    directory.root = TRY(extended ? read_table(memory, rsdp.xsdt_address, "XSDT")
+                                  : read_table(memory, rsdp.rsdt_address, "RSDT"));
     size_t entry_size = extended ? sizeof(uint64_t) : sizeof(uint32_t);
     size_t entries_bytes = directory.root.header.length - sizeof(SdtHeader);
     if (entries_bytes % entry_size != 0)

@@ -45,7 +45,7 @@ lib::Result<lib::StringView, BootInfoError> read_string_tag(
 }
 
 // Copies the loader's entries into entries; parse_multiboot2 mends them.
-lib::Result<bool, BootInfoError> read_memory_map(
+lib::Result<void, BootInfoError> read_memory_map(
     const uint8_t* info, size_t offset, uint32_t size, BootInfo& boot_info, MemoryRegion* entries)
 {
     constexpr auto kTagType = static_cast<uint32_t>(TagType::MemoryMap);
@@ -72,7 +72,7 @@ lib::Result<bool, BootInfoError> read_memory_map(
         entries[i] = { entry.base, entry.length, region_type };
     }
     boot_info.loader_memory_entries = entry_count;
-    return true;
+    return {};
 }
 
 } // namespace
@@ -151,17 +151,11 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
                     boot_info.memory_regions, BootInfo::kMaxMemoryRegions, boot_info.memory_map_repairs);
             return boot_info;
         case TagType::CommandLine: {
-            auto text = read_string_tag(info, offset, tag.size, tag.type);
-            if (!text)
-                return fail(text.error());
-            boot_info.command_line = text.value();
+            boot_info.command_line = TRY(read_string_tag(info, offset, tag.size, tag.type));
             break;
         }
         case TagType::BootloaderName: {
-            auto text = read_string_tag(info, offset, tag.size, tag.type);
-            if (!text)
-                return fail(text.error());
-            boot_info.bootloader_name = text.value();
+            boot_info.bootloader_name = TRY(read_string_tag(info, offset, tag.size, tag.type));
             break;
         }
         case TagType::Module: {
@@ -172,10 +166,8 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
                 return fail(error("module ends before it starts", "mod_end", tag.type, offset));
             if (boot_info.module_count == BootInfo::kMaxModules)
                 return fail(error("more modules than the kernel keeps", "type", tag.type, offset));
-            auto text = read_string_tag(info, offset, tag.size, tag.type, sizeof(ModuleTag));
-            if (!text)
-                return fail(text.error());
-            boot_info.modules[boot_info.module_count++] = { module.start, module.end, text.value() };
+            lib::StringView name = TRY(read_string_tag(info, offset, tag.size, tag.type, sizeof(ModuleTag)));
+            boot_info.modules[boot_info.module_count++] = { module.start, module.end, name };
             break;
         }
         case TagType::BasicMemoryInfo: {
@@ -190,9 +182,7 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
         case TagType::MemoryMap: {
             if (has_memory_map)
                 return fail(error("second memory map tag", "type", tag.type, offset));
-            auto read = read_memory_map(info, offset, tag.size, boot_info, loader_entries);
-            if (!read)
-                return fail(read.error());
+            TRY(read_memory_map(info, offset, tag.size, boot_info, loader_entries));
             has_memory_map = true;
             break;
         }

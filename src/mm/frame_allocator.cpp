@@ -91,7 +91,7 @@ lib::Result<uint64_t, FrameError> FrameAllocator::allocate()
     return lib::fail(FrameError::OutOfMemory);
 }
 
-lib::Result<bool, FrameError> FrameAllocator::free(uint64_t physical)
+lib::Result<void, FrameError> FrameAllocator::free(uint64_t physical)
 {
     if (physical % kFrameSize != 0)
         return lib::fail(FrameError::NotAligned);
@@ -103,7 +103,7 @@ lib::Result<bool, FrameError> FrameAllocator::free(uint64_t physical)
     clear(m_used, frame);
     ++m_statistics.free;
     --m_statistics.used;
-    return true;
+    return {};
 }
 
 bool FrameAllocator::is_usable(uint64_t physical) const

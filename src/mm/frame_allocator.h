@@ -49,7 +49,7 @@ public:
         const FrameRange* carve_outs, size_t carve_out_count);
 
     lib::Result<uint64_t, FrameError> allocate();
-    lib::Result<bool, FrameError> free(uint64_t physical);
+    lib::Result<void, FrameError> free(uint64_t physical);
 
     bool is_usable(uint64_t physical) const;
     bool is_used(uint64_t physical) const;

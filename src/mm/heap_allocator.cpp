@@ -58,7 +58,7 @@ bool HeapAllocator::contains(const void* pointer) const
     return address >= m_layout.arena && address < m_layout.arena + uintptr_t(m_extent) * kHeapPageSize;
 }
 
-lib::Result<bool, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapBacking& backing)
+lib::Result<void, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapBacking& backing)
 {
     m_layout = layout;
     m_backing = &backing;
@@ -73,19 +73,15 @@ lib::Result<bool, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapB
     if (layout.initial_pages == 0 || layout.initial_pages > layout.arena_pages)
         return heap_error(HeapErrorKind::TooLarge, layout.arena, layout.initial_pages, "initial size");
 
-    auto grown = grow(static_cast<uint32_t>(layout.initial_pages));
-    if (!grown)
-        return lib::fail(grown.error());
+    TRY(grow(static_cast<uint32_t>(layout.initial_pages)));
     // The initial pages are mapped now and kept for the heap's life; free
     // memory holds poison from the start.
     auto initial = static_cast<uint32_t>(layout.initial_pages);
     uint32_t newly_mapped = 0;
-    auto mapped = map_span_pages(0, initial, newly_mapped);
-    if (!mapped)
-        return lib::fail(mapped.error());
+    TRY(map_span_pages(0, initial, newly_mapped));
     page(0).mapped_pages = initial;
     fill_poison(m_layout.arena, size_t(initial) * kHeapPageSize);
-    return true;
+    return {};
 }
 
 uintptr_t HeapAllocator::place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const
@@ -114,17 +110,13 @@ lib::Result<void*, HeapError> HeapAllocator::allocate(size_t size, size_t alignm
     size_t length;
     if (needed <= kMaxSlabStride && alignment <= kHeapPageSize) {
         uint8_t size_class = size_class_for(needed);
-        auto taken = take_slab_block(size_class);
-        if (!taken)
-            return lib::fail(taken.error());
-        block = taken.value();
+        auto taken = TRY(take_slab_block(size_class));
+        block = taken;
         length = kHeapClasses.stride[size_class];
     } else {
         auto pages = static_cast<uint32_t>((needed + kHeapPageSize - 1) / kHeapPageSize);
-        auto taken = take_span(pages);
-        if (!taken)
-            return lib::fail(taken.error());
-        uint32_t head = taken.value();
+        auto taken = TRY(take_span(pages));
+        uint32_t head = taken;
         for (uint32_t i = head; i < head + pages; ++i) {
             page(i).kind = i == head ? PageKind::Large : PageKind::LargeInterior;
             page(i).head = head;
@@ -178,20 +170,18 @@ lib::Result<HeapAllocator::BlockLocation, HeapError> HeapAllocator::locate(uintp
     return heap_error(HeapErrorKind::Corrupted, pointer, index, "page descriptor of unknown kind");
 }
 
-lib::Result<bool, HeapError> HeapAllocator::free(void* pointer_to_free)
+lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
 {
     if (pointer_to_free == nullptr)
-        return true;
+        return {};
     auto pointer = reinterpret_cast<uintptr_t>(pointer_to_free);
     if (!contains(pointer_to_free) || pointer < m_layout.arena + kHeapHeaderSize)
         return heap_error(HeapErrorKind::ForeignPointer, pointer, 0, "it lies outside the heap");
     if (pointer % kHeapHeaderSize != 0)
         return heap_error(HeapErrorKind::ForeignPointer, pointer, 0, "it is not 16-byte aligned");
     uintptr_t header = pointer - kHeapHeaderSize;
-    auto located = locate(header);
-    if (!located)
-        return lib::fail(located.error());
-    const BlockLocation& where = located.value();
+    auto located = TRY(locate(header));
+    const BlockLocation& where = located;
     const auto& block_record = record_at(where.block);
 
     if (!where.live) {
@@ -247,7 +237,7 @@ lib::Result<bool, HeapError> HeapAllocator::free(void* pointer_to_free)
     stats.block_bytes_in_use -= where.length;
     ++stats.frees;
     --stats.live_allocations;
-    return true;
+    return {};
 }
 
 } // namespace mm

@@ -111,17 +111,17 @@ class HeapAllocator {
 public:
     static size_t metadata_bytes(size_t arena_pages);
 
-    lib::Result<bool, HeapError> init(const HeapLayout& layout, HeapBacking& backing);
+    lib::Result<void, HeapError> init(const HeapLayout& layout, HeapBacking& backing);
 
     // alignment: a power of two (values below 16 mean 16). Never returns
     // nullptr as a value.
     lib::Result<void*, HeapError> allocate(size_t size, size_t alignment);
     // nullptr is accepted and ignored, as free(NULL) is.
-    lib::Result<bool, HeapError> free(void* pointer);
+    lib::Result<void, HeapError> free(void* pointer);
 
     // Walks every span, block and list and checks they agree with each
     // other and with the statistics, and that free memory is still poison.
-    lib::Result<bool, HeapError> audit() const;
+    lib::Result<void, HeapError> audit() const;
 
     const HeapStatistics& statistics() const { return m_statistics; }
     uintptr_t arena_start() const { return m_layout.arena; }
@@ -149,8 +149,8 @@ private:
     static size_t bin_of(uint32_t pages);
 
     // The arena's extent and its pages' mappings (heap_page_mapping.cpp).
-    lib::Result<bool, HeapError> grow(uint32_t pages);
-    lib::Result<bool, HeapError> map_span_pages(uint32_t head, uint32_t pages, uint32_t& newly_mapped);
+    lib::Result<void, HeapError> grow(uint32_t pages);
+    lib::Result<void, HeapError> map_span_pages(uint32_t head, uint32_t pages, uint32_t& newly_mapped);
     void release_pages(uint32_t head);
 
     // Slabs (heap_slabs.cpp).
@@ -166,7 +166,7 @@ private:
     uintptr_t place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const;
 
     // The audit (heap_audit.cpp).
-    lib::Result<bool, HeapError> audit_slab(
+    lib::Result<void, HeapError> audit_slab(
         uint32_t head, uint64_t& bytes, uint64_t& blocks, uint64_t& live) const;
 
     HeapLayout m_layout {};

@@ -11,7 +11,7 @@
 
 namespace mm {
 
-lib::Result<bool, HeapError> HeapAllocator::audit_slab(
+lib::Result<void, HeapError> HeapAllocator::audit_slab(
     uint32_t head, uint64_t& bytes, uint64_t& block_bytes, uint64_t& live) const
 {
     const PageDescriptor& first = page(head);
@@ -36,19 +36,17 @@ lib::Result<bool, HeapError> HeapAllocator::audit_slab(
             if (!record_is(m_layout.secret, block, kFreedMagic))
                 return heap_error(
                     HeapErrorKind::UseAfterFree, block, 0, "audit: a freed block's record was overwritten");
-            auto clean = check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block);
-            if (!clean)
-                return lib::fail(clean.error());
+            TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
         }
     }
     if (counted != first.live_blocks
         || lib::popcount64(first.live[0]) + lib::popcount64(first.live[1]) != counted)
         return heap_error(
             HeapErrorKind::Corrupted, page_address(head), counted, "audit: slab's live count is wrong");
-    return true;
+    return {};
 }
 
-lib::Result<bool, HeapError> HeapAllocator::audit() const
+lib::Result<void, HeapError> HeapAllocator::audit() const
 {
     uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0, used = 0;
     bool previous_free = false;
@@ -74,9 +72,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
                 if (!page(i).mapped)
                     continue;
                 ++span_mapped;
-                auto clean = check_poison(page_address(i), kHeapPageSize, page_address(i));
-                if (!clean)
-                    return lib::fail(clean.error());
+                TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
             }
             if (span_mapped != first.mapped_pages)
                 return heap_error(
@@ -156,7 +152,7 @@ lib::Result<bool, HeapError> HeapAllocator::audit() const
         || stats.allocations - stats.frees != stats.live_allocations
         || stats.pages_held < m_layout.initial_pages)
         return heap_error(HeapErrorKind::Corrupted, 0, bytes, "audit: statistics disagree with the blocks");
-    return true;
+    return {};
 }
 
 } // namespace mm

@@ -20,12 +20,12 @@ size_t first_unpoisoned_word(const uint64_t* words, size_t count)
 
 } // namespace
 
-lib::Result<bool, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block)
+lib::Result<void, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block)
 {
     const auto* words = reinterpret_cast<const uint64_t*>(start);
     size_t i = first_unpoisoned_word(words, length / 8);
     if (i == length / 8)
-        return true;
+        return {};
     const auto* bytes = reinterpret_cast<const uint8_t*>(&words[i]);
     size_t byte = 0;
     while (bytes[byte] == kHeapPoisonByte)

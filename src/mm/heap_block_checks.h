@@ -79,6 +79,6 @@ inline lib::Failure<HeapError> heap_error(
 // length bytes from start (a multiple of 8) still hold poison; if not, a
 // UseAfterFree error naming block and the offset of the first changed byte
 // from block.
-lib::Result<bool, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block);
+lib::Result<void, HeapError> check_poison(uintptr_t start, size_t length, uintptr_t block);
 
 } // namespace mm

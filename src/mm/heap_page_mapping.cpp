@@ -22,7 +22,7 @@ size_t HeapAllocator::metadata_bytes(size_t arena_pages)
     return (bytes + kHeapPageSize - 1) & ~(kHeapPageSize - 1);
 }
 
-lib::Result<bool, HeapError> HeapAllocator::grow(uint32_t pages)
+lib::Result<void, HeapError> HeapAllocator::grow(uint32_t pages)
 {
     // A free span at the top of the extent counts toward the request.
     uint32_t top_free = 0;
@@ -62,10 +62,10 @@ lib::Result<bool, HeapError> HeapAllocator::grow(uint32_t pages)
         head = below;
     }
     insert_free_span(head, growth, mapped);
-    return true;
+    return {};
 }
 
-lib::Result<bool, HeapError> HeapAllocator::map_span_pages(
+lib::Result<void, HeapError> HeapAllocator::map_span_pages(
     uint32_t head, uint32_t pages, uint32_t& newly_mapped)
 {
     // Runs of unmapped pages are mapped first and marked after, so a failure
@@ -106,7 +106,7 @@ lib::Result<bool, HeapError> HeapAllocator::map_span_pages(
     }
     m_statistics.pages_held += newly_mapped;
     m_statistics.bytes_held = m_statistics.pages_held * kHeapPageSize;
-    return true;
+    return {};
 }
 
 void HeapAllocator::release_pages(uint32_t head)

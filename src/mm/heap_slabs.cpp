@@ -23,10 +23,8 @@ void HeapAllocator::remove_partial(uint8_t size_class, uint32_t slab)
 lib::Result<uint32_t, HeapError> HeapAllocator::new_slab(uint8_t size_class)
 {
     uint32_t pages = kHeapClasses.pages[size_class];
-    auto taken = take_span(pages);
-    if (!taken)
-        return lib::fail(taken.error());
-    uint32_t head = taken.value();
+    auto taken = TRY(take_span(pages));
+    uint32_t head = taken;
     for (uint32_t i = head; i < head + pages; ++i) {
         page(i).kind = PageKind::Slab;
         page(i).size_class = size_class;
@@ -49,10 +47,8 @@ lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_cl
 {
     uint32_t slab = m_partial[size_class];
     if (slab == kNone) {
-        auto created = new_slab(size_class);
-        if (!created)
-            return lib::fail(created.error());
-        slab = created.value();
+        auto created = TRY(new_slab(size_class));
+        slab = created;
     }
     PageDescriptor& first = page(slab);
     uint32_t blocks = kHeapClasses.blocks[size_class];
@@ -70,9 +66,7 @@ lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_cl
     // The block must be exactly as free() left it.
     if (!record_is(m_layout.secret, block, kFreedMagic))
         return heap_error(HeapErrorKind::UseAfterFree, block, 0, "the freed block's record was overwritten");
-    auto clean = check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block);
-    if (!clean)
-        return lib::fail(clean.error());
+    TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
 
     first.live[index / 64] |= 1ull << (index % 64);
     if (++first.live_blocks == blocks)

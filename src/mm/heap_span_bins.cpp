@@ -88,9 +88,7 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
 {
     uint32_t head = find_free_span(pages);
     if (head == kNone) {
-        auto grown = grow(pages);
-        if (!grown)
-            return lib::fail(grown.error());
+        TRY(grow(pages));
         head = find_free_span(pages);
     }
     uint32_t span = page(head).span_pages;
@@ -102,14 +100,10 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
         if (!page(i).mapped)
             continue;
         ++already_mapped;
-        auto clean = check_poison(page_address(i), kHeapPageSize, page_address(i));
-        if (!clean)
-            return lib::fail(clean.error());
+        TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
     }
     uint32_t newly_mapped = 0;
-    auto mapped_now = map_span_pages(head, pages, newly_mapped);
-    if (!mapped_now)
-        return lib::fail(mapped_now.error());
+    TRY(map_span_pages(head, pages, newly_mapped));
 
     remove_free_span(head);
     if (span > pages)

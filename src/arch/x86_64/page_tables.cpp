@@ -81,7 +81,7 @@ uint64_t* PageTables::walk(
     return &table->entries[table_index(virtual_address, level)];
 }
 
-lib::Result<bool, PagingError> PageTables::map(uint64_t virtual_address, uint64_t physical, PageRights rights)
+lib::Result<void, PagingError> PageTables::map(uint64_t virtual_address, uint64_t physical, PageRights rights)
 {
     if (!is_canonical(virtual_address))
         return lib::fail(PagingError::NonCanonical);
@@ -97,10 +97,10 @@ lib::Result<bool, PagingError> PageTables::map(uint64_t virtual_address, uint64_
         return lib::fail(PagingError::AlreadyMapped);
     *entry = physical | leaf_bits(rights, false);
     m_memory.invalidate(virtual_address);
-    return true;
+    return {};
 }
 
-lib::Result<bool, PagingError> PageTables::map_large(
+lib::Result<void, PagingError> PageTables::map_large(
     uint64_t virtual_address, uint64_t physical, PageRights rights)
 {
     if (!is_canonical(virtual_address))
@@ -117,7 +117,7 @@ lib::Result<bool, PagingError> PageTables::map_large(
         return lib::fail(PagingError::AlreadyMapped);
     *entry = physical | leaf_bits(rights, true);
     m_memory.invalidate(virtual_address);
-    return true;
+    return {};
 }
 
 lib::Result<uint64_t, PagingError> PageTables::unmap(uint64_t virtual_address)
@@ -156,7 +156,7 @@ lib::Result<Translation, PagingError> PageTables::translate(uint64_t virtual_add
     return lib::fail(PagingError::NotMapped);
 }
 
-lib::Result<bool, PagingError> PageTables::protect(uint64_t virtual_address, PageRights rights)
+lib::Result<void, PagingError> PageTables::protect(uint64_t virtual_address, PageRights rights)
 {
     if (virtual_address % kPageSize != 0)
         return lib::fail(PagingError::NotAligned);
@@ -168,7 +168,7 @@ lib::Result<bool, PagingError> PageTables::protect(uint64_t virtual_address, Pag
         return lib::fail(PagingError::NotMapped);
     *entry = (*entry & kEntryAddressMask) | leaf_bits(rights, false);
     m_memory.invalidate(virtual_address);
-    return true;
+    return {};
 }
 
 PagingAudit PageTables::audit() const

@@ -66,12 +66,12 @@ public:
 
     uint64_t root() const { return m_root; }
 
-    lib::Result<bool, PagingError> map(uint64_t virtual_address, uint64_t physical, PageRights rights);
-    lib::Result<bool, PagingError> map_large(uint64_t virtual_address, uint64_t physical, PageRights rights);
+    lib::Result<void, PagingError> map(uint64_t virtual_address, uint64_t physical, PageRights rights);
+    lib::Result<void, PagingError> map_large(uint64_t virtual_address, uint64_t physical, PageRights rights);
     // Returns the physical frame that was mapped.
     lib::Result<uint64_t, PagingError> unmap(uint64_t virtual_address);
     lib::Result<Translation, PagingError> translate(uint64_t virtual_address) const;
-    lib::Result<bool, PagingError> protect(uint64_t virtual_address, PageRights rights);
+    lib::Result<void, PagingError> protect(uint64_t virtual_address, PageRights rights);
 
     PagingAudit audit() const;
 
