@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
+from harness.elf import KernelElf
 from harness.outcome import EXIT_FAILURE, Outcome
 
 UNMAPPED_ADDRESS = 0x0000100000000000     # src/arch/fault_triggers.h
@@ -26,9 +26,7 @@ FIRST_KERNEL_FRAME = "higher_half_entry"
 
 
 def elf_symbols(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        table = ELFFile(stream).get_section_by_name(".symtab")
-        return {symbol.name: symbol["st_value"] for symbol in table.iter_symbols() if symbol.name}
+    return KernelElf(kernel_elf).symbols()
 
 
 def address_of(kernel_elf, part):
@@ -62,18 +60,10 @@ class KernelCode:
 
     def __init__(self, kernel_elf):
         self.path = kernel_elf
-        with open(kernel_elf, "rb") as stream:
-            elf = ELFFile(stream)
-            text = elf.get_section_by_name(".text")
-            low, high = text["sh_addr"], text["sh_addr"] + text["sh_size"]
-            starts = {}
-            for symbol in elf.get_section_by_name(".symtab").iter_symbols():
-                if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
-                        and low <= symbol["st_value"] < high and not re.match(r"^__\w+_(start|end)$", symbol.name)):
-                    starts.setdefault(symbol["st_value"], symbol.name)
-            data = b"".join(section.data() for section in elf.iter_sections()
-                            if section["sh_type"] == "SHT_PROGBITS" and section["sh_flags"] & 2  # SHF_ALLOC
-                            and not section["sh_flags"] & 4)  # not SHF_EXECINSTR
+        elf = KernelElf(kernel_elf)
+        _low, high = elf.section_bounds(".text")
+        starts = elf.text_symbols()
+        data = elf.data_bytes()
         self.starts = sorted(starts)
         self.text_end = high
         names = subprocess.run(["c++filt"], input="\n".join(starts[a] for a in self.starts), capture_output=True,

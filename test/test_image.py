@@ -3,45 +3,32 @@
 import re
 import subprocess
 
-from elftools.elf.constants import P_FLAGS
-from elftools.elf.elffile import ELFFile
+from harness.elf import KernelElf, load_segments, rights
 
 KERNEL_VMA = 0xFFFFFFFF80000000
 PAGE = 4096
 
 
-def load_segments(elf):
-    return [segment for segment in elf.iter_segments() if segment["p_type"] == "PT_LOAD"]
-
-
-def rights(segment):
-    flags = segment["p_flags"]
-    return "".join(letter if flags & bit else "-"
-                   for letter, bit in (("R", P_FLAGS.PF_R), ("W", P_FLAGS.PF_W), ("X", P_FLAGS.PF_X)))
-
-
 def test_kernel_is_loaded_above_1mib_and_linked_in_the_higher_half(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        elf = ELFFile(stream)
-        assert elf["e_machine"] == "EM_X86_64"
-        segments = load_segments(elf)
-        boot, *kernel = segments
-        assert boot["p_paddr"] == boot["p_vaddr"] == 0x100000
-        assert boot["p_vaddr"] <= elf["e_entry"] < boot["p_vaddr"] + boot["p_memsz"]
-        for segment in kernel:
-            assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
-            assert segment["p_paddr"] >= 0x100000
-            assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
-        # One group per permission, in order: text RX, rodata R, data+bss RW.
-        assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
+    elf = KernelElf(kernel_elf)
+    assert elf["e_machine"] == "EM_X86_64"
+    segments = load_segments(elf)
+    boot, *kernel = segments
+    assert boot["p_paddr"] == boot["p_vaddr"] == 0x100000
+    assert boot["p_vaddr"] <= elf.entry < boot["p_vaddr"] + boot["p_memsz"]
+    for segment in kernel:
+        assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
+        assert segment["p_paddr"] >= 0x100000
+        assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
+    # One group per permission, in order: text RX, rodata R, data+bss RW.
+    assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
 
 
 def test_linker_script_exports_the_image_bounds(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        symbols = ELFFile(stream).get_section_by_name(".symtab")
-        names = ["__kernel_start", "__kernel_end", "__text_start", "__text_end", "__rodata_start",
-                 "__rodata_end", "__data_start", "__data_end", "__bss_start", "__bss_end"]
-        values = {name: symbols.get_symbol_by_name(name)[0]["st_value"] for name in names}
+    elf = KernelElf(kernel_elf)
+    names = ["__kernel_start", "__kernel_end", "__text_start", "__text_end", "__rodata_start",
+             "__rodata_end", "__data_start", "__data_end", "__bss_start", "__bss_end"]
+    values = {name: elf.symbol_address(name) for name in names}
     # Each permission group starts and ends on a page; .bss shares the RW group.
     for name, value in values.items():
         if name != "__bss_start":
@@ -72,11 +59,9 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symb
                    check=True, capture_output=True)
     def loaded(path):
         """What a loader reads: each PT_LOAD's addresses and bytes."""
-        with open(path, "rb") as stream:
-            elf = ELFFile(stream)
-            return [(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in elf.iter_segments()
-                    if segment["p_type"] == "PT_LOAD"], (elf.get_section_by_name(".debug_info") is not None
-                                                         or elf.get_section_by_name(".symtab") is not None)
+        elf = KernelElf(path)
+        return ([(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in load_segments(elf)],
+                elf.has_section(".debug_info") or elf.has_section(".symtab"))
     on_iso, iso_has_dwarf = loaded(extracted)
     built, built_has_dwarf = loaded(kernel_elf)
     assert on_iso == built
@@ -150,15 +135,7 @@ def cxx_ranges(elf):
 
 def text_functions(elf):
     """{address: mangled name} of the symbols in .text, and .text itself."""
-    text = elf.get_section_by_name(".text")
-    start, end = text["sh_addr"], text["sh_addr"] + text["sh_size"]
-    symbols = {}
-    for symbol in elf.get_section_by_name(".symtab").iter_symbols():
-        if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
-                and start <= symbol["st_value"] < end and not re.match(r"^__\w+_(start|end)$", symbol.name)
-                and not symbol.name.startswith(".")):
-            symbols.setdefault(symbol["st_value"], symbol.name)
-    return symbols, text
+    return elf.text_symbols(skip=lambda name: name.startswith(".")), elf.section(".text")
 
 
 def demangle(names):
@@ -167,11 +144,10 @@ def demangle(names):
 
 
 def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        elf = ELFFile(stream)
-        ranges = cxx_ranges(elf)
-        symbols, text = text_functions(elf)
-        code, base = text.data(), text["sh_addr"]
+    elf = KernelElf(kernel_elf)
+    ranges = cxx_ranges(elf)
+    symbols, text = text_functions(elf)
+    code, base = text.data(), text["sh_addr"]
     assert ranges and len(symbols) > 100
     names = demangle(list(symbols.values()))
     frameless, assembly, unexplained = [], set(), []
