@@ -41,6 +41,8 @@ def test_bios_boot_reaches_ready(boot):
     assert_boot_sequence(boot(firmware="bios"))
 
 
+@pytest.mark.slow
+@pytest.mark.uefi
 def test_uefi_boot_reaches_ready(boot):
     result = boot(firmware="uefi", timeout=90)
     assert_boot_sequence(result)

@@ -166,6 +166,7 @@ def flood_line(number):
     return f"x{number:05d}"
 
 
+@pytest.mark.slow
 def test_input_sent_unthrottled_is_never_run_garbled_and_every_lost_byte_is_reported(running_boot):
     kernel = running_boot(cmdline="console", serial_input=True)
     Console(kernel)

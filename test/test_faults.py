@@ -479,6 +479,8 @@ def test_no_fault_ends_in_a_triple_fault(boot, kind):
     assert "Triple fault" not in result.qemu_log
 
 
+@pytest.mark.slow
+@pytest.mark.uefi
 def test_fault_report_under_uefi(boot, kernel_elf):
     # OVMF lays memory out differently from SeaBIOS; the protections and the
     # report must not depend on it.

@@ -44,6 +44,7 @@ def test_the_harness_classifies_each_misbehaviour(boot, direct_boot_binaries, na
     assert result.outcome is EXPECTED[name], result.reason
 
 
+@pytest.mark.slow
 def test_pytest_fails_every_broken_boot_and_shows_the_report(build_dir):
     command = [sys.executable, "-m", "pytest", str(TEST_DIR / "harness_meta" / "believes_every_boot_passes.py"),
                "-v", "-p", "no:cacheprovider", "-p", "no:xdist", f"--build-dir={build_dir}"]

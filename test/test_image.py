@@ -3,6 +3,8 @@
 import re
 import subprocess
 
+import pytest
+
 from harness.elf import KernelElf, load_segments, rights
 
 KERNEL_VMA = 0xFFFFFFFF80000000
@@ -143,6 +145,7 @@ def demangle(names):
     return dict(zip(names, output.splitlines()))
 
 
+@pytest.mark.slow
 def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
     elf = KernelElf(kernel_elf)
     ranges = cxx_ranges(elf)

@@ -9,10 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.elf import KernelElf
 from harness.kernel_tests import read_kernel_tests
 
 TEST_DIR = Path(__file__).resolve().parent
+# The tests run pytest on kernel tests, which boots RayOS: 4-6 s apiece.
+pytestmark = pytest.mark.slow
 
 
 def elf_words(elf_path, symbol):

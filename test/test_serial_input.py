@@ -71,6 +71,7 @@ def console_uptime(connection, terminal):
     raise AssertionError("no answer to uptime:\n" + "\n".join(terminal.lines()[-10:]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flood_bytes", [10 * 1024, 100 * 1024], ids=["10KB", "100KB"])
 def test_input_flooding_com1_while_booting_costs_no_timer_ticks(running_boot, host_tsc_mhz, flood_bytes):
     kernel = running_boot(cmdline="console", serial_input=True)
@@ -106,6 +107,7 @@ def test_input_flooding_com1_while_booting_costs_no_timer_ticks(running_boot, ho
         f"uptime {uptime} s, between {before:.3f} s and {after:.3f} s on the host's clock"
 
 
+@pytest.mark.slow
 def test_a_flood_after_boot_is_logged_at_a_bounded_rate_and_every_byte_is_accounted_for(running_boot):
     kernel = running_boot(cmdline="", serial_input=True)
     kernel.wait_for_line("[BOOT] RayOS ready")
