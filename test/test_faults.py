@@ -315,7 +315,8 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot, kernel_elf)
     result = boot(cmdline="exit fault=stack-smash")
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] stack smashing detected in kernel::\(anonymous namespace\)::smash_the_stack\(\) "
-                    r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) \(src/kernel/stack_protector\.cpp:\d+\)$",
+                    r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) "
+                    r"\(src/kernel/stack_protector\.cpp:\d+\)$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
     assert_backtrace_agrees_with_addr2line(result, kernel_elf,
                                            trigger="kernel::(anonymous namespace)::smash_the_stack()")
@@ -390,7 +391,8 @@ def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
 def test_stack_protector_guard_is_seeded_at_boot(boot, cpu, source):
     result = boot(cpu=cpu)
     assert result.outcome is Outcome.PASSED, result.reason
-    assert any(line.endswith(f"stack protector guard from {source}") for line in result.lines_with("[BOOT] C++ runtime"))
+    assert any(line.endswith(f"stack protector guard from {source}")
+               for line in result.lines_with("[BOOT] C++ runtime"))
 
 
 HEAP_ARENA = 0xFFFFC10000000000  # src/mm/kernel_heap.h

@@ -118,7 +118,8 @@ def test_gdb_commands_read_kernel_state_from_a_stopped_kernel(paused_qemu, kerne
     assert completed.returncode == 0, output
     log_lines = [line for line in output.splitlines() if line.startswith("[MEM] Stats: ")]
     # The heap as the boot left it: the seed's figures and gdb's agree.
-    used, total, pages = map(int, re.match(r"\[MEM\] Stats: (\d+)/(\d+) bytes used, (\d+) pages", log_lines[0]).groups())
+    used, total, pages = map(int, re.match(
+        r"\[MEM\] Stats: (\d+)/(\d+) bytes used, (\d+) pages", log_lines[0]).groups())
     assert re.search(rf"^  pages_held\s+{pages}$", output, re.MULTILINE), output
     assert re.search(rf"^  bytes_held\s+{total}$", output, re.MULTILINE), output
     assert re.search(r"^  bytes_in_use\s+0$", output, re.MULTILINE), output  # the test block was freed

@@ -123,7 +123,7 @@ RUN_SCENARIOS = {
 
 @pytest.mark.parametrize("name", RUN_SCENARIOS)
 def test_an_ok_result_passes_only_in_a_complete_run_that_ended_as_the_kernel_ends_it(boot, direct_boot_binaries,
-                                                                                      name):
+                                                                                     name):
     action, lines, first_verdict, second_verdict = RUN_SCENARIOS[name]
     timeout = 3
     result = boot_impostor(boot, direct_boot_binaries, action + "|".join(lines), timeout=timeout)

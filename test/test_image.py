@@ -59,6 +59,7 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symb
     extracted = tmp_path / "rayos.elf"
     subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/rayos.elf", str(extracted)],
                    check=True, capture_output=True)
+
     def loaded(path):
         """What a loader reads: each PT_LOAD's addresses and bytes."""
         elf = KernelElf(path)
@@ -93,7 +94,8 @@ def test_kernel_includes_no_hosted_c_library_header(build_dir):
     headers = {line.strip() for line in deps.splitlines() if line.strip().startswith("/usr/include/")}
     assert not {header for header in headers if not ALLOWED_SYSTEM_HEADERS.match(header)}
     # And of libstdc++, only header-only, type-level parts.
-    assert not {h for h in headers if re.search(r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}
+    assert not {h for h in headers if re.search(
+        r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}
 
 
 def test_stack_protector_uses_the_global_guard_and_never_fs(kernel_elf):

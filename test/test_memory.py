@@ -55,7 +55,8 @@ def test_kernel_page_tables_have_no_writable_executable_page(boot, options):
     text, rodata, data = number(result, r"text (\d+) pages RX, rodata (\d+) pages R NX, data\+bss (\d+) pages RW NX")
     # The audit walked every page mapped: the direct map in 2 MiB pages, the image by page.
     assert mapped == direct_mib * 256 + text + rodata + data
-    assert "[MEM] guard pages: 4 unmapped (below the kernel stack and each IST stack); null page unmapped" in result.lines
+    assert ("[MEM] guard pages: 4 unmapped (below the kernel stack and each IST stack); null page unmapped"
+            in result.lines)
 
 
 def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):

@@ -124,7 +124,8 @@ def test_a_flood_after_boot_is_logged_at_a_bounded_rate_and_every_byte_is_accoun
     for line in terminal.lines():
         if line == "[SERIAL] received 0x68 'h'":
             logged += 1
-        elif match := re.match(r"\[SERIAL\] received (\d+) more bytes, not logged one by one \(over 32 a second\)$", line):
+        elif match := re.match(r"\[SERIAL\] received (\d+) more bytes, not logged one by one "
+                               r"\(over 32 a second\)$", line):
             summarised += int(match.group(1))
         elif match := re.match(r"\[SERIAL\] dropped (\d+) bytes \(input queue full\)$", line):
             dropped += int(match.group(1))
