@@ -190,7 +190,7 @@ def print_heap_figures(figures):
         print(f"- **{regime}**: {meaning}.")
     print("\nns per operation (CPU time, median of 3 repetitions):\n")
     print("| trace | " + " | ".join(f"{regime}: RayOS | glibc | jemalloc | RayOS/glibc | RayOS/jemalloc"
-                                   for regime in figures) + " |")
+                                    for regime in figures) + " |")
     print("|---|" + "---:|" * 5 * len(figures))
     for key in next(iter(figures.values())):
         cells = []

@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh >&2
-exec /usr/bin/python3 test/harness/run.py "$@"
+PYTHONPATH="test${PYTHONPATH:+:$PYTHONPATH}" exec /usr/bin/python3 -m harness.run "$@"

@@ -32,7 +32,7 @@ bash ci/setup.sh >&2
 
 # QEMU in a session of its own: Ctrl-C in gdb must interrupt the kernel, not
 # reach QEMU through the terminal's process group and end it.
-setsid /usr/bin/python3 test/harness/run.py --gdb-port "$port" --paused --serial-file build/debug-serial.log "$@" &
+PYTHONPATH="test${PYTHONPATH:+:$PYTHONPATH}" setsid /usr/bin/python3 -m harness.run --gdb-port "$port" --paused --serial-file build/debug-serial.log "$@" &
 qemu_runner=$!
 trap 'kill -- -"$qemu_runner" 2>/dev/null || true' EXIT
 

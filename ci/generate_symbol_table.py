@@ -58,7 +58,7 @@ def generate(stage1, output):
         stream.write(f'[[gnu::section(".kernel_symbols")]] extern const lib::SymbolEntry '
                      f'kernel_symbol_entries[{max(len(entries), 1)}] = {{\n')
         stream.write("\n".join(entries) + "\n};\n")
-        stream.write(f'[[gnu::section(".kernel_symbols")]] extern const char kernel_symbol_names[] =\n')
+        stream.write('[[gnu::section(".kernel_symbols")]] extern const char kernel_symbol_names[] =\n')
         stream.write("\n".join(names or ['    ""']) + ";\n")
         stream.write(f'[[gnu::section(".kernel_symbols")]] extern const size_t kernel_symbol_count = {len(entries)};\n')
         stream.write("}\n")

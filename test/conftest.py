@@ -2,18 +2,15 @@
 boots are attached to the report of any test that fails."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import ktap  # noqa: E402
-from harness.kernel_test_run import RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word  # noqa: E402
-from harness.kernel_tests import read_kernel_tests  # noqa: E402
-from harness.host_tsc import measure_host_tsc_mhz  # noqa: E402
-from harness.qemu import BootConfig, RunningBoot, boot as boot_once  # noqa: E402
+from harness import ktap
+from harness.kernel_test_run import RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word
+from harness.kernel_tests import read_kernel_tests
+from harness.host_tsc import measure_host_tsc_mhz
+from harness.qemu import BootConfig, RunningBoot, boot as boot_once
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,6 +76,17 @@ def iso(build_dir):
     return build_dir / "rayos.iso"
 
 
+def require_marks(request, config):
+    """A boot that needs OVMF or gdb belongs to a test marked so (pytest.ini),
+    so that -m "not uefi" or -m "not gdb" leaves out every such boot."""
+    needs = {"uefi": config.firmware == "uefi",
+             "gdb": config.capture_boot_information or config.gdb_port is not None}
+    missing = [name for name, needed in needs.items() if needed and request.node.get_closest_marker(name) is None]
+    if missing:
+        pytest.fail(f"{request.node.nodeid} boots with {' and '.join(missing)} but is not marked "
+                    + " ".join(f"@pytest.mark.{name}" for name in missing), pytrace=False)
+
+
 @pytest.fixture
 def boot(request, iso, tmp_path):
     """boot(cmdline="exit", firmware="bios", ...) -> BootResult. Each call is
@@ -88,6 +96,7 @@ def boot(request, iso, tmp_path):
 
     def run(**options):
         config = BootConfig(**options)
+        require_marks(request, config)
         result = boot_once(config, iso, tmp_path / f"boot{len(results)}")
         results.append(result)
         return result
@@ -128,7 +137,9 @@ def running_boot(request, iso, tmp_path):
     started = request.node.__dict__.setdefault("rayos_running_boots", [])
 
     def start(**options):
-        running = RunningBoot(BootConfig(**options), iso, tmp_path / f"running{len(started)}")
+        config = BootConfig(**options)
+        require_marks(request, config)
+        running = RunningBoot(config, iso, tmp_path / f"running{len(started)}")
         started.append(running)
         return running
 
@@ -141,7 +152,8 @@ def running_boot(request, iso, tmp_path):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and report.failed:
+    # A fixture's boot can fail the set-up (a GDB stub that never listens).
+    if report.when in ("setup", "call") and report.failed:
         for index, result in enumerate(getattr(item, "rayos_boots", [])):
             report.sections.append((f"RayOS boot {index}", result.report()))
         for index, running in enumerate(getattr(item, "rayos_running_boots", [])):

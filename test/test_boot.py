@@ -41,6 +41,8 @@ def test_bios_boot_reaches_ready(boot):
     assert_boot_sequence(boot(firmware="bios"))
 
 
+@pytest.mark.slow
+@pytest.mark.uefi
 def test_uefi_boot_reaches_ready(boot):
     result = boot(firmware="uefi", timeout=90)
     assert_boot_sequence(result)
@@ -77,7 +79,8 @@ def test_kernel_panic_names_message_file_and_line_and_exits_with_failure(boot):
     requested = result.kernel_lines.index("[BOOT] fault injection: panic")
     backtrace = result.kernel_lines[requested + 1:-1]
     assert backtrace[0] == "[FAULT] backtrace of the panic:", backtrace
-    assert backtrace[1:] and all(re.match(r"^\[FAULT\]   #\d+ 0x[0-9a-f]{16} ", line) for line in backtrace[1:]), backtrace
+    assert backtrace[1:] and all(
+        re.match(r"^\[FAULT\]   #\d+ 0x[0-9a-f]{16} ", line) for line in backtrace[1:]), backtrace
     assert not result.lines_with("[BOOT] RayOS ready")
 
 
@@ -118,12 +121,13 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
     ("exit exit=later", ["[BOOT] warning: option 'exit' takes no value; 'exit=later' ignored"]),
     ("exit fault", ["[BOOT] warning: option 'fault' needs a value (fault=...); ignored"]),
     ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic, divide-by-zero, "
-                          "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
-                          "read-only-write, no-execute-fetch, stack-overflow, nested, corrupt-frame-pointer, stack-smash, "
-                          "ubsan-signed-overflow, ubsan-shift, ubsan-misaligned, ubsan-out-of-bounds, ubsan-null, "
-                          "ubsan-unreachable, ubsan-invalid-bool, ubsan-division-by-zero, "
-                          "ro-after-init-write, heap-execute, "
-                          "use-after-free, double-free, foreign-free, heap-header-overwrite)"]),
+                         "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
+                         "read-only-write, no-execute-fetch, stack-overflow, nested, corrupt-frame-pointer, "
+                         "stack-smash, "
+                         "ubsan-signed-overflow, ubsan-shift, ubsan-misaligned, ubsan-out-of-bounds, ubsan-null, "
+                         "ubsan-unreachable, ubsan-invalid-bool, ubsan-division-by-zero, "
+                         "ro-after-init-write, heap-execute, "
+                         "use-after-free, double-free, foreign-free, heap-header-overwrite)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

@@ -164,7 +164,7 @@ CASES = {
     # Mended, then booted.
     "overlapping_regions": (
         mb2.bootable(regions=regions_with((32 * MIB, MIB, mb2.MEMORY_RESERVED), (16 * MIB, 8 * MIB,
-                                                                                  mb2.MEMORY_AVAILABLE))),
+                                                                                 mb2.MEMORY_AVAILABLE))),
         Booted(("[MEM] warning: memory map mended (8 entries from the loader): 0 empty dropped, 2 overlaps resolved",),
                usable_mib=DEFAULT_USABLE_MIB - 1)),
     "zero_length_entries": (

@@ -17,7 +17,8 @@ def test_every_phase_is_timed_and_the_phases_add_up_to_the_total(boot):
     assert [phase.group(1) for phase in phases] == PHASES
     durations = [int(phase.group(2)) for phase in phases]
     total, mhz, calibration_ms = map(int, re.search(
-        r"boot profile: (\d+) us from boot_entry to here, TSC (\d+) MHz \(against (?:the ACPI PM timer|the PIT|CPUID) over (\d+) ms\)",
+        r"boot profile: (\d+) us from boot_entry to here, TSC (\d+) MHz "
+        r"\(against (?:the ACPI PM timer|the PIT|CPUID) over (\d+) ms\)",
         "\n".join(result.lines)).groups())
     assert mhz > 100 and calibration_ms >= 10
     # The total runs a little past the last phase (the lines themselves).

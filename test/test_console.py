@@ -166,6 +166,7 @@ def flood_line(number):
     return f"x{number:05d}"
 
 
+@pytest.mark.slow
 def test_input_sent_unthrottled_is_never_run_garbled_and_every_lost_byte_is_reported(running_boot):
     kernel = running_boot(cmdline="console", serial_input=True)
     Console(kernel)
@@ -219,7 +220,8 @@ def test_input_sent_unthrottled_is_never_run_garbled_and_every_lost_byte_is_repo
             assert match.group(1) == echo, f"ran {match.group(1)!r} for the line {echo!r}"
             assert echo in sent_lines, f"ran the garbled line {echo!r}"
             index = sent_lines.index(echo)
-            assert not answered or index > answered[-1], f"{echo!r} ran out of order, after {sent_lines[answered[-1]]!r}"
+            assert not answered or index > answered[-1], \
+                f"{echo!r} ran out of order, after {sent_lines[answered[-1]]!r}"
             answered.append(index)
         elif re.match(r"\d+ ticks at 1000 Hz$", line):
             assert echo == "ticks"

@@ -78,6 +78,7 @@ def test_without_nx_the_boot_warns_once_and_claims_no_nx(boot):
                         r"data\+bss \d+ pages RWX$", line) for line in lines), "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_without_nx_the_kernel_tests_pass_and_skip_those_that_need_nx(boot, kernel_elf):
     result = boot(cpu=NO_NX, cmdline="test", timeout=300)
     assert result.exit_status == 33, result.reason

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
+from harness.elf import KernelElf
 from harness.outcome import EXIT_FAILURE, Outcome
 
 UNMAPPED_ADDRESS = 0x0000100000000000     # src/arch/fault_triggers.h
@@ -26,9 +26,7 @@ FIRST_KERNEL_FRAME = "higher_half_entry"
 
 
 def elf_symbols(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        table = ELFFile(stream).get_section_by_name(".symtab")
-        return {symbol.name: symbol["st_value"] for symbol in table.iter_symbols() if symbol.name}
+    return KernelElf(kernel_elf).symbols()
 
 
 def address_of(kernel_elf, part):
@@ -62,18 +60,10 @@ class KernelCode:
 
     def __init__(self, kernel_elf):
         self.path = kernel_elf
-        with open(kernel_elf, "rb") as stream:
-            elf = ELFFile(stream)
-            text = elf.get_section_by_name(".text")
-            low, high = text["sh_addr"], text["sh_addr"] + text["sh_size"]
-            starts = {}
-            for symbol in elf.get_section_by_name(".symtab").iter_symbols():
-                if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
-                        and low <= symbol["st_value"] < high and not re.match(r"^__\w+_(start|end)$", symbol.name)):
-                    starts.setdefault(symbol["st_value"], symbol.name)
-            data = b"".join(section.data() for section in elf.iter_sections()
-                            if section["sh_type"] == "SHT_PROGBITS" and section["sh_flags"] & 2  # SHF_ALLOC
-                            and not section["sh_flags"] & 4)  # not SHF_EXECINSTR
+        elf = KernelElf(kernel_elf)
+        _low, high = elf.section_bounds(".text")
+        starts = elf.text_symbols()
+        data = elf.data_bytes()
         self.starts = sorted(starts)
         self.text_end = high
         names = subprocess.run(["c++filt"], input="\n".join(starts[a] for a in self.starts), capture_output=True,
@@ -325,7 +315,8 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot, kernel_elf)
     result = boot(cmdline="exit fault=stack-smash")
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] stack smashing detected in kernel::\(anonymous namespace\)::smash_the_stack\(\) "
-                    r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) \(src/kernel/stack_protector\.cpp:\d+\)$",
+                    r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) "
+                    r"\(src/kernel/stack_protector\.cpp:\d+\)$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
     assert_backtrace_agrees_with_addr2line(result, kernel_elf,
                                            trigger="kernel::(anonymous namespace)::smash_the_stack()")
@@ -400,7 +391,8 @@ def test_write_to_data_sealed_read_only_after_boot_faults(boot, kernel_elf):
 def test_stack_protector_guard_is_seeded_at_boot(boot, cpu, source):
     result = boot(cpu=cpu)
     assert result.outcome is Outcome.PASSED, result.reason
-    assert any(line.endswith(f"stack protector guard from {source}") for line in result.lines_with("[BOOT] C++ runtime"))
+    assert any(line.endswith(f"stack protector guard from {source}")
+               for line in result.lines_with("[BOOT] C++ runtime"))
 
 
 HEAP_ARENA = 0xFFFFC10000000000  # src/mm/kernel_heap.h
@@ -489,6 +481,8 @@ def test_no_fault_ends_in_a_triple_fault(boot, kind):
     assert "Triple fault" not in result.qemu_log
 
 
+@pytest.mark.slow
+@pytest.mark.uefi
 def test_fault_report_under_uefi(boot, kernel_elf):
     # OVMF lays memory out differently from SeaBIOS; the protections and the
     # report must not depend on it.

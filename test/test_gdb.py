@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from harness.outcome import EXIT_FAILURE, serial_lines
-from harness.qemu import BootConfig, start_qemu, stop_qemu
+
+# Every test here drives gdb; QEMU runs under the conftest's running_boot,
+# so a failing test's report carries the boot's serial and QEMU logs.
+pytestmark = pytest.mark.gdb
 
 REPO = Path(__file__).resolve().parent.parent
 GDB_SCRIPT = REPO / "ci/gdb/rayos.gdb"
@@ -43,23 +46,21 @@ def wait_for_port(port, seconds=10):
 
 
 class PausedQemu:
-    def __init__(self, port, process, workdir):
-        self.port, self.process, self.workdir = port, process, workdir
+    def __init__(self, port, running):
+        self.port, self.process, self.workdir = port, running.process, running.workdir
 
     def serial_lines(self):
         return serial_lines((self.workdir / "serial.log").read_bytes())
 
 
 @pytest.fixture
-def paused_qemu(iso, tmp_path):
+def paused_qemu(running_boot):
+    """QEMU stopped before the first instruction, its GDB stub listening;
+    running_boot ends it after the test."""
     port = free_tcp_port()
-    config = BootConfig(cmdline="exit", gdb_port=port, paused=True)
-    process, _ = start_qemu(config, iso, tmp_path)
-    try:
-        wait_for_port(port)
-        yield PausedQemu(port, process, tmp_path)
-    finally:
-        stop_qemu(process)
+    running = running_boot(cmdline="exit", gdb_port=port, paused=True)
+    wait_for_port(port)
+    return PausedQemu(port, running)
 
 
 def run_gdb(kernel_elf, *commands, workdir):
@@ -113,11 +114,12 @@ def test_gdb_commands_read_kernel_state_from_a_stopped_kernel(paused_qemu, kerne
     completed, output = run_gdb(
         kernel_elf, f"target remote {STUB_ADDRESS}:{paused_qemu.port}", "hbreak drivers::qemu_exit", "continue",
         "rayos-heap", "rayos-frames", "rayos-walk 0xffffc10000000000", "rayos-walk kernel_main",
-        "rayos-walk 0", "rayos-idt 14", "rayos-log 2000", workdir=paused_qemu.workdir)
+        "rayos-walk 0", "rayos-idt 14", "rayos-log 8000", workdir=paused_qemu.workdir)
     assert completed.returncode == 0, output
     log_lines = [line for line in output.splitlines() if line.startswith("[MEM] Stats: ")]
     # The heap as the boot left it: the seed's figures and gdb's agree.
-    used, total, pages = map(int, re.match(r"\[MEM\] Stats: (\d+)/(\d+) bytes used, (\d+) pages", log_lines[0]).groups())
+    used, total, pages = map(int, re.match(
+        r"\[MEM\] Stats: (\d+)/(\d+) bytes used, (\d+) pages", log_lines[0]).groups())
     assert re.search(rf"^  pages_held\s+{pages}$", output, re.MULTILINE), output
     assert re.search(rf"^  bytes_held\s+{total}$", output, re.MULTILINE), output
     assert re.search(r"^  bytes_in_use\s+0$", output, re.MULTILINE), output  # the test block was freed
@@ -157,7 +159,7 @@ def readme_debugging_section():
     return readme[start:readme.index("\n## ", start + 1)]
 
 
-def test_the_readme_attach_by_hand_commands_work_as_written(iso, kernel_elf, tmp_path):
+def test_the_readme_attach_by_hand_commands_work_as_written(running_boot, kernel_elf):
     # The README's QEMU stub option and gdb command, taken from its text, on
     # a free port instead of 1234; the gdb command must define rayos-heap.
     section = readme_debugging_section()
@@ -166,7 +168,7 @@ def test_the_readme_attach_by_hand_commands_work_as_written(iso, kernel_elf, tmp
     assert stub_option and gdb_command, section
     port = free_tcp_port()
     qemu_arguments = tuple(stub_option.group(1).replace("1234", str(port)).split()) + ("-S",)
-    process, _ = start_qemu(BootConfig(cmdline="exit", extra_args=qemu_arguments), iso, tmp_path)
+    running = running_boot(cmdline="exit", extra_args=qemu_arguments)
     try:
         wait_for_port(port)
         words = [word.replace("1234", str(port)) for word in shlex.split(gdb_command.group(1))]
@@ -174,7 +176,7 @@ def test_the_readme_attach_by_hand_commands_work_as_written(iso, kernel_elf, tmp
         arguments = ["gdb", "-batch", "-nx", *words[1:-1], "-ex", "rayos-heap", str(kernel_elf)]
         completed = subprocess.run(arguments, capture_output=True, text=True, timeout=GDB_TIMEOUT_SECONDS, cwd=REPO)
     finally:
-        stop_qemu(process)
+        running.finish()
     output = completed.stdout + completed.stderr
     assert 'Undefined command: "rayos-heap"' not in output, output
     assert re.search(r"^Breakpoint 1, kernel_main \(", output, re.MULTILINE), output

@@ -44,6 +44,7 @@ def test_the_harness_classifies_each_misbehaviour(boot, direct_boot_binaries, na
     assert result.outcome is EXPECTED[name], result.reason
 
 
+@pytest.mark.slow
 def test_pytest_fails_every_broken_boot_and_shows_the_report(build_dir):
     command = [sys.executable, "-m", "pytest", str(TEST_DIR / "harness_meta" / "believes_every_boot_passes.py"),
                "-v", "-p", "no:cacheprovider", "-p", "no:xdist", f"--build-dir={build_dir}"]
@@ -123,7 +124,7 @@ RUN_SCENARIOS = {
 
 @pytest.mark.parametrize("name", RUN_SCENARIOS)
 def test_an_ok_result_passes_only_in_a_complete_run_that_ended_as_the_kernel_ends_it(boot, direct_boot_binaries,
-                                                                                      name):
+                                                                                     name):
     action, lines, first_verdict, second_verdict = RUN_SCENARIOS[name]
     timeout = 3
     result = boot_impostor(boot, direct_boot_binaries, action + "|".join(lines), timeout=timeout)

@@ -7,18 +7,16 @@ tables; the expectation comes from the trace's own size."""
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import benchmark  # ci/benchmark.py (pytest.ini puts ci/ on the path)
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "ci"))
-
-import benchmark  # noqa: E402  (ci/benchmark.py)
 
 # One worker builds and runs the benchmark: ninja takes one build at a time.
-pytestmark = pytest.mark.xdist_group("heap_benchmark")
+# Building the benchmark takes its first test over 15 s.
+pytestmark = [pytest.mark.xdist_group("heap_benchmark"), pytest.mark.slow]
 
 FIXED_4096 = "^fixed/.*/4096$"
 FIXED_4096_BYTES = 10000 * 4096  # the trace: 10000 blocks of 4096 bytes, then all freed

@@ -3,52 +3,43 @@
 import re
 import subprocess
 
+import pytest
+
 from elftools.elf.constants import P_FLAGS
-from elftools.elf.elffile import ELFFile
+
+from harness.elf import KernelElf, load_segments, rights
 
 KERNEL_VMA = 0xFFFFFFFF80000000
 PAGE = 4096
 
 
-def load_segments(elf):
-    return [segment for segment in elf.iter_segments() if segment["p_type"] == "PT_LOAD"]
-
-
-def rights(segment):
-    flags = segment["p_flags"]
-    return "".join(letter if flags & bit else "-"
-                   for letter, bit in (("R", P_FLAGS.PF_R), ("W", P_FLAGS.PF_W), ("X", P_FLAGS.PF_X)))
-
-
 def test_kernel_is_loaded_above_1mib_and_linked_in_the_higher_half(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        elf = ELFFile(stream)
-        assert elf["e_machine"] == "EM_X86_64"
-        segments = load_segments(elf)
-        # The trampoline runs at its physical address; the rest in the higher half.
-        boot = [segment for segment in segments if segment["p_vaddr"] < KERNEL_VMA]
-        kernel = segments[len(boot):]
-        assert segments[:len(boot)] == boot
-        assert boot[0]["p_paddr"] == boot[0]["p_vaddr"] == 0x100000
-        for segment in boot:
-            assert segment["p_paddr"] == segment["p_vaddr"]
-        # Trampoline code RX, its data and early page tables RW.
-        assert [rights(segment) for segment in boot] == ["R-X", "RW-"]
-        assert boot[0]["p_vaddr"] <= elf["e_entry"] < boot[0]["p_vaddr"] + boot[0]["p_memsz"]
-        for segment in kernel:
-            assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
-            assert segment["p_paddr"] >= 0x100000
-            assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
-        # One group per permission, in order: text RX, rodata R, data+bss RW.
-        assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
+    elf = KernelElf(kernel_elf)
+    assert elf["e_machine"] == "EM_X86_64"
+    segments = load_segments(elf)
+    # The trampoline runs at its physical address; the rest in the higher half.
+    boot = [segment for segment in segments if segment["p_vaddr"] < KERNEL_VMA]
+    kernel = segments[len(boot):]
+    assert segments[:len(boot)] == boot
+    assert boot[0]["p_paddr"] == boot[0]["p_vaddr"] == 0x100000
+    for segment in boot:
+        assert segment["p_paddr"] == segment["p_vaddr"]
+    # Trampoline code RX, its data and early page tables RW.
+    assert [rights(segment) for segment in boot] == ["R-X", "RW-"]
+    assert boot[0]["p_vaddr"] <= elf.entry < boot[0]["p_vaddr"] + boot[0]["p_memsz"]
+    for segment in kernel:
+        assert segment["p_vaddr"] == KERNEL_VMA + segment["p_paddr"]
+        assert segment["p_paddr"] >= 0x100000
+        assert segment["p_vaddr"] % PAGE == 0 and segment["p_align"] == PAGE
+    # One group per permission, in order: text RX, rodata R, data+bss RW.
+    assert [rights(segment) for segment in kernel] == ["R-X", "R--", "RW-"]
 
 
 def test_no_loadable_segment_is_both_writable_and_executable(kernel_elf):
     # W^X from the first instruction: the trampoline's code and its page
     # tables, stack and data are separate segments, so no page a loader maps
     # by the program headers is both writable and executable.
-    with open(kernel_elf, "rb") as stream:
-        segments = load_segments(ELFFile(stream))
+    segments = load_segments(KernelElf(kernel_elf))
     writable_and_executable = [f"{segment['p_vaddr']:#x} {rights(segment)}" for segment in segments
                                if segment["p_flags"] & P_FLAGS.PF_W and segment["p_flags"] & P_FLAGS.PF_X]
     assert not writable_and_executable, f"W+X LOAD segments: {writable_and_executable}"
@@ -64,11 +55,10 @@ def test_no_loadable_segment_is_both_writable_and_executable(kernel_elf):
 
 
 def test_linker_script_exports_the_image_bounds(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        symbols = ELFFile(stream).get_section_by_name(".symtab")
-        names = ["__kernel_start", "__kernel_end", "__text_start", "__text_end", "__rodata_start",
-                 "__rodata_end", "__data_start", "__data_end", "__bss_start", "__bss_end"]
-        values = {name: symbols.get_symbol_by_name(name)[0]["st_value"] for name in names}
+    elf = KernelElf(kernel_elf)
+    names = ["__kernel_start", "__kernel_end", "__text_start", "__text_end", "__rodata_start",
+             "__rodata_end", "__data_start", "__data_end", "__bss_start", "__bss_end"]
+    values = {name: elf.symbol_address(name) for name in names}
     # Each permission group starts and ends on a page; .bss shares the RW group.
     for name, value in values.items():
         if name != "__bss_start":
@@ -97,13 +87,12 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symb
     extracted = tmp_path / "rayos.elf"
     subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/rayos.elf", str(extracted)],
                    check=True, capture_output=True)
+
     def loaded(path):
         """What a loader reads: each PT_LOAD's addresses and bytes."""
-        with open(path, "rb") as stream:
-            elf = ELFFile(stream)
-            return [(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in elf.iter_segments()
-                    if segment["p_type"] == "PT_LOAD"], (elf.get_section_by_name(".debug_info") is not None
-                                                         or elf.get_section_by_name(".symtab") is not None)
+        elf = KernelElf(path)
+        return ([(segment["p_vaddr"], segment["p_memsz"], segment.data()) for segment in load_segments(elf)],
+                elf.has_section(".debug_info") or elf.has_section(".symtab"))
     on_iso, iso_has_dwarf = loaded(extracted)
     built, built_has_dwarf = loaded(kernel_elf)
     assert on_iso == built
@@ -133,7 +122,8 @@ def test_kernel_includes_no_hosted_c_library_header(build_dir):
     headers = {line.strip() for line in deps.splitlines() if line.strip().startswith("/usr/include/")}
     assert not {header for header in headers if not ALLOWED_SYSTEM_HEADERS.match(header)}
     # And of libstdc++, only header-only, type-level parts.
-    assert not {h for h in headers if re.search(r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}
+    assert not {h for h in headers if re.search(
+        r"c\+\+/\d+/(atomic|string|vector|memory|iostream|bits/atomic_wait)", h)}
 
 
 def test_stack_protector_uses_the_global_guard_and_never_fs(kernel_elf):
@@ -177,15 +167,7 @@ def cxx_ranges(elf):
 
 def text_functions(elf):
     """{address: mangled name} of the symbols in .text, and .text itself."""
-    text = elf.get_section_by_name(".text")
-    start, end = text["sh_addr"], text["sh_addr"] + text["sh_size"]
-    symbols = {}
-    for symbol in elf.get_section_by_name(".symtab").iter_symbols():
-        if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
-                and start <= symbol["st_value"] < end and not re.match(r"^__\w+_(start|end)$", symbol.name)
-                and not symbol.name.startswith(".")):
-            symbols.setdefault(symbol["st_value"], symbol.name)
-    return symbols, text
+    return elf.text_symbols(skip=lambda name: name.startswith(".")), elf.section(".text")
 
 
 def demangle(names):
@@ -193,12 +175,12 @@ def demangle(names):
     return dict(zip(names, output.splitlines()))
 
 
+@pytest.mark.slow
 def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        elf = ELFFile(stream)
-        ranges = cxx_ranges(elf)
-        symbols, text = text_functions(elf)
-        code, base = text.data(), text["sh_addr"]
+    elf = KernelElf(kernel_elf)
+    ranges = cxx_ranges(elf)
+    symbols, text = text_functions(elf)
+    code, base = text.data(), text["sh_addr"]
     assert ranges and len(symbols) > 100
     names = demangle(list(symbols.values()))
     frameless, assembly, unexplained = [], set(), []

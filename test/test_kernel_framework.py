@@ -9,22 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
+import pytest
 
+from harness.elf import KernelElf
 from harness.kernel_tests import read_kernel_tests
 
 TEST_DIR = Path(__file__).resolve().parent
+# The tests run pytest on kernel tests, which boots RayOS: 4-6 s apiece.
+pytestmark = pytest.mark.slow
 
 
 def elf_words(elf_path, symbol):
     """The 64-bit words of a data symbol, read from the ELF."""
-    with open(elf_path, "rb") as stream:
-        elf = ELFFile(stream)
-        (found,) = elf.get_section_by_name(".symtab").get_symbol_by_name(symbol)
-        section = elf.get_section(found["st_shndx"])
-        offset = found["st_value"] - section["sh_addr"]
-        data = section.data()[offset:offset + found["st_size"]]
-        return list(struct.unpack(f"<{len(data) // 8}Q", data))
+    data = KernelElf(elf_path).symbol_bytes(symbol)
+    return list(struct.unpack(f"<{len(data) // 8}Q", data))
 
 
 def run_pytest(build_dir, suites, *extra):

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from harness.qmp import QmpClient
 
 # (QEMU qcodes pressed together, the [KBD] lines they must produce, in order)
@@ -31,6 +33,7 @@ def wait_for_key_lines(kernel, count):
     return key_lines(kernel)
 
 
+@pytest.mark.slow
 def test_keys_typed_into_qemu_are_decoded_and_logged(running_boot):
     kernel = running_boot(cmdline="", qmp=True)
     kernel.wait_for_line("[KBD] PS/2 controller and port 1 self-tests passed")

@@ -33,6 +33,8 @@ STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the PIT delivered [\d.]+ Hz, m
                            r"against the ACPI PM timer by more than 2%; using the ACPI PM timer)$")
 # What the firmware keeps of -m for itself (tables, its own code and data).
 FIRMWARE_RESERVE_MIB = {"bios": 3, "uefi": 8}
+# Each boot captures the boot information through gdb (the figures' oracle).
+pytestmark = [pytest.mark.matrix, pytest.mark.gdb]
 
 
 def matrix_id(row):
@@ -40,7 +42,12 @@ def matrix_id(row):
     return f"{firmware}-{machine}-{cpu or 'default'}-{cpus}cpu-{memory_mib}M"
 
 
-@pytest.mark.parametrize("row", BIOS_MATRIX + UEFI_MATRIX, ids=[matrix_id(row) for row in BIOS_MATRIX + UEFI_MATRIX])
+def matrix_rows():
+    return [pytest.param(row, id=matrix_id(row), marks=[pytest.mark.uefi, pytest.mark.slow] if row[0] == "uefi" else [])
+            for row in BIOS_MATRIX + UEFI_MATRIX]
+
+
+@pytest.mark.parametrize("row", matrix_rows())
 def test_boots_and_the_figures_add_up(boot, kernel_elf, row):
     firmware, machine, cpu, cpus, memory_mib = row
     result = boot(firmware=firmware, machine=machine, cpu=cpu, smp=cpus, memory=f"{memory_mib}M",

@@ -13,6 +13,8 @@ from harness.outcome import Outcome
 from harness.qemu_tlb import in_range, section_bounds, tlb_once_ready
 
 
+@pytest.mark.slow
+@pytest.mark.gdb
 @pytest.mark.parametrize("memory_mib", [64, 512, 4096])
 def test_frame_figures_add_up_and_match_the_map(boot, kernel_elf, memory_mib):
     # Expected figures from the map GRUB handed over (read at the kernel's
@@ -39,7 +41,9 @@ def test_four_gib_has_a_hole_below_4_gib_and_memory_above_it(boot):
     assert all(base + length <= 0xC0000000 for base, length in usable if base < 4 * 1024 * MIB)
 
 
-@pytest.mark.parametrize("options", [{}, {"cpu": "max"}, {"firmware": "uefi", "timeout": 90}])
+@pytest.mark.parametrize("options", [{}, {"cpu": "max"},
+                                     pytest.param({"firmware": "uefi", "timeout": 90},
+                                                  marks=[pytest.mark.uefi, pytest.mark.slow])])
 def test_kernel_page_tables_have_no_writable_executable_page(boot, options):
     result = boot(**options)
     assert result.outcome is Outcome.PASSED, result.reason
@@ -51,7 +55,8 @@ def test_kernel_page_tables_have_no_writable_executable_page(boot, options):
     text, rodata, data = number(result, r"text (\d+) pages RX, rodata (\d+) pages R NX, data\+bss (\d+) pages RW NX")
     # The audit walked every page mapped: the direct map in 2 MiB pages, the image by page.
     assert mapped == direct_mib * 256 + text + rodata + data
-    assert "[MEM] guard pages: 4 unmapped (below the kernel stack and each IST stack); null page unmapped" in result.lines
+    assert ("[MEM] guard pages: 4 unmapped (below the kernel stack and each IST stack); null page unmapped"
+            in result.lines)
 
 
 def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):
@@ -67,6 +72,7 @@ def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):
 DIRECT_MAP_BASE = 0xFFFF800000000000  # src/mm/direct_map.h
 
 
+@pytest.mark.slow
 def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
     pages, result = tlb_once_ready(running_boot(cmdline="", qmp=True))
     # "W^X check: 0 writable+executable pages": none, heap pages included.
@@ -96,6 +102,7 @@ def ktest_outcomes(result):
     return run.results
 
 
+@pytest.mark.slow
 def test_kernel_tests_pass_at_8_mib(boot):
     # Each suite passed alone here, but a test that left through a KASSERT
     # kept its frames and blocks, and starved the ones after it.
@@ -123,6 +130,7 @@ def boots_in(boot, kib):
     return False
 
 
+@pytest.mark.slow
 def test_the_smallest_memory_that_boots_runs_every_kernel_test(boot, kernel_elf):
     low, high = NEVER_BOOTS_KIB, ALWAYS_BOOTS_KIB
     assert not boots_in(boot, low)

@@ -71,6 +71,7 @@ def console_uptime(connection, terminal):
     raise AssertionError("no answer to uptime:\n" + "\n".join(terminal.lines()[-10:]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flood_bytes", [10 * 1024, 100 * 1024], ids=["10KB", "100KB"])
 def test_input_flooding_com1_while_booting_costs_no_timer_ticks(running_boot, host_tsc_mhz, flood_bytes):
     kernel = running_boot(cmdline="console", serial_input=True)
@@ -88,8 +89,8 @@ def test_input_flooding_com1_while_booting_costs_no_timer_ticks(running_boot, ho
         booted = terminal.lines()
         booted = booted[:booted.index("[BOOT] RayOS ready")]
         # The flood reached the kernel while it booted, and measured its clocks.
-        (arrived,) = [int(match.group(1)) for match in
-                      (re.match(r"\[SERIAL\] input during boot: (\d+) bytes arrived", line) for line in booted) if match]
+        arrival = re.compile(r"\[SERIAL\] input during boot: (\d+) bytes arrived")
+        (arrived,) = [int(match.group(1)) for match in map(arrival.match, booted) if match]
         assert arrived > 0
         assert not [line for line in booted if line.startswith("[SERIAL] received")], \
             "no byte is logged from the interrupt handler (the console reads them after boot)"
@@ -115,6 +116,7 @@ def test_input_flooding_com1_while_booting_costs_no_timer_ticks(running_boot, ho
         f"uptime {uptime} s, between {before:.3f} s and {after:.3f} s on the host's clock"
 
 
+@pytest.mark.slow
 def test_a_flood_after_boot_is_logged_at_a_bounded_rate_and_every_byte_is_accounted_for(running_boot):
     kernel = running_boot(cmdline="", serial_input=True)
     kernel.wait_for_line("[BOOT] RayOS ready")
@@ -131,7 +133,8 @@ def test_a_flood_after_boot_is_logged_at_a_bounded_rate_and_every_byte_is_accoun
     for line in terminal.lines():
         if line == "[SERIAL] received 0x68 'h'":
             logged += 1
-        elif match := re.match(r"\[SERIAL\] received (\d+) more bytes, not logged one by one \(over 32 a second\)$", line):
+        elif match := re.match(r"\[SERIAL\] received (\d+) more bytes, not logged one by one "
+                               r"\(over 32 a second\)$", line):
             summarised += int(match.group(1))
         elif match := re.match(r"\[SERIAL\] dropped (\d+) bytes \(input queue full\)$", line):
             dropped += int(match.group(1))

@@ -82,7 +82,8 @@ def test_the_measured_rate_is_the_requested_one(boot, hz):
     assert abs(measured - true_rate) <= true_rate * 0.001, (true_rate, result.lines_with("[TIMER]"))
 
 
-@pytest.mark.parametrize("machine, firmware", [("q35", "bios"), ("q35", "uefi")])
+@pytest.mark.parametrize("machine, firmware", [("q35", "bios"),
+                                               pytest.param("q35", "uefi", marks=[pytest.mark.uefi, pytest.mark.slow])])
 def test_the_measured_rate_holds_on_the_other_machines(boot, machine, firmware):
     """q35 has its own ACPI tables (and PM timer port), and OVMF its own
     set-up of the PICs: the measured rate holds there too."""
@@ -92,7 +93,8 @@ def test_the_measured_rate_holds_on_the_other_machines(boot, machine, firmware):
     assert abs(measured_rate(result) - true_rate) <= true_rate * 0.001, result.lines_with("[TIMER]")
 
 
-@pytest.mark.parametrize("machine, firmware", [("pc", "bios"), ("q35", "bios"), ("pc", "uefi")])
+@pytest.mark.parametrize("machine, firmware", [("pc", "bios"), ("q35", "bios"),
+                                               pytest.param("pc", "uefi", marks=[pytest.mark.uefi, pytest.mark.slow])])
 def test_acpi_tables_are_listed_and_the_pm_timer_is_where_qemu_put_it(running_boot, machine, firmware):
     """QEMU's memory tree (monitor `info mtree`) names the I/O range of its
     ACPI PM timer: the port the kernel read from the FADT must be in it."""
@@ -143,6 +145,7 @@ def test_the_tsc_rate_is_the_host_tsc_rate(boot, host_tsc_mhz):
         assert abs(figure - host_tsc_mhz) <= host_tsc_mhz * 0.02, (figure, host_tsc_mhz)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hz", [100, 1000])
 def test_ticks_at_the_console_follow_the_host_clock(running_boot, hz):
     """`ticks` twice, a host-measured interval apart: the ticks between them
@@ -165,6 +168,7 @@ def test_ticks_at_the_console_follow_the_host_clock(running_boot, hz):
     assert shortest * 0.9 <= kernel_seconds <= longest * 1.1, (kernel_seconds, shortest, longest)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("selection", ["test=interrupts", "test"])
 def test_the_slowest_documented_rate_passes_the_kernel_tests(boot, selection):
     """Issue 12, item 7: at timer_hz=19 (the documented minimum) the

@@ -38,8 +38,8 @@ HEAP_INITIAL = 2097152
 def seed_heap_lines(result):
     """The seed's three heap lines, in order, with their relations."""
     index = {}
-    for name, prefix in (("init", "[MEM] Heap allocator initialized at "), ("test", "[MEM] Test allocation successful: "),
-                         ("stats", "[MEM] Stats: ")):
+    for name, prefix in (("init", "[MEM] Heap allocator initialized at "),
+                         ("test", "[MEM] Test allocation successful: "), ("stats", "[MEM] Stats: ")):
         found = [i for i, line in enumerate(result.lines) if line.startswith(prefix)]
         assert len(found) == 1, f"{prefix!r} appears {len(found)} times"
         index[name] = found[0]

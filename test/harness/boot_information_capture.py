@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
-
+from .elf import KernelElf
 from .multiboot2 import BOOTLOADER_MAGIC
 
 GDB_SECONDS = 60
@@ -61,8 +60,7 @@ class HandedOver:
 
 
 def entry_point(kernel_elf):
-    with open(kernel_elf, "rb") as stream:
-        return ELFFile(stream)["e_entry"]
+    return KernelElf(kernel_elf).entry
 
 
 def free_port():

@@ -7,7 +7,7 @@ information, modules and the frame bitmaps carved out; frame 0 never)."""
 
 from dataclasses import dataclass
 
-from elftools.elf.elffile import ELFFile
+from .elf import KernelElf
 
 from . import multiboot2 as mb2
 
@@ -54,9 +54,7 @@ def usable_memory(regions):
 
 def kernel_image_end(kernel_elf):
     """The physical end of the last loadable segment: the image's frames."""
-    with open(kernel_elf, "rb") as stream:
-        return max(segment["p_paddr"] + segment["p_memsz"] for segment in ELFFile(stream).iter_segments()
-                   if segment["p_type"] == "PT_LOAD")
+    return KernelElf(kernel_elf).physical_end()
 
 
 def _frames_touched(start, end):

@@ -10,7 +10,9 @@ HOST_TSC_SOURCE = r"""
 #include <stdio.h>
 #include <time.h>
 #include <x86intrin.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC_RAW, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static double now(void) {
+    struct timespec t; clock_gettime(CLOCK_MONOTONIC_RAW, &t); return t.tv_sec + t.tv_nsec / 1e9;
+}
 int main(void) {
     double best = 0;
     for (int i = 0; i < 3; ++i) {           /* three 200 ms windows: the median */

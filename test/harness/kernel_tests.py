@@ -6,7 +6,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from elftools.elf.elffile import ELFFile
+from .elf import KernelElf
 
 TEST_CASE = struct.Struct("<QQQQIIII")
 EXPLICIT_ONLY = 1
@@ -28,8 +28,7 @@ class KernelTest:
 
 class _Image:
     def __init__(self, elf):
-        self.sections = [(s["sh_addr"], s.data()) for s in elf.iter_sections()
-                         if s["sh_addr"] and s["sh_type"] == "SHT_PROGBITS"]
+        self.sections = [(address, data) for address, data, _flags in elf.contents_sections()]
 
     def read(self, address, size):
         for start, data in self.sections:
@@ -48,17 +47,16 @@ class _Image:
 def read_kernel_tests(elf_path: Path):
     """Every kernel test, in the order the kernel runs them: by suite, then
     by file and line (src/ktest/runner.cpp)."""
-    with open(elf_path, "rb") as stream:
-        elf = ELFFile(stream)
-        section = elf.get_section_by_name(".kernel_tests")
-        if section is None:
-            raise ValueError(f"{elf_path} has no .kernel_tests section")
-        image = _Image(elf)
-        pointers = struct.unpack(f"<{section.data_size // 8}Q", section.data())
-        tests = []
-        for pointer in pointers:
-            suite, name, _function, file, line, flags, timeout_ms, _ = TEST_CASE.unpack(
-                image.read(pointer, TEST_CASE.size))
-            tests.append(KernelTest(image.string(suite), image.string(name), image.string(file), line,
-                                    bool(flags & EXPLICIT_ONLY), timeout_ms))
+    elf = KernelElf(elf_path)
+    section = elf.section(".kernel_tests")
+    if section is None:
+        raise ValueError(f"{elf_path} has no .kernel_tests section")
+    image = _Image(elf)
+    pointers = struct.unpack(f"<{section.data_size // 8}Q", section.data())
+    tests = []
+    for pointer in pointers:
+        suite, name, _function, file, line, flags, timeout_ms, _ = TEST_CASE.unpack(
+            image.read(pointer, TEST_CASE.size))
+        tests.append(KernelTest(image.string(suite), image.string(name), image.string(file), line,
+                                bool(flags & EXPLICIT_ONLY), timeout_ms))
     return sorted(tests, key=lambda test: (test.suite.encode(), test.file.encode(), test.line))

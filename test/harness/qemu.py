@@ -281,8 +281,8 @@ class RunningBoot:
             if self.process.poll() is not None:
                 break
             time.sleep(SERIAL_POLL_SECONDS)
-        raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU "
-                             f"{'exited ' + str(self.process.returncode) if self.process.poll() is not None else 'running'})")
+        state = f"exited {self.process.returncode}" if self.process.poll() is not None else "running"
+        raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU {state})")
 
     def snapshot(self):
         """The BootResult so far, QEMU left as it is (for failure reports)."""

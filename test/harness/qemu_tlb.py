@@ -10,7 +10,7 @@ oracle for what the kernel's log claims about its mappings."""
 import re
 from dataclasses import dataclass
 
-from elftools.elf.elffile import ELFFile
+from .elf import KernelElf
 
 from .qmp import QmpClient
 
@@ -62,6 +62,4 @@ def in_range(pages, start, end):
 def section_bounds(elf_path, name):
     """(start, end) of an image section, from the linker's __name_start and
     __name_end symbols."""
-    with open(elf_path, "rb") as stream:
-        symbols = ELFFile(stream).get_section_by_name(".symtab")
-        return tuple(symbols.get_symbol_by_name(f"__{name}_{edge}")[0]["st_value"] for edge in ("start", "end"))
+    return KernelElf(elf_path).linker_bounds(name)

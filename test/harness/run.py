@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""Boots the RayOS ISO for a person (ci/boot.sh) or for gdb (ci/debug.sh).
+"""Boots the RayOS ISO for a person (ci/boot.sh) or for gdb (ci/debug.sh),
+as `python3 -m harness.run` with test/ on PYTHONPATH.
 
 In a terminal, COM1 is the terminal (QEMU's mon:stdio: Ctrl-A X quits,
 Ctrl-A C opens the monitor) and the kernel halts after boot. Without a
@@ -12,11 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from harness.boot_config_disk import make_config_disk  # noqa: E402
-from harness.outcome import EXIT_SUCCESS  # noqa: E402
-from harness.qemu import BootConfig, qemu_command  # noqa: E402
+from .boot_config_disk import make_config_disk
+from .outcome import EXIT_SUCCESS
+from .qemu import BootConfig, qemu_command
 
 REPO = Path(__file__).resolve().parent.parent.parent
 UNATTENDED_TIMEOUT_SECONDS = 120
