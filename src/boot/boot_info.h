@@ -1,7 +1,8 @@
 #pragma once
 
 // What the kernel needs from its boot loader, in plain types. Built and
-// validated once by parse_multiboot2(); nothing else reads Multiboot2.
+// validated once by read_multiboot2() (multiboot2_entry.h); nothing outside
+// src/boot/ reads Multiboot2.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,17 @@
 #include "lib/string_view.h"
 
 namespace boot {
+
+// Physical memory [start, end).
+struct PhysicalRange {
+    uint64_t start;
+    uint64_t end;
+
+    constexpr bool overlaps(const PhysicalRange& other) const
+    {
+        return start < other.end && other.start < end;
+    }
+};
 
 struct BootModule {
     uint64_t start; // physical, first byte
@@ -41,11 +53,18 @@ struct BootInfo {
     uint8_t acpi_rsdp_version = 0; // 1 or 2, 0 when absent
     size_t tag_count = 0;
     uint32_t total_size = 0;
+    uint64_t physical_address = 0; // where the loader put the structure (0 until read_multiboot2 sets it)
 
-    uint64_t usable_bytes() const;
+    // The bytes the structure occupies, which the kernel must not reuse.
+    PhysicalRange physical_range() const { return { physical_address, physical_address + total_size }; }
+
+    MemoryMapView memory_map() const { return MemoryMapView(memory_regions, memory_region_count); }
+    MemoryMapView::UsableRegions usable_regions() const { return memory_map().usable_regions(); }
+    uint64_t usable_top() const { return memory_map().usable_top(); }
+    uint64_t usable_bytes() const { return memory_map().usable_bytes(); }
     // Whether every byte of [start, end) lies in usable regions (an empty
     // range does): where a loader may have put a module.
-    bool is_usable(uint64_t start, uint64_t end) const;
+    bool is_usable(uint64_t start, uint64_t end) const { return memory_map().is_usable(start, end); }
 };
 
 // Why a structure was rejected: the tag (by type and offset) and the field.

@@ -144,4 +144,39 @@ size_t normalize_memory_map(
     return kept;
 }
 
+uint64_t MemoryMapView::usable_top() const
+{
+    uint64_t top = 0;
+    for (const MemoryRegion& region : usable_regions()) {
+        if (region.base + region.length > top)
+            top = region.base + region.length;
+    }
+    return top;
+}
+
+uint64_t MemoryMapView::usable_bytes() const
+{
+    uint64_t total = 0;
+    for (const MemoryRegion& region : usable_regions())
+        total += region.length;
+    return total;
+}
+
+bool MemoryMapView::is_usable(uint64_t start, uint64_t end) const
+{
+    // The regions are sorted and disjoint: walk the usable ones that cover
+    // start, moving start past each, until nothing is left or a gap shows.
+    for (const MemoryRegion& region : usable_regions()) {
+        if (start >= end)
+            break;
+        uint64_t region_end = region.base + region.length;
+        if (region_end <= start)
+            continue;
+        if (region.base > start)
+            return false;
+        start = region_end;
+    }
+    return start >= end;
+}
+
 } // namespace boot

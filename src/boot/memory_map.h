@@ -41,4 +41,68 @@ struct MemoryMapRepairs {
 size_t normalize_memory_map(
     const MemoryRegion* in, size_t count, MemoryRegion* out, size_t capacity, MemoryMapRepairs& repairs);
 
+// The mended map as the rest of the kernel reads it: which regions are
+// usable, how much, and where usable memory ends. A view over regions it
+// does not own; is_usable() needs them sorted and disjoint (mended).
+class MemoryMapView {
+public:
+    // Steps over the regions that are not usable.
+    class UsableIterator {
+    public:
+        constexpr UsableIterator(const MemoryRegion* region, const MemoryRegion* end)
+            : m_region(region)
+            , m_end(end)
+        {
+            skip_unusable();
+        }
+        constexpr const MemoryRegion& operator*() const { return *m_region; }
+        constexpr UsableIterator& operator++()
+        {
+            ++m_region;
+            skip_unusable();
+            return *this;
+        }
+        constexpr bool operator==(const UsableIterator& other) const { return m_region == other.m_region; }
+
+    private:
+        constexpr void skip_unusable()
+        {
+            while (m_region != m_end && m_region->type != MemoryType::Usable)
+                ++m_region;
+        }
+
+        const MemoryRegion* m_region;
+        const MemoryRegion* m_end;
+    };
+
+    struct UsableRegions {
+        UsableIterator first;
+        UsableIterator last;
+        constexpr UsableIterator begin() const { return first; }
+        constexpr UsableIterator end() const { return last; }
+    };
+
+    constexpr MemoryMapView(const MemoryRegion* regions, size_t count)
+        : m_regions(regions)
+        , m_count(count)
+    {
+    }
+
+    constexpr UsableRegions usable_regions() const
+    {
+        const MemoryRegion* end = m_regions + m_count;
+        return { UsableIterator(m_regions, end), UsableIterator(end, end) };
+    }
+    // One past the last byte of the highest usable region; 0 when none is.
+    uint64_t usable_top() const;
+    uint64_t usable_bytes() const;
+    // Whether every byte of [start, end) lies in usable regions (an empty
+    // range does).
+    bool is_usable(uint64_t start, uint64_t end) const;
+
+private:
+    const MemoryRegion* m_regions;
+    size_t m_count;
+};
+
 } // namespace boot

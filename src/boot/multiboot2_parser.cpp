@@ -77,32 +77,6 @@ lib::Result<void, BootInfoError> read_memory_map(
 
 } // namespace
 
-uint64_t BootInfo::usable_bytes() const
-{
-    uint64_t total = 0;
-    for (size_t i = 0; i < memory_region_count; ++i) {
-        if (memory_regions[i].type == MemoryType::Usable)
-            total += memory_regions[i].length;
-    }
-    return total;
-}
-
-bool BootInfo::is_usable(uint64_t start, uint64_t end) const
-{
-    // The regions are sorted and disjoint: walk the usable ones that cover
-    // start, moving start past each, until nothing is left or a gap shows.
-    for (size_t i = 0; i < memory_region_count && start < end; ++i) {
-        const MemoryRegion& region = memory_regions[i];
-        uint64_t region_end = region.base + region.length;
-        if (region.type != MemoryType::Usable || region_end <= start)
-            continue;
-        if (region.base > start)
-            return false;
-        start = region_end;
-    }
-    return start >= end;
-}
-
 lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_t available)
 {
     if (info == nullptr)

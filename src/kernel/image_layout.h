@@ -25,7 +25,15 @@ struct ImageRange {
 
     uint64_t size() const { return static_cast<uint64_t>(end - start); }
     uint64_t physical_start() const { return reinterpret_cast<uint64_t>(start) - kKernelVirtualBase; }
+    uint64_t physical_end() const { return physical_start() + size(); }
 };
+
+// Where GRUB's load of the image begins in physical memory: the trampoline,
+// linked at its physical address (1 MiB), comes before kernel_image().
+inline uint64_t loaded_image_physical_start()
+{
+    return reinterpret_cast<uint64_t>(__boot_start);
+}
 
 inline ImageRange kernel_image()
 {

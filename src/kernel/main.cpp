@@ -7,7 +7,7 @@
 #include "arch/interrupts.h"
 #include "arch/paging.h"
 #include "boot/boot_info.h"
-#include "boot/multiboot2.h"
+#include "boot/multiboot2_entry.h"
 #include "drivers/pic8259.h"
 #include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
@@ -66,24 +66,15 @@ void init_console()
 
 boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
 {
-    // The trampoline already refused other magic values; reaching here with
-    // one would mean it was bypassed.
-    if (magic != boot::multiboot2::kBootloaderMagic)
-        PANIC("Multiboot2 magic is {:#x}, expected {:#x}", magic, boot::multiboot2::kBootloaderMagic);
-    if (info_physical >= mm::kEarlyDirectMapSize - boot::kMaxBootInfoSize)
-        PANIC("Multiboot2 information at {:#x} lies outside the early direct map", info_physical);
-
-    // The structure's own total_size is checked against this bound. Physical
-    // 0 is a valid direct-map address, so a null EBX is passed on as null.
-    const uint8_t* info
-        = info_physical == 0 ? nullptr : mm::physical_to_virtual<const uint8_t>(info_physical);
-    auto parsed = boot::parse_multiboot2(info, boot::kMaxBootInfoSize);
-    if (!parsed) {
-        const boot::BootInfoError& error = parsed.error();
-        PANIC("Multiboot2 information rejected: {} (tag type {}, field {}, offset {})", error.reason,
-            error.tag_type, error.field, error.offset);
+    boot::PhysicalRange image = { loaded_image_physical_start(), kernel_image().physical_end() };
+    auto read = boot::read_multiboot2(magic, info_physical, image);
+    if (!read) {
+        char message[kPanicMessageCapacity];
+        lib::BufferSink sink(message, sizeof(message));
+        read.error().write_message(sink);
+        PANIC("{}", sink.view());
     }
-    return parsed.value();
+    return read.value();
 }
 
 void log_boot_info(const boot::BootInfo& info)
@@ -127,13 +118,7 @@ void log_image_layout()
 
 void switch_to_kernel_address_space(bool no_execute, const boot::BootInfo& info)
 {
-    uint64_t top = 0;
-    for (size_t i = 0; i < info.memory_region_count; ++i) {
-        const boot::MemoryRegion& region = info.memory_regions[i];
-        if (region.type == boot::MemoryType::Usable && region.base + region.length > top)
-            top = region.base + region.length;
-    }
-    arch::KernelAddressSpace space = arch::build_kernel_address_space(no_execute, top);
+    arch::KernelAddressSpace space = arch::build_kernel_address_space(no_execute, info.usable_top());
     // Without EFER.NXE the CPU ignores the NX bit: every page mapped is
     // executable, and the rights printed say so.
     const char* execute_right = space.no_execute ? " NX" : "X";
@@ -231,7 +216,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("boot information");
 
     log_image_layout();
-    mm::init_physical_memory(boot_info, multiboot_info_physical);
+    mm::init_physical_memory(boot_info);
     end_boot_phase("frame allocator");
     switch_to_kernel_address_space(no_execute, boot_info);
     end_boot_phase("kernel page tables");

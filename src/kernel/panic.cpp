@@ -27,7 +27,7 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     if (backtrace == PanicBacktrace::FromCaller)
         arch::log_backtrace_from_frame(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
 
-    char message[256];
+    char message[kPanicMessageCapacity];
     lib::BufferSink sink(message, sizeof(message));
     lib::format_arguments(sink, format, arguments, argument_count);
     log(LogTag::Panic, "{} ({}:{})", sink.view(), file, line);

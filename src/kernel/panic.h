@@ -9,6 +9,9 @@
 
 namespace kernel {
 
+// The longest [PANIC] message; longer ones are cut.
+inline constexpr size_t kPanicMessageCapacity = 256;
+
 enum class PanicBacktrace : bool {
     FromCaller, // walk from the code that called panic_arguments
     AlreadyPrinted, // the caller reported one (an exception report's, from the faulting RIP)

@@ -3,20 +3,6 @@
 #include "lib/bits.h"
 
 namespace mm {
-namespace {
-
-uint64_t frames_up_to_highest_usable(const boot::MemoryRegion* regions, size_t count)
-{
-    uint64_t end = 0;
-    for (size_t i = 0; i < count; ++i) {
-        if (regions[i].type == boot::MemoryType::Usable && regions[i].base + regions[i].length > end)
-            end = regions[i].base + regions[i].length;
-    }
-    return end / kFrameSize;
-}
-
-} // namespace
-
 const char* describe(FrameError error)
 {
     switch (error) {
@@ -32,16 +18,16 @@ const char* describe(FrameError error)
     return "unknown error";
 }
 
-size_t FrameAllocator::bitmap_bytes(const boot::MemoryRegion* regions, size_t count)
+size_t FrameAllocator::bitmap_bytes(boot::MemoryMapView map)
 {
-    uint64_t words = (frames_up_to_highest_usable(regions, count) + 63) / 64;
+    uint64_t words = (map.usable_top() / kFrameSize + 63) / 64;
     return static_cast<size_t>(2 * words * sizeof(uint64_t));
 }
 
-void FrameAllocator::init(const boot::MemoryRegion* regions, size_t count, uint64_t* storage,
-    const FrameRange* carve_outs, size_t carve_out_count)
+void FrameAllocator::init(
+    boot::MemoryMapView map, uint64_t* storage, const FrameRange* carve_outs, size_t carve_out_count)
 {
-    uint64_t frames = frames_up_to_highest_usable(regions, count);
+    uint64_t frames = map.usable_top() / kFrameSize;
     m_words = (frames + 63) / 64;
     m_usable = storage;
     m_used = storage + m_words;
@@ -50,11 +36,9 @@ void FrameAllocator::init(const boot::MemoryRegion* regions, size_t count, uint6
         m_used[i] = 0;
     }
     // The mended map has usable regions in whole frames.
-    for (size_t i = 0; i < count; ++i) {
-        if (regions[i].type != boot::MemoryType::Usable)
-            continue;
-        for (uint64_t frame = regions[i].base / kFrameSize;
-             frame < (regions[i].base + regions[i].length) / kFrameSize; ++frame)
+    for (const boot::MemoryRegion& region : map.usable_regions()) {
+        for (uint64_t frame = region.base / kFrameSize; frame < (region.base + region.length) / kFrameSize;
+             ++frame)
             set(m_usable, frame);
     }
     // Carve-outs cover every frame they touch, even partly.

@@ -41,12 +41,12 @@ const char* describe(FrameError error);
 class FrameAllocator {
 public:
     // Bytes of bitmap storage init() needs for this map (both bitmaps).
-    static size_t bitmap_bytes(const boot::MemoryRegion* regions, size_t count);
+    static size_t bitmap_bytes(boot::MemoryMapView map);
 
     // storage: bitmap_bytes() bytes, 8-byte aligned. carve_outs: ranges of
     // usable memory that are already taken (kernel, boot data, the bitmaps).
-    void init(const boot::MemoryRegion* regions, size_t count, uint64_t* storage,
-        const FrameRange* carve_outs, size_t carve_out_count);
+    void init(
+        boot::MemoryMapView map, uint64_t* storage, const FrameRange* carve_outs, size_t carve_out_count);
 
     lib::Result<uint64_t, FrameError> allocate();
     lib::Result<void, FrameError> free(uint64_t physical);

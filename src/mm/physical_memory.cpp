@@ -25,10 +25,7 @@ bool overlaps(uint64_t base, uint64_t length, const FrameRange& range)
 // inside the early direct map, clear of every carve-out.
 uint64_t place_bitmaps(const boot::BootInfo& info, uint64_t size, const FrameRange* carve_outs, size_t count)
 {
-    for (size_t r = 0; r < info.memory_region_count; ++r) {
-        const boot::MemoryRegion& region = info.memory_regions[r];
-        if (region.type != boot::MemoryType::Usable)
-            continue;
+    for (const boot::MemoryRegion& region : info.usable_regions()) {
         // Candidates: the region's start and the end of each carve-out.
         for (size_t c = 0; c <= count; ++c) {
             uint64_t base = c == count ? region.base : carve_outs[c].base + carve_outs[c].length;
@@ -46,52 +43,32 @@ uint64_t place_bitmaps(const boot::BootInfo& info, uint64_t size, const FrameRan
     PANIC("no usable memory below 4 GiB for the frame bitmaps ({} bytes)", size);
 }
 
-// GRUB loads modules into usable memory, clear of the kernel and of the
-// structure describing them; a module anywhere else is a loader's error,
-// and carving it out or using it would only hide that.
-void check_module(const boot::BootModule& module, const boot::BootInfo& info, const FrameRange& image,
-    const FrameRange& boot_info)
-{
-    uint64_t length = module.end - module.start;
-    if (!info.is_usable(module.start, module.end))
-        PANIC("boot module '{}' at {:#x}-{:#x} is not inside usable memory", module.command_line,
-            module.start, module.end);
-    if (overlaps(module.start, length, image))
-        PANIC("boot module '{}' at {:#x}-{:#x} overlaps the kernel image", module.command_line, module.start,
-            module.end);
-    if (overlaps(module.start, length, boot_info))
-        PANIC("boot module '{}' at {:#x}-{:#x} overlaps the Multiboot2 information", module.command_line,
-            module.start, module.end);
-}
-
 } // namespace
 
-void init_physical_memory(const boot::BootInfo& info, uint64_t boot_info_physical)
+void init_physical_memory(const boot::BootInfo& info)
 {
     if (info.usable_bytes() == 0)
         PANIC("no region of the memory map is usable ({} in all)", info.memory_region_count);
     constexpr size_t kMaxCarveOuts = 4 + boot::BootInfo::kMaxModules;
     FrameRange carve_outs[kMaxCarveOuts];
     size_t count = 0;
-    uint64_t image_end = kernel::kernel_image().physical_start() + kernel::kernel_image().size();
-    const FrameRange image = { kLowMemoryEnd, image_end - kLowMemoryEnd, "kernel image" };
-    const FrameRange boot_info = { boot_info_physical, info.total_size, "Multiboot2 information" };
+    // read_multiboot2 checked that modules lie in usable memory clear of
+    // the image and the structure.
+    uint64_t image_start = kernel::loaded_image_physical_start();
     carve_outs[count++] = { 0, kLowMemoryEnd, "first 1 MiB" };
-    carve_outs[count++] = image;
-    carve_outs[count++] = boot_info;
-    for (size_t i = 0; i < info.module_count; ++i) {
-        check_module(info.modules[i], info, image, boot_info);
+    carve_outs[count++]
+        = { image_start, kernel::kernel_image().physical_end() - image_start, "kernel image" };
+    carve_outs[count++] = { info.physical_address, info.total_size, "Multiboot2 information" };
+    for (size_t i = 0; i < info.module_count; ++i)
         carve_outs[count++]
             = { info.modules[i].start, info.modules[i].end - info.modules[i].start, "module" };
-    }
 
-    uint64_t bitmap_size = FrameAllocator::bitmap_bytes(info.memory_regions, info.memory_region_count);
+    uint64_t bitmap_size = FrameAllocator::bitmap_bytes(info.memory_map());
     uint64_t bitmap_physical = place_bitmaps(info, bitmap_size, carve_outs, count);
     carve_outs[count++] = { bitmap_physical, bitmap_size, "frame bitmaps" };
 
     g_frames.with([&](FrameAllocator& frames) {
-        frames.init(info.memory_regions, info.memory_region_count,
-            physical_to_virtual<uint64_t>(bitmap_physical), carve_outs, count);
+        frames.init(info.memory_map(), physical_to_virtual<uint64_t>(bitmap_physical), carve_outs, count);
     });
     log(LogTag::Mem, "frame bitmaps: {} bytes at physical {:#x}", bitmap_size, bitmap_physical);
 }

@@ -10,7 +10,10 @@
 
 namespace mm {
 
-void init_physical_memory(const boot::BootInfo& info, uint64_t boot_info_physical);
+// Panics when the map leaves nothing to allocate from. Carves out the first
+// MiB, the kernel image, the boot information (info.physical_range()) and
+// the modules.
+void init_physical_memory(const boot::BootInfo& info);
 
 lib::Result<uint64_t, FrameError> allocate_frame();
 // Panics on a bad free: a kernel that frees a frame twice is broken.

@@ -24,8 +24,9 @@ struct Fixture {
 
     explicit Fixture(const std::vector<mm::FrameRange>& carve_outs = {})
     {
-        storage.resize(mm::FrameAllocator::bitmap_bytes(kMap.data(), kMap.size()) / 8);
-        allocator.init(kMap.data(), kMap.size(), storage.data(), carve_outs.data(), carve_outs.size());
+        boot::MemoryMapView map(kMap.data(), kMap.size());
+        storage.resize(mm::FrameAllocator::bitmap_bytes(map) / 8);
+        allocator.init(map, storage.data(), carve_outs.data(), carve_outs.size());
     }
 };
 

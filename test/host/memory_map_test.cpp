@@ -100,4 +100,61 @@ TEST(MemoryMap, TypeNames)
     EXPECT_STREQ(boot::memory_type_name(static_cast<MemoryType>(77)), "reserved");
 }
 
+// The map the rest of the kernel reads: a hand-made mended map (sorted,
+// disjoint) with usable regions between reserved ones, and expected
+// figures summed by hand from it.
+const std::vector<MemoryRegion> kMendedMap = {
+    { 0x0, 0x9F000, U },
+    { 0x9F000, 0x61000, R },
+    { 0x100000, 0x700000, U },
+    { 0x800000, 0x100000, A },
+    { 0x900000, 0x200000, U },
+    { 0xFFFC0000, 0x40000, R },
+};
+
+TEST(MemoryMapView, VisitsOnlyTheUsableRegionsInOrder)
+{
+    boot::MemoryMapView map(kMendedMap.data(), kMendedMap.size());
+    std::vector<uint64_t> bases;
+    for (const MemoryRegion& region : map.usable_regions()) {
+        EXPECT_EQ(region.type, U);
+        bases.push_back(region.base);
+    }
+    EXPECT_EQ(bases, (std::vector<uint64_t> { 0x0, 0x100000, 0x900000 }));
+
+    // Non-usable regions at either end and only non-usable regions.
+    std::vector<MemoryRegion> reserved_only = { { 0x0, 0x1000, R }, { 0x1000, 0x1000, D } };
+    boot::MemoryMapView none(reserved_only.data(), reserved_only.size());
+    EXPECT_EQ(none.usable_regions().begin(), none.usable_regions().end());
+    boot::MemoryMapView empty(nullptr, 0);
+    EXPECT_EQ(empty.usable_regions().begin(), empty.usable_regions().end());
+}
+
+TEST(MemoryMapView, UsableTopIsTheEndOfTheHighestUsableRegion)
+{
+    boot::MemoryMapView map(kMendedMap.data(), kMendedMap.size());
+    EXPECT_EQ(map.usable_top(), 0xB00000u); // the reserved region above does not count
+    std::vector<MemoryRegion> reserved_only = { { 0x0, 0x1000, R } };
+    EXPECT_EQ(boot::MemoryMapView(reserved_only.data(), reserved_only.size()).usable_top(), 0u);
+    EXPECT_EQ(boot::MemoryMapView(nullptr, 0).usable_top(), 0u);
+}
+
+TEST(MemoryMapView, UsableBytesSumsTheUsableRegions)
+{
+    boot::MemoryMapView map(kMendedMap.data(), kMendedMap.size());
+    EXPECT_EQ(map.usable_bytes(), 0x9F000u + 0x700000u + 0x200000u);
+    EXPECT_EQ(boot::MemoryMapView(nullptr, 0).usable_bytes(), 0u);
+}
+
+TEST(MemoryMapView, IsUsableNeedsEveryByteInUsableRegions)
+{
+    std::vector<MemoryRegion> adjacent
+        = { { 0x100000, 0x100000, U }, { 0x200000, 0x100000, U }, { 0x300000, 0x1000, R } };
+    boot::MemoryMapView map(adjacent.data(), adjacent.size());
+    EXPECT_TRUE(map.is_usable(0x1FF000, 0x201000)); // across two adjacent usable regions
+    EXPECT_TRUE(map.is_usable(0x500000, 0x500000)); // empty, even outside the map
+    EXPECT_FALSE(map.is_usable(0xFF000, 0x101000)); // starts below the first region
+    EXPECT_FALSE(map.is_usable(0x2FF000, 0x301000)); // into reserved
+}
+
 } // namespace

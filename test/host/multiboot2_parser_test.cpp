@@ -1,5 +1,7 @@
+#include "boot/boot_error.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2.h"
+#include "boot/multiboot2_entry.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +12,7 @@
 
 namespace {
 
+using boot::BootError;
 using boot::multiboot2::TagType;
 
 // The builders' storage always holds total_size; the limit is the parser's own.
@@ -106,6 +109,15 @@ std::string reason_for(const uint8_t* info)
 {
     auto parsed = boot::parse_multiboot2(info, kAvailable);
     return parsed.has_value() ? "(accepted)" : parsed.error().reason;
+}
+
+// The kernel's [PANIC] text for a boot error.
+std::string message_of(const BootError& error)
+{
+    char buffer[512];
+    lib::BufferSink sink(buffer, sizeof(buffer));
+    error.write_message(sink);
+    return std::string(sink.view().data(), sink.view().size());
 }
 
 TEST(Multiboot2Parser, ReadsAWellFormedStructure)
@@ -207,6 +219,8 @@ TEST(Multiboot2Parser, RejectsTagsThatRunPastTotalSize)
     EXPECT_STREQ(parsed.error().reason, "tag runs past total_size");
     EXPECT_EQ(parsed.error().tag_type, 6u);
     EXPECT_EQ(parsed.error().offset, 8u);
+    EXPECT_EQ(message_of(BootError::malformed_structure(parsed.error())),
+        "Multiboot2 information rejected: tag runs past total_size (tag type 6, field size, offset 8)");
 }
 
 TEST(Multiboot2Parser, RejectsAMissingOrMisplacedEndTag)
@@ -331,6 +345,123 @@ TEST(Multiboot2Parser, RejectsAbsurdModules)
     payload.pop_back();
     unterminated.tag(static_cast<uint32_t>(TagType::Module), payload).standard_memory_map();
     EXPECT_EQ(reason_for(unterminated.finish()), std::string("string is not NUL-terminated inside its tag"));
+}
+
+} // namespace
+
+namespace {
+
+// The kernel image as the placement checks see it: [1 MiB, 2 MiB).
+constexpr boot::PhysicalRange kImage = { 0x100000, 0x200000 };
+constexpr uint64_t kInfoPhysical = 0x300000;
+
+// The texts below are the kernel's [PANIC] lines as test/test_boot_information.py
+// expects them, byte for byte.
+TEST(Multiboot2Entry, RejectsAnotherLoadersMagic)
+{
+    auto read = boot::read_multiboot2(0x2BADB002, kInfoPhysical, kImage);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().kind, BootError::Kind::WrongMagic);
+    EXPECT_EQ(message_of(read.error()), "Multiboot2 magic is 0x2badb002, expected 0x36d76289");
+}
+
+TEST(Multiboot2Entry, RejectsAStructureOutsideTheEarlyDirectMap)
+{
+    // The first address whose largest structure could run past 4 GiB.
+    auto read = boot::read_multiboot2(boot::multiboot2::kBootloaderMagic, 0xFFF00000, kImage);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().kind, BootError::Kind::OutsideEarlyDirectMap);
+    EXPECT_EQ(
+        message_of(read.error()), "Multiboot2 information at 0xfff00000 lies outside the early direct map");
+    auto above = boot::read_multiboot2(boot::multiboot2::kBootloaderMagic, 0x123400000, kImage);
+    ASSERT_FALSE(above.has_value());
+    EXPECT_EQ(above.error().kind, BootError::Kind::OutsideEarlyDirectMap);
+}
+
+TEST(Multiboot2Entry, RejectsANullAddressAsMalformed)
+{
+    auto read = boot::read_multiboot2(boot::multiboot2::kBootloaderMagic, 0, kImage);
+    ASSERT_FALSE(read.has_value());
+    EXPECT_EQ(read.error().kind, BootError::Kind::Malformed);
+    EXPECT_EQ(message_of(read.error()),
+        "Multiboot2 information rejected: no boot information (null address) (tag type 4294967295, field "
+        "address, offset 0)");
+}
+
+boot::BootInfo info_with_module(uint32_t start, uint32_t end, const std::string& name, InfoBuilder& builder)
+{
+    builder.tag(static_cast<uint32_t>(TagType::Module), module_payload(start, end, name))
+        .standard_memory_map();
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
+    EXPECT_TRUE(parsed.has_value());
+    boot::BootInfo info = parsed.value();
+    info.physical_address = kInfoPhysical;
+    return info;
+}
+
+TEST(Multiboot2Entry, AcceptsAModuleInFreeUsableMemory)
+{
+    InfoBuilder builder;
+    boot::BootInfo info = info_with_module(0x500000, 0x502000, "initrd", builder);
+    EXPECT_TRUE(boot::check_module_placement(info, kImage).has_value());
+    // Touching the image and the structure on either side is not overlapping them.
+    InfoBuilder touching;
+    boot::BootInfo next_to = info_with_module(0x200000, 0x300000, "between", touching);
+    EXPECT_TRUE(boot::check_module_placement(next_to, kImage).has_value());
+}
+
+TEST(Multiboot2Entry, RejectsMisplacedModules)
+{
+    struct Case {
+        uint32_t start, end;
+        const char* name;
+        BootError::Kind kind;
+        const char* message;
+    };
+    const Case cases[] = {
+        { 0xF0000000, 0xF0100000, "beyond", BootError::Kind::ModuleOutsideUsableMemory,
+            "boot module 'beyond' at 0xf0000000-0xf0100000 is not inside usable memory" },
+        { 0x180000, 0x190000, "over", BootError::Kind::ModuleOverKernelImage,
+            "boot module 'over' at 0x180000-0x190000 overlaps the kernel image" },
+        { 0x300000 + 8, 0x301000, "info", BootError::Kind::ModuleOverBootInformation,
+            "boot module 'info' at 0x300008-0x301000 overlaps the Multiboot2 information" },
+    };
+    for (const Case& misplaced : cases) {
+        InfoBuilder builder;
+        boot::BootInfo info = info_with_module(misplaced.start, misplaced.end, misplaced.name, builder);
+        auto checked = boot::check_module_placement(info, kImage);
+        ASSERT_FALSE(checked.has_value()) << misplaced.name;
+        EXPECT_EQ(checked.error().kind, misplaced.kind) << misplaced.name;
+        EXPECT_EQ(message_of(checked.error()), misplaced.message);
+    }
+}
+
+TEST(BootInfo, CarriesItsPhysicalRangeAndUsableMemory)
+{
+    InfoBuilder builder;
+    builder.standard_memory_map();
+    auto parsed = boot::parse_multiboot2(builder.finish(), kAvailable);
+    ASSERT_TRUE(parsed.has_value());
+    boot::BootInfo info = parsed.value();
+    info.physical_address = kInfoPhysical;
+    EXPECT_EQ(info.physical_range().start, kInfoPhysical);
+    EXPECT_EQ(info.physical_range().end, kInfoPhysical + builder.size());
+    // 0x100000 + 0x7F00000: the reserved region above 4 GiB - 256 KiB is not usable.
+    EXPECT_EQ(info.usable_top(), 0x8000000u);
+    std::vector<uint64_t> ends;
+    for (const boot::MemoryRegion& region : info.usable_regions())
+        ends.push_back(region.base + region.length);
+    EXPECT_EQ(ends, (std::vector<uint64_t> { 0x9F000, 0x8000000 }));
+}
+
+TEST(PhysicalRange, OverlapsNeedsASharedByte)
+{
+    boot::PhysicalRange range = { 0x1000, 0x2000 };
+    EXPECT_TRUE(range.overlaps({ 0x1FFF, 0x3000 }));
+    EXPECT_TRUE(range.overlaps({ 0x0, 0x1001 }));
+    EXPECT_TRUE(range.overlaps({ 0x1800, 0x1900 }));
+    EXPECT_FALSE(range.overlaps({ 0x2000, 0x3000 }));
+    EXPECT_FALSE(range.overlaps({ 0x0, 0x1000 }));
 }
 
 } // namespace
