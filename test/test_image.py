@@ -2,12 +2,15 @@
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from elftools.elf.constants import P_FLAGS
 
 from harness.elf import KernelElf, load_segments, rights
+from harness.outcome import Outcome
+from harness.qemu import BootConfig, boot as boot_once
 
 KERNEL_VMA = 0xFFFFFFFF80000000
 PAGE = 4096
@@ -204,3 +207,57 @@ def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
     # The documented exceptions are real: each exists (a rename must update the list).
     assert FRAMELESS_CXX_FUNCTIONS <= set(names.values())
     assert {"higher_half_entry", "interrupt_common", "interrupt_stub_255"} <= assembly
+
+
+# The lean kernel: -Dkernel_tests=false -Dfault_words=false
+# (meson_options.txt) leaves the KTEST files and the fault triggers out.
+REPO = Path(__file__).resolve().parent.parent
+LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false"]
+
+
+@pytest.fixture(scope="module")
+def lean_build(tmp_path_factory):
+    """A build folder configured and built with both options off (only the
+    ISO and what it needs, not the host tests)."""
+    folder = tmp_path_factory.mktemp("build-lean")
+    for command in (["meson", "setup", str(folder), *LEAN_OPTIONS, "--cross-file", "ci/x86_64-kernel.ini"],
+                    ["meson", "compile", "-C", str(folder), "rayos.iso"]):
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return folder
+
+
+def registered_entries(elf, section):
+    """How many 8-byte pointers the linker collected between a section's
+    bounds (__<section>_start/_end in linker/kernel.ld)."""
+    name = section.lstrip(".")
+    return (elf.symbol_address(f"__{name}_end") - elf.symbol_address(f"__{name}_start")) // 8
+
+
+def scaffolding_functions(elf):
+    """The test and fault-trigger functions, by their symbols' names."""
+    pattern = re.compile(r"^(ktest_function_|_ZN4arch\d+trigger_|_ZN6kernel\d+ubsan_(?!handle)|_ZN2mm\d+misuse_)")
+    return sorted(name for name in elf.symbols() if pattern.match(name))
+
+
+@pytest.mark.slow
+def test_lean_build_links_no_kernel_test_and_no_fault_kind(lean_build, kernel_elf):
+    lean = KernelElf(lean_build / "rayos.elf")
+    assert registered_entries(lean, ".kernel_tests") == 0
+    assert registered_entries(lean, ".fault_kinds") == 0
+    assert scaffolding_functions(lean) == []
+    # The same checks can fail: the default build has all of them.
+    full = KernelElf(kernel_elf)
+    assert registered_entries(full, ".kernel_tests") > 0
+    assert registered_entries(full, ".fault_kinds") > 0
+    assert scaffolding_functions(full) != []
+
+
+@pytest.mark.slow
+def test_lean_build_boots_and_refuses_fault_words(request, lean_build, tmp_path):
+    result = boot_once(BootConfig(cmdline="exit fault=panic"), lean_build / "rayos.iso", tmp_path / "boot")
+    request.node.rayos_boots = [result]
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert ("[BOOT] warning: unknown fault kind 'panic' ignored (known: none: built without fault words)"
+            in result.lines)
+    assert "[BOOT] RayOS ready" in result.lines

@@ -1,8 +1,9 @@
 #pragma once
 
 // Each function makes the CPU raise one kind of fault, for fault injection
-// (src/kernel/fault_injection.cpp). Each is a function of its own, never
-// inlined, so a report's RIP names exactly the function that faulted.
+// (each registered as a fault kind beside it, kernel/fault_kind.h) and for
+// the kernel tests. Each is a function of its own, never inlined, so a
+// report's RIP names exactly the function that faulted.
 
 #include <stdint.h>
 
@@ -22,6 +23,6 @@ void trigger_null_pointer_read(); // #PF at address 0
 void trigger_read_only_write(); // #PF: write to the kernel's rodata
 void trigger_no_execute_fetch(); // #PF: instruction fetch from .data
 void trigger_stack_overflow(); // runs the kernel stack into its guard page
-void trigger_nested_fault(); // #UD whose report then faults (#PF)
+void trigger_nested_fault(); // #UD whose report then faults (#PF): the symbol table page unmapped
 
 } // namespace arch

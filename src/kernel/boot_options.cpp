@@ -101,7 +101,7 @@ struct Ending {
 
 constexpr Ending kEndings[] = {
     { "fault", [](const BootOptions& o) { return fault_ends_the_boot(o.fault); },
-        [](BootOptions& o) { o.fault = FaultKind::None; } },
+        [](BootOptions& o) { o.fault = nullptr; } },
     { "test", [](const BootOptions& o) { return o.run_tests; }, [](BootOptions& o) { o.run_tests = false; } },
     { "exit", [](const BootOptions& o) { return o.exit_when_ready; },
         [](BootOptions& o) { o.exit_when_ready = false; } },

@@ -22,7 +22,7 @@ struct BootOptions {
     // and print [BENCH] lines (ci/benchmark.sh reads them).
     bool benchmark = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
-    FaultKind fault = FaultKind::None;
+    const FaultKind* fault = nullptr; // none
     // "test" or "test=<patterns>": run the kernel tests (all, or those the
     // comma-separated suite[.test] patterns select) once boot is complete,
     // report them as KTAP and exit with success only if all passed.

@@ -70,7 +70,7 @@ void fault(lib::StringView kind)
         log(LogTag::Raw, "fault: unknown kind '{}' (known: {})", kind, fault_kind_names());
         return;
     }
-    inject_fault(lookup.kind); // only a breakpoint comes back
+    inject_fault(*lookup.kind); // only a breakpoint comes back
 }
 
 void halt(lib::StringView)

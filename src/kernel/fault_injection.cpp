@@ -1,13 +1,8 @@
-#include "kernel/fault_injection.h"
+#include "kernel/fault_kind.h"
 
 #include <stddef.h>
 
-#include "arch/fault_triggers.h"
-#include "kernel/log.h"
 #include "kernel/panic.h"
-#include "kernel/ubsan_triggers.h"
-#include "lib/format.h"
-#include "mm/heap_misuse.h"
 
 extern "C" uint64_t __stack_chk_guard; // src/kernel/stack_protector.cpp
 
@@ -39,94 +34,18 @@ void requested_panic()
         bytes[i] = 'A';
 }
 
-// One row per kind: its command-line name and what raises it.
-struct FaultName {
-    lib::StringView name;
-    FaultKind kind;
-    void (*trigger)();
-};
-
-constexpr FaultName kFaultNames[] = {
-    { "panic", FaultKind::Panic, requested_panic },
-    { "divide-by-zero", FaultKind::DivideByZero, arch::trigger_divide_by_zero },
-    { "invalid-opcode", FaultKind::InvalidOpcode, arch::trigger_invalid_opcode },
-    { "breakpoint", FaultKind::Breakpoint, arch::trigger_breakpoint },
-    { "general-protection", FaultKind::GeneralProtection, arch::trigger_general_protection },
-    { "unmapped-read", FaultKind::UnmappedRead, arch::trigger_unmapped_read },
-    { "null-pointer", FaultKind::NullPointer, arch::trigger_null_pointer_read },
-    { "read-only-write", FaultKind::ReadOnlyWrite, arch::trigger_read_only_write },
-    { "no-execute-fetch", FaultKind::NoExecuteFetch, arch::trigger_no_execute_fetch },
-    { "stack-overflow", FaultKind::StackOverflow, arch::trigger_stack_overflow },
-    { "nested", FaultKind::NestedFault, arch::trigger_nested_fault },
-    { "corrupt-frame-pointer", FaultKind::CorruptFramePointer,
-        arch::trigger_invalid_opcode_with_corrupt_frame_pointer },
-    { "stack-smash", FaultKind::StackSmash, smash_the_stack },
-    { "ubsan-signed-overflow", FaultKind::UbsanSignedOverflow, ubsan_signed_overflow },
-    { "ubsan-shift", FaultKind::UbsanShift, ubsan_shift_out_of_bounds },
-    { "ubsan-misaligned", FaultKind::UbsanMisaligned, ubsan_misaligned_access },
-    { "ubsan-out-of-bounds", FaultKind::UbsanOutOfBounds, ubsan_index_out_of_bounds },
-    { "ubsan-null", FaultKind::UbsanNull, ubsan_null_dereference },
-    { "ubsan-unreachable", FaultKind::UbsanUnreachable, ubsan_unreachable },
-    { "ubsan-invalid-bool", FaultKind::UbsanInvalidBool, ubsan_invalid_bool },
-    { "ubsan-division-by-zero", FaultKind::UbsanDivisionByZero, ubsan_division_by_zero },
-    { "ro-after-init-write", FaultKind::ReadOnlyAfterInitWrite, overwrite_the_stack_guard },
-    { "heap-execute", FaultKind::HeapExecute, mm::misuse_execute_heap_block },
-    { "use-after-free", FaultKind::UseAfterFree, mm::misuse_write_after_free },
-    { "double-free", FaultKind::DoubleFree, mm::misuse_double_free },
-    { "foreign-free", FaultKind::ForeignFree, mm::misuse_free_foreign_pointer },
-    { "heap-header-overwrite", FaultKind::HeaderOverwrite, mm::misuse_overwrite_block_header },
-};
-
-const FaultName* entry_for(FaultKind kind)
-{
-    for (const FaultName& entry : kFaultNames) {
-        if (entry.kind == kind)
-            return &entry;
-    }
-    return nullptr;
-}
-
 } // namespace
 
-FaultLookup find_fault_kind(lib::StringView name)
-{
-    for (const FaultName& entry : kFaultNames) {
-        if (entry.name == name)
-            return { entry.kind, true };
-    }
-    return { FaultKind::None, false };
-}
-
-lib::StringView fault_kind_names()
-{
-    // Built from the table once, so the message never lists a stale set.
-    static char names[512];
-    static lib::StringView joined;
-    if (joined.empty()) {
-        lib::BufferSink sink(names, sizeof(names));
-        for (const FaultName& entry : kFaultNames) {
-            if (!sink.view().empty())
-                sink.write(", ");
-            sink.write(entry.name);
-        }
-        joined = sink.view();
-    }
-    return joined;
-}
-
-void inject_fault(FaultKind kind)
-{
-    const FaultName* entry = entry_for(kind);
-    if (entry == nullptr)
-        return;
-    log(LogTag::Boot, "fault injection: {}", entry->name);
-    entry->trigger();
-    // Only the breakpoint is meant to come back.
-    if (kind == FaultKind::Breakpoint) {
-        log(LogTag::Boot, "fault injection: survived the breakpoint");
-        return;
-    }
-    PANIC("fault injection: '{}' did not fault", entry->name);
-}
+// The kernel's own failure paths; the CPU's are in
+// src/arch/x86_64/fault_triggers.cpp, UBSan's in ubsan_triggers.cpp and the
+// heap's in src/mm/heap_misuse.cpp. The order numbers place each kind in
+// the lists the user sees (kernel/fault_kind.h).
+FAULT_KIND(panic, 10, "panic", "the kernel's own panic path: [PANIC] message (file:line), failure exit",
+    EndsTheBoot, requested_panic);
+FAULT_KIND(stack_smash, 130, "stack-smash",
+    "the stack protector: a canary overwritten, [PANIC] naming the function", EndsTheBoot, smash_the_stack);
+FAULT_KIND(ro_after_init_write, 220, "ro-after-init-write",
+    "#PF: a write to data sealed read-only after boot (the stack guard)", EndsTheBoot,
+    overwrite_the_stack_guard);
 
 } // namespace kernel

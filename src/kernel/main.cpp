@@ -233,8 +233,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         log(LogTag::Serial, "input during boot: {} bytes arrived, {} of them dropped (input queue full)",
             input.arrived, input.dropped);
 
-    if (options.fault != FaultKind::None)
-        inject_fault(options.fault);
+    if (options.fault != nullptr)
+        inject_fault(*options.fault);
 
     log(LogTag::Boot, "RayOS ready");
     if (options.benchmark)

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/fault_kind.h"
+
 namespace kernel {
 namespace {
 
@@ -64,5 +66,23 @@ volatile int32_t g_sink;
 {
     g_sink = g_one / g_zero;
 }
+
+// UBSan: each a [PANIC] naming the kind of undefined behaviour at its file:line.
+FAULT_KIND(ubsan_signed_overflow, 140, "ubsan-signed-overflow", "UBSan: signed integer overflow", EndsTheBoot,
+    ubsan_signed_overflow);
+FAULT_KIND(
+    ubsan_shift, 150, "ubsan-shift", "UBSan: a shift out of bounds", EndsTheBoot, ubsan_shift_out_of_bounds);
+FAULT_KIND(ubsan_misaligned, 160, "ubsan-misaligned", "UBSan: a misaligned load", EndsTheBoot,
+    ubsan_misaligned_access);
+FAULT_KIND(ubsan_out_of_bounds, 170, "ubsan-out-of-bounds", "UBSan: an array index out of bounds",
+    EndsTheBoot, ubsan_index_out_of_bounds);
+FAULT_KIND(ubsan_null, 180, "ubsan-null", "UBSan: a load through a null pointer", EndsTheBoot,
+    ubsan_null_dereference);
+FAULT_KIND(ubsan_unreachable, 190, "ubsan-unreachable", "UBSan: __builtin_unreachable reached", EndsTheBoot,
+    ubsan_unreachable);
+FAULT_KIND(ubsan_invalid_bool, 200, "ubsan-invalid-bool", "UBSan: a bool that is neither 0 nor 1",
+    EndsTheBoot, ubsan_invalid_bool);
+FAULT_KIND(ubsan_division_by_zero, 210, "ubsan-division-by-zero", "UBSan: an integer division by zero",
+    EndsTheBoot, ubsan_division_by_zero);
 
 } // namespace kernel

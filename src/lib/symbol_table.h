@@ -37,6 +37,9 @@ public:
     // only within that entry's size when the size is known.
     SymbolLocation find(uint64_t address) const;
     size_t size() const { return m_count; }
+    // The entry every find() reads first (its binary search starts in the
+    // middle); nullptr for an empty table.
+    const SymbolEntry* first_probe() const { return m_count == 0 ? nullptr : &m_entries[m_count / 2]; }
 
 private:
     const SymbolEntry* m_entries;

@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 
+#include "kernel/fault_kind.h"
 #include "kernel/log.h"
 #include "mm/kernel_heap.h"
 
@@ -75,5 +76,16 @@ void misuse_overwrite_block_header()
         reinterpret_cast<uintptr_t>(block));
     kfree(block);
 }
+
+FAULT_KIND(heap_execute, 230, "heap-execute", "#PF: an instruction fetch from a heap block (no-execute)",
+    EndsTheBoot, misuse_execute_heap_block);
+FAULT_KIND(use_after_free, 240, "use-after-free", "heap panic: freed memory written, caught on reuse",
+    EndsTheBoot, misuse_write_after_free);
+FAULT_KIND(
+    double_free, 250, "double-free", "heap panic: a block freed twice", EndsTheBoot, misuse_double_free);
+FAULT_KIND(foreign_free, 260, "foreign-free", "heap panic: a pointer the heap never returned", EndsTheBoot,
+    misuse_free_foreign_pointer);
+FAULT_KIND(heap_header_overwrite, 270, "heap-header-overwrite", "heap panic: a live block's header damaged",
+    EndsTheBoot, misuse_overwrite_block_header);
 
 } // namespace mm

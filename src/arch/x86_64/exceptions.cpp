@@ -1,6 +1,5 @@
 #include "arch/x86_64/exceptions.h"
 
-#include "arch/fault_triggers.h"
 #include "arch/page_size.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
@@ -58,7 +57,6 @@ constexpr ExceptionInfo kExceptions[kExceptionVectorCount] = {
 // reported means the report itself faulted.
 unsigned g_depth = 0;
 uint64_t g_outer_vector = 0;
-bool g_fault_during_report = false;
 
 // Page-fault error code, Intel SDM Vol. 3A 4.7, Figure 4-12.
 void log_page_fault_error(uint64_t code)
@@ -120,8 +118,6 @@ void report(const InterruptFrame& frame)
     }
 
     log_symbolized("  RIP ", frame.rip, frame.rip);
-    if (g_fault_during_report)
-        trigger_unmapped_read();
     log(LogTag::Fault, "  RSP {:#018x} RFLAGS {:#010x} CS {:#06x} SS {:#06x}", frame.rsp, frame.rflags,
         frame.cs, frame.ss);
     log(LogTag::Fault, "  CR0 {:#018x} CR2 {:#018x} CR3 {:#018x} CR4 {:#018x}", Cr0::read().value(), cr2,
@@ -152,11 +148,6 @@ void report(const InterruptFrame& frame)
 }
 
 } // namespace
-
-void fault_during_next_report()
-{
-    g_fault_during_report = true;
-}
 
 const ExceptionInfo& exception_info(uint64_t vector)
 {

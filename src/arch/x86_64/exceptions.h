@@ -20,8 +20,4 @@ const ExceptionInfo& exception_info(uint64_t vector);
 
 void handle_exception(InterruptFrame& frame);
 
-// For fault injection: the next report faults while it is being written,
-// to exercise the nested-exception path.
-void fault_during_next_report();
-
 } // namespace arch

@@ -1,7 +1,9 @@
 #include "arch/fault_triggers.h"
 
 #include "arch/page_size.h"
-#include "arch/x86_64/exceptions.h"
+#include "arch/paging.h"
+#include "kernel/fault_kind.h"
+#include "kernel/symbols.h"
 
 namespace arch {
 namespace {
@@ -101,7 +103,12 @@ volatile uint64_t g_recursion_limit = 1u << 20;
 
 [[gnu::noinline]] void trigger_nested_fault()
 {
-    fault_during_next_report();
+    // The report symbolizes the faulting RIP through the kernel's symbol
+    // table; with the page its lookups read first gone, the report itself
+    // faults (#PF), as a report with a real bug in it would.
+    auto probe = reinterpret_cast<uint64_t>(kernel::kernel_symbols().first_probe());
+    if (probe != 0)
+        unmap_kernel_page(probe & ~(kPageSize - 1));
     trigger_invalid_opcode();
 }
 
@@ -109,5 +116,29 @@ volatile uint64_t g_recursion_limit = 1u << 20;
 {
     recurse_one_page_deeper(0);
 }
+
+// The CPU's exceptions, each ending in the exception report and a panic
+// (the breakpoint: a report, and the boot carries on).
+FAULT_KIND(divide_by_zero, 20, "divide-by-zero", "#DE", EndsTheBoot, trigger_divide_by_zero);
+FAULT_KIND(invalid_opcode, 30, "invalid-opcode", "#UD", EndsTheBoot, trigger_invalid_opcode);
+FAULT_KIND(
+    breakpoint, 40, "breakpoint", "#BP: reported, and the boot carries on", Survivable, trigger_breakpoint);
+FAULT_KIND(general_protection, 50, "general-protection", "#GP: a non-canonical address", EndsTheBoot,
+    trigger_general_protection);
+FAULT_KIND(unmapped_read, 60, "unmapped-read", "#PF: a read of an address that was never mapped", EndsTheBoot,
+    trigger_unmapped_read);
+FAULT_KIND(
+    null_pointer, 70, "null-pointer", "#PF: a read of address 0", EndsTheBoot, trigger_null_pointer_read);
+FAULT_KIND(read_only_write, 80, "read-only-write", "#PF: a write to the kernel's rodata", EndsTheBoot,
+    trigger_read_only_write);
+FAULT_KIND(no_execute_fetch, 90, "no-execute-fetch", "#PF: an instruction fetch from .data", EndsTheBoot,
+    trigger_no_execute_fetch);
+FAULT_KIND(stack_overflow, 100, "stack-overflow",
+    "#DF on its own stack, after the kernel stack hits its guard page", EndsTheBoot, trigger_stack_overflow);
+FAULT_KIND(nested, 110, "nested", "a #UD whose report faults: the nested-exception panic", EndsTheBoot,
+    trigger_nested_fault);
+FAULT_KIND(corrupt_frame_pointer, 120, "corrupt-frame-pointer",
+    "#UD with RBP pointing nowhere: the report's backtrace stops, no second fault", EndsTheBoot,
+    trigger_invalid_opcode_with_corrupt_frame_pointer);
 
 } // namespace arch
