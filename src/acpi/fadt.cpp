@@ -58,7 +58,7 @@ lib::Result<Fadt, AcpiError> parse_fadt(const SdtView& table)
             return fadt;
         }
     }
-    uint32_t port = read_field<uint32_t>(bytes, kPmTimerBlockOffset);
+    auto port = read_field<uint32_t>(bytes, kPmTimerBlockOffset);
     if (port == 0)
         return fadt; // hardware-reduced ACPI: no PM timer
     if (port > 0xFFFF)

@@ -80,7 +80,7 @@ lib::Result<Rsdp, AcpiError> parse_rsdp(const uint8_t* bytes, size_t available, 
 
     if (available < kRsdpV2Size)
         return fail(acpi_error("RSDP", "length", "revision 2 structure cut short", physical));
-    uint32_t length = read_field<uint32_t>(bytes, kLengthOffset);
+    auto length = read_field<uint32_t>(bytes, kLengthOffset);
     if (length < kRsdpV2Size || length > available)
         return fail(acpi_error("RSDP", "length", "is not the 36-byte ACPI 2.0 structure", physical));
     if (!checksum_is_zero(bytes, length))

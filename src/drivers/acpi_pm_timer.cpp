@@ -39,14 +39,13 @@ bool pm_timer_counts_32_bits()
 
 uint32_t read_pm_timer()
 {
-    uint32_t value = g_port.read<uint32_t>();
+    auto value = g_port.read<uint32_t>();
     // ACPI 6.4 4.8.3.3: bits 31:24 of a 24-bit timer are reserved.
     return g_counts_32_bits ? value : value & 0x00FFFFFF;
 }
 
 PmStopwatch::PmStopwatch()
     : m_last(read_pm_timer())
-    , m_counts(0)
 {
 }
 

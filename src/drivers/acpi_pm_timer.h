@@ -29,7 +29,7 @@ public:
 
 private:
     uint32_t m_last;
-    uint64_t m_counts;
+    uint64_t m_counts { 0 };
 };
 
 // Microseconds in a count of PM timer ticks.

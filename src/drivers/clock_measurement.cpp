@@ -73,7 +73,9 @@ bool wait_for_tick_edge(PmStopwatch& stopwatch)
 // at no particular time; the one after it is on the beat.
 bool wait_for_a_tick_on_the_beat(PmStopwatch& stopwatch)
 {
-    return wait_for_tick_edge(stopwatch) && wait_for_tick_edge(stopwatch);
+    if (!wait_for_tick_edge(stopwatch))
+        return false;
+    return wait_for_tick_edge(stopwatch);
 }
 
 uint64_t ms_to_pm_counts(uint64_t ms)

@@ -38,8 +38,8 @@ uint8_t in_service(arch::IoPort command)
 void set_mask(uint8_t irq, bool masked)
 {
     arch::IoPort data = irq < 8 ? kMasterData : kSlaveData;
-    uint8_t bit = static_cast<uint8_t>(1u << (irq % 8));
-    uint8_t mask = data.read<uint8_t>();
+    auto bit = static_cast<uint8_t>(1u << (irq % 8));
+    auto mask = data.read<uint8_t>();
     data.write<uint8_t>(masked ? (mask | bit) : (mask & ~bit));
 }
 

@@ -152,7 +152,7 @@ bool init_keyboard()
 
     if (!command(kReadConfig) || !read_byte(value))
         return fail("controller configuration unreadable", 0);
-    uint8_t config = static_cast<uint8_t>(
+    auto config = static_cast<uint8_t>(
         (value & ~(kConfigPort1Interrupt | kConfigPort2Interrupt)) | kConfigTranslation);
     if (!command(kWriteConfig) || !write_data(config))
         return fail("controller configuration not writable", value);

@@ -23,7 +23,7 @@ constexpr char kShifted[] = "\0\x1b"
 constexpr uint8_t kCharacterCodes = sizeof(kUnshifted) - 1;
 static_assert(sizeof(kUnshifted) == sizeof(kShifted));
 
-const char* const kNames[0x59] = {
+constexpr const char* kNames[0x59] = {
     "?",
     "Escape",
     "1",

@@ -63,7 +63,7 @@ bool Uart16550::init(uint32_t baud)
     m_ready = false;
     if (baud == 0 || baud > kClockHz || kClockHz % baud != 0)
         return false;
-    uint16_t divisor = static_cast<uint16_t>(kClockHz / baud);
+    auto divisor = static_cast<uint16_t>(kClockHz / baud);
 
     write_register(m_base, Register::InterruptEnable, kInterruptsOff); // polled for now
     write_register(m_base, Register::LineControl, kLineControlDlab);

@@ -28,7 +28,7 @@ void requested_panic()
 [[gnu::noinline, gnu::no_sanitize_undefined]] void smash_the_stack()
 {
     char buffer[16];
-    volatile size_t length = static_cast<size_t>(static_cast<char*>(__builtin_frame_address(0)) - buffer);
+    volatile auto length = static_cast<size_t>(static_cast<char*>(__builtin_frame_address(0)) - buffer);
     auto* bytes = static_cast<volatile char*>(buffer);
     for (size_t i = 0; i < length; ++i)
         bytes[i] = 'A';

@@ -5,6 +5,10 @@
 
 #include <stdint.h>
 
+// bugprone-dynamic-static-initializers flags every global in a header without
+// a constant initializer, declarations included; these are the linker's
+// symbols and nothing initializes them.
+// NOLINTBEGIN(bugprone-dynamic-static-initializers)
 extern "C" {
 extern const uint8_t __boot_start[], __boot_end[];
 extern const uint8_t __kernel_start[], __kernel_end[];
@@ -14,6 +18,7 @@ extern const uint8_t __data_start[], __data_end[];
 extern const uint8_t __ro_after_init_start[], __ro_after_init_end[];
 extern const uint8_t __bss_start[], __bss_end[];
 }
+// NOLINTEND(bugprone-dynamic-static-initializers)
 
 namespace kernel {
 

@@ -16,7 +16,7 @@ lib::Atomic<bool> g_emergency = false;
 
 // The last 16 KiB of everything written, kept in memory for a debugger
 // (ci/gdb/rayos.py: rayos-log), from the first line on, console or not.
-constexpr size_t kHistoryBytes = 16 * 1024;
+constexpr size_t kHistoryBytes = size_t { 16 } * 1024;
 // used: only a debugger reads them, so the compiler must keep every store.
 [[gnu::used]] char g_history[kHistoryBytes];
 [[gnu::used]] uint64_t g_history_written = 0; // bytes ever written; the next goes at this modulo the size

@@ -48,6 +48,9 @@ struct ConstructorProbe {
         : constructed(true)
     {
     }
+    // Not a default member initializer: the point is a constructor that runs
+    // from .init_array, not a value the compiler may place in .data.
+    // NOLINTNEXTLINE(modernize-use-default-member-init)
     bool constructed;
 };
 ConstructorProbe g_constructor_probe;

@@ -116,7 +116,7 @@ NOT_SANITIZED [[noreturn]] void overflow(
         operation, right, data->type->name, data->location.column);
 }
 
-const char* const kCheckKinds[] = { "load of", "store to", "reference binding to", "member access within",
+constexpr const char* kCheckKinds[] = { "load of", "store to", "reference binding to", "member access within",
     "member call on", "constructor call on", "downcast of", "downcast of", "upcast of",
     "cast to virtual base of", "_Nonnull binding to", "dynamic operation on" };
 

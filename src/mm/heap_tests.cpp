@@ -266,7 +266,7 @@ KTEST(heap, random_operations_keep_every_invariant)
 KTEST(heap, memory_goes_back_to_the_frame_allocator)
 {
     constexpr size_t kMaxBlocks = 128;
-    constexpr size_t kBlockSize = 64 * 1024;
+    constexpr size_t kBlockSize = size_t { 64 } * 1024;
     constexpr size_t kBlockPages = kBlockSize / 4096 + 1; // its header spills into one more
     // The heap gives pages back only past what it keeps free: the blocks
     // must span more than that, with a block to spare.

@@ -16,7 +16,7 @@ namespace mm {
 inline constexpr uint64_t kHeapMetadataBase = 0xFFFFC00000000000;
 inline constexpr uint64_t kHeapArenaBase = 0xFFFFC10000000000;
 inline constexpr size_t kHeapArenaPages = size_t(16) << 18; // 16 GiB reserved
-inline constexpr size_t kHeapInitialBytes = 2 * 1024 * 1024;
+inline constexpr size_t kHeapInitialBytes = size_t { 2 } * 1024 * 1024;
 
 // Maps the first 2 MiB; panics if it cannot. secret: mixed into the block
 // header checks, so a forged header is hard to guess.

@@ -1,5 +1,7 @@
 #include "arch/x86_64/cpuid.h"
 
+#include <stddef.h>
+
 namespace arch {
 namespace {
 
@@ -70,10 +72,11 @@ CpuFeatures detect_cpu_features()
     if (max_extended >= 0x80000004) {
         for (uint32_t i = 0; i < 3; ++i) {
             CpuidResult part = cpuid(0x80000002 + i);
-            copy_register_bytes(features.brand + 16 * i, part.eax);
-            copy_register_bytes(features.brand + 16 * i + 4, part.ebx);
-            copy_register_bytes(features.brand + 16 * i + 8, part.ecx);
-            copy_register_bytes(features.brand + 16 * i + 12, part.edx);
+            char* chunk = features.brand + size_t { 16 } * i;
+            copy_register_bytes(chunk, part.eax);
+            copy_register_bytes(chunk + 4, part.ebx);
+            copy_register_bytes(chunk + 8, part.ecx);
+            copy_register_bytes(chunk + 12, part.edx);
         }
         features.brand[48] = '\0';
         trim_leading_spaces(features.brand);

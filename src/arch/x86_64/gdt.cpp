@@ -39,7 +39,7 @@ static_assert(kKernelData == 0x00CF93000000FFFF); // P, DPL0, data RW, accessed
 static_assert(kUserData == 0x00CFF3000000FFFF); // P, DPL3, data RW, accessed
 static_assert(kUserCode64 == 0x00AFFB000000FFFF); // P, DPL3, code RX, L, accessed
 
-constexpr size_t kInterruptStackSize = 16 * 1024;
+constexpr size_t kInterruptStackSize = size_t { 16 } * 1024;
 
 // Each IST stack sits right above a page that the paging code leaves
 // unmapped, so an overflow faults instead of corrupting what lies below.
@@ -52,7 +52,7 @@ GuardedStack g_interrupt_stacks[kInterruptStackCount];
 RO_AFTER_INIT TaskStateSegment g_tss;
 RO_AFTER_INIT uint64_t g_gdt[7];
 
-const char* const kInterruptStackNames[kInterruptStackCount] = {
+constexpr const char* kInterruptStackNames[kInterruptStackCount] = {
     "double-fault IST stack",
     "NMI IST stack",
     "machine-check IST stack",

@@ -20,9 +20,9 @@ struct InterruptFrame {
 };
 
 // The NASM stubs rely on these offsets.
-static_assert(sizeof(InterruptFrame) == 22 * 8);
-static_assert(offsetof(InterruptFrame, rax) == 14 * 8);
-static_assert(offsetof(InterruptFrame, vector) == 15 * 8);
-static_assert(offsetof(InterruptFrame, rip) == 17 * 8);
+static_assert(sizeof(InterruptFrame) == 22 * sizeof(uint64_t));
+static_assert(offsetof(InterruptFrame, rax) == 14 * sizeof(uint64_t));
+static_assert(offsetof(InterruptFrame, vector) == 15 * sizeof(uint64_t));
+static_assert(offsetof(InterruptFrame, rip) == 17 * sizeof(uint64_t));
 
 } // namespace arch
