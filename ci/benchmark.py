@@ -74,7 +74,7 @@ def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120):
 
 
 def boot_figures(build, bios_runs, uefi_runs):
-    isos = {"rayos": build / "rayos.iso", "floor": build / "floor.iso"}
+    isos = {"rayos": build / "rayos.iso", "floor": build / "test/bench/floor.iso"}
     times = {(kernel, firmware): [] for kernel in isos for firmware in ("bios", "uefi")}
     phases, totals = {}, []
     for firmware, runs in (("bios", bios_runs), ("uefi", uefi_runs)):
