@@ -30,6 +30,11 @@ KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_m
 // (the heap). Maps one 4 KiB page read-write and no-execute; false only
 // when no frame is left for a page table. Mapping a mapped page panics.
 bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical);
+// Extends the direct map by one read-only, no-execute 4 KiB page at
+// kDirectMapBase + physical: for firmware tables in memory the direct map
+// does not reach (it covers usable memory). False when no frame is left for
+// a page table; mapping a mapped page panics.
+bool map_firmware_page(uint64_t physical);
 // Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
 // mapped. Unmapping an unmapped page panics.
 uint64_t unmap_kernel_page(uint64_t virtual_address);

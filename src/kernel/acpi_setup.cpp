@@ -14,11 +14,19 @@ namespace {
 
 using arch::kPageSize;
 
-// Physical memory as far as the kernel's direct map reaches: firmware may
-// put its tables in memory the map does not cover, and reading them must
-// then be refused rather than fault.
+// Physical memory through the kernel's direct map. The direct map covers
+// usable memory; firmware keeps its tables in memory the map calls
+// reserved or ACPI, which may lie past it (with SeaBIOS at 4 MiB, just
+// above the last usable byte). Such pages are mapped read-only on demand;
+// a table anywhere else (outside the memory map, or in usable memory the
+// direct map should have covered) is refused rather than read.
 class DirectMapMemory final : public acpi::PhysicalMemory {
 public:
+    explicit DirectMapMemory(const boot::BootInfo& info)
+        : m_info(info)
+    {
+    }
+
     const uint8_t* view(uint64_t physical, size_t length) const override
     {
         if (length == 0 || physical + length < physical)
@@ -26,15 +34,33 @@ public:
         for (uint64_t page = physical & ~(kPageSize - 1); page < physical + length; page += kPageSize) {
             if (page == m_last_mapped_page)
                 continue;
-            if (!arch::look_up_kernel_address(mm::kDirectMapBase + page).mapped)
-                return nullptr;
+            if (!arch::look_up_kernel_address(mm::kDirectMapBase + page).mapped) {
+                if (!in_firmware_region(page) || !arch::map_firmware_page(page))
+                    return nullptr;
+                ++m_pages_mapped;
+            }
             m_last_mapped_page = page;
         }
         return mm::physical_to_virtual<const uint8_t>(physical);
     }
 
+    size_t pages_mapped() const { return m_pages_mapped; }
+
 private:
+    bool in_firmware_region(uint64_t page) const
+    {
+        for (size_t i = 0; i < m_info.memory_region_count; ++i) {
+            const boot::MemoryRegion& region = m_info.memory_regions[i];
+            if (region.type != boot::MemoryType::Usable && region.base <= page
+                && page + kPageSize <= region.base + region.length)
+                return true;
+        }
+        return false;
+    }
+
+    const boot::BootInfo& m_info;
     mutable uint64_t m_last_mapped_page = ~0ull;
+    mutable size_t m_pages_mapped = 0;
 };
 
 void log_rejected(const acpi::AcpiError& error)
@@ -84,7 +110,7 @@ void start_pm_timer(const acpi::TableDirectory& directory, const DirectMapMemory
 
 void discover_acpi(const boot::BootInfo& info)
 {
-    DirectMapMemory memory;
+    DirectMapMemory memory(info);
     auto rsdp = find_rsdp(info, memory);
     if (!rsdp) {
         const acpi::AcpiError& error = rsdp.error();
@@ -116,6 +142,9 @@ void discover_acpi(const boot::BootInfo& info)
     for (size_t i = 0; i < tables.rejected_count; ++i)
         log_rejected(tables.rejected[i]);
     start_pm_timer(tables, memory);
+    if (memory.pages_mapped() != 0)
+        log(LogTag::Acpi, "{} pages of firmware tables past the direct map mapped read-only, no-execute",
+            memory.pages_mapped());
 }
 
 } // namespace kernel

@@ -141,6 +141,19 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
     PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
 }
 
+bool map_firmware_page(uint64_t physical)
+{
+    uint64_t virtual_address = mm::kDirectMapBase + physical;
+    auto mapped = with_live_tables("map_firmware_page", [&](PageTables& tables) {
+        return tables.map(virtual_address, physical, { false, false, false });
+    });
+    if (mapped)
+        return true;
+    if (mapped.error() == PagingError::OutOfTables)
+        return false;
+    PANIC("mapping firmware page {:#x}: {}", physical, describe(mapped.error()));
+}
+
 KernelMapping look_up_kernel_address(uint64_t virtual_address)
 {
     auto found = with_live_tables(
