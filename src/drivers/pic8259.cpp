@@ -126,4 +126,9 @@ uint16_t pic_masks()
     return static_cast<uint16_t>(kMasterData.read<uint8_t>() | (kSlaveData.read<uint8_t>() << 8));
 }
 
+uint8_t pic_first_vector()
+{
+    return arch::kPicIrqBaseVector;
+}
+
 } // namespace drivers

@@ -16,6 +16,8 @@ inline constexpr uint8_t kIrqCount = 16;
 using IrqHandler = void (*)();
 
 void init_pic();
+// The vector of IRQ 0; IRQ n arrives at pic_first_vector() + n.
+uint8_t pic_first_vector();
 
 // Installs handler for irq and unmasks the line (and the cascade for the
 // slave's lines). The PIC code sends the end-of-interrupt after it returns.

@@ -150,7 +150,8 @@ void start_interrupts(const boot::BootInfo& info, uint32_t requested_hz)
     discover_acpi(info);
     drivers::init_pic();
     uint32_t hz = drivers::init_pit(requested_hz);
-    log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors 32-47", hz, requested_hz);
+    log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors {}-{}", hz, requested_hz,
+        drivers::pic_first_vector(), drivers::pic_first_vector() + drivers::kIrqCount - 1);
     drivers::init_keyboard();
     drivers::init_serial_input(g_com1);
     arch::enable_interrupts();

@@ -31,9 +31,19 @@ struct [[gnu::packed]] IdtPointer {
     uint64_t base;
 };
 
-// Present, DPL 0, 64-bit interrupt gate (type 0xE: IF is cleared on entry,
-// so handlers start with interrupts off).
-constexpr uint8_t kInterruptGate = 0x8E;
+// The gate's type-attribute byte (Intel SDM Vol. 3A 6.14.1, Figure 6-8):
+// type in bits 0-3, DPL in bits 5-6, present in bit 7.
+enum class GateType : uint8_t {
+    Interrupt = 0xE, // IF cleared on entry: handlers start with interrupts off
+    Trap = 0xF,
+};
+constexpr uint8_t gate_attributes(GateType type, uint8_t privilege_level, bool present)
+{
+    return static_cast<uint8_t>(
+        static_cast<uint8_t>(type) | (privilege_level & 3) << 5 | (present ? 1 : 0) << 7);
+}
+constexpr uint8_t kInterruptGate = gate_attributes(GateType::Interrupt, 0, true);
+static_assert(kInterruptGate == 0x8E, "present, DPL 0, 64-bit interrupt gate");
 
 RO_AFTER_INIT alignas(16) IdtGate g_idt[kVectorCount];
 InterruptHandler g_handlers[kVectorCount];
