@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.boot_information_capture import STUB_HOST as STUB_ADDRESS, free_port, wait_for_stub
 from harness.outcome import EXIT_FAILURE, serial_lines
 
 # Every test here drives gdb; QEMU runs under the conftest's running_boot,
@@ -25,24 +26,6 @@ REPO = Path(__file__).resolve().parent.parent
 GDB_SCRIPT = REPO / "ci/gdb/rayos.gdb"
 GDB_COMMANDS = REPO / "ci/gdb/rayos.py"
 GDB_TIMEOUT_SECONDS = 60
-STUB_ADDRESS = "127.0.0.1"
-
-
-def free_tcp_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"QEMU's GDB stub did not listen on port {port}")
 
 
 class PausedQemu:
@@ -57,9 +40,9 @@ class PausedQemu:
 def paused_qemu(running_boot):
     """QEMU stopped before the first instruction, its GDB stub listening;
     running_boot ends it after the test."""
-    port = free_tcp_port()
+    port = free_port()
     running = running_boot(cmdline="exit", gdb_port=port, paused=True)
-    wait_for_port(port)
+    wait_for_stub(port, running.process)
     return PausedQemu(port, running)
 
 
@@ -166,11 +149,11 @@ def test_the_readme_attach_by_hand_commands_work_as_written(running_boot, kernel
     stub_option = re.search(r"`(-gdb tcp:\S*:1234) -S`", section)
     gdb_command = re.search(r"`(gdb [^`]*rayos-connect 1234[^`]*)`", section)
     assert stub_option and gdb_command, section
-    port = free_tcp_port()
+    port = free_port()
     qemu_arguments = tuple(stub_option.group(1).replace("1234", str(port)).split()) + ("-S",)
     running = running_boot(cmdline="exit", extra_args=qemu_arguments)
     try:
-        wait_for_port(port)
+        wait_for_stub(port, running.process)
         words = [word.replace("1234", str(port)) for word in shlex.split(gdb_command.group(1))]
         assert words[-1] == "build/rayos.elf", words
         arguments = ["gdb", "-batch", "-nx", *words[1:-1], "-ex", "rayos-heap", str(kernel_elf)]

@@ -4,7 +4,7 @@ between them that every boot must satisfy."""
 
 import re
 
-from .expected_memory import expected_frames
+from .expected_memory import expected_frames, merged
 
 MIB = 2**20
 
@@ -67,13 +67,8 @@ def assert_seed_heap_relations(result):
 
 
 def _merged(regions):
-    merged = []
-    for base, length in sorted(regions):
-        if merged and base == merged[-1][0] + merged[-1][1]:
-            merged[-1] = (merged[-1][0], merged[-1][1] + length)
-        else:
-            merged.append((base, length))
-    return merged
+    """(base, length) regions with touching ones joined."""
+    return [(start, end - start) for start, end in merged((base, base + length) for base, length in regions)]
 
 
 def assert_frames_as_expected(result, kernel_elf):

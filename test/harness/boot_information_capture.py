@@ -69,7 +69,8 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def _wait_for_stub(port, process, seconds=10):
+def wait_for_stub(port, process, seconds=10):
+    """Returns once QEMU's GDB stub accepts connections on port."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -83,7 +84,7 @@ def _wait_for_stub(port, process, seconds=10):
 def capture(process, port, kernel_elf, workdir):
     """With QEMU started paused on `port`: the structure handed over, or
     RuntimeError with gdb's output. QEMU runs on afterwards."""
-    _wait_for_stub(port, process)
+    wait_for_stub(port, process)
     workdir = Path(workdir)
     script, out = workdir / "capture_boot_information.py", workdir / "boot_information.json"
     script.write_text(_GDB_SCRIPT)

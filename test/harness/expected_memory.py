@@ -16,7 +16,8 @@ MIB = 1 << 20
 TOP_OF_MEMORY = 1 << 64
 
 
-def _merged(intervals):
+def merged(intervals):
+    """Sorted (start, end) intervals with overlapping and touching ones joined."""
     merged = []
     for start, end in sorted(i for i in intervals if i[0] < i[1]):
         if merged and start <= merged[-1][1]:
@@ -44,10 +45,10 @@ def _without(intervals, holes):
 def usable_memory(regions):
     """The usable stretches, in whole pages: bytes every entry that covers
     them calls usable, and at least one does."""
-    usable = _merged((base, min(base + length, TOP_OF_MEMORY)) for base, length, kind in regions
-                     if kind == mb2.MEMORY_AVAILABLE)
-    other = _merged((base, min(base + length, TOP_OF_MEMORY)) for base, length, kind in regions
-                    if kind != mb2.MEMORY_AVAILABLE)
+    usable = merged((base, min(base + length, TOP_OF_MEMORY)) for base, length, kind in regions
+                    if kind == mb2.MEMORY_AVAILABLE)
+    other = merged((base, min(base + length, TOP_OF_MEMORY)) for base, length, kind in regions
+                   if kind != mb2.MEMORY_AVAILABLE)
     pages = [(-(-start // PAGE) * PAGE, end // PAGE * PAGE) for start, end in _without(usable, other)]
     return [(start, end) for start, end in pages if start < end]
 
@@ -77,7 +78,7 @@ def expected_frames(handed_over, kernel_elf):
     carved = [(0, 1), _frames_touched(0, MIB), _frames_touched(MIB, kernel_image_end(kernel_elf)),
               _frames_touched(handed_over.address, handed_over.end),
               *(_frames_touched(start, end) for start, end in mb2.read_modules(handed_over.data))]
-    free_frames = _without(_merged((start // PAGE, end // PAGE) for start, end in usable), _merged(carved))
+    free_frames = _without(merged((start // PAGE, end // PAGE) for start, end in usable), merged(carved))
     # The bitmaps go in whole pages of what is left.
     frames = sum(end - start for start, end in free_frames) - -(-bitmap_bytes // PAGE)
     return ExpectedFrames([(start, end - start) for start, end in usable], sum(end - start for start, end in usable),
