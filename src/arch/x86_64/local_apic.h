@@ -1,0 +1,61 @@
+#pragma once
+
+// The local APIC of the CPU that runs the code (Intel SDM Vol. 3A ch. 11):
+// in xAPIC mode through its 4 KiB MMIO window (mapped uncached and
+// no-execute), in x2APIC mode through MSRs 0x800-0x8FF when the CPU offers
+// it. One mode for all CPUs: the boot CPU picks it, the others follow.
+//
+// Owner: the "apic" work of issue 13. This header is the interface the SMP
+// bring-up codes against; keep its names.
+
+#include <stdint.h>
+
+namespace arch {
+
+enum class LocalApicMode : uint8_t {
+    None, // no APIC, or turned off by the boot word `noapic`: 8259 and PIT
+    XApic,
+    X2Apic,
+};
+
+// ICR delivery modes used by the kernel (SDM Vol. 3A 11.6.1).
+enum class IpiDelivery : uint8_t {
+    Fixed = 0b000,
+    Nmi = 0b100,
+    Init = 0b101,
+    Startup = 0b110,
+};
+
+enum class IpiDestination : uint8_t {
+    Target = 0b00, // the APIC ID given
+    Self = 0b01,
+    AllIncludingSelf = 0b10,
+    AllExcludingSelf = 0b11,
+};
+
+// Boot CPU: picks the mode (x2APIC when offered and allowed), maps the xAPIC
+// window when needed, enables the APIC with its spurious and error vectors.
+// address is the MADT's local APIC address (0: take IA32_APIC_BASE's).
+LocalApicMode init_boot_local_apic(uint64_t address, bool allow_x2apic);
+// Each other CPU, in the mode the boot CPU chose.
+void init_ap_local_apic();
+
+LocalApicMode local_apic_mode();
+uint32_t local_apic_id(); // of the CPU that runs this
+
+void local_apic_end_of_interrupt();
+
+// Sends an IPI and waits until the local APIC has accepted it (xAPIC:
+// delivery status idle; x2APIC: the write is the send). vector is ignored
+// for INIT and NMI; for Startup it is the page number of the trampoline.
+void send_ipi(IpiDestination destination, uint32_t apic_id, IpiDelivery delivery, uint8_t vector);
+
+// Spurious and error interrupts seen so far, for reports and tests.
+struct LocalApicCounts {
+    uint64_t spurious;
+    uint64_t errors;
+    uint32_t last_error_status; // ESR at the last error interrupt
+};
+LocalApicCounts local_apic_counts();
+
+} // namespace arch
