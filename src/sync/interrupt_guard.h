@@ -20,6 +20,8 @@ public:
             arch::enable_interrupts();
     }
 
+    bool were_enabled() const { return m_were_enabled; }
+
     InterruptGuard(const InterruptGuard&) = delete;
     InterruptGuard& operator=(const InterruptGuard&) = delete;
 

@@ -19,13 +19,23 @@ public:
     Spinlock(const Spinlock&) = delete;
     Spinlock& operator=(const Spinlock&) = delete;
 
-    void lock()
+    // Called with interrupts off. interrupts_were_enabled: the caller's
+    // state before it turned them off. While only waiting (holding
+    // nothing) the CPU takes interrupts again when the caller allowed
+    // them: a CPU that holds this lock and waits for every other CPU to
+    // answer an IPI (a TLB shootdown) must never wait on one that spins
+    // here deaf to it.
+    void lock(bool interrupts_were_enabled = false)
     {
         // Test-and-test-and-set: spin on a plain load so waiting CPUs share
         // the cache line instead of bouncing it with atomic writes.
         while (m_locked.exchange(true, lib::MemoryOrder::Acquire)) {
+            if (interrupts_were_enabled)
+                arch::enable_interrupts();
             while (m_locked.load(lib::MemoryOrder::Relaxed))
                 arch::cpu_relax();
+            if (interrupts_were_enabled)
+                arch::disable_interrupts();
         }
     }
     void unlock() { m_locked.store(false, lib::MemoryOrder::Release); }
@@ -40,7 +50,7 @@ public:
     explicit SpinlockGuard(Spinlock& lock)
         : m_lock(lock)
     {
-        m_lock.lock();
+        m_lock.lock(m_interrupts.were_enabled());
     }
     ~SpinlockGuard() { m_lock.unlock(); }
     SpinlockGuard(const SpinlockGuard&) = delete;
