@@ -10,6 +10,8 @@
 #include "arch/x86_64/per_cpu.h"
 #include "ktest/ktest.h"
 #include "mm/cpu_stack_region.h"
+#include "mm/direct_map.h"
+#include "mm/physical_memory.h"
 
 namespace arch {
 namespace {
@@ -36,6 +38,36 @@ public:
 
 private:
     PerCpu* m_cpu;
+};
+
+// Every free frame but `left`, for the test's length: each taken frame
+// holds the address of the one taken before it (through the direct map),
+// so holding them all needs no storage of its own.
+class FrameHoard {
+public:
+    explicit FrameHoard(uint64_t left)
+    {
+        while (mm::frame_statistics().free > left) {
+            auto frame = mm::allocate_frame();
+            if (!frame)
+                break;
+            *mm::physical_to_virtual<uint64_t>(frame.value()) = m_last;
+            m_last = frame.value();
+        }
+    }
+    ~FrameHoard()
+    {
+        while (m_last != 0) {
+            uint64_t previous = *mm::physical_to_virtual<uint64_t>(m_last);
+            mm::free_frame(m_last);
+            m_last = previous;
+        }
+    }
+    FrameHoard(const FrameHoard&) = delete;
+    FrameHoard& operator=(const FrameHoard&) = delete;
+
+private:
+    uint64_t m_last = 0; // frame 0 is never handed out: the end of the chain
 };
 
 // The base address a 64-bit TSS descriptor holds (Intel SDM Vol. 3A 8.2.3,
@@ -116,6 +148,26 @@ KTEST(per_cpu, releasing_an_application_processor_unmaps_its_stacks)
         for (uint64_t page = stack.bottom; page < stack.top; page += kPageSize)
             KEXPECT_FALSE(look_up_kernel_address(page).mapped);
     }
+}
+
+// Fewer frames free than an AP's stacks need (16 + 3 * 4 pages and their
+// tables): the stacks mapped before the frames ran out are unmapped again
+// and their frames freed; the tables made on the way stay (as they do for
+// every kernel mapping).
+KTEST(per_cpu, running_out_of_frames_midway_leaves_nothing_behind)
+{
+    constexpr uint64_t kFramesLeft = 20;
+    uint64_t slot = mm::kCpuStackRegionBase + kTestIndex * mm::kCpuStackSlotBytes;
+    FrameHoard hoard(kFramesLeft);
+    KASSERT_EQ(mm::frame_statistics().free, kFramesLeft);
+    uint64_t tables_before = count_page_table_frames();
+
+    KEXPECT_TRUE(prepare_application_processor(kTestIndex, kTestApicId) == nullptr);
+
+    uint64_t new_tables = count_page_table_frames() - tables_before;
+    KEXPECT_EQ(mm::frame_statistics().free + new_tables, kFramesLeft);
+    for (uint64_t page = slot; page < slot + mm::kCpuStackSlotBytes; page += kPageSize)
+        KEXPECT_FALSE(look_up_kernel_address(page).mapped);
 }
 
 KTEST(per_cpu, the_boot_cpu_index_and_one_past_the_last_are_refused)
