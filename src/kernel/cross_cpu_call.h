@@ -1,0 +1,45 @@
+#pragma once
+
+// Running a function on other CPUs: the boot CPU's way to put every CPU to
+// work (the torture tests, benchmarks) and the kernel's way to ask them for
+// something (a TLB flush). A CPU runs what it is asked from its idle loop,
+// with interrupts on, so a long job does not keep it deaf to IPIs; the
+// caller waits until every CPU asked has finished.
+//
+// Owner: the "ipi" work of issue 13. Torture tests code against these
+// names; keep them.
+
+#include <stdint.h>
+
+namespace kernel {
+
+using CpuJob = void (*)(void* argument);
+
+// A set of CPUs by index (arch::PerCpu::index), up to 64.
+class CpuSet {
+public:
+    constexpr CpuSet() = default;
+    static CpuSet all_online();
+    static constexpr CpuSet just(unsigned index) { return CpuSet(uint64_t { 1 } << index); }
+
+    constexpr bool contains(unsigned index) const { return index < 64 && (m_bits >> index & 1) != 0; }
+    constexpr void add(unsigned index) { m_bits |= uint64_t { 1 } << index; }
+    constexpr void remove(unsigned index) { m_bits &= ~(uint64_t { 1 } << index); }
+    constexpr unsigned count() const { return static_cast<unsigned>(__builtin_popcountll(m_bits)); }
+    constexpr uint64_t bits() const { return m_bits; }
+
+private:
+    constexpr explicit CpuSet(uint64_t bits)
+        : m_bits(bits)
+    {
+    }
+    uint64_t m_bits = 0;
+};
+
+// Runs job(argument) on every CPU in cpus, the calling CPU included when it
+// is in the set (it runs its share last, after asking the others), and
+// returns when all are done. Offline CPUs in the set are ignored. Must be
+// called with interrupts on, from one CPU at a time (it takes a lock).
+void run_on_cpus(CpuSet cpus, CpuJob job, void* argument);
+
+} // namespace kernel
