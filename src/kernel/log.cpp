@@ -74,6 +74,8 @@ const char* log_tag_name(LogTag tag)
         return "ACPI";
     case LogTag::Kbd:
         return "KBD";
+    case LogTag::Smp:
+        return "SMP";
     case LogTag::Fault:
         return "FAULT";
     case LogTag::Panic:

@@ -25,6 +25,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/ro_after_init.h"
+#include "kernel/smp.h"
 #include "kernel/stack_protector.h"
 #include "ktest/runner.h"
 #include "mm/direct_map.h"
@@ -228,6 +229,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("heap");
     start_interrupts(boot_info, options.timer_hz);
     end_boot_phase("interrupts, timer, keyboard");
+    start_application_processors(boot_info);
+    end_boot_phase("other CPUs");
     log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
         seal_ro_after_init());
     report_boot_profile();
