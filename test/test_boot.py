@@ -67,7 +67,7 @@ def test_without_exit_device_a_fatal_error_halts_instead_of_resetting(boot):
 
 
 PANIC_LINE = re.compile(r"^\[PANIC\] fault injection: panic requested on the command line "
-                        r"\(src/kernel/fault_injection\.cpp:\d+\)$")
+                        r"\(src/kernel/fault_injection\.cpp:\d+\) on CPU 0$")
 
 
 def test_kernel_panic_names_message_file_and_line_and_exits_with_failure(boot):

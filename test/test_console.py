@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from harness.elf import KernelElf
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
 from harness.qmp import QmpClient
@@ -88,6 +89,32 @@ def test_cpu_uptime_and_ticks(console):
     assert hz == 1000 and ticks > 0
 
 
+CPU_LINE = re.compile(r"^cpu (\d+), APIC ID (\d+); (\d+) CPUs? online$")
+GS_REGISTER = re.compile(r"^GS =[0-9a-f]{4} ([0-9a-f]{16}) ", re.MULTILINE)
+
+
+def test_cpu_names_this_cpu_and_its_per_cpu_block_is_where_gs_points(running_boot, kernel_elf):
+    """The `cpu` line against QEMU: its CPUs (QMP query-cpus-fast: how many,
+    and the boot CPU's socket/core/thread, which with one core and one
+    thread a socket make its APIC ID the socket number), and its GS base
+    (`info registers`), which must hold the boot CPU's block from the ELF."""
+    kernel = running_boot(cmdline="console", serial_input=True, qmp=True)
+    _, output = Console(kernel).run(b"cpu", "cpu ")
+    index, apic_id, online = map(int, CPU_LINE.match(output[-1]).groups())
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        cpus = qmp.execute("query-cpus-fast")
+        registers = qmp.execute("human-monitor-command", **{"command-line": "info registers"})
+    finally:
+        qmp.close()
+    boot_cpu = next(cpu for cpu in cpus if cpu["cpu-index"] == 0)
+    assert (index, online) == (0, len(cpus))
+    assert apic_id == boot_cpu["props"]["socket-id"]
+    blocks = {value for name, value in KernelElf(kernel_elf).symbols().items() if "g_boot_cpu" in name}
+    assert len(blocks) == 1, blocks
+    assert int(GS_REGISTER.search(registers).group(1), 16) == blocks.pop()
+
+
 def test_backspace_edits_the_line_and_unknown_commands_are_named(console):
     echo, output = console.run(b"memx\x7f", "frames:")
     assert echo == "rayos> memx\b \b" and as_a_terminal_shows(echo) == "rayos> mem"
@@ -107,7 +134,7 @@ def test_tests_runs_kernel_tests_and_reports_ktap(console, kernel_elf):
 
 def test_fault_breakpoint_comes_back_to_the_prompt(console):
     _, output = console.run(b"fault breakpoint", "[BOOT] fault injection: survived")
-    assert "[FAULT] #BP Breakpoint (vector 3) in kernel mode: resuming" in output
+    assert "[FAULT] #BP Breakpoint (vector 3) in kernel mode on CPU 0: resuming" in output
     _, (line,) = console.run(b"fault melt", "fault: unknown kind")
     assert line.startswith("fault: unknown kind 'melt' (known: panic, ")
 

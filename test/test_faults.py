@@ -23,6 +23,9 @@ EXCEPTION_BACKTRACE = "[FAULT] backtrace:"
 PANIC_BACKTRACE = "[FAULT] backtrace of the panic:"
 PANIC_FUNCTION = "kernel::panic_arguments("
 FIRST_KERNEL_FRAME = "higher_half_entry"
+# Every [FAULT] report names the CPU in its first line, every [PANIC] line at
+# its end: with one CPU (QEMU's default -smp 1), the boot CPU, number 0.
+ON_BOOT_CPU = " on CPU 0"
 
 
 def elf_symbols(kernel_elf):
@@ -209,9 +212,10 @@ def assert_fatal_report(result, mnemonic, vector, rip_function):
     assert result.exit_status == EXIT_FAILURE
     name = {"#DE": "Divide Error", "#UD": "Invalid Opcode", "#GP": "General Protection",
             "#PF": "Page Fault", "#DF": "Double Fault"}[mnemonic]
-    assert f"[FAULT] {mnemonic} {name} (vector {vector}) in kernel mode" in result.lines
+    assert f"[FAULT] {mnemonic} {name} (vector {vector}) in kernel mode{ON_BOOT_CPU}" in result.lines
     assert field(result, r"^\[FAULT\]   RIP 0x[0-9a-f]{16} (.+)\+0x").group(1) == rip_function
-    assert re.match(rf"^\[PANIC\] unhandled {mnemonic} {name} in kernel mode \(src/arch/x86_64/exceptions\.cpp:\d+\)$",
+    assert re.match(rf"^\[PANIC\] unhandled {mnemonic} {name} in kernel mode "
+                    rf"\(src/arch/x86_64/exceptions\.cpp:\d+\){ON_BOOT_CPU}$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
     for register in ("RSP", "RFLAGS", "CR0", "CR3", "CR4", "RAX", "RBX", "R15"):
         assert any(f" {register} 0x" in line for line in result.lines_with("[FAULT]")), register
@@ -298,7 +302,7 @@ def test_stack_overflow_hits_the_guard_page_and_reports_on_the_double_fault_stac
 def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     result = boot(cmdline="exit fault=breakpoint", trace_interrupts=True)
     assert result.outcome is Outcome.PASSED, result.reason
-    index = result.lines.index("[FAULT] #BP Breakpoint (vector 3) in kernel mode: resuming")
+    index = result.lines.index(f"[FAULT] #BP Breakpoint (vector 3) in kernel mode{ON_BOOT_CPU}: resuming")
     # RIP is just past the int3: find it in the function's code.
     code = KernelCode(kernel_elf)
     start = code.start_of("arch::trigger_breakpoint()")
@@ -316,7 +320,7 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot, kernel_elf)
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] stack smashing detected in kernel::\(anonymous namespace\)::smash_the_stack\(\) "
                     r"\(canary overwritten; return address 0xffffffff8[0-9a-f]+\) "
-                    r"\(src/kernel/stack_protector\.cpp:\d+\)$",
+                    rf"\(src/kernel/stack_protector\.cpp:\d+\){ON_BOOT_CPU}$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
     assert_backtrace_agrees_with_addr2line(result, kernel_elf,
                                            trigger="kernel::(anonymous namespace)::smash_the_stack()")
@@ -326,7 +330,8 @@ def test_requested_panic_prints_the_backtrace_of_where_it_was_raised(boot, kerne
     result = boot(cmdline="exit fault=panic")
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] fault injection: panic requested on the command line "
-                    r"\(src/kernel/fault_injection\.cpp:\d+\)$", result.kernel_lines[-1]), result.kernel_lines[-1]
+                    rf"\(src/kernel/fault_injection\.cpp:\d+\){ON_BOOT_CPU}$",
+                    result.kernel_lines[-1]), result.kernel_lines[-1]
     assert_backtrace_agrees_with_addr2line(result, kernel_elf,
                                            trigger="kernel::(anonymous namespace)::requested_panic()")
 
@@ -367,7 +372,8 @@ def test_undefined_behaviour_is_caught_and_named_where_it_happens(boot, kernel_e
     result = boot(cmdline=f"exit fault=ubsan-{kind}")
     assert result.outcome is Outcome.PANIC, result.reason
     line = result.kernel_lines[-1]
-    match = re.match(rf"^\[PANIC\] UBSan: {message} \(column \d+\) \(src/kernel/ubsan_triggers\.cpp:(\d+)\)$", line)
+    match = re.match(rf"^\[PANIC\] UBSan: {message} \(column \d+\) "
+                     rf"\(src/kernel/ubsan_triggers\.cpp:(\d+)\){ON_BOOT_CPU}$", line)
     assert match, line
     assert int(match.group(1)) in lines_of_function(UBSAN_TRIGGERS, f"void {function}")
     assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=f"kernel::{function}()")
@@ -403,7 +409,7 @@ def test_executing_from_the_heap_is_a_no_execute_page_fault(boot, kernel_elf):
     assert result.outcome is Outcome.PANIC, result.reason
     block = int(field(result, r"^\[FAULT\] heap misuse: calling heap block (0x[0-9a-f]+)$").group(1), 16)
     assert HEAP_ARENA <= block < HEAP_ARENA + 2 * 2**20
-    assert "[FAULT] #PF Page Fault (vector 14) in kernel mode" in result.lines
+    assert f"[FAULT] #PF Page Fault (vector 14) in kernel mode{ON_BOOT_CPU}" in result.lines
     code, cr2 = page_fault_fields(result)
     # Present but no-execute: the fetch of the block's first byte faulted.
     assert code == PF_PRESENT | PF_FETCH
@@ -421,7 +427,8 @@ def heap_panic(result):
     assert result.outcome is Outcome.PANIC, result.reason
     assert result.exit_status == EXIT_FAILURE
     line = result.kernel_lines[-1]
-    assert line.startswith("[PANIC] heap: ") and re.search(r"\(src/mm/kernel_heap\.cpp:\d+\)$", line), line
+    assert line.startswith("[PANIC] heap: "), line
+    assert re.search(rf"\(src/mm/kernel_heap\.cpp:\d+\){ON_BOOT_CPU}$", line), line
     return line
 
 
@@ -468,9 +475,9 @@ def test_fault_inside_the_fault_report_is_a_nested_exception_panic(boot):
     result = boot(cmdline="exit fault=nested", trace_interrupts=True)
     assert result.outcome is Outcome.PANIC, result.reason
     assert result.exit_status == EXIT_FAILURE
-    assert "[FAULT] #UD Invalid Opcode (vector 6) in kernel mode" in result.lines
+    assert f"[FAULT] #UD Invalid Opcode (vector 6) in kernel mode{ON_BOOT_CPU}" in result.lines
     assert re.match(r"^\[PANIC\] nested exception: #PF \(vector 14\) at RIP 0x[0-9a-f]+ "
-                    r"while handling #UD \(vector 6\)$", result.kernel_lines[-1]), result.kernel_lines[-1]
+                    rf"while handling #UD \(vector 6\){ON_BOOT_CPU}$", result.kernel_lines[-1]), result.kernel_lines[-1]
     assert "Triple fault" not in result.qemu_log
 
 

@@ -11,6 +11,13 @@ namespace arch {
 // the first thing kernel_main does, so that every later fault is reported.
 void init_descriptor_tables();
 
+// The calling CPU's number: 0 for the boot CPU (also before
+// init_descriptor_tables), then in bring-up order. For reports and logs.
+unsigned current_cpu_index();
+// Its local APIC ID, and how many CPUs run the kernel now.
+uint32_t current_apic_id();
+unsigned cpu_count_online();
+
 // Identifies the CPU, turns on the protections it offers (NX, WP, SMEP,
 // SMAP, UMIP) and logs both as [CPU] lines. Returns whether NX is on.
 bool init_cpu();

@@ -43,6 +43,9 @@ void show_memory(lib::StringView)
 void show_cpu(lib::StringView)
 {
     arch::log_cpu_identity();
+    unsigned online = arch::cpu_count_online();
+    log(LogTag::Raw, "cpu {}, APIC ID {}; {} CPU{} online", arch::current_cpu_index(),
+        arch::current_apic_id(), online, online == 1 ? "" : "s");
 }
 
 void show_uptime(lib::StringView)
@@ -89,7 +92,7 @@ void reboot(lib::StringView)
 constexpr Command kCommands[] = {
     { "help", "", "this list", show_help },
     { "mem", "", "heap and frame statistics", show_memory },
-    { "cpu", "", "CPU vendor, brand and features", show_cpu },
+    { "cpu", "", "CPU vendor, brand, features; this CPU's number and APIC ID", show_cpu },
     { "uptime", "", "time since the timer started", show_uptime },
     { "ticks", "", "timer ticks and rate", show_ticks },
     { "tests", "[suite[.test],...]", "run kernel tests (all by default), KTAP", run_tests },

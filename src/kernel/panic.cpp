@@ -1,6 +1,7 @@
 #include "kernel/panic.h"
 
 #include "arch/backtrace.h"
+#include "arch/cpu.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
 
@@ -17,7 +18,7 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     enter_emergency_logging();
     // A panic while printing a panic must not recurse: say so and stop.
     if (g_panicking) {
-        log(LogTag::Panic, "nested panic at {}:{}", file, line);
+        log(LogTag::Panic, "nested panic at {}:{} on CPU {}", file, line, arch::current_cpu_index());
         drivers::qemu_exit(drivers::QemuExitCode::Failure);
     }
     g_panicking = true;
@@ -30,7 +31,7 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     char message[kPanicMessageCapacity];
     lib::BufferSink sink(message, sizeof(message));
     lib::format_arguments(sink, format, arguments, argument_count);
-    log(LogTag::Panic, "{} ({}:{})", sink.view(), file, line);
+    log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), file, line, arch::current_cpu_index());
     drivers::qemu_exit(drivers::QemuExitCode::Failure);
 }
 

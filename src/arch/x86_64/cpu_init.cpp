@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpuid.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/per_cpu.h"
 #include "kernel/log.h"
 
 namespace arch {
@@ -24,6 +25,8 @@ void log_protection(lib::StringView name, bool on, bool supported)
 void init_descriptor_tables()
 {
     init_gdt();
+    // Before the kernel's IDT: every exception it reports finds this CPU.
+    init_boot_cpu();
     init_idt();
 }
 

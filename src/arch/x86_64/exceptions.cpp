@@ -1,11 +1,13 @@
 #include "arch/x86_64/exceptions.h"
 
+#include "arch/cpu.h"
 #include "arch/page_size.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/exception_error_codes.h"
 #include "arch/x86_64/exception_table.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/per_cpu.h"
 #include "arch/x86_64/vectors.h"
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
@@ -53,11 +55,6 @@ constexpr ExceptionInfo kExceptions[kExceptionVectorCount] = {
     { "#31", "Reserved", false },
 };
 
-// Exceptions being handled right now: a second one while the first is
-// reported means the report itself faulted.
-unsigned g_depth = 0;
-uint64_t g_outer_vector = 0;
-
 // Page-fault error code, Intel SDM Vol. 3A 4.7, Figure 4-12.
 void log_page_fault_error(uint64_t code)
 {
@@ -99,8 +96,8 @@ void report(const InterruptFrame& frame)
 {
     const ExceptionInfo& info = exception_info(frame.vector);
     uint64_t cr2 = Cr2::read().value();
-    log(LogTag::Fault, "{} {} (vector {}) in {} mode", info.mnemonic, info.name, frame.vector,
-        (frame.cs & 3) ? "user" : "kernel");
+    log(LogTag::Fault, "{} {} (vector {}) in {} mode on CPU {}", info.mnemonic, info.name, frame.vector,
+        (frame.cs & 3) ? "user" : "kernel", current_cpu_index());
 
     if (frame.vector == kPageFaultVector) {
         log_page_fault_error(frame.error_code);
@@ -137,13 +134,14 @@ void report(const InterruptFrame& frame)
     log_return_addresses(callers, count, 1);
 }
 
-[[noreturn]] void nested_exception(const InterruptFrame& frame)
+[[noreturn]] void nested_exception(const InterruptFrame& frame, uint64_t outer_vector)
 {
     kernel::enter_emergency_logging();
     // Keep this path minimal: whatever failed in the report may fail again.
-    log(LogTag::Panic, "nested exception: {} (vector {}) at RIP {:#x} while handling {} (vector {})",
-        exception_info(frame.vector).mnemonic, frame.vector, frame.rip,
-        exception_info(g_outer_vector).mnemonic, g_outer_vector);
+    log(LogTag::Panic,
+        "nested exception: {} (vector {}) at RIP {:#x} while handling {} (vector {}) on CPU {}",
+        exception_info(frame.vector).mnemonic, frame.vector, frame.rip, exception_info(outer_vector).mnemonic,
+        outer_vector, current_cpu_index());
     drivers::qemu_exit(drivers::QemuExitCode::Failure);
 }
 
@@ -165,16 +163,18 @@ void handle_exception(InterruptFrame& frame)
             return;
         }
     }
-    if (g_depth > 0)
-        nested_exception(frame);
-    ++g_depth;
-    g_outer_vector = frame.vector;
+    // Per CPU: one CPU's report is not interrupted by another's fault.
+    PerCpu& cpu = this_cpu();
+    if (cpu.exception_depth > 0)
+        nested_exception(frame, cpu.outer_exception_vector);
+    ++cpu.exception_depth;
+    cpu.outer_exception_vector = frame.vector;
 
     if (frame.vector == kBreakpointVector) {
         // int3 is a trap: RIP already points past it, so returning resumes.
-        log(LogTag::Fault, "#BP Breakpoint (vector 3) in kernel mode: resuming");
+        log(LogTag::Fault, "#BP Breakpoint (vector 3) in kernel mode on CPU {}: resuming", cpu.index);
         log_symbolized("  RIP ", frame.rip, frame.rip - 1);
-        --g_depth;
+        --cpu.exception_depth;
         return;
     }
 

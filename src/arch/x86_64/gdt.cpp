@@ -9,19 +9,6 @@
 namespace arch {
 namespace {
 
-// Intel SDM Vol. 3A 8.7, Figure 8-11: the 64-bit TSS.
-struct [[gnu::packed]] TaskStateSegment {
-    uint32_t reserved0;
-    uint64_t rsp[3]; // stacks for privilege changes to rings 0-2
-    uint64_t reserved1;
-    uint64_t ist[7]; // interrupt stack table, IST1..IST7
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t io_map_base;
-};
-static_assert(sizeof(TaskStateSegment) == 104);
-static_assert(offsetof(TaskStateSegment, ist) == 36);
-
 struct [[gnu::packed]] DescriptorTablePointer {
     uint16_t limit;
     uint64_t base;
@@ -39,8 +26,6 @@ static_assert(kKernelData == 0x00CF93000000FFFF); // P, DPL0, data RW, accessed
 static_assert(kUserData == 0x00CFF3000000FFFF); // P, DPL3, data RW, accessed
 static_assert(kUserCode64 == 0x00AFFB000000FFFF); // P, DPL3, code RX, L, accessed
 
-constexpr size_t kInterruptStackSize = size_t { 16 } * 1024;
-
 // Each IST stack sits right above a page that the paging code leaves
 // unmapped, so an overflow faults instead of corrupting what lies below.
 struct alignas(kPageSize) GuardedStack {
@@ -50,9 +35,10 @@ struct alignas(kPageSize) GuardedStack {
 
 GuardedStack g_interrupt_stacks[kInterruptStackCount];
 RO_AFTER_INIT TaskStateSegment g_tss;
-RO_AFTER_INIT uint64_t g_gdt[7];
+RO_AFTER_INIT uint64_t g_gdt[kGdtEntries];
 
-constexpr const char* kInterruptStackNames[kInterruptStackCount] = {
+constexpr const char* kStackNames[kKnownStackCount] = {
+    "kernel stack",
     "double-fault IST stack",
     "NMI IST stack",
     "machine-check IST stack",
@@ -60,24 +46,34 @@ constexpr const char* kInterruptStackNames[kInterruptStackCount] = {
 
 } // namespace
 
+const char* known_stack_name(unsigned index)
+{
+    return kStackNames[index];
+}
+
 extern "C" const uint8_t kernel_stack_guard[], kernel_stack_bottom[], kernel_stack_top[];
 
-void init_gdt()
+void build_gdt(uint64_t (&gdt)[kGdtEntries], TaskStateSegment& tss,
+    const uint64_t (&interrupt_stack_tops)[kInterruptStackCount])
 {
+    tss = TaskStateSegment {};
     for (unsigned i = 0; i < kInterruptStackCount; ++i)
-        g_tss.ist[i] = reinterpret_cast<uint64_t>(g_interrupt_stacks[i].stack + kInterruptStackSize);
-    g_tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
+        tss.ist[i] = interrupt_stack_tops[i];
+    tss.io_map_base = sizeof(TaskStateSegment); // no I/O permission bitmap
 
-    auto tss_base = reinterpret_cast<uint64_t>(&g_tss);
-    g_gdt[0] = 0;
-    g_gdt[1] = kKernelCode64;
-    g_gdt[2] = kKernelData;
-    g_gdt[3] = kUserData;
-    g_gdt[4] = kUserCode64;
-    g_gdt[5] = tss_descriptor_low(tss_base, sizeof(TaskStateSegment) - 1).value();
-    g_gdt[6] = tss_descriptor_high(tss_base);
+    auto tss_base = reinterpret_cast<uint64_t>(&tss);
+    gdt[0] = 0;
+    gdt[1] = kKernelCode64;
+    gdt[2] = kKernelData;
+    gdt[3] = kUserData;
+    gdt[4] = kUserCode64;
+    gdt[5] = tss_descriptor_low(tss_base, sizeof(TaskStateSegment) - 1).value();
+    gdt[6] = tss_descriptor_high(tss_base);
+}
 
-    DescriptorTablePointer pointer { sizeof(g_gdt) - 1, reinterpret_cast<uint64_t>(g_gdt) };
+void load_gdt(uint64_t (&gdt)[kGdtEntries])
+{
+    DescriptorTablePointer pointer { sizeof(gdt) - 1, reinterpret_cast<uint64_t>(gdt) };
     asm volatile("lgdt %0" : : "m"(pointer) : "memory");
     // CS can only be reloaded by a far transfer: return to the next
     // instruction through lretq with the new selector.
@@ -100,17 +96,36 @@ void init_gdt()
     asm volatile("ltr %w0" : : "r"(static_cast<uint16_t>(Selector::Tss)) : "memory");
 }
 
-bool known_stack(unsigned index, StackRange& range)
+void init_gdt()
+{
+    uint64_t tops[kInterruptStackCount];
+    for (unsigned i = 0; i < kInterruptStackCount; ++i)
+        tops[i] = reinterpret_cast<uint64_t>(g_interrupt_stacks[i].stack + kInterruptStackSize);
+    build_gdt(g_gdt, g_tss, tops);
+    load_gdt(g_gdt);
+}
+
+TaskStateSegment& boot_cpu_tss()
+{
+    return g_tss;
+}
+
+uint64_t (&boot_cpu_gdt())[kGdtEntries]
+{
+    return g_gdt;
+}
+
+bool boot_cpu_stack(unsigned index, StackRange& range)
 {
     if (index == 0) {
-        range = { "kernel stack", reinterpret_cast<uint64_t>(kernel_stack_guard),
+        range = { kStackNames[0], reinterpret_cast<uint64_t>(kernel_stack_guard),
             reinterpret_cast<uint64_t>(kernel_stack_bottom), reinterpret_cast<uint64_t>(kernel_stack_top) };
         return true;
     }
     if (index > kInterruptStackCount)
         return false;
     const GuardedStack& stack = g_interrupt_stacks[index - 1];
-    range = { kInterruptStackNames[index - 1], reinterpret_cast<uint64_t>(stack.guard),
+    range = { kStackNames[index], reinterpret_cast<uint64_t>(stack.guard),
         reinterpret_cast<uint64_t>(stack.stack),
         reinterpret_cast<uint64_t>(stack.stack) + kInterruptStackSize };
     return true;

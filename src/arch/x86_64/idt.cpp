@@ -5,6 +5,7 @@
 #include "arch/resume_point.h"
 #include "arch/x86_64/exceptions.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/per_cpu.h"
 #include "arch/x86_64/rflags.h"
 #include "kernel/log.h"
 #include "kernel/ro_after_init.h"
@@ -48,12 +49,6 @@ static_assert(kInterruptGate == 0x8E, "present, DPL 0, 64-bit interrupt gate");
 RO_AFTER_INIT alignas(16) IdtGate g_idt[kVectorCount];
 InterruptHandler g_handlers[kVectorCount];
 
-// Set by redirect_interrupt_return during a handler; applied to the frame
-// once the handler is done. Interrupts are off throughout, so one CPU's
-// handler cannot race another's use of it.
-void (*g_redirect)() = nullptr;
-InterruptFrame* g_current_frame = nullptr;
-
 IdtGate make_gate(uint64_t handler, InterruptStack stack)
 {
     return IdtGate {
@@ -87,6 +82,11 @@ void init_idt()
 {
     for (size_t vector = 0; vector < kVectorCount; ++vector)
         g_idt[vector] = make_gate(interrupt_stub_table[vector], stack_for(vector));
+    load_idt();
+}
+
+void load_idt()
+{
     IdtPointer pointer { sizeof(g_idt) - 1, reinterpret_cast<uint64_t>(g_idt) };
     asm volatile("lidt %0" : : "m"(pointer) : "memory");
 }
@@ -99,10 +99,14 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
 
 bool redirect_interrupt_return(void (*target)())
 {
-    InterruptFrame* frame = g_current_frame;
+    // The calling CPU's handler and frame: set by redirect_interrupt_return
+    // during a handler, applied to the frame once the handler is done.
+    // Interrupts are off throughout, so nothing else on this CPU touches them.
+    PerCpu& cpu = this_cpu();
+    InterruptFrame* frame = cpu.current_frame;
     if (frame == nullptr || (frame->cs & 3) != 0 || !Rflags(frame->rflags).interrupt_enable())
         return false;
-    g_redirect = target;
+    cpu.redirect = target;
     return true;
 }
 
@@ -120,13 +124,14 @@ extern "C" void interrupt_dispatch(arch::InterruptFrame* frame)
         kernel::log(kernel::LogTag::Cpu, "warning: interrupt on vector {} with no handler", frame->vector);
         return;
     }
-    arch::g_current_frame = frame;
+    arch::PerCpu& cpu = arch::this_cpu();
+    cpu.current_frame = frame;
     handler(*frame);
-    arch::g_current_frame = nullptr;
-    if (arch::g_redirect != nullptr) {
+    cpu.current_frame = nullptr;
+    if (cpu.redirect != nullptr) {
         // iretq lands at the start of the target, on the interrupted stack,
         // as if the interrupted code had jumped there.
-        frame->rip = reinterpret_cast<uint64_t>(arch::g_redirect);
-        arch::g_redirect = nullptr;
+        frame->rip = reinterpret_cast<uint64_t>(cpu.redirect);
+        cpu.redirect = nullptr;
     }
 }

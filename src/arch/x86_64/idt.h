@@ -10,7 +10,10 @@
 
 namespace arch {
 
+// Builds the IDT and loads it on the boot CPU.
 void init_idt();
+// Loads the (shared) IDT on the calling CPU: an AP, once init_idt has run.
+void load_idt();
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
 

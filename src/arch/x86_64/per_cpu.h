@@ -6,9 +6,17 @@
 //
 // Owner: the "percpu" work of issue 13. The SMP bring-up codes against
 // these names; keep them. Fields may be added.
+//
+// The boot CPU's block, GDT, TSS and stacks are static (the stacks in the
+// image, above their guard pages). An application processor's block, GDT
+// and TSS come from the heap, its stacks from frames mapped in the CPU
+// stack region (src/mm/cpu_stack_region.h).
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "arch/cpu.h" // cpu_count_online, current_cpu_index
+#include "arch/x86_64/gdt.h"
 
 namespace arch {
 
@@ -21,20 +29,41 @@ struct PerCpu {
     unsigned index; // 0 for the boot CPU, then in bring-up order
     uint32_t apic_id;
     uint64_t kernel_stack_top; // the stack this CPU entered the kernel on
-    // ... GDT, TSS, IST stacks, the interrupt being handled, etc. (percpu work)
+    uint64_t (*gdt)[kGdtEntries]; // the TSS descriptor among them
+    TaskStateSegment* tss;
+    // The kernel stack, then the IST stacks (IST1..IST3), with their guard
+    // pages: what known_stack() reports on this CPU.
+    StackRange stacks[kKnownStackCount];
+    // The interrupt being handled (for redirect_interrupt_return) and the
+    // redirect asked for during it; interrupts are off while either is set.
+    InterruptFrame* current_frame;
+    void (*redirect)();
+    // Exceptions being handled right now, and the outermost one's vector: a
+    // second one while the first is reported means the report faulted.
+    unsigned exception_depth;
+    uint64_t outer_exception_vector;
 };
 
 // The calling CPU's block. Valid from init_descriptor_tables() on.
 PerCpu& this_cpu();
-unsigned cpu_count_online();
+
+// Boot CPU, in init_descriptor_tables() once its GDT is loaded: fills its
+// block (APIC ID from CPUID) and points GS base at it.
+void init_boot_cpu();
 
 // Boot CPU, on the way to an AP start: allocates the AP's block, its
 // kernel stack and IST stacks (each above an unmapped guard page), and its
-// GDT and TSS. nullptr when memory runs out (the AP is then left out).
+// GDT and TSS. nullptr when memory runs out (the AP is then left out), and
+// for index 0 (the boot CPU's) or one past kMaxCpus. Preparing an index
+// twice without releasing it panics (its stack pages are mapped).
 PerCpu* prepare_application_processor(unsigned index, uint32_t apic_id);
 
+// Undoes prepare_application_processor for a CPU that never started (or
+// a test): unmaps and frees its stacks and frees its block.
+void release_application_processor(PerCpu& cpu);
+
 // On the AP itself, first thing in long mode on its own stack: loads its
-// GDT, TSS and IDT, and sets GS base to its block.
+// GDT, TSS and IDT, sets GS base to its block and counts it online.
 void enter_application_processor(PerCpu& cpu);
 
 } // namespace arch
