@@ -29,7 +29,8 @@ void remove_ap_trampoline();
 // INIT, SIPI, SIPI to cpu.apic_id with the waits of Intel SDM Vol. 3A
 // 9.4.4.1 and MP specification B.4, timed with the TSC (cycles_per_ms),
 // then waits up to kApAnswerTimeoutMs for the AP to report in. One AP at a
-// time: they share the trampoline page. True when it answered.
+// time: they share the trampoline page. True when it answered; false after
+// an INIT that parks it again, so its stacks may be freed.
 bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms);
 
 } // namespace arch

@@ -78,6 +78,7 @@ void start_application_processors(const boot::BootInfo& info)
         if (!arch::start_application_processor(*cpu, cycles_per_ms)) {
             log(LogTag::Smp, "warning: CPU with APIC ID {} did not answer INIT-SIPI-SIPI in {} ms; left out",
                 processor.apic_id, arch::kApAnswerTimeoutMs);
+            arch::release_application_processor(*cpu);
             continue;
         }
         online_ids[online++] = cpu->apic_id;

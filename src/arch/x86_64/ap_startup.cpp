@@ -122,8 +122,12 @@ bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
         send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Startup, kStartupVector);
         spin_until(after_microseconds(kStartupWaitUs, cycles_per_ms), started);
     }
-    if (!spin_until(after_microseconds(kApAnswerTimeoutMs * 1000ull, cycles_per_ms), answered))
+    if (!spin_until(after_microseconds(kApAnswerTimeoutMs * 1000ull, cycles_per_ms), answered)) {
+        // Back to wait-for-SIPI: a CPU that wakes late must not run on
+        // stacks the caller is about to free.
+        send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Init, 0);
         return false;
+    }
     uint32_t reported = static_cast<uint32_t>(g_answer.load());
     if (reported != cpu.apic_id) {
         log(LogTag::Smp, "warning: CPU started as APIC ID {} reports APIC ID {}", cpu.apic_id, reported);
