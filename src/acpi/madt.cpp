@@ -83,7 +83,7 @@ lib::Result<void, AcpiError> read_entry(Madt& madt, const uint8_t* entry, uint32
     case EntryType::LocalX2Apic: {
         bool x2 = entry[0] == static_cast<uint8_t>(EntryType::LocalX2Apic);
         auto* slot = TRY(next_slot(madt.processors, madt.processor_count, "Processor Local APIC", physical));
-        uint32_t flags = read_field<uint32_t>(entry, x2 ? 8 : 4);
+        auto flags = read_field<uint32_t>(entry, x2 ? 8 : 4);
         *slot = MadtProcessor {
             x2 ? read_field<uint32_t>(entry, 4) : entry[3],
             x2 ? read_field<uint32_t>(entry, 12) : entry[2],
