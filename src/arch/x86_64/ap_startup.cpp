@@ -128,7 +128,7 @@ bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
         send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Init, 0);
         return false;
     }
-    uint32_t reported = static_cast<uint32_t>(g_answer.load());
+    auto reported = static_cast<uint32_t>(g_answer.load());
     if (reported != cpu.apic_id) {
         log(LogTag::Smp, "warning: CPU started as APIC ID {} reports APIC ID {}", cpu.apic_id, reported);
         cpu.apic_id = reported;

@@ -24,6 +24,10 @@ static_assert(sizeof(ApTrampolineParameters) == 56);
 
 } // namespace arch
 
-extern "C" const uint8_t ap_trampoline_start[];
-extern "C" const uint8_t ap_trampoline_end[];
-extern "C" const uint8_t ap_trampoline_parameters[];
+// The code's bounds in the kernel image (it runs only after the copy):
+// NASM's symbols, which nothing initializes (as in kernel/image_layout.h).
+// NOLINTBEGIN(bugprone-dynamic-static-initializers)
+extern "C" {
+extern const uint8_t ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_parameters[];
+}
+// NOLINTEND(bugprone-dynamic-static-initializers)
