@@ -141,6 +141,18 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
     PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
 }
 
+bool map_device_page(uint64_t virtual_address, uint64_t physical)
+{
+    PageRights rights { .writable = true, .executable = false, .user = false, .uncached = true };
+    auto mapped = with_live_tables(
+        "map_device_page", [&](PageTables& tables) { return tables.map(virtual_address, physical, rights); });
+    if (mapped)
+        return true;
+    if (mapped.error() == PagingError::OutOfTables)
+        return false;
+    PANIC("mapping device page {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
+}
+
 bool map_firmware_page(uint64_t physical)
 {
     uint64_t virtual_address = mm::kDirectMapBase + physical;
