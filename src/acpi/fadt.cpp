@@ -1,5 +1,7 @@
 #include "acpi/fadt.h"
 
+#include "acpi/generic_address.h"
+
 namespace acpi {
 namespace {
 
@@ -13,17 +15,33 @@ constexpr size_t kExtendedPmTimerBlockOffset = 208; // X_PM_TMR_BLK, a 12-byte G
 constexpr uint32_t kAcpi1FadtLength = 116; // through Flags
 constexpr uint32_t kTimerValueExtended = 1u << 8; // Flags.TMR_VAL_EXT
 constexpr uint8_t kPmTimerLength = 4;
+constexpr size_t kResetRegisterOffset = 116; // RESET_REG, a 12-byte GAS
+constexpr size_t kResetValueOffset = 128; // RESET_VALUE, 1 byte
+constexpr uint32_t kResetRegisterSupported = 1u << 10; // Flags.RESET_REG_SUP
+constexpr uint8_t kResetRegisterWidth = 8;
 
-// ACPI 6.4 5.2.3.2, Generic Address Structure.
-struct [[gnu::packed]] GenericAddress {
-    uint8_t address_space; // 0 system memory, 1 system I/O, ...
-    uint8_t bit_width;
-    uint8_t bit_offset;
-    uint8_t access_size;
-    uint64_t address;
-};
-static_assert(sizeof(GenericAddress) == 12);
-constexpr uint8_t kSystemIoSpace = 1;
+// ACPI 6.4 4.8.3.6: an 8-bit register, at bit offset 0, in system memory,
+// system I/O or PCI configuration space. Before ACPI 2.0 the FADT ends
+// before it and the flag bit was reserved.
+lib::Result<ResetRegister, AcpiError> read_reset_register(
+    const uint8_t* bytes, uint32_t length, uint64_t physical)
+{
+    bool supported = (read_field<uint32_t>(bytes, kFlagsOffset) & kResetRegisterSupported) != 0;
+    if (!supported || length <= kResetValueOffset)
+        return ResetRegister {};
+    auto reg = read_field<GenericAddress>(bytes, kResetRegisterOffset);
+    if (reg.address_space != kSystemMemorySpace && reg.address_space != kSystemIoSpace
+        && reg.address_space != kPciConfigurationSpace)
+        return fail(acpi_error(
+            "FACP", "RESET_REG", "is not in system memory, system I/O or PCI configuration space", physical));
+    if (reg.address == 0)
+        return fail(acpi_error("FACP", "RESET_REG", "is null although RESET_REG_SUP is set", physical));
+    if (reg.bit_width != kResetRegisterWidth || reg.bit_offset != 0)
+        return fail(acpi_error("FACP", "RESET_REG", "is not an 8-bit register at bit offset 0", physical));
+    if (reg.address_space == kSystemIoSpace && reg.address > 0xFFFF)
+        return fail(acpi_error("FACP", "RESET_REG", "I/O port above 0xffff", physical));
+    return ResetRegister { true, reg.address_space, reg.address, bytes[kResetValueOffset] };
+}
 
 } // namespace
 
@@ -40,6 +58,10 @@ lib::Result<Fadt, AcpiError> parse_fadt(const SdtView& table)
     Fadt fadt {};
     fadt.revision = table.header.revision;
     fadt.length = length;
+    auto reset = read_reset_register(bytes, length, table.physical);
+    if (!reset)
+        return fail(reset.error());
+    fadt.reset = reset.value();
     PmTimerRegister& timer = fadt.pm_timer;
     timer.counts_32_bits = (read_field<uint32_t>(bytes, kFlagsOffset) & kTimerValueExtended) != 0;
 

@@ -2,7 +2,8 @@
 
 // The Fixed ACPI Description Table, signature "FACP" (ACPI 6.4 5.2.9):
 // of its many fields the kernel reads the power-management timer's
-// register, the clock it measures the PIT and the TSC against.
+// register, the clock it measures the PIT and the TSC against, and the
+// reset register, one way to restart the machine.
 
 #include <stdint.h>
 
@@ -23,10 +24,19 @@ struct PmTimerRegister {
     const char* source; // "X_PM_TMR_BLK" or "PM_TMR_BLK"
 };
 
+// ACPI 6.4 4.8.3.6: writing value to this register resets the machine.
+struct ResetRegister {
+    bool supported; // Flags.RESET_REG_SUP on a FADT long enough to hold it
+    uint8_t address_space; // a GenericAddress space: memory, I/O or PCI configuration
+    uint64_t address;
+    uint8_t value;
+};
+
 struct Fadt {
     uint8_t revision;
     uint32_t length;
     PmTimerRegister pm_timer;
+    ResetRegister reset;
 };
 
 lib::Result<Fadt, AcpiError> parse_fadt(const SdtView& table);

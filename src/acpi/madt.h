@@ -41,6 +41,7 @@ struct MadtProcessor {
     bool enabled; // flags bit 0: usable now
     bool online_capable; // flags bit 1: may be enabled later (only meaningful when !enabled)
     bool from_x2apic_entry;
+    uint32_t entry_offset; // where its entry starts, in bytes from the table's start
 };
 
 // I/O APIC (type 1).
@@ -101,14 +102,21 @@ struct Madt {
 
     size_t enabled_processor_count() const;
     // The GSI a legacy ISA IRQ arrives on, with the override applied
-    // (identity when there is none), and its polarity and trigger mode.
+    // (identity when there is none), and its polarity and trigger mode
+    // (Conforming stays Conforming: for ISA that means active high, edge).
     MadtInterruptOverride route_isa_irq(uint8_t irq) const;
+    // The I/O APIC serving gsi given each one's redirection entry count
+    // (as MadtLimits::io_apic_entry_counts), or nullptr.
+    const MadtIoApic* io_apic_for_gsi(uint32_t gsi, const uint32_t* io_apic_entry_counts) const;
 };
 
 // Structure only: the header's signature and length, each entry's type and
 // length (an entry cut short or running past the table is rejected), and
 // the counts above their capacities. A MADT that lies is rejected whole.
 lib::Result<Madt, AcpiError> parse_madt(const SdtView& table);
+// The same into a Madt the caller owns (the kernel keeps its ~6 KiB in a
+// static rather than on a stack); on failure madt holds nothing useful.
+lib::Result<void, AcpiError> parse_madt_into(const SdtView& table, Madt& madt);
 
 // What the kernel knows that the table does not.
 struct MadtLimits {
@@ -121,9 +129,12 @@ struct MadtLimits {
     const uint32_t* io_apic_entry_counts;
 };
 
-// Meaning: at least one enabled processor, no APIC ID twice, no I/O APIC
-// or local APIC window over RAM, no two I/O APICs serving the same GSIs,
-// every override's GSI served by some I/O APIC.
+// Meaning: at least one enabled processor, no APIC ID twice (among the
+// processors that are enabled or online capable: firmware lists absent
+// sockets with placeholder IDs), no I/O APIC or local APIC window over RAM,
+// no two I/O APICs serving the same GSIs, every override's GSI served by
+// some I/O APIC, overrides only for ISA (bus 0), no reserved polarity or
+// trigger mode (2) and LINT 0 or 1 in any entry.
 lib::Result<void, AcpiError> check_madt(const Madt& madt, uint64_t table_physical, const MadtLimits& limits);
 
 } // namespace acpi

@@ -40,8 +40,12 @@ lib::Result<TableDirectory, AcpiError> read_table_directory(const PhysicalMemory
         if (directory.table_count == TableDirectory::kMaxTables)
             continue;
         const SdtHeader& header = table.value().header;
-        directory.tables[directory.table_count++]
-            = TableEntry { signature_of(header), physical, header.length, header.revision };
+        TableEntry& entry = directory.tables[directory.table_count++];
+        entry = TableEntry { signature_of(header), physical, header.length, header.revision, {} };
+        for (size_t c = 0; c < sizeof(header.oem_id); ++c) {
+            char character = header.oem_id[c];
+            entry.oem_id[c] = (character >= 0x20 && character < 0x7F) ? character : '?';
+        }
     }
     return directory;
 }

@@ -20,6 +20,7 @@ struct TableEntry {
     uint64_t physical;
     uint32_t length;
     uint8_t revision;
+    char oem_id[7]; // the header's six characters, NUL-terminated, unprintable ones as '?'
 };
 
 struct TableDirectory {

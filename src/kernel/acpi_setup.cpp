@@ -1,12 +1,14 @@
 #include "kernel/acpi_setup.h"
 
 #include "acpi/fadt.h"
+#include "acpi/generic_address.h"
 #include "acpi/rsdp.h"
 #include "acpi/table_directory.h"
 #include "arch/page_size.h"
 #include "arch/paging.h"
 #include "drivers/acpi_pm_timer.h"
 #include "kernel/log.h"
+#include "lib/format.h"
 #include "mm/direct_map.h"
 
 namespace kernel {
@@ -78,14 +80,33 @@ lib::Result<acpi::Rsdp, acpi::AcpiError> find_rsdp(const boot::BootInfo& info, c
     return acpi::find_rsdp_in_bios_areas(memory);
 }
 
-void start_pm_timer(const acpi::TableDirectory& directory, const DirectMapMemory& memory)
+// What the rest of the kernel asks for (acpi_setup.h). The MADT is ~6 KiB:
+// a static, never a stack's.
+acpi::Madt g_madt;
+uint64_t g_madt_physical = 0;
+bool g_madt_usable = false;
+acpi::Hpet g_hpet;
+bool g_hpet_usable = false;
+acpi::ResetRegister g_reset_register;
+
+// The listed table with this signature, read and checked, or nothing (a
+// table the directory set aside was already reported).
+lib::Result<acpi::SdtView, acpi::AcpiError> read_listed(
+    const acpi::TableDirectory& directory, const DirectMapMemory& memory, const char* signature)
 {
-    const acpi::TableEntry* entry = directory.find(acpi::kFadtSignature);
-    if (entry == nullptr) {
+    const acpi::TableEntry* entry = directory.find(signature);
+    if (entry == nullptr)
+        return lib::fail(acpi::acpi_error(signature, "signature", "no such table is listed", 0));
+    return acpi::read_table(memory, entry->physical, signature);
+}
+
+void read_fadt(const acpi::TableDirectory& directory, const DirectMapMemory& memory)
+{
+    if (directory.find(acpi::kFadtSignature) == nullptr) {
         log(LogTag::Acpi, "no FADT: no ACPI PM timer");
         return;
     }
-    auto table = acpi::read_table(memory, entry->physical, acpi::kFadtSignature);
+    auto table = read_listed(directory, memory, acpi::kFadtSignature);
     if (!table) {
         log_rejected(table.error());
         return;
@@ -95,6 +116,16 @@ void start_pm_timer(const acpi::TableDirectory& directory, const DirectMapMemory
         log_rejected(fadt.error());
         log(LogTag::Acpi, "no ACPI PM timer: the FADT was rejected");
         return;
+    }
+    const acpi::ResetRegister& reset = fadt.value().reset;
+    if (reset.supported) {
+        g_reset_register = reset;
+        const char* space = reset.address_space == acpi::kSystemMemorySpace ? "memory"
+            : reset.address_space == acpi::kSystemIoSpace                   ? "I/O port"
+                                                                            : "PCI configuration";
+        log(LogTag::Acpi, "reset register: write {:#x} to {} {:#x}", reset.value, space, reset.address);
+    } else {
+        log(LogTag::Acpi, "FADT offers no reset register");
     }
     const acpi::PmTimerRegister& timer = fadt.value().pm_timer;
     if (!timer.present) {
@@ -106,11 +137,113 @@ void start_pm_timer(const acpi::TableDirectory& directory, const DirectMapMemory
         timer.counts_32_bits ? 32 : 24, timer.source);
 }
 
-} // namespace
-
-void discover_acpi(const boot::BootInfo& info)
+bool overlaps_usable_memory(uint64_t physical, uint64_t length, const void* context)
 {
-    DirectMapMemory memory(info);
+    const auto& info = *static_cast<const boot::BootInfo*>(context);
+    boot::PhysicalRange window { physical, physical + length };
+    for (const boot::MemoryRegion& region : info.usable_regions()) {
+        if (window.overlaps({ region.base, region.base + region.length }))
+            return true;
+    }
+    return false;
+}
+
+const char* plural(size_t count)
+{
+    return count == 1 ? "" : "s";
+}
+
+const char* polarity_name(acpi::Polarity polarity)
+{
+    return polarity == acpi::Polarity::ActiveHigh ? " active high"
+        : polarity == acpi::Polarity::ActiveLow   ? " active low"
+                                                  : "";
+}
+
+const char* trigger_name(acpi::TriggerMode trigger)
+{
+    return trigger == acpi::TriggerMode::Edge ? " edge" : trigger == acpi::TriggerMode::Level ? " level" : "";
+}
+
+// One line: the CPUs, the I/O APICs, the ISA overrides, the local APIC.
+void log_madt_summary(const acpi::Madt& madt)
+{
+    static char line[1536];
+    lib::BufferSink sink(line, sizeof(line));
+    lib::format_to(sink, "MADT: {} CPU{} ({} enabled, APIC IDs", madt.processor_count,
+        plural(madt.processor_count), madt.enabled_processor_count());
+    for (size_t i = 0; i < madt.processor_count; ++i) {
+        if (madt.processors[i].enabled)
+            lib::format_to(sink, " {}", madt.processors[i].apic_id);
+    }
+    lib::format_to(sink, "), {} I/O APIC{}", madt.io_apic_count, plural(madt.io_apic_count));
+    for (size_t i = 0; i < madt.io_apic_count; ++i) {
+        const acpi::MadtIoApic& io_apic = madt.io_apics[i];
+        lib::format_to(sink, "{}ID {} at {:#x}, GSI {}-", i == 0 ? " (" : "; ", io_apic.id, io_apic.address,
+            io_apic.gsi_base);
+    }
+    lib::format_to(sink, "{}, {} override{}", madt.io_apic_count != 0 ? ")" : "", madt.override_count,
+        plural(madt.override_count));
+    for (size_t i = 0; i < madt.override_count; ++i) {
+        const acpi::MadtInterruptOverride& entry = madt.overrides[i];
+        lib::format_to(sink, "{}IRQ {} -> GSI {}{}{}", i == 0 ? " (" : ", ", entry.source_irq, entry.gsi,
+            polarity_name(entry.polarity), trigger_name(entry.trigger));
+    }
+    lib::format_to(sink, "{}, local APIC at {:#x}{}", madt.override_count != 0 ? ")" : "",
+        madt.local_apic_address, madt.local_apic_address_overridden ? " (override)" : "");
+    log(LogTag::Acpi, "{}{}", sink.view(), sink.truncated() ? " ..." : "");
+}
+
+void read_madt(
+    const acpi::TableDirectory& directory, const DirectMapMemory& memory, const boot::BootInfo& info)
+{
+    if (directory.find(acpi::kMadtSignature) == nullptr)
+        return;
+    auto table = read_listed(directory, memory, acpi::kMadtSignature);
+    if (!table) {
+        log_rejected(table.error());
+        return;
+    }
+    auto parsed = acpi::parse_madt_into(table.value(), g_madt);
+    if (!parsed) {
+        log_rejected(parsed.error());
+        return;
+    }
+    acpi::MadtLimits limits { overlaps_usable_memory, &info, nullptr };
+    auto checked = acpi::check_madt(g_madt, table.value().physical, limits);
+    if (!checked) {
+        log_rejected(checked.error());
+        return;
+    }
+    g_madt_usable = true;
+    g_madt_physical = table.value().physical;
+    log_madt_summary(g_madt);
+}
+
+void read_hpet(const acpi::TableDirectory& directory, const DirectMapMemory& memory)
+{
+    if (directory.find(acpi::kHpetSignature) == nullptr) {
+        log(LogTag::Acpi, "no HPET table");
+        return;
+    }
+    auto table = read_listed(directory, memory, acpi::kHpetSignature);
+    auto hpet = table ? acpi::parse_hpet(table.value()) : lib::fail(table.error());
+    if (!hpet) {
+        log_rejected(hpet.error());
+        log(LogTag::Acpi, "no HPET: its table was rejected");
+        return;
+    }
+    g_hpet = hpet.value();
+    g_hpet_usable = true;
+    log(LogTag::Acpi,
+        "HPET at {:#x}: {} comparators, {}-bit counter, {}legacy-replacement capable, minimum tick {}, HPET "
+        "number {}",
+        g_hpet.address, g_hpet.comparator_count, g_hpet.counter_64_bits ? 64 : 32,
+        g_hpet.legacy_replacement_capable ? "" : "not ", g_hpet.minimum_tick, g_hpet.hpet_number);
+}
+
+void read_tables(const boot::BootInfo& info, const DirectMapMemory& memory)
+{
     auto rsdp = find_rsdp(info, memory);
     if (!rsdp) {
         const acpi::AcpiError& error = rsdp.error();
@@ -136,15 +269,47 @@ void discover_acpi(const boot::BootInfo& info)
         tables.root.physical, tables.listed_count);
     for (size_t i = 0; i < tables.table_count; ++i) {
         const acpi::TableEntry& table = tables.tables[i];
-        log(LogTag::Acpi, "  {} at {:#x}, {} bytes, revision {}", table.signature.text, table.physical,
-            table.length, table.revision);
+        log(LogTag::Acpi, "  {} at {:#x}, {} bytes, revision {}, OEM '{}'", table.signature.text,
+            table.physical, table.length, table.revision, table.oem_id);
     }
     for (size_t i = 0; i < tables.rejected_count; ++i)
         log_rejected(tables.rejected[i]);
-    start_pm_timer(tables, memory);
+    read_fadt(tables, memory);
+    read_madt(tables, memory, info);
+    read_hpet(tables, memory);
+}
+
+} // namespace
+
+void discover_acpi(const boot::BootInfo& info)
+{
+    DirectMapMemory memory(info);
+    read_tables(info, memory);
+    if (!g_madt_usable)
+        log(LogTag::Acpi, "no usable MADT: one CPU, no I/O APIC");
     if (memory.pages_mapped() != 0)
         log(LogTag::Acpi, "{} pages of firmware tables past the direct map mapped read-only, no-execute",
             memory.pages_mapped());
+}
+
+const acpi::Madt* platform_madt()
+{
+    return g_madt_usable ? &g_madt : nullptr;
+}
+
+uint64_t platform_madt_physical()
+{
+    return g_madt_usable ? g_madt_physical : 0;
+}
+
+const acpi::Hpet* platform_hpet()
+{
+    return g_hpet_usable ? &g_hpet : nullptr;
+}
+
+const acpi::ResetRegister* platform_reset_register()
+{
+    return g_reset_register.supported ? &g_reset_register : nullptr;
 }
 
 } // namespace kernel

@@ -1,13 +1,30 @@
 #pragma once
 
 // Finds the ACPI tables (the loader's RSDP copy, else the BIOS areas),
-// prints one [ACPI] line per table, and starts the ACPI PM timer driver
-// when the FADT names one. Needs the kernel's direct map.
+// prints one [ACPI] line per table, starts the ACPI PM timer driver when
+// the FADT names one, and keeps what the MADT, the HPET table and the
+// FADT's reset register say for the rest of the kernel. Needs the kernel's
+// direct map.
 
+#include "acpi/fadt.h"
+#include "acpi/hpet.h"
+#include "acpi/madt.h"
 #include "boot/boot_info.h"
 
 namespace kernel {
 
 void discover_acpi(const boot::BootInfo& info);
+
+// The MADT as read and checked against the memory map (I/O APIC sizes not
+// yet known: acpi::check_madt with io_apic_entry_counts = nullptr), or
+// nullptr when there is none or it was rejected: then the machine is
+// treated as one CPU (the one booting) and no I/O APIC.
+const acpi::Madt* platform_madt();
+// Where that MADT lies in physical memory (for messages), 0 without one.
+uint64_t platform_madt_physical();
+// The HPET table's contents, or nullptr when absent or rejected.
+const acpi::Hpet* platform_hpet();
+// The FADT's reset register, or nullptr when there is none to use.
+const acpi::ResetRegister* platform_reset_register();
 
 } // namespace kernel

@@ -17,6 +17,7 @@ TAG_MODULE = 3
 TAG_BASIC_MEMORY = 4
 TAG_MEMORY_MAP = 6
 TAG_ACPI_OLD_RSDP = 14
+TAG_ACPI_NEW_RSDP = 15
 
 MEMORY_AVAILABLE = 1
 MEMORY_RESERVED = 2
@@ -95,6 +96,11 @@ def acpi_old_rsdp(length=20):
     rsdp = b"RSD PTR " + bytes([0]) + b"RAYOS " + bytes([0]) + struct.pack("<I", 0xE0000)
     rsdp = rsdp[:8] + bytes([(-sum(rsdp)) & 0xFF]) + rsdp[9:]
     return tag(TAG_ACPI_OLD_RSDP, rsdp[:length])
+
+
+def acpi_new_rsdp(rsdp):
+    """A copy of an ACPI 2.0+ RSDP (harness/acpi_tables.py builds one)."""
+    return tag(TAG_ACPI_NEW_RSDP, rsdp)
 
 
 def end(size=8):

@@ -6,6 +6,7 @@
 #include "acpi/rsdp.h"
 #include "acpi/sdt_header.h"
 #include "acpi/table_directory.h"
+#include "acpi_test_tables.h"
 
 #include <gtest/gtest.h>
 
@@ -17,56 +18,7 @@
 
 namespace {
 
-// Physical memory as separate regions; a view must lie inside one of them.
-class FakeMemory final : public acpi::PhysicalMemory {
-public:
-    const uint8_t* view(uint64_t physical, size_t length) const override
-    {
-        for (const auto& [base, bytes] : m_regions) {
-            if (physical >= base && physical + length <= base + bytes.size() && physical + length >= physical)
-                return bytes.data() + (physical - base);
-        }
-        return nullptr;
-    }
-
-    std::vector<uint8_t>& region(uint64_t base, size_t size)
-    {
-        auto& bytes = m_regions[base];
-        bytes.resize(size, 0);
-        return bytes;
-    }
-
-    void put(uint64_t physical, const std::vector<uint8_t>& bytes)
-    {
-        for (auto& [base, region] : m_regions) {
-            if (physical >= base && physical + bytes.size() <= base + region.size()) {
-                std::memcpy(region.data() + (physical - base), bytes.data(), bytes.size());
-                return;
-            }
-        }
-        region(physical, bytes.size()) = bytes;
-    }
-
-    uint8_t& byte(uint64_t physical) { return const_cast<uint8_t&>(*view(physical, 1)); }
-
-private:
-    std::map<uint64_t, std::vector<uint8_t>> m_regions;
-};
-
-template <typename T>
-void store(std::vector<uint8_t>& bytes, size_t offset, T value)
-{
-    std::memcpy(bytes.data() + offset, &value, sizeof(T));
-}
-
-void fix_checksum(std::vector<uint8_t>& bytes, size_t checksum_offset, size_t length)
-{
-    bytes[checksum_offset] = 0;
-    uint8_t sum = 0;
-    for (size_t i = 0; i < length; ++i)
-        sum = static_cast<uint8_t>(sum + bytes[i]);
-    bytes[checksum_offset] = static_cast<uint8_t>(-sum);
-}
+using namespace acpi_test;
 
 std::vector<uint8_t> rsdp_bytes(uint8_t revision, uint32_t rsdt, uint64_t xsdt)
 {
@@ -81,20 +33,6 @@ std::vector<uint8_t> rsdp_bytes(uint8_t revision, uint32_t rsdt, uint64_t xsdt)
         store<uint64_t>(bytes, 24, xsdt);
         fix_checksum(bytes, 32, 36);
     }
-    return bytes;
-}
-
-// A table: header with signature and length, body, checksum fixed.
-std::vector<uint8_t> table_bytes(
-    const char* signature, const std::vector<uint8_t>& body, uint8_t revision = 1)
-{
-    std::vector<uint8_t> bytes(36, 0);
-    std::memcpy(bytes.data(), signature, 4);
-    bytes.insert(bytes.end(), body.begin(), body.end());
-    store<uint32_t>(bytes, 4, static_cast<uint32_t>(bytes.size()));
-    bytes[8] = revision;
-    std::memcpy(bytes.data() + 10, "RAYOS ", 6);
-    fix_checksum(bytes, 9, bytes.size());
     return bytes;
 }
 
@@ -114,6 +52,11 @@ struct FadtLayout {
     bool timer_value_extended = false;
     uint8_t extended_space = 1;
     uint64_t extended_address = 0;
+    bool reset_supported = false;
+    uint8_t reset_space = 1;
+    uint8_t reset_width = 8;
+    uint64_t reset_address = 0xCF9;
+    uint8_t reset_value = 6;
 };
 
 std::vector<uint8_t> fadt_bytes(const FadtLayout& layout)
@@ -122,7 +65,12 @@ std::vector<uint8_t> fadt_bytes(const FadtLayout& layout)
     auto at = [&](size_t offset) { return offset - 36; };
     store<uint32_t>(body, at(76), layout.pm_timer_block);
     body[at(91)] = layout.pm_timer_length;
-    store<uint32_t>(body, at(112), layout.timer_value_extended ? 1u << 8 : 0);
+    store<uint32_t>(
+        body, at(112), (layout.timer_value_extended ? 1u << 8 : 0) | (layout.reset_supported ? 1u << 10 : 0));
+    body[at(116)] = layout.reset_space;
+    body[at(117)] = layout.reset_width;
+    store<uint64_t>(body, at(120), layout.reset_address);
+    body[at(128)] = layout.reset_value;
     if (layout.length >= 220) {
         body[at(208)] = layout.extended_space;
         body[at(209)] = 32;
@@ -308,6 +256,7 @@ TEST(AcpiTables, PrefersTheXsdtAndListsEveryTable)
     ASSERT_EQ(tables.table_count, 3u);
     EXPECT_STREQ(tables.tables[0].signature.text, "SSDT");
     EXPECT_EQ(tables.tables[2].physical, 0x12000u);
+    EXPECT_STREQ(tables.tables[2].oem_id, "RAYOS "); // table_bytes' OEM ID
     ASSERT_NE(tables.find("FACP"), nullptr);
     EXPECT_EQ(tables.find("FACP")->physical, 0x11000u);
     EXPECT_EQ(tables.find("HPET"), nullptr);
@@ -376,6 +325,50 @@ TEST(AcpiFadt, PrefersXPmTmrBlk)
 TEST(AcpiFadt, NoTimerOnHardwareReducedAcpi)
 {
     EXPECT_FALSE(parsed_fadt({ .pm_timer_block = 0, .pm_timer_length = 0 }).pm_timer.present);
+}
+
+TEST(AcpiFadt, ReadsTheResetRegister)
+{
+    FadtLayout layout;
+    EXPECT_FALSE(parsed_fadt(layout).reset.supported); // RESET_REG_SUP clear: the fields mean nothing
+    layout.reset_supported = true;
+    auto reset = parsed_fadt(layout).reset;
+    EXPECT_TRUE(reset.supported);
+    EXPECT_EQ(reset.address_space, 1);
+    EXPECT_EQ(reset.address, 0xCF9u);
+    EXPECT_EQ(reset.value, 6);
+    layout.reset_space = 0;
+    layout.reset_address = 0xFED00000;
+    layout.reset_value = 0xA5;
+    reset = parsed_fadt(layout).reset;
+    EXPECT_EQ(reset.address_space, 0);
+    EXPECT_EQ(reset.address, 0xFED00000u);
+    EXPECT_EQ(reset.value, 0xA5);
+    // An ACPI 1.0 FADT ends before RESET_REG: its flag bit was reserved.
+    layout.length = 116;
+    EXPECT_FALSE(parsed_fadt(layout).reset.supported);
+}
+
+TEST(AcpiFadt, RejectsAResetRegisterItCannotUse)
+{
+    FadtLayout layout;
+    layout.reset_supported = true;
+    layout.reset_space = 3; // embedded controller
+    EXPECT_EQ(fadt_rejection(layout), "FACP RESET_REG");
+    layout = FadtLayout {};
+    layout.reset_supported = true;
+    layout.reset_address = 0;
+    EXPECT_EQ(fadt_rejection(layout), "FACP RESET_REG");
+    layout = FadtLayout {};
+    layout.reset_supported = true;
+    layout.reset_width = 16;
+    EXPECT_EQ(fadt_rejection(layout), "FACP RESET_REG");
+    layout = FadtLayout {};
+    layout.reset_supported = true;
+    layout.reset_address = 0x10000;
+    EXPECT_EQ(fadt_rejection(layout), "FACP RESET_REG");
+    layout.reset_space = 0; // the same address in memory is fine
+    EXPECT_EQ(fadt_rejection(layout), "(accepted)");
 }
 
 TEST(AcpiFadt, RejectsWhatItCannotUse)
