@@ -89,12 +89,17 @@ def test_cpus_the_madt_calls_disabled_are_not_started(running_boot):
     assert sorted(int(apic_id) for apic_id in match.group(3).split()) == expected_ids, match.group(0)
 
 
-def test_without_a_madt_the_boot_cpu_runs_alone(running_boot):
-    """-no-acpi: no MADT names the other CPU, so it is not started and stays
-    in the firmware's wait-for-SIPI state, outside the kernel."""
-    kernel = running_boot(cmdline="", smp=2, extra_args=("-no-acpi",), qmp=True, timeout=BOOT_TIMEOUT)
+@pytest.mark.parametrize("cmdline, extra_args, why", [
+    ("", ("-no-acpi",), "no MADT"),
+    ("noapic", (), "no local APIC"),
+])
+def test_without_a_madt_or_apic_the_boot_cpu_runs_alone(running_boot, cmdline, extra_args, why):
+    """-no-acpi (no MADT names the other CPU) or the boot word noapic: the
+    other CPU is not started and stays in the firmware's wait-for-SIPI
+    state, outside the kernel."""
+    kernel = running_boot(cmdline=cmdline, smp=2, extra_args=extra_args, qmp=True, timeout=BOOT_TIMEOUT)
     kernel.wait_for_line("[BOOT] RayOS ready", timeout=BOOT_TIMEOUT)
-    assert kernel.wait_for_line("[SMP] ", timeout=1) == "[SMP] 1 of 1 CPUs online (the boot CPU only: no MADT)"
+    assert kernel.wait_for_line("[SMP] ", timeout=1) == f"[SMP] 1 of 1 CPUs online (the boot CPU only: {why})"
     qmp = QmpClient(kernel.workdir / "qmp.sock")
     try:
         states, text = qemu_cpu_states(qmp)

@@ -72,6 +72,8 @@ const char* log_tag_name(LogTag tag)
         return "TIMER";
     case LogTag::Acpi:
         return "ACPI";
+    case LogTag::Apic:
+        return "APIC";
     case LogTag::Kbd:
         return "KBD";
     case LogTag::Smp:

@@ -151,6 +151,12 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
     return map_one_page("map_kernel_data_page", virtual_address, physical, { true, false, false });
 }
 
+bool map_device_page(uint64_t virtual_address, uint64_t physical)
+{
+    PageRights rights { .writable = true, .executable = false, .user = false, .uncached = true };
+    return map_one_page("map_device_page", virtual_address, physical, rights);
+}
+
 bool map_firmware_page(uint64_t physical)
 {
     return map_one_page(
