@@ -47,13 +47,15 @@ def smp_params():
     params = []
     for machine in ("pc", "q35"):
         for count in (1, 2, 4, 8):
-            params.append(pytest.param(machine, count, id=f"{machine}-smp{count}"))
+            params.append(pytest.param(machine, count, None, id=f"{machine}-smp{count}"))
+    # -cpu max: SMEP, SMAP and UMIP on, in the CR4 the APs take over.
+    params.append(pytest.param("q35", 4, "max", id="q35-smp4-cpu-max"))
     return params
 
 
-@pytest.mark.parametrize("machine, count", smp_params())
-def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, count):
-    kernel = running_boot(cmdline="", machine=machine, smp=count, qmp=True, timeout=BOOT_TIMEOUT)
+@pytest.mark.parametrize("machine, count, cpu", smp_params())
+def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, count, cpu):
+    kernel = running_boot(cmdline="", machine=machine, smp=count, cpu=cpu, qmp=True, timeout=BOOT_TIMEOUT)
     match = smp_line(kernel)
     qmp = QmpClient(kernel.workdir / "qmp.sock")
     try:
