@@ -35,6 +35,22 @@ bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical);
 // does not reach (it covers usable memory). False when no frame is left for
 // a page table; mapping a mapped page panics.
 bool map_firmware_page(uint64_t physical);
+// Maps one 4 KiB page read-only and executable at virtual == physical, for
+// code that turns paging on while it runs there (the AP trampoline, below
+// 1 MiB). The only identity mapping the kernel makes; unmap it with
+// unmap_kernel_page once no CPU runs there. False when no frame is left for
+// a page table; mapping a mapped page panics.
+bool map_identity_code_page(uint64_t physical);
+// Maps one 4 KiB page of device registers (a local or I/O APIC) read-write,
+// no-execute and uncached at virtual_address, outside the direct map (which
+// maps memory write-back). Same failures as map_kernel_data_page.
+bool map_device_page(uint64_t virtual_address, uint64_t physical);
+// Where device pages go: one fixed 4 KiB slot each, below the heap's region.
+inline constexpr uint64_t kDeviceWindowBase = 0xFFFFBF0000000000;
+inline constexpr uint64_t kLocalApicWindow = kDeviceWindowBase;
+// I/O APIC i at kIoApicWindowBase + i pages.
+inline constexpr uint64_t kIoApicWindowBase = kDeviceWindowBase + 0x1000;
+
 // Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
 // mapped. Unmapping an unmapped page panics.
 uint64_t unmap_kernel_page(uint64_t virtual_address);

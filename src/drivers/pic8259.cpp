@@ -108,7 +108,7 @@ void init_pic()
         arch::set_interrupt_handler(arch::kPicIrqBaseVector + irq, dispatch);
 }
 
-void handle_irq(uint8_t irq, IrqHandler handler)
+void pic_handle_irq(uint8_t irq, IrqHandler handler)
 {
     g_handlers[irq] = handler;
     set_mask(irq, false);

@@ -8,12 +8,11 @@
 #include <stdint.h>
 
 #include "arch/x86_64/interrupt_frame.h"
+#include "drivers/interrupt_controller.h"
 
 namespace drivers {
 
-inline constexpr uint8_t kIrqCount = 16;
-
-using IrqHandler = void (*)();
+inline constexpr uint8_t kIrqCount = kIsaIrqCount;
 
 void init_pic();
 // The vector of IRQ 0; IRQ n arrives at pic_first_vector() + n.
@@ -21,7 +20,8 @@ uint8_t pic_first_vector();
 
 // Installs handler for irq and unmasks the line (and the cascade for the
 // slave's lines). The PIC code sends the end-of-interrupt after it returns.
-void handle_irq(uint8_t irq, IrqHandler handler);
+// Drivers call handle_irq (interrupt_controller.h), which picks the controller.
+void pic_handle_irq(uint8_t irq, IrqHandler handler);
 
 struct PicStatistics {
     uint64_t interrupts[kIrqCount];

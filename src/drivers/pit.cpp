@@ -2,7 +2,7 @@
 
 #include "arch/interrupts.h"
 #include "arch/x86_64/io_port.h"
-#include "drivers/pic8259.h"
+#include "drivers/interrupt_controller.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/io_port.h"
-#include "drivers/pic8259.h"
+#include "drivers/interrupt_controller.h"
 #include "drivers/pit.h"
 #include "drivers/scancode_set1.h"
 #include "kernel/log.h"

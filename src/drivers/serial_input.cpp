@@ -1,6 +1,6 @@
 #include "drivers/serial_input.h"
 
-#include "drivers/pic8259.h"
+#include "drivers/interrupt_controller.h"
 #include "drivers/pit.h"
 #include "drivers/uart16550.h"
 #include "kernel/log.h"

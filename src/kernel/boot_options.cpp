@@ -75,6 +75,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "fault", Value::Required, apply_fault },
     { "test", Value::Optional, apply_test },
     { "timer_hz", Value::Required, apply_timer_hz },
+    { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },
 };
 
 constexpr size_t kOptionCount = sizeof(kKnownOptions) / sizeof(kKnownOptions[0]);

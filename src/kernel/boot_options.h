@@ -30,6 +30,9 @@ struct BootOptions {
     lib::StringView test_selection;
     // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
     uint32_t timer_hz = 1000;
+    // "noapic": leave the local and I/O APICs off; the 8259 PICs and the
+    // PIT serve interrupts and the tick, on one CPU.
+    bool no_apic = false;
 };
 
 BootOptions parse_boot_options(lib::StringView command_line);

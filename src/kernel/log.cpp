@@ -72,8 +72,12 @@ const char* log_tag_name(LogTag tag)
         return "TIMER";
     case LogTag::Acpi:
         return "ACPI";
+    case LogTag::Apic:
+        return "APIC";
     case LogTag::Kbd:
         return "KBD";
+    case LogTag::Smp:
+        return "SMP";
     case LogTag::Fault:
         return "FAULT";
     case LogTag::Panic:

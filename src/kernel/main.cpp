@@ -15,6 +15,7 @@
 #include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
 #include "kernel/acpi_setup.h"
+#include "kernel/apic_setup.h"
 #include "kernel/boot_options.h"
 #include "kernel/boot_profile.h"
 #include "kernel/clock_setup.h"
@@ -25,6 +26,7 @@
 #include "kernel/log.h"
 #include "kernel/panic.h"
 #include "kernel/ro_after_init.h"
+#include "kernel/smp.h"
 #include "kernel/stack_protector.h"
 #include "ktest/runner.h"
 #include "mm/direct_map.h"
@@ -144,11 +146,13 @@ void switch_to_kernel_address_space(bool no_execute, const boot::BootInfo& info)
     }
 }
 
-void start_interrupts(const boot::BootInfo& info, uint32_t requested_hz)
+void start_interrupts(const boot::BootInfo& info, const BootOptions& options)
 {
     // The ACPI PM timer is the clock the PIT is measured against.
     discover_acpi(info);
     drivers::init_pic();
+    start_apic(options);
+    uint32_t requested_hz = options.timer_hz;
     uint32_t hz = drivers::init_pit(requested_hz);
     log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors {}-{}", hz, requested_hz,
         drivers::pic_first_vector(), drivers::pic_first_vector() + drivers::kIrqCount - 1);
@@ -226,8 +230,10 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("kernel page tables");
     start_heap();
     end_boot_phase("heap");
-    start_interrupts(boot_info, options.timer_hz);
+    start_interrupts(boot_info, options);
     end_boot_phase("interrupts, timer, keyboard");
+    start_application_processors(boot_info);
+    end_boot_phase("other CPUs");
     log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
         seal_ro_after_init());
     report_boot_profile();

@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 
+#include "arch/ap_startup.h"
 #include "kernel/image_layout.h"
 #include "ktest/ktest.h"
 #include "ktest/owners.h"
@@ -9,6 +10,14 @@
 #include "mm/physical_memory.h"
 
 namespace mm {
+
+// The APs start on this page (asm/ap_trampoline.asm): a frame handed out
+// would be overwritten by the trampoline at every AP start.
+KTEST(frames, ap_trampoline_frame_is_never_handed_out)
+{
+    KEXPECT_FALSE(frame_may_be_handed_out(arch::kApTrampolinePhysical));
+    KEXPECT_FALSE(frame_may_be_handed_out(arch::kApTrampolinePhysical + kFrameSize - 1));
+}
 
 KTEST(frames, statistics_add_up)
 {

@@ -1,5 +1,6 @@
 #include "mm/physical_memory.h"
 
+#include "arch/ap_startup.h"
 #include "kernel/image_layout.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -49,13 +50,16 @@ void init_physical_memory(const boot::BootInfo& info)
 {
     if (info.usable_bytes() == 0)
         PANIC("no region of the memory map is usable ({} in all)", info.memory_region_count);
-    constexpr size_t kMaxCarveOuts = 4 + boot::BootInfo::kMaxModules;
+    constexpr size_t kMaxCarveOuts = 5 + boot::BootInfo::kMaxModules;
     FrameRange carve_outs[kMaxCarveOuts];
     size_t count = 0;
     // read_multiboot2 checked that modules lie in usable memory clear of
     // the image and the structure.
     uint64_t image_start = kernel::loaded_image_physical_start();
     carve_outs[count++] = { 0, kLowMemoryEnd, "first 1 MiB" };
+    // Inside the first MiB today; named on its own so that it stays out
+    // should the low carve-out ever shrink (the APs start on it).
+    carve_outs[count++] = { arch::kApTrampolinePhysical, kFrameSize, "AP trampoline" };
     carve_outs[count++]
         = { image_start, kernel::kernel_image().physical_end() - image_start, "kernel image" };
     carve_outs[count++] = { info.physical_address, info.total_size, "Multiboot2 information" };
@@ -92,6 +96,11 @@ void free_frame(uint64_t physical)
     auto freed = g_frames.with([physical](FrameAllocator& frames) { return frames.free(physical); });
     if (!freed)
         PANIC("freeing frame {:#x}: {}", physical, describe(freed.error()));
+}
+
+bool frame_may_be_handed_out(uint64_t physical)
+{
+    return g_frames.with([physical](FrameAllocator& frames) { return frames.is_usable(physical); });
 }
 
 FrameStatistics frame_statistics()

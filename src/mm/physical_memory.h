@@ -19,6 +19,8 @@ lib::Result<uint64_t, FrameError> allocate_frame();
 // Panics on a bad free: a kernel that frees a frame twice is broken.
 void free_frame(uint64_t physical);
 FrameStatistics frame_statistics();
+// Whether the allocator may ever hand out this frame (usable, not carved out).
+bool frame_may_be_handed_out(uint64_t physical);
 // The "[MEM] Physical: ..." line: usable, free and used frames now.
 void log_physical_memory();
 

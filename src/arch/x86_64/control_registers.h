@@ -13,6 +13,10 @@
 namespace arch {
 
 enum class Msr : uint32_t {
+    ApicBase = 0x1B, // IA32_APIC_BASE (SDM Vol. 3A 11.4.4)
+    // x2APIC register n (its xAPIC offset / 16) is MSR 0x800 + n (SDM Vol. 3A 11.12.1.2).
+    X2ApicFirst = 0x800,
+    X2ApicLast = 0x8FF,
     Efer = 0xC0000080,
     FsBase = 0xC0000100,
     GsBase = 0xC0000101,

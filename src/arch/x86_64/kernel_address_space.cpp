@@ -129,29 +129,43 @@ decltype(auto) with_live_tables(const char* caller, Function&& function)
 
 } // namespace
 
-bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
+namespace {
+
+// One 4 KiB page on the live tables: false only when no frame is left for a
+// page table; any other error (the page is mapped already) is a kernel bug.
+bool map_one_page(const char* caller, uint64_t virtual_address, uint64_t physical, PageRights rights)
 {
-    auto mapped = with_live_tables("map_kernel_data_page", [&](PageTables& tables) {
-        return tables.map(virtual_address, physical, { true, false, false });
-    });
+    auto mapped = with_live_tables(
+        caller, [&](PageTables& tables) { return tables.map(virtual_address, physical, rights); });
     if (mapped)
         return true;
     if (mapped.error() == PagingError::OutOfTables)
         return false;
-    PANIC("mapping {:#x} -> {:#x}: {}", virtual_address, physical, describe(mapped.error()));
+    PANIC("{}: mapping {:#x} -> {:#x}: {}", caller, virtual_address, physical, describe(mapped.error()));
+}
+
+} // namespace
+
+bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
+{
+    return map_one_page("map_kernel_data_page", virtual_address, physical, { true, false, false });
+}
+
+bool map_device_page(uint64_t virtual_address, uint64_t physical)
+{
+    PageRights rights { .writable = true, .executable = false, .user = false, .uncached = true };
+    return map_one_page("map_device_page", virtual_address, physical, rights);
 }
 
 bool map_firmware_page(uint64_t physical)
 {
-    uint64_t virtual_address = mm::kDirectMapBase + physical;
-    auto mapped = with_live_tables("map_firmware_page", [&](PageTables& tables) {
-        return tables.map(virtual_address, physical, { false, false, false });
-    });
-    if (mapped)
-        return true;
-    if (mapped.error() == PagingError::OutOfTables)
-        return false;
-    PANIC("mapping firmware page {:#x}: {}", physical, describe(mapped.error()));
+    return map_one_page(
+        "map_firmware_page", mm::kDirectMapBase + physical, physical, { false, false, false });
+}
+
+bool map_identity_code_page(uint64_t physical)
+{
+    return map_one_page("map_identity_code_page", physical, physical, { false, true, false });
 }
 
 KernelMapping look_up_kernel_address(uint64_t virtual_address)

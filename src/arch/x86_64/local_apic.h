@@ -37,6 +37,10 @@ enum class IpiDestination : uint8_t {
 // window when needed, enables the APIC with its spurious and error vectors.
 // address is the MADT's local APIC address (0: take IA32_APIC_BASE's).
 LocalApicMode init_boot_local_apic(uint64_t address, bool allow_x2apic);
+// The boot CPU's LINT0 starts as the 8259s' virtual wire (ExtINT, SDM Vol.
+// 3A 11.5.1, as the BIOS leaves it), so PIC interrupts still arrive; once
+// the I/O APIC has taken the ISA IRQs the wire is cut (masked).
+void cut_legacy_pic_wire();
 // Each other CPU, in the mode the boot CPU chose.
 void init_ap_local_apic();
 
@@ -57,5 +61,14 @@ struct LocalApicCounts {
     uint32_t last_error_status; // ESR at the last error interrupt
 };
 LocalApicCounts local_apic_counts();
+
+// Makes the local APIC report an error, for the kernel test of the error
+// interrupt: xAPIC: a write to a reserved register ("illegal register
+// address", ESR bit 7); x2APIC: a self IPI with the illegal vector 3 ("send
+// illegal vector", bit 5), since a reserved MSR would fault instead.
+void provoke_local_apic_error();
+// The error status register, read as the SDM says (written first, which
+// also clears it for the next errors).
+uint32_t local_apic_error_status();
 
 } // namespace arch

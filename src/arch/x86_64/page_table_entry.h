@@ -12,6 +12,8 @@ enum class PageFlag : uint64_t {
     Present = 1ull << 0,
     Writable = 1ull << 1,
     User = 1ull << 2,
+    WriteThrough = 1ull << 3, // PWT
+    CacheDisable = 1ull << 4, // PCD: with PWT, PAT entry 3 = UC (SDM Vol. 3A 11.12.3)
     Huge = 1ull << 7, // in a PDPT or PD entry: maps 1 GiB or 2 MiB directly
     NoExecute = 1ull << 63,
 };

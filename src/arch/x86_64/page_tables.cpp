@@ -45,6 +45,8 @@ uint64_t PageTables::leaf_bits(PageRights rights, bool large) const
         bits |= flag(PageFlag::User);
     if (!rights.executable && m_no_execute)
         bits |= flag(PageFlag::NoExecute);
+    if (rights.uncached)
+        bits |= flag(PageFlag::CacheDisable) | flag(PageFlag::WriteThrough);
     if (large)
         bits |= flag(PageFlag::Huge);
     return bits;

@@ -19,6 +19,7 @@ struct PageRights {
     bool writable = false;
     bool executable = false;
     bool user = false;
+    bool uncached = false; // device registers: PCD and PWT, strong uncacheable with the boot PAT
 };
 
 class PageTableMemory {

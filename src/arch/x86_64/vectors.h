@@ -25,6 +25,17 @@ inline constexpr unsigned kVectorCount = 256;
 inline constexpr uint8_t kFirstIrqVector = kExceptionVectorCount;
 inline constexpr uint8_t kPicIrqBaseVector = kFirstIrqVector;
 
+// The I/O APIC's ISA IRQs: right after the (masked) 8259s' range, so a
+// stray 8259 interrupt is never taken for an I/O APIC one.
+inline constexpr uint8_t kIoApicIsaBaseVector = kPicIrqBaseVector + 16;
+// The local APIC timer: the kernel tick when there is an APIC.
+inline constexpr uint8_t kApicTimerVector = 0xE0;
+// 0xF0-0xFD: inter-processor interrupts (the SMP work declares them).
+inline constexpr uint8_t kFirstIpiVector = 0xF0;
+inline constexpr uint8_t kApicErrorVector = 0xFE;
+// Bits 0-3 of the spurious vector read as 1 on old APICs: 0xFF fits all.
+inline constexpr uint8_t kApicSpuriousVector = 0xFF;
+
 // #TS, #NP, #SS and #GP push a selector error code (SDM Vol. 3A 6.13).
 constexpr bool has_selector_error_code(uint64_t vector)
 {

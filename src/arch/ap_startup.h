@@ -1,0 +1,36 @@
+#pragma once
+
+// Starting the other CPUs (application processors, APs), as generic code
+// sees it: a trampoline page below 1 MiB that the frame allocator never
+// hands out, and one call per AP that starts it and waits for it to report
+// in. Implemented per architecture (src/arch/x86_64/ap_startup.cpp).
+
+#include <stdint.h>
+
+namespace arch {
+
+struct PerCpu;
+
+// The physical page the APs start on (asm/ap_trampoline.asm says why this
+// one). mm::init_physical_memory keeps it out of the frame allocator.
+inline constexpr uint64_t kApTrampolinePhysical = 0x8000;
+
+// How long an AP has to report in after its last Startup IPI.
+inline constexpr uint32_t kApAnswerTimeoutMs = 100;
+
+// Copies the trampoline to its page and maps the page at its own address
+// for the bring-up. False, with a warning logged, when the machine cannot
+// start APs this way (the page is not usable RAM, the kernel's PML4 lies
+// above 4 GiB, no frame for a page table).
+bool install_ap_trampoline(bool page_is_usable_ram);
+// Unmaps the trampoline page again (the frame stays reserved).
+void remove_ap_trampoline();
+
+// INIT, SIPI, SIPI to cpu.apic_id with the waits of Intel SDM Vol. 3A
+// 9.4.4.1 and MP specification B.4, timed with the TSC (cycles_per_ms),
+// then waits up to kApAnswerTimeoutMs for the AP to report in. One AP at a
+// time: they share the trampoline page. True when it answered; false after
+// an INIT that parks it again, so its stacks may be freed.
+bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms);
+
+} // namespace arch

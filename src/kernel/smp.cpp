@@ -1,0 +1,98 @@
+#include "kernel/smp.h"
+
+#include <stdint.h>
+
+#include "acpi/madt.h"
+#include "arch/ap_startup.h"
+#include "arch/cpu.h"
+#include "arch/page_size.h"
+#include "arch/x86_64/local_apic.h"
+#include "arch/x86_64/per_cpu.h"
+#include "kernel/acpi_setup.h"
+#include "kernel/boot_profile.h"
+#include "kernel/log.h"
+#include "lib/format.h"
+
+namespace kernel {
+namespace {
+
+bool trampoline_page_is_usable_ram(const boot::BootInfo& info)
+{
+    for (const boot::MemoryRegion& region : info.usable_regions()) {
+        if (region.base <= arch::kApTrampolinePhysical
+            && arch::kApTrampolinePhysical + arch::kPageSize <= region.base + region.length)
+            return true;
+    }
+    return false;
+}
+
+void log_boot_cpu_only(const char* why)
+{
+    log(LogTag::Smp, "1 of 1 CPUs online (the boot CPU only: {})", why);
+}
+
+} // namespace
+
+void start_application_processors(const boot::BootInfo& info)
+{
+    const acpi::Madt* madt = platform_madt();
+    if (madt == nullptr)
+        return log_boot_cpu_only("no MADT");
+    if (arch::local_apic_mode() == arch::LocalApicMode::None)
+        return log_boot_cpu_only("no local APIC");
+    uint64_t cycles_per_ms = tsc_cycles_per_ms();
+    if (cycles_per_ms == 0)
+        return log_boot_cpu_only("the TSC's rate is not known, so the SDM's waits cannot be timed");
+
+    uint32_t boot_apic_id = arch::local_apic_id();
+    uint32_t online_ids[arch::kMaxCpus] = { boot_apic_id };
+    unsigned online = 1;
+    unsigned enabled = 0;
+    uint64_t started = arch::read_timestamp_counter();
+    bool have_trampoline = false;
+    for (size_t i = 0; i < madt->processor_count; ++i) {
+        const acpi::MadtProcessor& processor = madt->processors[i];
+        if (!processor.enabled)
+            continue;
+        ++enabled;
+        if (processor.apic_id == boot_apic_id)
+            continue;
+        if (!have_trampoline) {
+            have_trampoline = arch::install_ap_trampoline(trampoline_page_is_usable_ram(info));
+            if (!have_trampoline) {
+                log(LogTag::Smp, "warning: no AP trampoline; the other CPUs are left out");
+                break;
+            }
+        }
+        if (online == arch::kMaxCpus) {
+            log(LogTag::Smp, "warning: CPU with APIC ID {} left out: RayOS runs at most {} CPUs",
+                processor.apic_id, arch::kMaxCpus);
+            continue;
+        }
+        arch::PerCpu* cpu = arch::prepare_application_processor(online, processor.apic_id);
+        if (cpu == nullptr) {
+            log(LogTag::Smp, "warning: CPU with APIC ID {} left out: no memory for its stacks and tables",
+                processor.apic_id);
+            continue;
+        }
+        if (!arch::start_application_processor(*cpu, cycles_per_ms)) {
+            log(LogTag::Smp, "warning: CPU with APIC ID {} did not answer INIT-SIPI-SIPI in {} ms; left out",
+                processor.apic_id, arch::kApAnswerTimeoutMs);
+            arch::release_application_processor(*cpu);
+            continue;
+        }
+        online_ids[online++] = cpu->apic_id;
+    }
+    if (have_trampoline)
+        arch::remove_ap_trampoline();
+    uint64_t tenths_of_ms = (arch::read_timestamp_counter() - started) * 10 / cycles_per_ms;
+
+    char ids[arch::kMaxCpus * 11];
+    lib::BufferSink sink(ids, sizeof(ids));
+    for (unsigned i = 0; i < online; ++i)
+        lib::format_to(sink, i == 0 ? "{}" : " {}", online_ids[i]);
+    log(LogTag::Smp, "{} of {} CPUs online (APIC IDs {}), bring-up {}.{} ms", online, enabled, sink.view(),
+        tenths_of_ms / 10, tenths_of_ms % 10);
+}
+
+} // namespace kernel

@@ -1,0 +1,112 @@
+"""Issue 13: every CPU QEMU gives the machine is started (INIT, SIPI, SIPI
+through the AP trampoline) and idles in the kernel.
+
+The oracle is QEMU's monitor, not the kernel's line: QMP lists the CPUs it
+made (query-hotpluggable-cpus, each CPU's QOM "apic-id" property), and
+`info registers -a` shows where each one is. Before the bring-up existed the
+other CPUs sat halted in the firmware's wait-for-SIPI state, far below the
+kernel's higher half."""
+
+import re
+
+import pytest
+
+from harness.qmp import QmpClient
+
+SMP_LINE = re.compile(r"\[SMP\] (\d+) of (\d+) CPUs online \(APIC IDs ([0-9 ]+)\), bring-up (\d+\.\d) ms$")
+KERNEL_BASE = 0xFFFFFFFF80000000
+BOOT_TIMEOUT = 120
+
+
+def qemu_apic_ids(qmp):
+    """The APIC IDs of the CPUs QEMU plugged in, from their QOM objects."""
+    slots = qmp.execute("query-hotpluggable-cpus")
+    paths = [slot["qom-path"] for slot in slots if "qom-path" in slot]
+    return sorted(qmp.execute("qom-get", path=path, property="apic-id") for path in paths)
+
+
+def qemu_cpu_states(qmp):
+    """(RIP, halted) of every CPU, from `info registers -a`."""
+    text = qmp.execute("human-monitor-command", **{"command-line": "info registers -a"})
+    # A CPU still in real or protected mode shows EIP=, in long mode RIP=.
+    rips = [int(value, 16) for value in re.findall(r"\b[RE]IP=([0-9a-f]+)", text)]
+    halted = [flag == "1" for flag in re.findall(r"\bHLT=([01])", text)]
+    assert len(rips) == len(halted), text
+    return list(zip(rips, halted)), text
+
+
+def smp_line(kernel):
+    kernel.wait_for_line("[BOOT] RayOS ready", timeout=BOOT_TIMEOUT)
+    line = kernel.wait_for_line("[SMP] ", timeout=1)
+    match = SMP_LINE.match(line)
+    assert match, line
+    return match
+
+
+def smp_params():
+    params = []
+    for machine in ("pc", "q35"):
+        for count in (1, 2, 4, 8):
+            params.append(pytest.param(machine, count, None, id=f"{machine}-smp{count}"))
+    # -cpu max: SMEP, SMAP and UMIP on, in the CR4 the APs take over.
+    params.append(pytest.param("q35", 4, "max", id="q35-smp4-cpu-max"))
+    return params
+
+
+@pytest.mark.parametrize("machine, count, cpu", smp_params())
+def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, count, cpu):
+    kernel = running_boot(cmdline="", machine=machine, smp=count, cpu=cpu, qmp=True, timeout=BOOT_TIMEOUT)
+    match = smp_line(kernel)
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        expected_ids = qemu_apic_ids(qmp)
+        states, text = qemu_cpu_states(qmp)
+    finally:
+        qmp.close()
+    assert len(expected_ids) == count, expected_ids
+    online, enabled = int(match.group(1)), int(match.group(2))
+    assert (online, enabled) == (count, count), match.group(0)
+    assert sorted(int(apic_id) for apic_id in match.group(3).split()) == expected_ids, match.group(0)
+    if count > 1:
+        assert float(match.group(4)) > 0, match.group(0)
+    # Every CPU, the boot CPU included, halts in the kernel's idle loop.
+    assert len(states) == count, text
+    for index, (rip, halted) in enumerate(states):
+        assert rip >= KERNEL_BASE, f"CPU {index} at RIP {rip:#x}, not in the kernel\n{text}"
+        assert halted, f"CPU {index} is not halted (RIP {rip:#x})\n{text}"
+
+
+def test_cpus_the_madt_calls_disabled_are_not_started(running_boot):
+    """-smp 2,maxcpus=4: the MADT lists four CPUs, two of them not enabled
+    (hot-pluggable). Only the enabled two are started."""
+    kernel = running_boot(cmdline="", smp=2, extra_args=("-smp", "2,maxcpus=4"), qmp=True, timeout=BOOT_TIMEOUT)
+    match = smp_line(kernel)
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        expected_ids = qemu_apic_ids(qmp)
+    finally:
+        qmp.close()
+    assert len(expected_ids) == 2, expected_ids
+    assert (int(match.group(1)), int(match.group(2))) == (2, 2), match.group(0)
+    assert sorted(int(apic_id) for apic_id in match.group(3).split()) == expected_ids, match.group(0)
+
+
+@pytest.mark.parametrize("cmdline, extra_args, why", [
+    ("", ("-no-acpi",), "no MADT"),
+    ("noapic", (), "no local APIC"),
+])
+def test_without_a_madt_or_apic_the_boot_cpu_runs_alone(running_boot, cmdline, extra_args, why):
+    """-no-acpi (no MADT names the other CPU) or the boot word noapic: the
+    other CPU is not started and stays in the firmware's wait-for-SIPI
+    state, outside the kernel."""
+    kernel = running_boot(cmdline=cmdline, smp=2, extra_args=extra_args, qmp=True, timeout=BOOT_TIMEOUT)
+    kernel.wait_for_line("[BOOT] RayOS ready", timeout=BOOT_TIMEOUT)
+    assert kernel.wait_for_line("[SMP] ", timeout=1) == f"[SMP] 1 of 1 CPUs online (the boot CPU only: {why})"
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        states, text = qemu_cpu_states(qmp)
+    finally:
+        qmp.close()
+    assert len(states) == 2, text
+    assert states[0][0] >= KERNEL_BASE, text
+    assert states[1][0] < KERNEL_BASE, text
