@@ -2,6 +2,7 @@
 view of them: the monitor's `info lapic` and `info pic` over QMP."""
 
 import re
+import time
 
 import pytest
 
@@ -62,3 +63,43 @@ def test_without_an_apic_the_8259s_and_the_pit_serve_one_cpu(boot, cmdline, cpu,
     assert result.lines_with("[APIC]") == [f"[APIC] {reason}: 8259 PICs and PIT, one CPU"], result.reason
     # The PIT still ticks at the rate asked for (measured against the PM timer).
     assert result.lines_with("[TIMER] PIT channel 0 at 1000 Hz (asked for 1000), measured"), result.reason
+
+
+IO_APIC_LINE = re.compile(r"\[APIC\] .*; ISA IRQ 0 -> GSI (\d+) .*, ISA IRQs at vectors (\d+)-(\d+); 8259 PICs masked")
+PIN = re.compile(r"^\s+pin (\d+)\s+0x([0-9a-f]{16}) dest=(\d+) vec=(\d+)\s+(\S+) (\S+)\s+(masked)?", re.MULTILINE)
+
+
+def test_the_io_apic_routes_the_isa_irqs_and_the_8259s_are_masked(running_boot):
+    """QEMU's `info pic` dumps the I/O APIC's redirection table and both
+    8259s: the PIT (ISA IRQ 0, on GSI 2 by QEMU's override), the keyboard
+    (GSI 1) and COM1 (GSI 4) unmasked at the kernel's vectors for IRQ 0, 1
+    and 4; every other pin masked; both IMRs 0xff."""
+    kernel = running_boot(cmdline="", qmp=True, serial_input=True)
+    kernel.wait_for_line("[BOOT] RayOS ready")
+    (line,) = [line for line in kernel.lines() if line.startswith("[APIC]")]
+    match = IO_APIC_LINE.match(line)
+    assert match, line
+    first_vector = int(match.group(2))
+    monitor = Monitor(kernel)
+    try:
+        info = monitor.human("info pic")
+    finally:
+        monitor.close()
+    pins = {int(pin): (int(vector), masked) for pin, _, _, vector, _, _, masked in PIN.findall(info)}
+    assert len(pins) == 24, info
+    expected = {2: first_vector + 0, 1: first_vector + 1, 4: first_vector + 4}
+    assert int(match.group(1)) == 2, line  # QEMU's pc machine wires the PIT to GSI 2
+    for pin, (vector, masked) in pins.items():
+        if pin in expected:
+            assert (vector, masked) == (expected[pin], ""), (pin, info)
+        else:
+            assert masked == "masked", (pin, info)
+    imrs = re.findall(r"^pic\d: .*imr=([0-9a-f]{2})", info, re.MULTILINE)
+    assert imrs == ["ff", "ff"], info
+    # Typing still works through the I/O APIC: COM1's IRQ 4.
+    kernel.type_serial(b"a")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            line.startswith("[SERIAL] received 0x61") for line in kernel.lines()):
+        time.sleep(0.05)
+    assert any(line.startswith("[SERIAL] received 0x61") for line in kernel.lines())
