@@ -1,6 +1,8 @@
 """Memory at boot: the mended map, the frame allocator's figures, the
 kernel's own page tables and their W^X audit. The figures must add up."""
 
+import re
+
 import pytest
 
 from harness import ktap
@@ -10,7 +12,8 @@ from harness.expected_memory import kernel_image_end
 from harness.kernel_test_run import skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
-from harness.qemu_tlb import in_range, section_bounds, tlb_once_ready
+from harness.qmp import QmpClient
+from harness.qemu_tlb import DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, in_range, section_bounds, tlb_once_ready
 
 
 @pytest.mark.slow
@@ -72,9 +75,22 @@ def test_seabios_map_is_trimmed_to_pages_and_said_so_without_a_warning(boot):
 DIRECT_MAP_BASE = 0xFFFF800000000000  # src/mm/direct_map.h
 
 
+def qemu_region_starts(tree, name):
+    """Where QEMU's memory tree (monitor `info mtree`) puts the regions called name."""
+    return {int(start, 16) for start in re.findall(rf"([0-9a-f]+)-[0-9a-f]+ \(prio -?\d+, i/o\): {name}\s*$", tree,
+                                                   re.MULTILINE)}
+
+
 @pytest.mark.slow
 def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
-    pages, result = tlb_once_ready(running_boot(cmdline="", qmp=True))
+    running = running_boot(cmdline="", qmp=True)
+    running.wait_for_line("[BOOT] RayOS ready")
+    qmp = QmpClient(running.workdir / "qmp.sock")
+    try:
+        tree = qmp.execute("human-monitor-command", **{"command-line": "info mtree"})
+    finally:
+        qmp.close()
+    pages, result = tlb_once_ready(running)
     # "W^X check: 0 writable+executable pages": none, heap pages included.
     (wx,) = number(result, r"^\[MEM\] W\^X check: (\d+) writable\+executable pages")
     assert wx == 0 == sum(page.size for page in pages if page.writable and not page.no_execute)
@@ -90,10 +106,18 @@ def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
     assert sealed and all(p.writable == (p not in sealed) for p in data_pages)
     # "direct map: N MiB ... RW NX": all of it, and nothing beyond.
     (direct_mib,) = number(result, r"^\[MEM\] direct map: (\d+) MiB of physical memory at 0xffff800000000000, RW NX;")
-    direct = in_range(pages, DIRECT_MAP_BASE, DIRECT_MAP_BASE + 2**46)
+    direct = in_range(pages, DIRECT_MAP_BASE, DEVICE_WINDOW_BASE)
     assert sum(page.size for page in direct) == direct_mib * MIB
     assert all(page.writable and page.no_execute and page.physical == page.address - DIRECT_MAP_BASE
                for page in direct)
+    # The device window: the local APIC's and the I/O APIC's registers, where
+    # QEMU put them, uncached, no-execute, and nothing else.
+    devices = in_range(pages, DEVICE_WINDOW_BASE, DEVICE_WINDOW_END)
+    io_apics = qemu_region_starts(tree, "ioapic")
+    local_apic = qemu_region_starts(tree, "apic-msi")
+    assert len(io_apics) == 1 and len(local_apic) == 1, (io_apics, local_apic)
+    assert sorted(page.physical for page in devices) == sorted(io_apics | local_apic)
+    assert all(page.size == 4096 and page.writable and page.no_execute and page.cache_disabled for page in devices)
 
 
 def ktest_outcomes(result):

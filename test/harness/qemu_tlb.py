@@ -16,6 +16,10 @@ from .qmp import QmpClient
 
 LINE = re.compile(r"^([0-9a-f]{16}): ([0-9a-f]{16}) ([X-])([G-])([P-])([D-])([A-])([C-])([T-])([U-])([W-])$")
 PAGE = 4096
+# The uncached window for device registers (local and I/O APICs),
+# src/arch/paging.h: one PML4 slot, right where the direct map's room ends.
+DEVICE_WINDOW_BASE = 0xFFFFBF0000000000
+DEVICE_WINDOW_END = DEVICE_WINDOW_BASE + 2**39
 LARGE_PAGE = 2 * 1024 * 1024
 
 
@@ -26,6 +30,8 @@ class Page:
     size: int
     writable: bool
     no_execute: bool
+    cache_disabled: bool = False  # PCD
+    write_through: bool = False  # PWT
 
 
 def read_tlb(qmp):
@@ -36,9 +42,9 @@ def read_tlb(qmp):
         match = LINE.match(line.strip())
         if match is None:
             raise ValueError(f"unexpected `info tlb` line: {line!r}")
-        address, physical, nx, _g, large, *_rest, writable = match.groups()
+        address, physical, nx, _g, large, _d, _a, cache_disabled, write_through, _u, writable = match.groups()
         pages.append(Page(int(address, 16), int(physical, 16), LARGE_PAGE if large == "P" else PAGE,
-                          writable == "W", nx == "X"))
+                          writable == "W", nx == "X", cache_disabled == "C", write_through == "T"))
     return pages
 
 
