@@ -10,6 +10,10 @@ when the heap figures were not taken on equal terms). --parts picks some.
   heap      the heap allocator natively against glibc malloc and jemalloc, on
             equal terms: each trace in a process of its own, two page
             regimes applied to all three, memory held as resident memory
+  smp       every CPU at work: AP bring-up per CPU (-smp 1, 2, 4, 8, from the
+            [SMP] line), heap operations per second with 1, 2 and 4 CPUs
+            busy (the heap torture test) and the IPI round trip (the
+            cross-CPU call test), the last two from their KTAP diagnostics
   pipeline  clean build, one-file rebuild, test suite, ELF and ISO sizes
 """
 
@@ -28,6 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test"))
 
+from harness import ktap  # noqa: E402
+from harness.cpus import SMP_LINE  # noqa: E402
+from harness.kernel_tests import read_kernel_tests  # noqa: E402
 from harness.qemu import BootConfig, make_config_disk, qemu_command  # noqa: E402
 
 READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready"}
@@ -43,12 +50,12 @@ def serial_text(path):
         return ""
 
 
-def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120):
+def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1):
     """Seconds from starting QEMU to the first serial line with marker, and
     the serial lines. The config disk is made before the clock starts."""
     with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
         workdir = Path(folder)
-        config = BootConfig(cmdline=cmdline, firmware=firmware, timeout=timeout)
+        config = BootConfig(cmdline=cmdline, firmware=firmware, timeout=timeout, smp=smp)
         command = qemu_command(config, iso, workdir, make_config_disk(workdir, config.cmdline, config.loader))
         serial = workdir / "serial.log"
         started = time.monotonic()
@@ -261,7 +268,136 @@ def chart(phases, path):
     return f"chart: {path.relative_to(REPO)}"
 
 
-PARTS = ("boot", "kernel", "heap", "pipeline")
+# The smp part. Under TCG every virtual CPU is a host thread on this
+# machine's few cores: the figures compare runs with each other, they do not
+# say what hardware would do.
+SMP_BRING_UP_COUNTS = (1, 2, 4, 8)
+SMP_HEAP_COUNTS = (1, 2, 4)
+IPI_TEST = "cross_cpu_call.ipi_round_trip"
+HEAP_TORTURE_TEST = "heap_torture.every_cpu_allocates_and_frees_at_once"
+# The diagnostics those kernel tests print (`# ...` lines in their KTAP).
+IPI_ROUND_TRIP = re.compile(r"^IPI round trip: (\d+) cycles")
+HEAP_TORTURE_CPU = re.compile(r"^cpu (\d+): seed 0x[0-9a-f]+, (\d+) allocations, (\d+) frees, (\d+) refused, "
+                              r"(\d+) cycles/operation$")
+
+
+class NotEveryCpu(Exception):
+    """A boot meant for -smp N did not bring N CPUs online: its figure would
+    measure something else."""
+
+
+def bring_up_of(lines, smp):
+    """The [SMP] line's bring-up milliseconds of a boot with -smp smp."""
+    matches = [SMP_LINE.match(line) for line in lines if line.startswith("[SMP] ")]
+    if len(matches) != 1 or matches[0] is None:
+        raise NotEveryCpu(f"-smp {smp}: no [SMP] line with a bring-up figure: {lines[-3:]}")
+    online, enabled = int(matches[0].group(1)), int(matches[0].group(2))
+    if (online, enabled) != (smp, smp):
+        raise NotEveryCpu(f"-smp {smp}: {matches[0].group(0)}")
+    return float(matches[0].group(4))
+
+
+def smp_bring_up_figures(build, runs, counts=SMP_BRING_UP_COUNTS):
+    """{count: [bring-up ms]} over runs boots each, the counts alternating so
+    that drift in the host's load hits every count alike."""
+    figures = {count: [] for count in counts}
+    for _ in range(runs):
+        for count in counts:
+            _, lines = timed_boot(build / "rayos.iso", "bios", READY["rayos"], smp=count)
+            figures[count].append(bring_up_of(lines, count))
+    return figures
+
+
+def diagnostics_of(lines, test_id):
+    """The KTAP diagnostics of one kernel test and its verdict: "ok", "not ok",
+    or its directive (a skip measured nothing)."""
+    run = ktap.parse(lines)
+    result = run.results.get(test_id)
+    if result is None:
+        raise RuntimeError(f"no KTAP result for {test_id}: {run.missing or run.errors}")
+    return result.diagnostics, (result.directive or "ok") if result.ok else "not ok"
+
+
+def ipi_round_trip_of(lines):
+    """Cycles per IPI round trip from the cross-CPU call test's diagnostic."""
+    diagnostics, verdict = diagnostics_of(lines, IPI_TEST)
+    cycles = [int(m.group(1)) for m in map(IPI_ROUND_TRIP.match, diagnostics) if m]
+    if verdict != "ok" or len(cycles) != 1:
+        raise RuntimeError(f"{IPI_TEST}: {verdict}, diagnostics {diagnostics}")
+    return cycles[0]
+
+
+def tsc_mhz_of(lines):
+    rates = [int(m.group(2)) for m in map(PROFILE.match, lines) if m]
+    if len(rates) != 1:
+        raise RuntimeError("no boot profile line with the TSC rate")
+    return rates[0]
+
+
+def heap_operations_per_second(lines, busy):
+    """Heap operations per second over all busy CPUs, from the heap torture
+    test's per-CPU cycles/operation and the kernel's TSC rate: each CPU does
+    TSC Hz / cycles-per-operation, and the CPUs run at once."""
+    diagnostics, verdict = diagnostics_of(lines, HEAP_TORTURE_TEST)
+    per_cpu = {int(m.group(1)): int(m.group(5)) for m in map(HEAP_TORTURE_CPU.match, diagnostics) if m}
+    if verdict != "ok" or sorted(per_cpu) != list(range(busy)) or 0 in per_cpu.values():
+        raise RuntimeError(f"{HEAP_TORTURE_TEST} with {busy} CPUs: {verdict}, "
+                           f"diagnostics {diagnostics}")
+    hz = tsc_mhz_of(lines) * 1_000_000
+    return sum(hz / cycles for cycles in per_cpu.values())
+
+
+def kernel_test_figures(build, test_id, counts, figure_of, runs):
+    """{count: [figure]} from booting `test=<test_id>` with -smp count, or a
+    sentence saying why there is none (the test is not in this build)."""
+    if test_id not in {test.id for test in read_kernel_tests(build / "rayos.elf")}:
+        return f"not measured: this build has no kernel test {test_id}"
+    figures = {count: [] for count in counts}
+    for _ in range(runs):
+        for count in counts:
+            _, lines = timed_boot(build / "rayos.iso", "bios", "# kernel tests:", cmdline=f"test={test_id}",
+                                  smp=count, timeout=300)
+            figures[count].append(figure_of(lines, count))
+    return figures
+
+
+def smp_figures(build, runs):
+    return {
+        "bring-up": smp_bring_up_figures(build, runs),
+        "heap": kernel_test_figures(build, HEAP_TORTURE_TEST, SMP_HEAP_COUNTS, heap_operations_per_second, runs),
+        "ipi": kernel_test_figures(build, IPI_TEST, (2,), lambda lines, _: ipi_round_trip_of(lines), runs),
+    }
+
+
+def print_smp_figures(figures):
+    print("### Every CPU at work (TCG: one host thread per virtual CPU, figures relative)\n")
+    print("AP bring-up, BIOS, from the [SMP] line; median (fastest) over alternating runs:\n")
+    print("| -smp | runs | bring-up | per AP |")
+    print("|---:|---:|---:|---:|")
+    for count, values in figures["bring-up"].items():
+        aps = count - 1
+        per_ap = (f"{statistics.median(values) / aps:.1f} ms ({min(values) / aps:.1f})" if aps else "-")
+        print(f"| {count} | {len(values)} | {statistics.median(values):.1f} ms ({min(values):.1f}) | {per_ap} |")
+    print("\nHeap operations per second, every CPU busy in the heap torture test, median (fastest):\n")
+    if isinstance(figures["heap"], str):
+        print(figures["heap"] + "\n")
+    else:
+        print("| CPUs busy | runs | operations/s | against 1 CPU |")
+        print("|---:|---:|---:|---:|")
+        single = statistics.median(next(iter(figures["heap"].values())))
+        for count, values in figures["heap"].items():
+            print(f"| {count} | {len(values)} | {statistics.median(values):,.0f} ({max(values):,.0f}) | "
+                  f"{statistics.median(values) / single:.2f} |")
+        print()
+    print("IPI round trip (a cross-CPU call to CPU 1 and its completion), -smp 2:\n")
+    if isinstance(figures["ipi"], str):
+        print(figures["ipi"] + "\n")
+    else:
+        values = figures["ipi"][2]
+        print(f"{statistics.median(values):.0f} cycles median, {min(values)} fastest, {len(values)} runs\n")
+
+
+PARTS = ("boot", "kernel", "heap", "smp", "pipeline")
 
 
 def main():
@@ -269,6 +405,7 @@ def main():
     parser.add_argument("--build-dir", default=str(REPO / "build"))
     parser.add_argument("--bios-runs", type=int, default=10)
     parser.add_argument("--uefi-runs", type=int, default=3)
+    parser.add_argument("--smp-runs", type=int, default=5, help="boots per CPU count in the smp part")
     parser.add_argument("--skip-suite", action="store_true", help="leave out the test-suite timing")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated, from {','.join(PARTS)} (default: all)")
@@ -290,6 +427,8 @@ def main():
             heap = heap_figures(build, out)
         except UnequalTerms as error:
             sys.exit(f"benchmark.py: heap figures on unequal terms: {error}")
+    if "smp" in parts:
+        smp = smp_figures(build, args.smp_runs)
     if "pipeline" in parts:
         pipeline, sizes = pipeline_figures(build, not args.skip_suite)
 
@@ -305,6 +444,8 @@ def main():
         print_kernel_heap_figures(kernel_heap)
     if "heap" in parts:
         print_heap_figures(heap)
+    if "smp" in parts:
+        print_smp_figures(smp)
     if "pipeline" in parts:
         print_pipeline_figures(pipeline, sizes)
 

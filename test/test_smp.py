@@ -7,32 +7,12 @@ made (query-hotpluggable-cpus, each CPU's QOM "apic-id" property), and
 other CPUs sat halted in the firmware's wait-for-SIPI state, far below the
 kernel's higher half."""
 
-import re
-
 import pytest
 
-from harness.qmp import QmpClient
+from harness.cpus import KERNEL_BASE, SMP_LINE, assert_every_cpu_halted_in_the_kernel, assert_smp_line_matches_qemu, \
+    qemu_apic_ids, qemu_cpu_states, qmp_of
 
-SMP_LINE = re.compile(r"\[SMP\] (\d+) of (\d+) CPUs online \(APIC IDs ([0-9 ]+)\), bring-up (\d+\.\d) ms$")
-KERNEL_BASE = 0xFFFFFFFF80000000
 BOOT_TIMEOUT = 120
-
-
-def qemu_apic_ids(qmp):
-    """The APIC IDs of the CPUs QEMU plugged in, from their QOM objects."""
-    slots = qmp.execute("query-hotpluggable-cpus")
-    paths = [slot["qom-path"] for slot in slots if "qom-path" in slot]
-    return sorted(qmp.execute("qom-get", path=path, property="apic-id") for path in paths)
-
-
-def qemu_cpu_states(qmp):
-    """(RIP, halted) of every CPU, from `info registers -a`."""
-    text = qmp.execute("human-monitor-command", **{"command-line": "info registers -a"})
-    # A CPU still in real or protected mode shows EIP=, in long mode RIP=.
-    rips = [int(value, 16) for value in re.findall(r"\b[RE]IP=([0-9a-f]+)", text)]
-    halted = [flag == "1" for flag in re.findall(r"\bHLT=([01])", text)]
-    assert len(rips) == len(halted), text
-    return list(zip(rips, halted)), text
 
 
 def smp_line(kernel):
@@ -57,23 +37,15 @@ def smp_params():
 def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, count, cpu):
     kernel = running_boot(cmdline="", machine=machine, smp=count, cpu=cpu, qmp=True, timeout=BOOT_TIMEOUT)
     match = smp_line(kernel)
-    qmp = QmpClient(kernel.workdir / "qmp.sock")
-    try:
+    with qmp_of(kernel) as qmp:
         expected_ids = qemu_apic_ids(qmp)
         states, text = qemu_cpu_states(qmp)
-    finally:
-        qmp.close()
-    assert len(expected_ids) == count, expected_ids
-    online, enabled = int(match.group(1)), int(match.group(2))
-    assert (online, enabled) == (count, count), match.group(0)
-    assert sorted(int(apic_id) for apic_id in match.group(3).split()) == expected_ids, match.group(0)
+    assert_smp_line_matches_qemu(match, count, expected_ids)
     if count > 1:
         assert float(match.group(4)) > 0, match.group(0)
     # Every CPU, the boot CPU included, halts in the kernel's idle loop.
     assert len(states) == count, text
-    for index, (rip, halted) in enumerate(states):
-        assert rip >= KERNEL_BASE, f"CPU {index} at RIP {rip:#x}, not in the kernel\n{text}"
-        assert halted, f"CPU {index} is not halted (RIP {rip:#x})\n{text}"
+    assert_every_cpu_halted_in_the_kernel(states, text)
 
 
 def test_cpus_the_madt_calls_disabled_are_not_started(running_boot):
@@ -81,14 +53,9 @@ def test_cpus_the_madt_calls_disabled_are_not_started(running_boot):
     (hot-pluggable). Only the enabled two are started."""
     kernel = running_boot(cmdline="", smp=2, extra_args=("-smp", "2,maxcpus=4"), qmp=True, timeout=BOOT_TIMEOUT)
     match = smp_line(kernel)
-    qmp = QmpClient(kernel.workdir / "qmp.sock")
-    try:
+    with qmp_of(kernel) as qmp:
         expected_ids = qemu_apic_ids(qmp)
-    finally:
-        qmp.close()
-    assert len(expected_ids) == 2, expected_ids
-    assert (int(match.group(1)), int(match.group(2))) == (2, 2), match.group(0)
-    assert sorted(int(apic_id) for apic_id in match.group(3).split()) == expected_ids, match.group(0)
+    assert_smp_line_matches_qemu(match, 2, expected_ids)
 
 
 @pytest.mark.parametrize("cmdline, extra_args, why", [
@@ -102,11 +69,8 @@ def test_without_a_madt_or_apic_the_boot_cpu_runs_alone(running_boot, cmdline, e
     kernel = running_boot(cmdline=cmdline, smp=2, extra_args=extra_args, qmp=True, timeout=BOOT_TIMEOUT)
     kernel.wait_for_line("[BOOT] RayOS ready", timeout=BOOT_TIMEOUT)
     assert kernel.wait_for_line("[SMP] ", timeout=1) == f"[SMP] 1 of 1 CPUs online (the boot CPU only: {why})"
-    qmp = QmpClient(kernel.workdir / "qmp.sock")
-    try:
+    with qmp_of(kernel) as qmp:
         states, text = qemu_cpu_states(qmp)
-    finally:
-        qmp.close()
     assert len(states) == 2, text
     assert states[0][0] >= KERNEL_BASE, text
     assert states[1][0] < KERNEL_BASE, text

@@ -26,11 +26,19 @@ bool install_ap_trampoline(bool page_is_usable_ram);
 // Unmaps the trampoline page again (the frame stays reserved).
 void remove_ap_trampoline();
 
-// INIT, SIPI, SIPI to cpu.apic_id with the waits of Intel SDM Vol. 3A
-// 9.4.4.1 and MP specification B.4, timed with the TSC (cycles_per_ms),
-// then waits up to kApAnswerTimeoutMs for the AP to report in. One AP at a
-// time: they share the trampoline page. True when it answered; false after
-// an INIT that parks it again, so its stacks may be freed.
+// The bring-up in two steps, so that the SDM's 10 ms wait after INIT is
+// paid once for all APs, not once per AP: INIT to each AP to be started,
+// then one wait_after_init, then start_application_processor for each.
+void send_init(uint32_t apic_id);
+// Intel SDM Vol. 3A 9.4.4.1 (and MP specification B.4): 10 ms after the
+// last INIT before the first Startup IPI, timed with the TSC.
+void wait_after_init(uint64_t cycles_per_ms);
+
+// SIPI, SIPI to cpu.apic_id (which got its INIT and the wait after it) with
+// the SDM's 200 us waits, then waits up to kApAnswerTimeoutMs for the AP to
+// report in. One AP at a time: they share the trampoline page. True when it
+// answered; false after an INIT that parks it again, so its stacks may be
+// freed.
 bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms);
 
 } // namespace arch

@@ -49,7 +49,9 @@ void start_application_processors(const boot::BootInfo& info)
     unsigned online = 1;
     unsigned enabled = 0;
     uint64_t started = arch::read_timestamp_counter();
-    bool have_trampoline = false;
+    // The APs to start: enabled in the MADT, not this CPU, within kMaxCpus.
+    uint32_t ap_ids[arch::kMaxCpus];
+    unsigned ap_count = 0;
     for (size_t i = 0; i < madt->processor_count; ++i) {
         const acpi::MadtProcessor& processor = madt->processors[i];
         if (!processor.enabled)
@@ -57,33 +59,40 @@ void start_application_processors(const boot::BootInfo& info)
         ++enabled;
         if (processor.apic_id == boot_apic_id)
             continue;
-        if (!have_trampoline) {
-            have_trampoline = arch::install_ap_trampoline(trampoline_page_is_usable_ram(info));
-            if (!have_trampoline) {
-                log(LogTag::Smp, "warning: no AP trampoline; the other CPUs are left out");
-                break;
-            }
-        }
-        if (online == arch::kMaxCpus) {
+        if (ap_count + 1 == arch::kMaxCpus) {
             log(LogTag::Smp, "warning: CPU with APIC ID {} left out: RayOS runs at most {} CPUs",
                 processor.apic_id, arch::kMaxCpus);
             continue;
         }
-        arch::PerCpu* cpu = arch::prepare_application_processor(online, processor.apic_id);
+        ap_ids[ap_count++] = processor.apic_id;
+    }
+    if (ap_count != 0 && !arch::install_ap_trampoline(trampoline_page_is_usable_ram(info))) {
+        log(LogTag::Smp, "warning: no AP trampoline; the other CPUs are left out");
+        ap_count = 0;
+    }
+    // INIT to every AP, then the SDM's 10 ms once for all of them; the
+    // Startup IPIs follow one AP at a time (they share the trampoline).
+    for (unsigned i = 0; i < ap_count; ++i)
+        arch::send_init(ap_ids[i]);
+    if (ap_count != 0)
+        arch::wait_after_init(cycles_per_ms);
+    for (unsigned i = 0; i < ap_count; ++i) {
+        // A CPU left out here stays in wait-for-SIPI, where INIT put it.
+        arch::PerCpu* cpu = arch::prepare_application_processor(online, ap_ids[i]);
         if (cpu == nullptr) {
             log(LogTag::Smp, "warning: CPU with APIC ID {} left out: no memory for its stacks and tables",
-                processor.apic_id);
+                ap_ids[i]);
             continue;
         }
         if (!arch::start_application_processor(*cpu, cycles_per_ms)) {
             log(LogTag::Smp, "warning: CPU with APIC ID {} did not answer INIT-SIPI-SIPI in {} ms; left out",
-                processor.apic_id, arch::kApAnswerTimeoutMs);
+                ap_ids[i], arch::kApAnswerTimeoutMs);
             arch::release_application_processor(*cpu);
             continue;
         }
         online_ids[online++] = cpu->apic_id;
     }
-    if (have_trampoline)
+    if (ap_count != 0)
         arch::remove_ap_trampoline();
     uint64_t tenths_of_ms = (arch::read_timestamp_counter() - started) * 10 / cycles_per_ms;
 

@@ -229,22 +229,35 @@ def wait_for_boot(process, config, workdir, command, started):
     return BootResult(config, command, outcome, reason, exit_status, lines, qemu_log, seconds)
 
 
+def _with_capture_stub(config):
+    """The config QEMU starts with: paused behind a GDB stub when the boot
+    information is to be captured."""
+    if config.capture_boot_information:
+        return dataclasses.replace(config, gdb_port=boot_information_capture.free_port(), paused=True)
+    return config
+
+
+def _capture_if_asked(process, config, iso, workdir, command, started):
+    """The Multiboot2 information at the kernel's entry, or None if not asked;
+    QEMU runs on afterwards. A failed capture stops QEMU and reports the boot."""
+    if not config.capture_boot_information:
+        return None
+    kernel_elf = Path(iso).parent / "rayos.elf"
+    try:
+        return boot_information_capture.capture(process, config.gdb_port, kernel_elf, workdir)
+    except RuntimeError as error:
+        stop_qemu(process)
+        partial = wait_for_boot(process, config, workdir, command, started)
+        raise AssertionError(f"{error}\n{partial.report()}") from None
+
+
 def boot(config, iso, workdir):
     """Boots once and returns a BootResult; QEMU never outlives the call."""
     started = time.monotonic()
-    if config.capture_boot_information:
-        config = dataclasses.replace(config, gdb_port=boot_information_capture.free_port(), paused=True)
+    config = _with_capture_stub(config)
     process, command = start_qemu(config, iso, workdir)
     try:
-        handed_over = None
-        if config.capture_boot_information:
-            kernel_elf = Path(iso).parent / "rayos.elf"
-            try:
-                handed_over = boot_information_capture.capture(process, config.gdb_port, kernel_elf, workdir)
-            except RuntimeError as error:
-                stop_qemu(process)
-                partial = wait_for_boot(process, config, workdir, command, started)
-                raise AssertionError(f"{error}\n{partial.report()}") from None
+        handed_over = _capture_if_asked(process, config, iso, workdir, command, started)
         result = wait_for_boot(process, config, workdir, command, started)
         result.handed_over = handed_over
         return result
@@ -256,9 +269,12 @@ class RunningBoot:
     """A boot that a test interacts with while it runs (keys, serial)."""
 
     def __init__(self, config, iso, workdir):
-        self.config, self.workdir = config, Path(workdir)
+        self.config, self.workdir = _with_capture_stub(config), Path(workdir)
         self.started = time.monotonic()
-        self.process, self.command = start_qemu(config, iso, workdir)
+        self.process, self.command = start_qemu(self.config, iso, workdir)
+        # With capture_boot_information, the boot runs once this returns.
+        self.handed_over = _capture_if_asked(self.process, self.config, iso, workdir, self.command,
+                                             self.started)
 
     def lines(self):
         return _complete_lines(self.workdir / "serial.log")
@@ -299,5 +315,7 @@ class RunningBoot:
         qemu_log = _read(self.workdir / "qemu.log").decode("utf-8", errors="replace")
         exit_status = None if running else self.process.returncode
         outcome, reason = classify(exit_status, lines, qemu_log, stopped=running)
-        return BootResult(self.config, self.command, outcome, reason, exit_status, lines, qemu_log,
-                          time.monotonic() - self.started)
+        result = BootResult(self.config, self.command, outcome, reason, exit_status, lines, qemu_log,
+                            time.monotonic() - self.started)
+        result.handed_over = self.handed_over
+        return result

@@ -103,6 +103,16 @@ void remove_ap_trampoline()
     unmap_kernel_page(kApTrampolinePhysical);
 }
 
+void send_init(uint32_t apic_id)
+{
+    send_ipi(IpiDestination::Target, apic_id, IpiDelivery::Init, 0);
+}
+
+void wait_after_init(uint64_t cycles_per_ms)
+{
+    spin_until(after_microseconds(kInitWaitUs, cycles_per_ms), [] { return false; });
+}
+
 bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
 {
     volatile ApTrampolineParameters& parameters = trampoline_parameters();
@@ -113,8 +123,6 @@ bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
     auto started = [&] { return parameters.started != 0; };
     auto answered = [] { return g_answer.load(lib::MemoryOrder::Acquire) != 0; };
 
-    send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Init, 0);
-    spin_until(after_microseconds(kInitWaitUs, cycles_per_ms), [] { return false; });
     send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Startup, kStartupVector);
     // A CPU that left wait-for-SIPI ignores a second Startup IPI; one that
     // missed the first gets it.
@@ -125,7 +133,7 @@ bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
     if (!spin_until(after_microseconds(kApAnswerTimeoutMs * 1000ull, cycles_per_ms), answered)) {
         // Back to wait-for-SIPI: a CPU that wakes late must not run on
         // stacks the caller is about to free.
-        send_ipi(IpiDestination::Target, cpu.apic_id, IpiDelivery::Init, 0);
+        send_init(cpu.apic_id);
         return false;
     }
     auto reported = static_cast<uint32_t>(g_answer.load());
