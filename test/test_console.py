@@ -110,7 +110,7 @@ def test_cpu_names_this_cpu_and_its_per_cpu_block_is_where_gs_points(running_boo
     boot_cpu = next(cpu for cpu in cpus if cpu["cpu-index"] == 0)
     assert (index, online) == (0, len(cpus))
     assert apic_id == boot_cpu["props"]["socket-id"]
-    blocks = {value for name, value in KernelElf(kernel_elf).symbols().items() if "g_boot_cpu" in name}
+    blocks = {value for name, value in KernelElf(kernel_elf).symbols().items() if re.search(r"\dg_boot_cpuE$", name)}
     assert len(blocks) == 1, blocks
     assert int(GS_REGISTER.search(registers).group(1), 16) == blocks.pop()
 
