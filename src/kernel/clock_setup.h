@@ -2,8 +2,9 @@
 
 // Once the timer interrupt is on: measures the tick's rate (the local APIC
 // timer's, or the PIT's on the 8259 path) and the TSC's against the ACPI PM
-// timer, cross-checks the TSC's figure with the tick's and CPUID's, prints the figures ([TIMER] lines, a
-// warning naming both figures where two disagree) and hands the TSC's rate to the boot profile.
+// timer, cross-checks the TSC's figure with the tick's and CPUID's, prints
+// the figures ([TIMER] lines, a warning naming both figures where two
+// disagree) and hands the TSC's rate to the boot profile.
 
 #include <stdint.h>
 
