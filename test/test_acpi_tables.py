@@ -27,6 +27,7 @@ TABLES = INFO + 0x1000          # the tables follow the structure in the hand-of
 TABLES_SIZE = 0x4000            # the ACPI-reclaimable region holding them
 
 ONE_CPU = "[ACPI] no usable MADT: one CPU, no I/O APIC"
+APIC_REJECTED = "[APIC] MADT rejected against the I/O APICs: 8259 PICs and PIT, one CPU"
 
 
 def plural(count, noun):
@@ -159,6 +160,15 @@ MALFORMED = {
     "madt_nmi_source_reserved_trigger": (madt_with(*BASE_ENTRIES, acpi.nmi_source(20, flags=0x8)),
                                          Warned("APIC", "NMI Source Flags")),
     "madt_lint_2": (madt_with(*BASE_ENTRIES, acpi.local_apic_nmi(lint=2)), Warned("APIC", "Local APIC LINT#")),
+    # Against the I/O APICs' sizes, known once their version registers are
+    # read (QEMU's has 24 pins): refused then, before any IRQ is claimed,
+    # and the kernel falls back to the 8259s and the PIT.
+    "madt_override_for_a_gsi_no_io_apic_serves": (
+        madt_with(*BASE_ENTRIES, acpi.interrupt_override(4, 40)),
+        Warned("APIC", "Interrupt Source Override Global System Interrupt", (ONE_CPU, APIC_REJECTED))),
+    "madt_two_io_apics_serve_the_same_gsis": (
+        madt_with(*BASE_ENTRIES, acpi.io_apic(1, acpi.IO_APIC + 0x10000, 8)),
+        Warned("APIC", "Global System Interrupt Base", (ONE_CPU, APIC_REJECTED))),
     # The other tables: each refused alone, the MADT still read.
     "hpet_in_io_space": (good_tables(hpet=acpi.hpet(space=1)),
                          Warned("HPET", "BASE_ADDRESS", ("[ACPI] no HPET: its table was rejected",))),
@@ -197,7 +207,7 @@ def test_tables_the_test_built_are_read_field_by_field(handoff_boot):
     entries = [acpi.local_apic(0, 0), acpi.local_x2apic(1, 1), acpi.local_apic(2, 5, flags=2),
                acpi.io_apic(0, acpi.IO_APIC, 0), acpi.io_apic(2, acpi.IO_APIC + 0x10000, 24),
                acpi.interrupt_override(0, 2), acpi.interrupt_override(9, 9, flags=0xD),
-               acpi.interrupt_override(14, 30, flags=0xF), acpi.nmi_source(40, flags=0x5),
+               acpi.interrupt_override(14, 24, flags=0xF), acpi.nmi_source(40, flags=0x5),
                acpi.local_apic_nmi(), acpi.local_apic_address_override(0xFEE00000)]
     firmware = good_tables(madt=acpi.madt(entries, local_apic_address=0xFEE10000),
                            fadt=acpi.fadt(reset_space=0, reset_address=0xFED00800, reset_value=0xA5),
@@ -208,7 +218,7 @@ def test_tables_the_test_built_are_read_field_by_field(handoff_boot):
     assert madt_line(result) == (
         "[ACPI] MADT: 3 CPUs (2 enabled, APIC IDs 0 1), 2 I/O APICs (ID 0 at 0xfec00000, GSI 0-; "
         "ID 2 at 0xfec10000, GSI 24-), 3 overrides (IRQ 0 -> GSI 2, IRQ 9 -> GSI 9 active high level, "
-        "IRQ 14 -> GSI 30 active low level), local APIC at 0xfee00000 (override)")
+        "IRQ 14 -> GSI 24 active low level), local APIC at 0xfee00000 (override)")
     placed = firmware.addresses()
     for name in ("APIC", "FACP", "HPET"):
         assert any(line.startswith(f"[ACPI]   {name} at {placed[name]:#x}, ") and line.endswith(", OEM 'RAYOS '")

@@ -57,8 +57,9 @@ UEFI_MATRIX = [
     ("uefi", "q35", None, 8, 64),
     ("uefi", "pc", None, 16, 8192),
 ]
-STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the PIT delivered [\d.]+ Hz, more than 2% from the 1000 Hz "
-                           r"programmed: ticks were lost|TSC [\d.]+ MHz against the PIT disagrees with [\d.]+ MHz "
+STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the (?:PIT|local APIC timer) delivered [\d.]+ Hz, "
+                           r"more than 2% from the 1000 Hz programmed: ticks were lost|"
+                           r"TSC [\d.]+ MHz against the PIT disagrees with [\d.]+ MHz "
                            r"against the ACPI PM timer by more than 2%; using the ACPI PM timer)$")
 # What the firmware keeps of -m for itself (tables, its own code and data).
 FIRMWARE_RESERVE_MIB = {"bios": 3, "uefi": 8}

@@ -36,6 +36,11 @@ void use_io_apic(const IsaRoute (&routes)[kIsaIrqCount], uint32_t destination)
     g_io_apic = true;
 }
 
+bool io_apic_in_use()
+{
+    return g_io_apic;
+}
+
 void handle_irq(uint8_t irq, IrqHandler handler)
 {
     if (!g_io_apic) {

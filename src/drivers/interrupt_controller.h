@@ -24,6 +24,9 @@ struct IsaRoute {
 // destination, as routes[irq] says. Only before any driver claimed an IRQ.
 void use_io_apic(const IsaRoute (&routes)[kIsaIrqCount], uint32_t destination);
 
+// Whether use_io_apic was called: the APIC path.
+bool io_apic_in_use();
+
 // Installs handler for irq and unmasks its line.
 void handle_irq(uint8_t irq, IrqHandler handler);
 

@@ -297,6 +297,21 @@ const acpi::Madt* platform_madt()
     return g_madt_usable ? &g_madt : nullptr;
 }
 
+bool check_madt_against_io_apics(const uint32_t* io_apic_entry_counts)
+{
+    if (!g_madt_usable)
+        return false;
+    // The windows over RAM were checked when the table was read.
+    acpi::MadtLimits limits { nullptr, nullptr, io_apic_entry_counts };
+    auto checked = acpi::check_madt(g_madt, g_madt_physical, limits);
+    if (checked)
+        return true;
+    log_rejected(checked.error());
+    log(LogTag::Acpi, "no usable MADT: one CPU, no I/O APIC");
+    g_madt_usable = false;
+    return false;
+}
+
 uint64_t platform_madt_physical()
 {
     return g_madt_usable ? g_madt_physical : 0;

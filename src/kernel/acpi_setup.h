@@ -20,6 +20,11 @@ void discover_acpi(const boot::BootInfo& info);
 // nullptr when there is none or it was rejected: then the machine is
 // treated as one CPU (the one booting) and no I/O APIC.
 const acpi::Madt* platform_madt();
+// Checks the MADT again once the I/O APICs' redirection entry counts are
+// read (entry_counts[i] for io_apics[i], 0 for one not mapped): overlapping
+// GSI ranges, or an override for a GSI no I/O APIC serves, reject it by
+// name ([ACPI] warning), and platform_madt() is nullptr from then on.
+bool check_madt_against_io_apics(const uint32_t* io_apic_entry_counts);
 // Where that MADT lies in physical memory (for messages), 0 without one.
 uint64_t platform_madt_physical();
 // The HPET table's contents, or nullptr when absent or rejected.

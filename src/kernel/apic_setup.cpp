@@ -59,6 +59,7 @@ bool start_apic(const BootOptions& options)
     }
     arch::LocalApicMode mode = arch::init_boot_local_apic(madt->local_apic_address, features.x2apic);
     const arch::IoApic* first = nullptr;
+    uint32_t entry_counts[acpi::Madt::kMaxIoApics] = {};
     for (size_t i = 0; i < madt->io_apic_count; ++i) {
         const acpi::MadtIoApic& entry = madt->io_apics[i];
         const arch::IoApic* io_apic = arch::add_io_apic(entry.id, entry.address, entry.gsi_base);
@@ -67,11 +68,18 @@ bool start_apic(const BootOptions& options)
                 entry.address);
             continue;
         }
+        entry_counts[i] = io_apic->pin_count;
         if (first == nullptr)
             first = io_apic;
     }
     if (first == nullptr) {
         log_fallback("no usable I/O APIC");
+        return false;
+    }
+    // Only now are the I/O APICs' sizes known: a MADT whose overrides or
+    // GSI ranges do not fit them is refused before any IRQ is claimed.
+    if (!check_madt_against_io_apics(entry_counts)) {
+        log_fallback("MADT rejected against the I/O APICs");
         return false;
     }
     drivers::IsaRoute routes[drivers::kIsaIrqCount];

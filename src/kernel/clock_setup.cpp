@@ -21,35 +21,50 @@ Thousandths thousandths(uint64_t value)
     return Thousandths { value / 1000, value % 1000 };
 }
 
-void report_pit_rate(const drivers::ClockSample& sample, uint32_t requested_hz)
+bool apic_timer_ticks()
+{
+    return drivers::tick_source() == drivers::TickSource::LocalApicTimer;
+}
+
+// The tick's source as the rate lines name it, and as the warnings do.
+const char* tick_name()
+{
+    return apic_timer_ticks() ? "local APIC timer" : "PIT channel 0";
+}
+const char* tick_short_name()
+{
+    return apic_timer_ticks() ? "local APIC timer" : "PIT";
+}
+
+void report_tick_rate(const drivers::ClockSample& sample, uint32_t requested_hz)
 {
     uint32_t hz = drivers::timer_hz();
     if (!sample.has_pm_timer) {
         log(LogTag::Timer,
-            "PIT channel 0 at {} Hz (asked for {}), rate not measured: no ACPI PM timer, no clock "
+            "{} at {} Hz (asked for {}), rate not measured: no ACPI PM timer, no clock "
             "independent of "
             "the PIT",
-            hz, requested_hz);
+            tick_name(), hz, requested_hz);
         return;
     }
     if (!sample.tick_seen) {
-        log(LogTag::Timer,
-            "warning: PIT channel 0 at {} Hz (asked for {}): no tick within a second of ACPI PM time", hz,
-            requested_hz);
+        log(LogTag::Timer, "warning: {} at {} Hz (asked for {}): no tick within a second of ACPI PM time",
+            tick_name(), hz, requested_hz);
         return;
     }
     uint64_t millihertz = drivers::rate_millihertz(sample.ticks, sample.tick_pm_counts, drivers::kPmTimerHz);
     Thousandths rate = thousandths(millihertz);
     Thousandths window = thousandths(drivers::pm_counts_to_us(sample.tick_pm_counts));
     log(LogTag::Timer,
-        "PIT channel 0 at {} Hz (asked for {}), measured {}.{:03} Hz against the ACPI PM timer: {} "
+        "{} at {} Hz (asked for {}), measured {}.{:03} Hz against the ACPI PM timer: {} "
         "ticks in {}.{:03} ms",
-        hz, requested_hz, rate.whole, rate.fraction, sample.ticks, window.whole, window.fraction);
+        tick_name(), hz, requested_hz, rate.whole, rate.fraction, sample.ticks, window.whole,
+        window.fraction);
     if (!drivers::agrees_within(millihertz, drivers::timer_millihertz(), drivers::kClockTolerancePercent))
         log(LogTag::Timer,
-            "warning: the PIT delivered {}.{:03} Hz, more than {}% from the {} Hz programmed: ticks were "
+            "warning: the {} delivered {}.{:03} Hz, more than {}% from the {} Hz programmed: ticks were "
             "lost",
-            rate.whole, rate.fraction, drivers::kClockTolerancePercent, hz);
+            tick_short_name(), rate.whole, rate.fraction, drivers::kClockTolerancePercent, hz);
 }
 
 void warn_disagreement(const char* other_name, uint64_t other_khz, const drivers::TscVerdict& verdict)
@@ -120,13 +135,13 @@ void measure_and_report_clocks(uint32_t requested_hz)
     // Under emulation a host stall can merge ticks in one window; a PIT that
     // runs at the wrong rate is wrong in every window. Each window that
     // lost ticks is reported, and the last one measured is the one shown:
-    // a warning only if that one is wrong too (report_pit_rate).
+    // a warning only if that one is wrong too (report_tick_rate).
     for (uint32_t window = 1;
          window < kMaxMeasurementWindows && sample.has_pm_timer && sample.tick_seen && lost_ticks(sample);
          ++window) {
         Thousandths rate
             = thousandths(drivers::rate_millihertz(sample.ticks, sample.tick_pm_counts, drivers::kPmTimerHz));
-        log(LogTag::Timer, "measurement window {} lost PIT ticks ({}.{:03} Hz delivered); measuring again",
+        log(LogTag::Timer, "measurement window {} lost ticks ({}.{:03} Hz delivered); measuring again",
             window, rate.whole, rate.fraction);
         sample = drivers::measure_clocks(kClockMeasurementMs);
     }
@@ -137,7 +152,7 @@ void measure_and_report_clocks(uint32_t requested_hz)
         after = drivers::timer_ticks();
         uptime = drivers::uptime_ms();
     }
-    report_pit_rate(sample, requested_hz);
+    report_tick_rate(sample, requested_hz);
     report_tsc_rate(sample);
     log(LogTag::Timer, "interrupts on: ticks {} -> {} across the measurement, uptime {} ms", before, after,
         uptime);

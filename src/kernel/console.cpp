@@ -4,12 +4,15 @@
 
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
+#include "arch/x86_64/local_apic_timer.h"
+#include "arch/x86_64/per_cpu.h"
 #include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/serial_input.h"
 #include "kernel/fault_injection.h"
 #include "kernel/log.h"
 #include "ktest/runner.h"
+#include "lib/format.h"
 #include "lib/line_editor.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
@@ -46,6 +49,13 @@ void show_cpu(lib::StringView)
     unsigned online = arch::cpu_count_online();
     log(LogTag::Raw, "cpu {}, APIC ID {}; {} CPU{} online", arch::current_cpu_index(),
         arch::current_apic_id(), online, online == 1 ? "" : "s");
+    if (drivers::tick_source() != drivers::TickSource::LocalApicTimer)
+        return;
+    char counts[arch::kMaxCpus * 24];
+    lib::BufferSink sink(counts, sizeof(counts));
+    for (unsigned cpu = 0; cpu < online; ++cpu)
+        lib::format_to(sink, cpu == 0 ? "{}:{}" : " {}:{}", cpu, arch::local_apic_timer_ticks(cpu));
+    log(LogTag::Raw, "local APIC timer ticks per CPU: {}", sink.view());
 }
 
 void show_uptime(lib::StringView)

@@ -4,6 +4,7 @@
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/local_apic_registers.h"
+#include "arch/x86_64/local_apic_timer.h"
 #include "arch/x86_64/vectors.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
@@ -111,6 +112,7 @@ void init_ap_local_apic()
     if (g_mode == LocalApicMode::None)
         PANIC("init_ap_local_apic before the boot CPU chose an APIC mode");
     enable_this_cpu();
+    start_ap_local_apic_timer();
 }
 
 LocalApicMode local_apic_mode()
@@ -123,6 +125,16 @@ uint32_t local_apic_id()
     uint32_t id = read_register(LocalApicRegister::Id);
     // xAPIC: the ID is bits 24-31; x2APIC: all 32 bits (SDM Vol. 3A 11.4.6, 11.12.5.1).
     return g_mode == LocalApicMode::X2Apic ? id : id >> 24;
+}
+
+uint32_t read_local_apic(LocalApicRegister reg)
+{
+    return read_register(reg);
+}
+
+void write_local_apic(LocalApicRegister reg, uint32_t value)
+{
+    write_register(reg, value);
 }
 
 void local_apic_end_of_interrupt()

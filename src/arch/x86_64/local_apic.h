@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/local_apic_registers.h"
+
 namespace arch {
 
 enum class LocalApicMode : uint8_t {
@@ -48,6 +50,11 @@ LocalApicMode local_apic_mode();
 uint32_t local_apic_id(); // of the CPU that runs this
 
 void local_apic_end_of_interrupt();
+
+// One register of this CPU's local APIC, in the mode chosen, for the other
+// parts of the local APIC (its timer).
+uint32_t read_local_apic(LocalApicRegister reg);
+void write_local_apic(LocalApicRegister reg, uint32_t value);
 
 // Sends an IPI and waits until the local APIC has accepted it (xAPIC:
 // delivery status idle; x2APIC: the write is the send). vector is ignored
