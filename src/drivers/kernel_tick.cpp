@@ -1,6 +1,7 @@
 #include "drivers/kernel_tick.h"
 
 #include "arch/interrupts.h"
+#include "drivers/acpi_pm_timer.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
 
@@ -67,7 +68,18 @@ void sleep_ms(uint64_t ms)
     // inside a tick period, and sleeping less than asked is never right.
     uint64_t ticks = (ms * timer_hz() + 999) / 1000;
     uint64_t until = timer_ticks() + ticks + 1;
-    while (timer_ticks() < until)
+    // Ticks alone are not enough under an emulator: QEMU's local APIC timer
+    // makes up for a host stall by delivering the missed ticks in a burst,
+    // and a sleep counted in ticks then ends early. The ACPI PM timer is a
+    // free-running counter no stall can hurry, so when there is one the
+    // sleep also lasts until it says ms have passed.
+    if (!pm_timer_present()) {
+        while (timer_ticks() < until)
+            arch::wait_for_interrupt();
+        return;
+    }
+    PmStopwatch stopwatch;
+    while (timer_ticks() < until || pm_counts_to_us(stopwatch.elapsed()) < ms * 1000)
         arch::wait_for_interrupt();
 }
 
