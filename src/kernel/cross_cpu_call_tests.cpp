@@ -21,6 +21,12 @@ struct Runs {
     lib::Atomic<unsigned> last_seen_on[kMaxCpus];
 };
 
+void reset(Runs& runs)
+{
+    for (lib::Atomic<unsigned>& count : runs.count)
+        count.store(0);
+}
+
 void record_run(void* argument)
 {
     auto& runs = *static_cast<Runs*>(argument);
@@ -34,8 +40,7 @@ void record_run(void* argument)
 void expect_runs_exactly_on(ktest::Context& ktest_context, CpuSet cpus)
 {
     static Runs runs;
-    for (unsigned i = 0; i < kMaxCpus; ++i)
-        runs.count[i].store(0);
+    reset(runs);
     run_on_cpus(cpus, record_run, &runs);
     unsigned online = arch::cpu_count_online();
     for (unsigned i = 0; i < kMaxCpus; ++i) {
@@ -87,8 +92,7 @@ KTEST(cross_cpu_call, offline_cpus_in_the_set_are_ignored)
 KTEST(cross_cpu_call, a_thousand_calls_in_a_row_all_complete)
 {
     static Runs runs;
-    for (unsigned i = 0; i < kMaxCpus; ++i)
-        runs.count[i].store(0);
+    reset(runs);
     constexpr unsigned kCalls = 1000;
     for (unsigned call = 0; call < kCalls; ++call)
         run_on_cpus(CpuSet::all_online(), record_run, &runs);
