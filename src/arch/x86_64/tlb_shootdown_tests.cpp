@@ -12,7 +12,10 @@
 #include "kernel/cross_cpu_call.h"
 #include "ktest/ktest.h"
 #include "ktest/owners.h"
+#include "lib/atomic.h"
 #include "mm/direct_map.h"
+#include "mm/physical_memory.h"
+#include "sync/interrupt_guard.h"
 
 namespace arch {
 namespace {
@@ -40,7 +43,49 @@ Read read_on(unsigned cpu)
     return read;
 }
 
+// Every CPU at once maps and unmaps a page of its own with interrupts off:
+// each unmap's initiator waits for the others' answers while they wait for
+// their turn to initiate, deaf to the IPI. They must answer while waiting,
+// or the CPUs wait on each other for good (the run then hangs here).
+constexpr unsigned kRoundsPerCpu = 50;
+
+struct ConcurrentUnmaps {
+    lib::Atomic<unsigned> completed;
+    lib::Atomic<unsigned> failures; // no frame, or the wrong frame back
+};
+
+void map_and_unmap_with_interrupts_off(void* argument)
+{
+    auto& result = *static_cast<ConcurrentUnmaps*>(argument);
+    uint64_t page = kShootdownTestPage + (1 + current_cpu_index()) * kPageSize;
+    sync::InterruptGuard interrupts_off;
+    for (unsigned round = 0; round < kRoundsPerCpu; ++round) {
+        auto frame = mm::allocate_frame();
+        if (!frame || !map_kernel_data_page(page, frame.value())) {
+            result.failures.fetch_add(1);
+            return;
+        }
+        if (unmap_kernel_page(page) != frame.value())
+            result.failures.fetch_add(1);
+        mm::free_frame(frame.value());
+        result.completed.fetch_add(1);
+    }
+}
+
 } // namespace
+
+KTEST(tlb_shootdown, every_cpu_unmapping_at_once_with_interrupts_off_completes)
+{
+    static ConcurrentUnmaps result;
+    result.completed.store(0);
+    result.failures.store(0);
+    uint64_t sent_before = this_cpu().tlb_shootdowns_sent;
+    kernel::run_on_cpus(kernel::CpuSet::all_online(), map_and_unmap_with_interrupts_off, &result);
+    KEXPECT_EQ(result.failures.load(), 0u);
+    KEXPECT_EQ(result.completed.load(), kRoundsPerCpu * cpu_count_online());
+    if (cpu_count_online() > 1)
+        KEXPECT_EQ(this_cpu().tlb_shootdowns_sent - sent_before, uint64_t { kRoundsPerCpu });
+}
 
 KTEST(tlb_shootdown, a_page_another_cpu_read_faults_there_once_unmapped)
 {
