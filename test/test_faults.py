@@ -140,11 +140,12 @@ def field(result, pattern):
     raise AssertionError(f"no line matches {pattern!r}")
 
 
-def assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=None):
+def assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=None,
+                                           first_frame=FIRST_KERNEL_FRAME, passes="kernel_main"):
     """Every named frame is the function addr2line finds there; every caller's
     return address follows a call to the frame below it, so no frame is
-    missing; the walk passes trigger (when given) and kernel_main and ends at
-    the first kernel frame."""
+    missing; the walk passes trigger (when given) and `passes` and ends at
+    first_frame (an AP's walk ends in ap_entry, through its idle loop)."""
     frames = backtrace(result)
     assert frames, "no backtrace"
     from_panic = PANIC_BACKTRACE in result.lines
@@ -201,21 +202,21 @@ def assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=None):
             start = code.start_of(re.sub(r"( \[clone \.cold\]|\.cold)$", "", name))
         assert_calls(index, start, name)
     names = [frame.group(3) for frame in frames]
-    assert names[-1] == FIRST_KERNEL_FRAME, f"the walk should reach the first kernel frame: {names}"
-    assert "kernel_main" in names, names
+    assert names[-1] == first_frame, f"the walk should reach the first kernel frame: {names}"
+    assert passes in names, names
     if trigger is not None:
         assert trigger in map(without_clone_suffix, names), f"{trigger} is missing from {names}"
 
 
-def assert_fatal_report(result, mnemonic, vector, rip_function):
+def assert_fatal_report(result, mnemonic, vector, rip_function, on_cpu=ON_BOOT_CPU):
     assert result.outcome is Outcome.PANIC, result.reason
     assert result.exit_status == EXIT_FAILURE
     name = {"#DE": "Divide Error", "#UD": "Invalid Opcode", "#GP": "General Protection",
             "#PF": "Page Fault", "#DF": "Double Fault"}[mnemonic]
-    assert f"[FAULT] {mnemonic} {name} (vector {vector}) in kernel mode{ON_BOOT_CPU}" in result.lines
+    assert f"[FAULT] {mnemonic} {name} (vector {vector}) in kernel mode{on_cpu}" in result.lines
     assert field(result, r"^\[FAULT\]   RIP 0x[0-9a-f]{16} (.+)\+0x").group(1) == rip_function
     assert re.match(rf"^\[PANIC\] unhandled {mnemonic} {name} in kernel mode "
-                    rf"\(src/arch/x86_64/exceptions\.cpp:\d+\){ON_BOOT_CPU}$",
+                    rf"\(src/arch/x86_64/exceptions\.cpp:\d+\){on_cpu}$",
                     result.kernel_lines[-1]), result.kernel_lines[-1]
     for register in ("RSP", "RFLAGS", "CR0", "CR3", "CR4", "RAX", "RBX", "R15"):
         assert any(f" {register} 0x" in line for line in result.lines_with("[FAULT]")), register
@@ -497,3 +498,79 @@ def test_fault_report_under_uefi(boot, kernel_elf):
     assert_fatal_report(result, "#PF", 14, "arch::trigger_null_pointer_read()")
     assert page_fault_fields(result) == (0, 0)
     assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_null_pointer_read()")
+
+
+# fault_cpu=<n>: the trigger runs on CPU n (as a job from its idle loop,
+# kernel/cross_cpu_call.h). The report names that CPU, the other three are
+# stopped by NMI before it prints, and nothing else is printed after the
+# injection line.
+AP_SMP = 4
+ON_CPU_1 = " on CPU 1"
+AP_FIRST_FRAME = "ap_entry"
+AP_IDLE_LOOP = "kernel::run_jobs_while_idle()"
+CPU_STACK_REGION_BASE = 0xFFFFC30000000000     # src/mm/cpu_stack_region.h
+CPU_STACK_SLOT_BYTES = 128 * 1024
+
+
+def boot_fault_on_cpu_1(boot, kind):
+    result = boot(cmdline=f"exit fault={kind} fault_cpu=1", smp=AP_SMP, trace_interrupts=True)
+    injected = result.kernel_lines.index(f"[BOOT] fault injection: {kind} on CPU 1")
+    report = result.kernel_lines[injected + 1:]
+    assert report[0] == f"[PANIC] other CPUs stopped: {AP_SMP - 1} of {AP_SMP - 1}", report[:3]
+    others = [line for line in report if not line.startswith(("[FAULT]", "[PANIC]"))]
+    assert not others, f"lines from elsewhere inside the report: {others}"
+    assert all(line.endswith(ON_CPU_1) for line in report if line.startswith("[PANIC]") and " on CPU " in line)
+    return result
+
+
+@pytest.mark.parametrize("kind, mnemonic, vector, function", [
+    ("unmapped-read", "#PF", 14, "arch::trigger_unmapped_read()"),
+    ("general-protection", "#GP", 13, "arch::trigger_general_protection()"),
+])
+def test_cpu_exception_on_cpu_1_is_reported_like_on_the_boot_cpu(boot, kernel_elf, kind, mnemonic, vector, function):
+    result = boot_fault_on_cpu_1(boot, kind)
+    assert_fatal_report(result, mnemonic, vector, function, on_cpu=ON_CPU_1)
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=function, first_frame=AP_FIRST_FRAME,
+                                           passes=AP_IDLE_LOOP)
+    if mnemonic == "#PF":
+        assert page_fault_fields(result) == (0, UNMAPPED_ADDRESS)
+
+
+def test_panic_on_cpu_1_is_reported_with_its_backtrace(boot, kernel_elf):
+    result = boot_fault_on_cpu_1(boot, "panic")
+    assert result.outcome is Outcome.PANIC, result.reason
+    assert re.match(r"^\[PANIC\] fault injection: panic requested on the command line "
+                    rf"\(src/kernel/fault_injection\.cpp:\d+\){ON_CPU_1}$",
+                    result.kernel_lines[-1]), result.kernel_lines[-1]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf,
+                                           trigger="kernel::(anonymous namespace)::requested_panic()",
+                                           first_frame=AP_FIRST_FRAME, passes=AP_IDLE_LOOP)
+
+
+def test_stack_overflow_on_cpu_1_hits_the_guard_page_of_its_own_stack(boot, kernel_elf):
+    result = boot_fault_on_cpu_1(boot, "stack-overflow")
+    assert_fatal_report(result, "#DF", 8,
+                        "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long) [clone .isra.0]",
+                        on_cpu=ON_CPU_1)
+    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack "
+                          r"\((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
+    guard_page, bottom = int(guard.group(1), 16), int(guard.group(2), 16)
+    # CPU 1's slot in the CPU stack region, not the boot CPU's stack in the image.
+    slot = CPU_STACK_REGION_BASE + 1 * CPU_STACK_SLOT_BYTES
+    assert slot <= guard_page < slot + CPU_STACK_SLOT_BYTES, hex(guard_page)
+    assert guard_page != elf_symbols(kernel_elf)["kernel_stack_guard"]
+    assert bottom == guard_page + 4096
+    rsp = int(field(result, r" RSP (0x[0-9a-f]+)").group(1), 16)
+    assert guard_page <= rsp < bottom + 4096
+    assert "Triple fault" not in result.qemu_log
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_stack_overflow()",
+                                           first_frame=AP_FIRST_FRAME, passes=AP_IDLE_LOOP)
+
+
+def test_a_fault_on_a_cpu_that_does_not_exist_is_refused_with_the_failure_exit(boot):
+    result = boot(cmdline="exit fault=panic fault_cpu=1")
+    assert result.outcome is Outcome.FAILURE_EXIT, result.reason
+    assert result.exit_status == EXIT_FAILURE
+    assert result.kernel_lines[-1] == ("[BOOT] fault injection: panic not injected: CPU 1 does not exist "
+                                       "(1 CPUs online, numbered from 0)")
+    assert not result.lines_with("[PANIC]")

@@ -7,10 +7,14 @@ made (query-hotpluggable-cpus, each CPU's QOM "apic-id" property), and
 other CPUs sat halted in the firmware's wait-for-SIPI state, far below the
 kernel's higher half."""
 
+import re
+
 import pytest
 
 from harness.cpus import KERNEL_BASE, SMP_LINE, assert_every_cpu_halted_in_the_kernel, assert_smp_line_matches_qemu, \
     qemu_apic_ids, qemu_cpu_states, qmp_of
+from harness.outcome import Outcome
+from harness.qmp import QmpClient
 
 BOOT_TIMEOUT = 120
 
@@ -74,3 +78,21 @@ def test_without_a_madt_or_apic_the_boot_cpu_runs_alone(running_boot, cmdline, e
     assert len(states) == 2, text
     assert states[0][0] >= KERNEL_BASE, text
     assert states[1][0] < KERNEL_BASE, text
+
+
+IPI_ROUND_TRIP = re.compile(r"^    # IPI round trip: (\d+) cycles \((\d+)\.(\d) us\)$")
+
+
+@pytest.mark.parametrize("cpus", [2, 4])
+def test_cross_cpu_calls_and_tlb_shootdowns_work_on_every_cpu(boot, host_tsc_mhz, cpus):
+    """The run_on_cpus and TLB shootdown kernel tests with several CPUs (the
+    kernel-test run boots one): all pass, and the IPI round trip figure's
+    cycles and microseconds agree with the host's TSC rate."""
+    result = boot(cmdline="test=cross_cpu_call.*,tlb_shootdown.*", smp=cpus, timeout=60)
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert not [line for line in result.lines if line.lstrip().startswith("not ok")]
+    figures = [IPI_ROUND_TRIP.match(line) for line in result.lines if IPI_ROUND_TRIP.match(line)]
+    assert len(figures) == 1, result.lines_with("    #")
+    cycles, microseconds = int(figures[0].group(1)), int(figures[0].group(2)) + int(figures[0].group(3)) / 10
+    assert cycles > 0 and microseconds > 0
+    assert abs(cycles / microseconds - host_tsc_mhz) <= host_tsc_mhz * 0.03, (cycles, microseconds, host_tsc_mhz)

@@ -11,5 +11,10 @@ void disable_interrupts();
 
 // Halts until the next interrupt (with interrupts on), then returns.
 void wait_for_interrupt();
+// Interrupts on and halt as one step (`sti; hlt`): an interrupt that comes
+// between the two is taken only after the halt began (the sti shadow), so
+// it ends the halt instead of being lost before it. For idle loops that
+// check for work with interrupts off.
+void enable_interrupts_and_wait();
 
 } // namespace arch

@@ -9,6 +9,9 @@ namespace {
 
 enum class Value : uint8_t { None, Required, Optional };
 
+// CPU numbers are indexes into a 64-bit set (kernel/cross_cpu_call.h).
+constexpr uint64_t kMaxFaultCpu = 63;
+
 struct KnownOption {
     lib::StringView name;
     Value value;
@@ -53,6 +56,20 @@ bool apply_timer_hz(BootOptions& options, lib::StringView value)
     return true;
 }
 
+// Checked against the CPUs online only when the fault is injected: they
+// are not started yet when the words are read.
+bool apply_fault_cpu(BootOptions& options, lib::StringView value)
+{
+    uint64_t cpu = 0;
+    if (!parse_decimal(value, 0, kMaxFaultCpu, cpu)) {
+        log(LogTag::Boot, "warning: fault_cpu='{}' is not a CPU number from 0 to {}; using {}", value,
+            kMaxFaultCpu, options.fault_cpu);
+        return false;
+    }
+    options.fault_cpu = static_cast<unsigned>(cpu);
+    return true;
+}
+
 // The parsed words live in parse_boot_options's frame: a value kept past
 // it needs storage of its own (the boot parses its options once).
 char g_test_selection[lib::CommandLine::kMaxLength];
@@ -73,6 +90,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "bench", Value::None, [](BootOptions& options, lib::StringView) { return options.benchmark = true; } },
     { "console", Value::None, [](BootOptions& options, lib::StringView) { return options.console = true; } },
     { "fault", Value::Required, apply_fault },
+    { "fault_cpu", Value::Required, apply_fault_cpu },
     { "test", Value::Optional, apply_test },
     { "timer_hz", Value::Required, apply_timer_hz },
     { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },

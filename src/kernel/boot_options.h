@@ -23,6 +23,8 @@ struct BootOptions {
     bool benchmark = false;
     // "fault=<kind>": fail on purpose once boot is otherwise complete.
     const FaultKind* fault = nullptr; // none
+    // "fault_cpu=<n>": the CPU that raises it (0, the boot CPU, by default).
+    unsigned fault_cpu = 0;
     // "test" or "test=<patterns>": run the kernel tests (all, or those the
     // comma-separated suite[.test] patterns select) once boot is complete,
     // report them as KTAP and exit with success only if all passed.

@@ -25,7 +25,15 @@ public:
     constexpr bool contains(unsigned index) const { return index < 64 && (m_bits >> index & 1) != 0; }
     constexpr void add(unsigned index) { m_bits |= uint64_t { 1 } << index; }
     constexpr void remove(unsigned index) { m_bits &= ~(uint64_t { 1 } << index); }
-    constexpr unsigned count() const { return static_cast<unsigned>(__builtin_popcountll(m_bits)); }
+    // A loop, not __builtin_popcountll: without -mpopcnt that calls
+    // libgcc's __popcountdi2, which the freestanding kernel does not link.
+    constexpr unsigned count() const
+    {
+        unsigned count = 0;
+        for (uint64_t bits = m_bits; bits != 0; bits &= bits - 1)
+            ++count;
+        return count;
+    }
     constexpr uint64_t bits() const { return m_bits; }
 
 private:
@@ -41,5 +49,9 @@ private:
 // returns when all are done. Offline CPUs in the set are ignored. Must be
 // called with interrupts on, from one CPU at a time (it takes a lock).
 void run_on_cpus(CpuSet cpus, CpuJob job, void* argument);
+
+// An AP's idle loop, once it is up: runs the jobs it is given (interrupts
+// on), halts while there are none. Never returns.
+[[noreturn]] void run_jobs_while_idle();
 
 } // namespace kernel

@@ -24,7 +24,9 @@ FaultLookup find_fault_kind(lib::StringView name);
 lib::StringView fault_kind_names();
 
 // Every kind but the survivable ones ends the boot; those return.
-void inject_fault(const FaultKind& kind);
+// cpu: the CPU that runs the trigger (the boot word fault_cpu=<n>); one
+// that is not online is named and ends the boot with the failure exit.
+void inject_fault(const FaultKind& kind, unsigned cpu = 0);
 constexpr bool fault_ends_the_boot(const FaultKind* kind)
 {
     return kind != nullptr && kind->end == FaultEnd::EndsTheBoot;

@@ -1,5 +1,8 @@
 #include <stddef.h>
 
+#include "arch/cpu.h"
+#include "drivers/qemu_exit.h"
+#include "kernel/cross_cpu_call.h"
 #include "kernel/fault_injection.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -58,10 +61,34 @@ lib::StringView fault_kind_names()
     return joined;
 }
 
-void inject_fault(const FaultKind& kind)
+namespace {
+
+// A fault kind's trigger as a CPU job (kernel/cross_cpu_call.h).
+void run_fault_trigger(void* kind)
 {
-    log(LogTag::Boot, "fault injection: {}", kind.name);
-    kind.trigger();
+    static_cast<const FaultKind*>(kind)->trigger();
+}
+
+} // namespace
+
+void inject_fault(const FaultKind& kind, unsigned cpu)
+{
+    unsigned online = arch::cpu_count_online();
+    if (cpu >= online) {
+        log(LogTag::Boot,
+            "fault injection: {} not injected: CPU {} does not exist ({} CPUs online, numbered from 0)",
+            kind.name, cpu, online);
+        drivers::qemu_exit(drivers::QemuExitCode::Failure);
+    }
+    if (cpu == arch::current_cpu_index()) {
+        log(LogTag::Boot, "fault injection: {}", kind.name);
+        kind.trigger();
+    } else {
+        log(LogTag::Boot, "fault injection: {} on CPU {}", kind.name, cpu);
+        // The trigger runs as that CPU's job, from its idle loop: the
+        // report and backtrace are the ones a fault there would give.
+        run_on_cpus(CpuSet::just(cpu), run_fault_trigger, const_cast<FaultKind*>(&kind));
+    }
     // Only a survivable kind (the breakpoint) is meant to come back.
     if (kind.end == FaultEnd::Survivable) {
         log(LogTag::Boot, "fault injection: survived the breakpoint");

@@ -257,7 +257,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
             input.arrived, input.dropped);
 
     if (options.fault != nullptr)
-        inject_fault(*options.fault);
+        inject_fault(*options.fault, options.fault_cpu);
 
     log(LogTag::Boot, "RayOS ready");
     if (options.benchmark)

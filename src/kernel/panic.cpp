@@ -2,20 +2,51 @@
 
 #include "arch/backtrace.h"
 #include "arch/cpu.h"
+#include "arch/cpu_stop.h"
 #include "drivers/qemu_exit.h"
+#include "kernel/boot_profile.h"
 #include "kernel/log.h"
+#include "lib/atomic.h"
 
 namespace kernel {
 namespace {
 
 bool g_panicking = false;
 
+// The one CPU allowed to report (index + 1; 0: none yet).
+lib::Atomic<bool> g_report_claimed;
+lib::Atomic<unsigned> g_reporting_cpu;
+
+// How long the reporting CPU waits for the others to say they halted.
+constexpr uint64_t kStopWaitMs = 10;
+// The wait's length in cycles when the TSC's rate is not known yet: about
+// 10 ms at 1 GHz, a short wait on any CPU.
+constexpr uint64_t kStopWaitCyclesUnknownRate = 10'000'000;
+
 } // namespace
+
+void claim_fatal_report()
+{
+    unsigned self = arch::current_cpu_index();
+    if (g_reporting_cpu.load() == self + 1)
+        return; // a fault report that ends in a panic: claimed already
+    if (g_report_claimed.exchange(true)) {
+        // Another CPU reports; it has stopped or is stopping this one.
+        arch::halt_forever();
+    }
+    g_reporting_cpu.store(self + 1);
+    uint64_t cycles_per_ms = tsc_cycles_per_ms();
+    arch::StoppedCpus stopped = arch::stop_other_cpus(
+        cycles_per_ms != 0 ? kStopWaitMs * cycles_per_ms : kStopWaitCyclesUnknownRate);
+    enter_emergency_logging();
+    if (stopped.others != 0)
+        log(LogTag::Panic, "other CPUs stopped: {} of {}", stopped.stopped, stopped.others);
+}
 
 void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::StringView format,
     const lib::FormatArgument* arguments, size_t argument_count)
 {
-    enter_emergency_logging();
+    claim_fatal_report();
     // A panic while printing a panic must not recurse: say so and stop.
     if (g_panicking) {
         log(LogTag::Panic, "nested panic at {}:{} on CPU {}", file, line, arch::current_cpu_index());

@@ -12,6 +12,13 @@ namespace kernel {
 // The longest [PANIC] message; longer ones are cut.
 inline constexpr size_t kPanicMessageCapacity = 256;
 
+// First step of every fatal report (a panic, an exception report): makes
+// this CPU the only one that reports, stops the other CPUs (NMI) and logs
+// how many stopped, so that no other output interleaves. A CPU that comes
+// second halts here for good. Calling it again on the reporting CPU does
+// nothing. Leaves logging in emergency mode (no lock).
+void claim_fatal_report();
+
 enum class PanicBacktrace : bool {
     FromCaller, // walk from the code that called panic_arguments
     AlreadyPrinted, // the caller reported one (an exception report's, from the faulting RIP)

@@ -5,6 +5,7 @@
 #include "acpi/madt.h"
 #include "arch/ap_startup.h"
 #include "arch/cpu.h"
+#include "arch/cross_cpu.h"
 #include "arch/page_size.h"
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
@@ -44,6 +45,7 @@ void start_application_processors(const boot::BootInfo& info)
     if (cycles_per_ms == 0)
         return log_boot_cpu_only("the TSC's rate is not known, so the SDM's waits cannot be timed");
 
+    arch::init_cross_cpu_interrupts();
     uint32_t boot_apic_id = arch::local_apic_id();
     uint32_t online_ids[arch::kMaxCpus] = { boot_apic_id };
     unsigned online = 1;

@@ -13,6 +13,7 @@
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
+#include "kernel/cross_cpu_call.h"
 #include "kernel/log.h"
 #include "lib/atomic.h"
 #include "mm/direct_map.h"
@@ -153,9 +154,5 @@ extern "C" [[noreturn]] void ap_entry(arch::PerCpu* cpu)
     arch::enter_application_processor(*cpu);
     arch::init_ap_local_apic();
     arch::g_answer.store(arch::kAnswered | arch::local_apic_id(), lib::MemoryOrder::Release);
-    // Idle until later work gives this CPU jobs; interrupts on, so an IPI
-    // can wake it.
-    arch::enable_interrupts();
-    for (;;)
-        arch::wait_for_interrupt();
+    kernel::run_jobs_while_idle();
 }

@@ -1,6 +1,7 @@
 #include "arch/x86_64/exceptions.h"
 
 #include "arch/cpu.h"
+#include "arch/cpu_stop.h"
 #include "arch/page_size.h"
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/control_registers.h"
@@ -136,7 +137,7 @@ void report(const InterruptFrame& frame)
 
 [[noreturn]] void nested_exception(const InterruptFrame& frame, uint64_t outer_vector)
 {
-    kernel::enter_emergency_logging();
+    kernel::claim_fatal_report();
     // Keep this path minimal: whatever failed in the report may fail again.
     log(LogTag::Panic,
         "nested exception: {} (vector {}) at RIP {:#x} while handling {} (vector {}) on CPU {}",
@@ -154,6 +155,9 @@ const ExceptionInfo& exception_info(uint64_t vector)
 
 void handle_exception(InterruptFrame& frame)
 {
+    // The reporting CPU's request to stop (cpu_stop.h): halts, no report.
+    if (frame.vector == kNmiVector)
+        halt_if_stop_requested();
     // A read listed in the exception table (safe_memory.h): not a fault to
     // report but an error to return, even inside a report.
     if ((frame.vector == kPageFaultVector || frame.vector == kGeneralProtectionVector)
@@ -178,7 +182,7 @@ void handle_exception(InterruptFrame& frame)
         return;
     }
 
-    kernel::enter_emergency_logging();
+    kernel::claim_fatal_report();
     report(frame);
     const ExceptionInfo& info = exception_info(frame.vector);
     // The report's backtrace is the one that matters: where the CPU faulted,

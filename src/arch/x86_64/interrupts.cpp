@@ -26,4 +26,9 @@ void wait_for_interrupt()
     asm volatile("hlt" ::: "memory");
 }
 
+void enable_interrupts_and_wait()
+{
+    asm volatile("sti; hlt" ::: "memory");
+}
+
 } // namespace arch

@@ -2,6 +2,7 @@
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/page_tables.h"
+#include "arch/x86_64/tlb_shootdown.h"
 #include "kernel/image_layout.h"
 #include "kernel/panic.h"
 #include "mm/direct_map.h"
@@ -181,7 +182,7 @@ KernelMapping look_up_kernel_address(uint64_t virtual_address)
 
 size_t make_kernel_pages_read_only(uint64_t start, uint64_t end)
 {
-    return with_live_tables("make_kernel_pages_read_only", [&](PageTables& tables) {
+    size_t pages = with_live_tables("make_kernel_pages_read_only", [&](PageTables& tables) {
         size_t pages = 0;
         for (uint64_t address = start & ~(kPageSize - 1); address < end; address += kPageSize, ++pages) {
             auto changed = tables.protect(address, { false, false, false });
@@ -190,6 +191,10 @@ size_t make_kernel_pages_read_only(uint64_t start, uint64_t end)
         }
         return pages;
     });
+    // This CPU's TLB was flushed page by page as the tables changed; the
+    // others may still cache the writable entries.
+    flush_tlb_on_other_cpus(start & ~(kPageSize - 1), pages);
+    return pages;
 }
 
 uint64_t count_writable_executable_pages()
@@ -215,6 +220,9 @@ uint64_t unmap_kernel_page(uint64_t virtual_address)
         "unmap_kernel_page", [&](PageTables& tables) { return tables.unmap(virtual_address); });
     if (!unmapped)
         PANIC("unmapping {:#x}: {}", virtual_address, describe(unmapped.error()));
+    // Flushed here already; another CPU may still cache the translation
+    // and read the frame after the caller gave it back.
+    flush_tlb_on_other_cpus(virtual_address & ~(kPageSize - 1), 1);
     return unmapped.value();
 }
 

@@ -27,6 +27,8 @@ namespace {
 // before it runs any other kernel code (enter_application_processor).
 bool g_gs_base_set = false;
 lib::Atomic<unsigned> g_cpus_online { 0 };
+// Online CPUs by index: written once by the CPU itself as it comes online.
+lib::Atomic<PerCpu*> g_cpus_by_index[kMaxCpus];
 
 // An AP's block, GDT and TSS: one heap block, the PerCpu first so that
 // its address is the block's.
@@ -132,6 +134,7 @@ void init_boot_cpu()
     cpu.kernel_stack_top = cpu.stacks[0].top;
     set_gs_base(cpu);
     g_gs_base_set = true;
+    g_cpus_by_index[0].store(&cpu);
     g_cpus_online.store(1);
 }
 
@@ -190,7 +193,13 @@ void enter_application_processor(PerCpu& cpu)
     load_gdt(*cpu.gdt);
     load_idt();
     set_gs_base(cpu);
+    g_cpus_by_index[cpu.index].store(&cpu);
     g_cpus_online.fetch_add(1);
+}
+
+PerCpu* cpu_by_index(unsigned index)
+{
+    return index < kMaxCpus ? g_cpus_by_index[index].load(lib::MemoryOrder::Acquire) : nullptr;
 }
 
 } // namespace arch

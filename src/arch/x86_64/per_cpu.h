@@ -42,6 +42,9 @@ struct PerCpu {
     // second one while the first is reported means the report faulted.
     unsigned exception_depth;
     uint64_t outer_exception_vector;
+    // TLB shootdowns this CPU asked others for, and answered (tlb_shootdown.h).
+    uint64_t tlb_shootdowns_sent;
+    uint64_t tlb_shootdowns_received;
 };
 
 // The calling CPU's block. Valid from init_descriptor_tables() on.
@@ -61,6 +64,9 @@ PerCpu* prepare_application_processor(unsigned index, uint32_t apic_id);
 // Undoes prepare_application_processor for a CPU that never started (or
 // a test): unmaps and frees its stacks and frees its block.
 void release_application_processor(PerCpu& cpu);
+
+// The block of the online CPU with that index; nullptr for one not online.
+PerCpu* cpu_by_index(unsigned index);
 
 // On the AP itself, first thing in long mode on its own stack: loads its
 // GDT, TSS and IDT, sets GS base to its block and counts it online.

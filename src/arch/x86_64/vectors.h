@@ -32,6 +32,10 @@ inline constexpr uint8_t kIoApicIsaBaseVector = kPicIrqBaseVector + 16;
 inline constexpr uint8_t kApicTimerVector = 0xE0;
 // 0xF0-0xFD: inter-processor interrupts (the SMP work declares them).
 inline constexpr uint8_t kFirstIpiVector = 0xF0;
+// Ends another CPU's idle halt so it looks at its mailbox; does nothing else.
+inline constexpr uint8_t kWakeupVector = kFirstIpiVector;
+// Asks another CPU to flush pages from its TLB, handled in the interrupt.
+inline constexpr uint8_t kTlbShootdownVector = kFirstIpiVector + 1;
 inline constexpr uint8_t kApicErrorVector = 0xFE;
 // Bits 0-3 of the spurious vector read as 1 on old APICs: 0xFF fits all.
 inline constexpr uint8_t kApicSpuriousVector = 0xFF;

@@ -1,0 +1,94 @@
+#include "kernel/cross_cpu_call.h"
+
+#include "arch/cpu.h"
+#include "arch/cross_cpu.h"
+#include "arch/interrupts.h"
+#include "kernel/panic.h"
+#include "lib/atomic.h"
+
+namespace kernel {
+namespace {
+
+constexpr unsigned kMaxCpus = 64;
+
+// One job at a time per CPU: the caller writes the argument, then the job
+// (release); the CPU reads the job (acquire), runs it and clears it, which
+// tells the caller it is done.
+struct Mailbox {
+    lib::Atomic<CpuJob> job;
+    void* argument;
+};
+Mailbox g_mailboxes[kMaxCpus];
+
+// Callers one at a time, waiting with interrupts on (a CPU running a job
+// may need this CPU to answer a TLB shootdown).
+lib::Atomic<bool> g_caller_busy;
+
+bool has_job(unsigned index)
+{
+    return g_mailboxes[index].job.load(lib::MemoryOrder::Acquire) != nullptr;
+}
+
+void run_own_job(unsigned index)
+{
+    Mailbox& mailbox = g_mailboxes[index];
+    CpuJob job = mailbox.job.load(lib::MemoryOrder::Acquire);
+    job(mailbox.argument);
+    mailbox.job.store(nullptr, lib::MemoryOrder::Release);
+}
+
+} // namespace
+
+CpuSet CpuSet::all_online()
+{
+    unsigned online = arch::cpu_count_online();
+    return CpuSet(online >= 64 ? ~uint64_t { 0 } : (uint64_t { 1 } << online) - 1);
+}
+
+void run_on_cpus(CpuSet cpus, CpuJob job, void* argument)
+{
+    if (!arch::interrupts_enabled())
+        PANIC("run_on_cpus called with interrupts off");
+    CpuSet targets;
+    for (unsigned i = 0; i < arch::cpu_count_online(); ++i) {
+        if (cpus.contains(i))
+            targets.add(i);
+    }
+    unsigned self = arch::current_cpu_index();
+    bool run_here = targets.contains(self);
+    targets.remove(self);
+
+    while (g_caller_busy.exchange(true, lib::MemoryOrder::Acquire))
+        arch::cpu_relax();
+    for (unsigned i = 0; i < kMaxCpus; ++i) {
+        if (!targets.contains(i))
+            continue;
+        g_mailboxes[i].argument = argument;
+        g_mailboxes[i].job.store(job, lib::MemoryOrder::Release);
+        arch::wake_cpu(i);
+    }
+    if (run_here)
+        job(argument);
+    for (unsigned i = 0; i < kMaxCpus; ++i) {
+        while (targets.contains(i) && has_job(i))
+            arch::cpu_relax();
+    }
+    g_caller_busy.store(false, lib::MemoryOrder::Release);
+}
+
+void run_jobs_while_idle()
+{
+    unsigned self = arch::current_cpu_index();
+    for (;;) {
+        arch::enable_interrupts();
+        if (has_job(self)) {
+            run_own_job(self);
+            continue;
+        }
+        arch::disable_interrupts();
+        if (!has_job(self))
+            arch::enable_interrupts_and_wait();
+    }
+}
+
+} // namespace kernel
