@@ -13,6 +13,8 @@ from harness.host_tsc import measure_host_tsc_mhz
 from harness.qemu import BootConfig, RunningBoot, boot as boot_once
 
 REPO = Path(__file__).resolve().parent.parent
+# CPUs of the boot that runs the kernel tests (test_kernel.py).
+KERNEL_TEST_CPUS = 4
 
 
 def pytest_addoption(parser):
@@ -46,7 +48,8 @@ def kernel_test_run(request, iso, kernel_elf, tmp_path_factory):
                 if hasattr(item, "callspec") and item.callspec.params.get("kernel_test") is not None]
     every_default = [test for test in read_kernel_tests(kernel_elf) if not test.explicit]
     word = selection_word(selected, every_default)
-    result = boot_once(BootConfig(cmdline=word, timeout=RUN_TIMEOUT_SECONDS), iso,
+    # Four CPUs: the torture tests (heap, frames, locks) run on all at once.
+    result = boot_once(BootConfig(cmdline=word, smp=KERNEL_TEST_CPUS, timeout=RUN_TIMEOUT_SECONDS), iso,
                        tmp_path_factory.mktemp("kernel-tests"))
     return KernelTestRun(result, ktap.parse(result.lines), selected)
 

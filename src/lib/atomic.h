@@ -40,6 +40,14 @@ public:
     {
         return __atomic_fetch_add(&m_value, delta, static_cast<int>(order));
     }
+    T fetch_or(T bits, MemoryOrder order = MemoryOrder::SequentiallyConsistent)
+    {
+        return __atomic_fetch_or(&m_value, bits, static_cast<int>(order));
+    }
+    T fetch_and(T bits, MemoryOrder order = MemoryOrder::SequentiallyConsistent)
+    {
+        return __atomic_fetch_and(&m_value, bits, static_cast<int>(order));
+    }
 
 private:
     T m_value {};

@@ -12,31 +12,14 @@
 
 #include "ktest/ktest.h"
 #include "ktest/owners.h"
+#include "lib/xorshift_random.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
 namespace mm {
 namespace {
 
-// xorshift64*: a repeatable sequence, so a failure can be replayed.
-class Random {
-public:
-    explicit Random(uint64_t seed)
-        : m_state(seed)
-    {
-    }
-    uint64_t next()
-    {
-        m_state ^= m_state >> 12;
-        m_state ^= m_state << 25;
-        m_state ^= m_state >> 27;
-        return m_state * 0x2545F4914F6CDD1Dull;
-    }
-    uint64_t below(uint64_t bound) { return next() % bound; }
-
-private:
-    uint64_t m_state;
-};
+using Random = lib::XorshiftRandom;
 
 struct Block {
     uint8_t* data;
