@@ -7,14 +7,12 @@ from pathlib import Path
 import pytest
 
 from harness import ktap
-from harness.kernel_test_run import RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word
+from harness.kernel_test_run import KERNEL_TEST_CPUS, RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word
 from harness.kernel_tests import read_kernel_tests
 from harness.host_tsc import measure_host_tsc_mhz
 from harness.qemu import BootConfig, RunningBoot, boot as boot_once
 
 REPO = Path(__file__).resolve().parent.parent
-# CPUs of the boot that runs the kernel tests (test_kernel.py).
-KERNEL_TEST_CPUS = 4
 
 
 def pytest_addoption(parser):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from harness import ktap
-from harness.kernel_test_run import skip_reason
+from harness.kernel_test_run import KERNEL_TEST_CPUS, skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
 from harness.qemu_tlb import DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, PAGE, in_range, section_bounds, tlb_once_ready
@@ -80,7 +80,8 @@ def test_without_nx_the_boot_warns_once_and_claims_no_nx(boot):
 
 @pytest.mark.slow
 def test_without_nx_the_kernel_tests_pass_and_skip_those_that_need_nx(boot, kernel_elf):
-    result = boot(cpu=NO_NX, cmdline="test", timeout=300)
+    # As many CPUs as the kernel-test run has, so the tests that need a second CPU run too.
+    result = boot(cpu=NO_NX, cmdline="test", smp=KERNEL_TEST_CPUS, timeout=300)
     assert result.exit_status == 33, result.reason
     run = ktap.parse(result.lines)
     assert run.complete and not run.errors, run.errors

@@ -14,7 +14,6 @@ import pytest
 from harness.cpus import KERNEL_BASE, SMP_LINE, assert_every_cpu_halted_in_the_kernel, assert_smp_line_matches_qemu, \
     qemu_apic_ids, qemu_cpu_states, qmp_of
 from harness.outcome import Outcome
-from harness.qmp import QmpClient
 
 BOOT_TIMEOUT = 120
 

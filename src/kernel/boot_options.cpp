@@ -2,6 +2,7 @@
 
 #include "drivers/pit.h"
 #include "kernel/log.h"
+#include "ktest/torture_scale.h"
 #include "lib/command_line.h"
 
 namespace kernel {
@@ -70,6 +71,18 @@ bool apply_fault_cpu(BootOptions& options, lib::StringView value)
     return true;
 }
 
+bool apply_torture_percent(BootOptions& options, lib::StringView value)
+{
+    uint64_t percent = 0;
+    if (!parse_decimal(value, ktest::kMinTorturePercent, ktest::kMaxTorturePercent, percent)) {
+        log(LogTag::Boot, "warning: torture_percent='{}' is not a whole number from {} to {}; using {}", value,
+            ktest::kMinTorturePercent, ktest::kMaxTorturePercent, options.torture_percent);
+        return false;
+    }
+    options.torture_percent = static_cast<unsigned>(percent);
+    return true;
+}
+
 // The parsed words live in parse_boot_options's frame: a value kept past
 // it needs storage of its own (the boot parses its options once).
 char g_test_selection[lib::CommandLine::kMaxLength];
@@ -93,6 +106,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "fault_cpu", Value::Required, apply_fault_cpu },
     { "test", Value::Optional, apply_test },
     { "timer_hz", Value::Required, apply_timer_hz },
+    { "torture_percent", Value::Required, apply_torture_percent },
     { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },
 };
 

@@ -30,6 +30,9 @@ struct BootOptions {
     // report them as KTAP and exit with success only if all passed.
     bool run_tests = false;
     lib::StringView test_selection;
+    // "torture_percent=<n>": the torture tests run n% of their operations
+    // (1..100, default 100; src/ktest/torture_scale.h).
+    unsigned torture_percent = 100;
     // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
     uint32_t timer_hz = 1000;
     // "noapic": leave the local and I/O APICs off; the 8259 PICs and the

@@ -31,6 +31,7 @@
 #include "kernel/smp.h"
 #include "kernel/stack_protector.h"
 #include "ktest/runner.h"
+#include "ktest/torture_scale.h"
 #include "mm/direct_map.h"
 #include "mm/heap_cycles.h"
 #include "mm/kernel_heap.h"
@@ -263,6 +264,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (options.benchmark)
         mm::measure_heap_cycles(tsc_cycles_per_ms());
     if (options.run_tests) {
+        ktest::set_torture_percent(options.torture_percent);
         ktest::RunSummary summary = ktest::run_tests(options.test_selection);
         bool passed = summary.selected > 0 && summary.failed == 0 && summary.timed_out == 0;
         drivers::qemu_exit(passed ? drivers::QemuExitCode::Success : drivers::QemuExitCode::Failure);

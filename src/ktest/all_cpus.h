@@ -141,7 +141,7 @@ public:
 
     void operator()(unsigned cpu)
     {
-        Derived& self = static_cast<Derived&>(*this);
+        auto& self = static_cast<Derived&>(*this);
         Slot* row = m_rows + size_t(cpu) * kSlots;
         CpuCounts mine {};
         CpuFailure failure {};
@@ -152,7 +152,7 @@ public:
         for (unsigned round = 0; round < m_rounds; ++round) {
             uint64_t start = arch::read_timestamp_counter();
             for (unsigned i = 0; i < m_operations && !failure.any(); ++i) {
-                unsigned slot = static_cast<unsigned>(random.below(kSlots));
+                auto slot = static_cast<unsigned>(random.below(kSlots));
                 if (Derived::is_full(row[slot]))
                     self.empty(row[slot], mine, failure);
                 else

@@ -16,6 +16,7 @@
 
 #include "ktest/all_cpus.h"
 #include "ktest/ktest.h"
+#include "ktest/torture_scale.h"
 #include "ktest/owners.h"
 #include "lib/atomic.h"
 #include "lib/xorshift_random.h"
@@ -38,7 +39,7 @@ struct HeldFrame {
 class FrameTorture : public ktest::SlotTorture<FrameTorture, HeldFrame, kSlots> {
 public:
     FrameTorture(HeldFrame* rows, lib::Atomic<uint64_t>* bitmap)
-        : SlotTorture(rows, kRounds, kOpsPerRound)
+        : SlotTorture(rows, kRounds, ktest::torture_operations(kOpsPerRound))
         , m_handed_out(bitmap)
     {
     }
@@ -59,14 +60,14 @@ public:
         uint64_t was = m_handed_out[frame_number(held) / 64].fetch_or(bit);
         if ((was & bit) != 0)
             failure.record("frame handed out twice", held.physical, 0, 1);
-        uint64_t* words = physical_to_virtual<uint64_t>(held.physical);
+        auto* words = physical_to_virtual<uint64_t>(held.physical);
         for (size_t i = 0; i < kWordsPerFrame; ++i)
             words[i] = ktest::tag_word(held.tag, i);
     }
 
     void empty(HeldFrame& held, ktest::CpuCounts& counts, ktest::CpuFailure& failure)
     {
-        const uint64_t* words = physical_to_virtual<const uint64_t>(held.physical);
+        const auto* words = physical_to_virtual<const uint64_t>(held.physical);
         for (size_t i = 0; i < kWordsPerFrame; ++i) {
             if (words[i] != ktest::tag_word(held.tag, i)) {
                 failure.record(
@@ -103,7 +104,7 @@ KTEST_DEFINE(frame_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::OwnedBlock tables(sizeof(HeldFrame) * kSlots * ktest::kMaxTestCpus, alignof(HeldFrame));
     KASSERT_TRUE(bitmap);
     KASSERT_TRUE(tables);
-    lib::Atomic<uint64_t>* handed_out = bitmap.as<lib::Atomic<uint64_t>>();
+    auto* handed_out = bitmap.as<lib::Atomic<uint64_t>>();
     for (size_t i = 0; i < bitmap_words; ++i)
         new (&handed_out[i]) lib::Atomic<uint64_t>(0);
     FrameTorture torture(tables.as<HeldFrame>(), handed_out);
@@ -112,7 +113,7 @@ KTEST_DEFINE(frame_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     FrameStatistics after = frame_statistics();
 
-    ktest::report_counts(ktest_context, "frame", kRounds, kOpsPerRound, torture.counts);
+    ktest::report_counts(ktest_context, "frame", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
     KEXPECT_TRUE(ktest::no_cpu_failed(ktest_context, torture.failures));
     for (size_t i = 0; i < bitmap_words; ++i)
         KASSERT_EQ(handed_out[i].load(), 0u);

@@ -17,6 +17,7 @@
 
 #include "ktest/all_cpus.h"
 #include "ktest/ktest.h"
+#include "ktest/torture_scale.h"
 #include "ktest/owners.h"
 #include "lib/xorshift_random.h"
 #include "mm/kernel_heap.h"
@@ -36,7 +37,7 @@ struct LiveBlock {
 
 void fill_pattern(const LiveBlock& block)
 {
-    uint64_t* words = reinterpret_cast<uint64_t*>(block.data);
+    auto* words = reinterpret_cast<uint64_t*>(block.data);
     size_t word_count = block.size / 8;
     for (size_t i = 0; i < word_count; ++i)
         words[i] = ktest::tag_word(block.tag, i);
@@ -48,7 +49,7 @@ void fill_pattern(const LiveBlock& block)
 // Records the first word or byte that differs from the pattern.
 void check_pattern(const LiveBlock& block, ktest::CpuFailure& failure)
 {
-    const uint64_t* words = reinterpret_cast<const uint64_t*>(block.data);
+    const auto* words = reinterpret_cast<const uint64_t*>(block.data);
     size_t word_count = block.size / 8;
     for (size_t i = 0; i < word_count; ++i) {
         if (words[i] != ktest::tag_word(block.tag, i)) {
@@ -79,7 +80,7 @@ size_t random_size(lib::XorshiftRandom& random)
 class HeapTorture : public ktest::SlotTorture<HeapTorture, LiveBlock, kSlots> {
 public:
     explicit HeapTorture(LiveBlock* rows)
-        : SlotTorture(rows, kRounds, kOpsPerRound)
+        : SlotTorture(rows, kRounds, ktest::torture_operations(kOpsPerRound))
     {
     }
 
@@ -126,7 +127,7 @@ KTEST_DEFINE(heap_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     HeapStatistics after = kernel_heap_statistics();
 
-    ktest::report_counts(ktest_context, "heap", kRounds, kOpsPerRound, torture.counts);
+    ktest::report_counts(ktest_context, "heap", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
     uint64_t allocations = 0;
     uint64_t frees = 0;
     for (const ktest::CpuCounts& counts : torture.counts) {

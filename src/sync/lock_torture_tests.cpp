@@ -12,12 +12,13 @@
 #include "arch/cpu.h"
 #include "ktest/all_cpus.h"
 #include "ktest/ktest.h"
+#include "ktest/torture_scale.h"
 #include "sync/spinlock.h"
 
 namespace sync {
 namespace {
 
-constexpr uint64_t kIncrementsPerCpu = 100000;
+constexpr unsigned kIncrementsPerCpu = 100000;
 constexpr unsigned kPausesInside = 8;
 
 struct CpuWaits {
@@ -35,7 +36,8 @@ struct LockTorture {
     void operator()(unsigned cpu)
     {
         CpuWaits mine {};
-        for (uint64_t i = 0; i < kIncrementsPerCpu; ++i) {
+        uint64_t increments = ktest::torture_operations(kIncrementsPerCpu);
+        for (uint64_t i = 0; i < increments; ++i) {
             uint64_t asked = arch::read_timestamp_counter();
             Guard guard(lock);
             uint64_t waited = arch::read_timestamp_counter() - asked;
@@ -63,15 +65,16 @@ template <typename Torture>
 void check_and_report(ktest::Context& ktest_context, Torture& torture)
 {
     kernel::CpuSet cpus = kernel::CpuSet::all_online();
-    ktest_context.diagnostic("lock torture on {} CPUs, {} increments each", cpus.count(), kIncrementsPerCpu);
-    KEXPECT_EQ(torture.counter, kIncrementsPerCpu * cpus.count());
+    uint64_t increments = ktest::torture_operations(kIncrementsPerCpu);
+    ktest_context.diagnostic("lock torture on {} CPUs, {} increments each", cpus.count(), increments);
+    KEXPECT_EQ(torture.counter, increments * cpus.count());
     uint64_t smallest_mean = UINT64_MAX;
     uint64_t largest_mean = 0;
     for (unsigned cpu = 0; cpu < ktest::kMaxTestCpus; ++cpu) {
         if (!cpus.contains(cpu))
             continue;
         const CpuWaits& waits = torture.waits[cpu];
-        KEXPECT_EQ(waits.increments, kIncrementsPerCpu);
+        KEXPECT_EQ(waits.increments, increments);
         uint64_t mean = waits.increments != 0 ? waits.total_cycles / waits.increments : 0;
         ktest_context.diagnostic(
             "cpu {}: wait mean {} cycles, longest {} cycles", cpu, mean, waits.longest_cycles);

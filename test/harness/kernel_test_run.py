@@ -11,6 +11,9 @@ from harness.outcome import Outcome
 # The whole selection runs in one boot; each test has its own watchdog in
 # the kernel, so this only guards against a kernel that stops answering.
 RUN_TIMEOUT_SECONDS = 300
+# CPUs of the boot that runs the kernel tests (test_kernel.py): the tests
+# that prove the locks and allocators under contention need several.
+KERNEL_TEST_CPUS = 4
 
 
 def selection_word(selected, every_default):
