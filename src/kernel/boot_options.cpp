@@ -75,8 +75,8 @@ bool apply_torture_percent(BootOptions& options, lib::StringView value)
 {
     uint64_t percent = 0;
     if (!parse_decimal(value, ktest::kMinTorturePercent, ktest::kMaxTorturePercent, percent)) {
-        log(LogTag::Boot, "warning: torture_percent='{}' is not a whole number from {} to {}; using {}", value,
-            ktest::kMinTorturePercent, ktest::kMaxTorturePercent, options.torture_percent);
+        log(LogTag::Boot, "warning: torture_percent='{}' is not a whole number from {} to {}; using {}",
+            value, ktest::kMinTorturePercent, ktest::kMaxTorturePercent, options.torture_percent);
         return false;
     }
     options.torture_percent = static_cast<unsigned>(percent);

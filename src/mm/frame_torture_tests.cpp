@@ -16,8 +16,8 @@
 
 #include "ktest/all_cpus.h"
 #include "ktest/ktest.h"
-#include "ktest/torture_scale.h"
 #include "ktest/owners.h"
+#include "ktest/torture_scale.h"
 #include "lib/atomic.h"
 #include "lib/xorshift_random.h"
 #include "mm/direct_map.h"
@@ -113,7 +113,8 @@ KTEST_DEFINE(frame_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     FrameStatistics after = frame_statistics();
 
-    ktest::report_counts(ktest_context, "frame", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
+    ktest::report_counts(
+        ktest_context, "frame", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
     KEXPECT_TRUE(ktest::no_cpu_failed(ktest_context, torture.failures));
     for (size_t i = 0; i < bitmap_words; ++i)
         KASSERT_EQ(handed_out[i].load(), 0u);

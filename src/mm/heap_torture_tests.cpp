@@ -17,8 +17,8 @@
 
 #include "ktest/all_cpus.h"
 #include "ktest/ktest.h"
-#include "ktest/torture_scale.h"
 #include "ktest/owners.h"
+#include "ktest/torture_scale.h"
 #include "lib/xorshift_random.h"
 #include "mm/kernel_heap.h"
 
@@ -127,7 +127,8 @@ KTEST_DEFINE(heap_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     HeapStatistics after = kernel_heap_statistics();
 
-    ktest::report_counts(ktest_context, "heap", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
+    ktest::report_counts(
+        ktest_context, "heap", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
     uint64_t allocations = 0;
     uint64_t frees = 0;
     for (const ktest::CpuCounts& counts : torture.counts) {
