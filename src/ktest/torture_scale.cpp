@@ -21,7 +21,7 @@ unsigned torture_percent()
 
 unsigned torture_operations(unsigned full)
 {
-    unsigned scaled
+    auto scaled
         = static_cast<unsigned>(static_cast<unsigned long long>(full) * g_percent / kMaxTorturePercent);
     return scaled == 0 ? 1 : scaled;
 }
