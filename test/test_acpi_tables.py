@@ -226,3 +226,22 @@ def test_tables_the_test_built_are_read_field_by_field(handoff_boot):
     assert ("[ACPI] HPET at 0xfed00000: 32 comparators, 32-bit counter, not legacy-replacement capable, "
             "minimum tick 200, HPET number 3") in result.lines, result.lines_with("[ACPI]")
     assert "[ACPI] reset register: write 0xa5 to memory 0xfed00800" in result.lines, result.lines_with("[ACPI]")
+
+
+def test_cpus_the_madt_lists_but_that_cannot_be_started_are_named_and_left_out(handoff_boot):
+    """The MADT (built here) lists, besides the boot CPU QEMU has (-smp 1):
+    APIC ID 1, enabled but absent, so no CPU answers its INIT-SIPI-SIPI;
+    and APIC ID 0xFF, which in xAPIC mode is the broadcast ID, so an INIT
+    "to" it would reset every CPU, the boot CPU included. Each is named in
+    a warning and left out; the boot goes on with one CPU of the three."""
+    entries = [CPU0, acpi.local_apic(1, 1), acpi.local_apic(2, 0xFF), IO_APIC, *OVERRIDES]
+    result = handoff_boot(handoff_with(madt_with(*entries)), timeout=30)
+    assert result.lines_with("[LOADER] entering the kernel"), "the loader did not hand over"
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert madt_line(result).startswith("[ACPI] MADT: 3 CPUs (3 enabled, APIC IDs 0 1 255), ")
+    assert ("[SMP] warning: CPU with APIC ID 0xff left out: in xAPIC mode that ID is the broadcast ID"
+            in result.lines), result.lines_with("[SMP]")
+    assert ("[SMP] warning: CPU with APIC ID 1 did not answer INIT-SIPI-SIPI in 100 ms; left out"
+            in result.lines), result.lines_with("[SMP]")
+    smp = result.lines_with("[SMP] ")[-1]
+    assert smp.startswith("[SMP] 1 of 3 CPUs online (APIC IDs 0), bring-up "), smp

@@ -37,7 +37,8 @@ from harness import ktap
 from harness.boot_figures import MIB, assert_frames_as_expected, assert_seed_heap_relations, number, physical, \
     usable_regions
 from harness.cpus import APIC_MODE_LINE, SMP_LINE, assert_every_cpu_halted_in_the_kernel, \
-    assert_smp_line_matches_qemu, qemu_apic_ids, qemu_cpu_states, qemu_offers_x2apic, qmp_of
+    assert_smp_line_matches_qemu, qemu_apic_ids, qemu_cpu_states, qemu_offers_x2apic, qmp_of, \
+    sample_until_every_cpu_halts
 from harness.outcome import READY_PREFIX
 
 # What each row does once ready: `exit`, or `test=<suite>` to run kernel tests.
@@ -62,10 +63,23 @@ UEFI_MATRIX = [
     ("uefi", "q35", None, 8, 64),
     ("uefi", "pc", None, 16, 8192),
 ]
-STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the (?:PIT|local APIC timer) delivered [\d.]+ Hz, "
-                           r"more than 2% from the 1000 Hz programmed: ticks were lost|"
-                           r"TSC [\d.]+ MHz against the PIT disagrees with [\d.]+ MHz "
+STARVED_TIMER = re.compile(r"^\[TIMER\] warning: (the (?:PIT|local APIC timer) delivered ([\d.]+) Hz, "
+                           r"more than 2% (?:below the 1000 Hz programmed: ticks were lost|"
+                           r"above the 1000 Hz programmed: more ticks came than were programmed)|"
+                           r"TSC [\d.]+ MHz against the (?:PIT|local APIC timer) disagrees with [\d.]+ MHz "
                            r"against the ACPI PM timer by more than 2%; using the ACPI PM timer)$")
+# A host stall makes the timer late, then (QEMU's local APIC timer) catch up
+# in a burst; a timer programmed wrong is off by a power of two or more.
+STARVED_RATE_BOUNDS_HZ = (0, 1500)
+
+
+def starved_timer(line):
+    """Whether line is a warning the host's load explains."""
+    match = STARVED_TIMER.match(line)
+    return match is not None and (match.group(2) is None
+                                  or STARVED_RATE_BOUNDS_HZ[0] < float(match.group(2)) < STARVED_RATE_BOUNDS_HZ[1])
+
+
 # What the firmware keeps of -m for itself (tables, its own code and data).
 FIRMWARE_RESERVE_MIB = {"bios": 3, "uefi": 8}
 POLL_SECONDS = 0.2
@@ -93,7 +107,8 @@ def wait_for_the_final_halt(running, qmp, timeout):
         _, halted, interrupts_on = states[0]
         ready = any(line.startswith(READY_PREFIX) for line in running.lines())
         if ready and halted and not interrupts_on:
-            return states, text
+            # The others idle, waking for their ticks: a sample with all halted.
+            return sample_until_every_cpu_halts(qmp, settled=lambda states: not states[0][2])
         if time.monotonic() > deadline or running.process.poll() is not None:
             raise AssertionError(f"the boot CPU never reached the final halt within {timeout} s\n{text}")
         time.sleep(POLL_SECONDS)
@@ -144,7 +159,7 @@ def test_boots_every_cpu_works_and_the_figures_add_up(running_boot, kernel_elf, 
     # misses timer ticks (the emulated PIC merges them), and the kernel,
     # measuring the PIT against the ACPI PM timer, rightly says so.
     warnings = [line for line in result.kernel_lines if "warning" in line.lower()]
-    starved = [line for line in warnings if STARVED_TIMER.match(line)]
+    starved = [line for line in warnings if starved_timer(line)]
     if starved:
         print("host load cost the guest timer ticks:", *starved, sep="\n")
     assert [line for line in warnings if line not in starved] == []

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from harness.cpus import KERNEL_BASE, SMP_LINE, assert_every_cpu_halted_in_the_kernel, assert_smp_line_matches_qemu, \
-    qemu_apic_ids, qemu_cpu_states, qmp_of
+    qemu_apic_ids, qemu_cpu_states, qmp_of, sample_until_every_cpu_halts
 from harness.outcome import Outcome
 
 BOOT_TIMEOUT = 120
@@ -42,7 +42,7 @@ def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, coun
     match = smp_line(kernel)
     with qmp_of(kernel) as qmp:
         expected_ids = qemu_apic_ids(qmp)
-        states, text = qemu_cpu_states(qmp)
+        states, text = sample_until_every_cpu_halts(qmp)
     assert_smp_line_matches_qemu(match, count, expected_ids)
     if count > 1:
         assert float(match.group(4)) > 0, match.group(0)

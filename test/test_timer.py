@@ -165,7 +165,7 @@ def tsc_figures(lines):
     """Every TSC rate the boot printed as fact (warnings name the rejected
     figures on purpose and are left out), in MHz."""
     return [float(figure) for line in lines if not line.startswith("[TIMER] warning:")
-            for figure in TSC_FIGURES.findall(line.split("(the PIT's figure")[0])]
+            for figure in TSC_FIGURES.findall(re.split(r"\(the (?:PIT|local APIC timer)'s figure", line)[0])]
 
 
 def test_the_tsc_rate_is_the_host_tsc_rate(boot, host_tsc_mhz):

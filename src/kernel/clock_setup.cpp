@@ -60,11 +60,15 @@ void report_tick_rate(const drivers::ClockSample& sample, uint32_t requested_hz)
         "ticks in {}.{:03} ms",
         tick_name(), hz, requested_hz, rate.whole, rate.fraction, sample.ticks, window.whole,
         window.fraction);
-    if (!drivers::agrees_within(millihertz, drivers::timer_millihertz(), drivers::kClockTolerancePercent))
-        log(LogTag::Timer,
-            "warning: the {} delivered {}.{:03} Hz, more than {}% from the {} Hz programmed: ticks were "
-            "lost",
-            tick_short_name(), rate.whole, rate.fraction, drivers::kClockTolerancePercent, hz);
+    if (drivers::agrees_within(millihertz, drivers::timer_millihertz(), drivers::kClockTolerancePercent))
+        return;
+    // Too slow: interrupts were lost (a stalled emulator merges them). Too
+    // fast: late ticks came in a burst (QEMU's local APIC timer catches up
+    // after a host stall), or the timer is programmed wrong.
+    bool slow = millihertz < drivers::timer_millihertz();
+    log(LogTag::Timer, "warning: the {} delivered {}.{:03} Hz, more than {}% {} the {} Hz programmed: {}",
+        tick_short_name(), rate.whole, rate.fraction, drivers::kClockTolerancePercent, slow ? "below" : "above",
+        hz, slow ? "ticks were lost" : "more ticks came than were programmed");
 }
 
 void warn_disagreement(const char* other_name, uint64_t other_khz, const drivers::TscVerdict& verdict)
@@ -101,8 +105,10 @@ void report_tsc_rate(const drivers::ClockSample& sample)
 
     if (verdict.pm_timer_disagrees)
         warn_disagreement("the ACPI PM timer", figures.pm_timer_khz, verdict);
+    // The figure against the tick is against whichever timer drives it.
+    const char* tick_timer = apic_timer_ticks() ? "the local APIC timer" : "the PIT";
     if (verdict.pit_disagrees)
-        warn_disagreement("the PIT", figures.pit_khz, verdict);
+        warn_disagreement(tick_timer, figures.pit_khz, verdict);
     if (verdict.cpuid_disagrees)
         warn_disagreement("CPUID", figures.cpuid_khz, verdict);
     if (verdict.source == drivers::TscSource::None) {
@@ -113,9 +119,9 @@ void report_tsc_rate(const drivers::ClockSample& sample)
     Thousandths pit = thousandths(figures.pit_khz);
     Thousandths cpuid = thousandths(figures.cpuid_khz);
     log(LogTag::Timer,
-        "TSC {}.{:03} MHz against {}{} (the PIT's figure {}.{:03} MHz, CPUID's {}.{:03} MHz; 0 is none)",
+        "TSC {}.{:03} MHz against {}{} ({}'s figure {}.{:03} MHz, CPUID's {}.{:03} MHz; 0 is none)",
         used.whole, used.fraction, drivers::tsc_source_name(verdict.source),
-        verdict.cross_checked ? ", cross-checked" : ", not cross-checked", pit.whole, pit.fraction,
+        verdict.cross_checked ? ", cross-checked" : ", not cross-checked", tick_timer, pit.whole, pit.fraction,
         cpuid.whole, cpuid.fraction);
     set_boot_clock(verdict.khz, drivers::tsc_source_name(verdict.source), window_ms(sample));
 }

@@ -14,11 +14,10 @@ namespace {
 
 constexpr unsigned kMaxCpus = 64;
 
-// Per CPU index: how many times the job ran there, and on which CPU each
-// run said it was (the index it was meant for must be the one it runs on).
+// Per CPU index: how many times the job ran there, by the index of the CPU
+// that ran it (its own per-CPU block's, through GS).
 struct Runs {
     lib::Atomic<unsigned> count[kMaxCpus];
-    lib::Atomic<unsigned> last_seen_on[kMaxCpus];
 };
 
 void reset(Runs& runs)
@@ -32,7 +31,6 @@ void record_run(void* argument)
     auto& runs = *static_cast<Runs*>(argument);
     unsigned self = arch::current_cpu_index();
     runs.count[self].fetch_add(1);
-    runs.last_seen_on[self].store(self);
 }
 
 // Runs record_run on cpus and checks that exactly the online CPUs of the

@@ -9,6 +9,7 @@
 #include "arch/page_size.h"
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
+#include "drivers/interrupt_controller.h"
 #include "kernel/acpi_setup.h"
 #include "kernel/boot_profile.h"
 #include "kernel/log.h"
@@ -41,6 +42,10 @@ void start_application_processors(const boot::BootInfo& info)
         return log_boot_cpu_only("no MADT");
     if (arch::local_apic_mode() == arch::LocalApicMode::None)
         return log_boot_cpu_only("no local APIC");
+    // The local APIC is on but the I/O APIC set-up fell back to the 8259s
+    // (which deliver to the boot CPU only): that path is the one-CPU path.
+    if (!drivers::io_apic_in_use())
+        return log_boot_cpu_only("interrupts stay on the 8259 PICs");
     uint64_t cycles_per_ms = tsc_cycles_per_ms();
     if (cycles_per_ms == 0)
         return log_boot_cpu_only("the TSC's rate is not known, so the SDM's waits cannot be timed");
@@ -61,6 +66,12 @@ void start_application_processors(const boot::BootInfo& info)
         ++enabled;
         if (processor.apic_id == boot_apic_id)
             continue;
+        if (processor.apic_id >= arch::broadcast_apic_id()) {
+            // An INIT "to" it would reach every CPU, this one included.
+            log(LogTag::Smp, "warning: CPU with APIC ID {:#x} left out: in {} mode that ID is the broadcast ID",
+                processor.apic_id, arch::local_apic_mode() == arch::LocalApicMode::X2Apic ? "x2APIC" : "xAPIC");
+            continue;
+        }
         if (ap_count + 1 == arch::kMaxCpus) {
             log(LogTag::Smp, "warning: CPU with APIC ID {} left out: RayOS runs at most {} CPUs",
                 processor.apic_id, arch::kMaxCpus);

@@ -2,6 +2,7 @@
 what the kernel says about them in its [SMP] and [APIC] lines."""
 
 import re
+import time
 from contextlib import contextmanager
 
 from .qmp import QmpClient
@@ -50,6 +51,22 @@ def qemu_cpu_states(qmp):
     flags = [int(value, 16) for value in re.findall(r"\b[RE]FL=([0-9a-f]+)", text)]
     assert len(rips) == len(halted) == len(flags), text
     return [(rip, halt, bool(flag & INTERRUPT_FLAG)) for rip, halt, flag in zip(rips, halted, flags)], text
+
+
+def sample_until_every_cpu_halts(qmp, settled=lambda states: True, timeout=10.0, interval=0.05):
+    """CPU states (qemu_cpu_states) from the first sample in which every CPU
+    is halted and settled(states) holds, or the last sample when timeout
+    runs out. Idle CPUs wake for their local APIC timer's tick (1000 times a
+    second), so one sample can catch one inside the tick's handler; a CPU
+    that never halts shows in every sample."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states, text = qemu_cpu_states(qmp)
+        if all(halted for _, halted, _ in states) and settled(states):
+            return states, text
+        if time.monotonic() > deadline:
+            return states, text
+        time.sleep(interval)
 
 
 def assert_every_cpu_halted_in_the_kernel(states, text):

@@ -142,6 +142,7 @@ bool start_application_processor(PerCpu& cpu, uint64_t cycles_per_ms)
         log(LogTag::Smp, "warning: CPU started as APIC ID {} reports APIC ID {}", cpu.apic_id, reported);
         cpu.apic_id = reported;
     }
+    mark_application_processor_online(cpu);
     return true;
 }
 

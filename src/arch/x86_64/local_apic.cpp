@@ -142,6 +142,12 @@ void local_apic_end_of_interrupt()
     write_register(LocalApicRegister::EndOfInterrupt, 0);
 }
 
+uint32_t broadcast_apic_id()
+{
+    // SDM Vol. 3A 11.6.1 and 11.12.9: all ones in the destination field.
+    return g_mode == LocalApicMode::X2Apic ? 0xFFFFFFFFu : 0xFFu;
+}
+
 void send_ipi(IpiDestination destination, uint32_t apic_id, IpiDelivery delivery, uint8_t vector)
 {
     InterruptCommand command;
@@ -150,8 +156,15 @@ void send_ipi(IpiDestination destination, uint32_t apic_id, IpiDelivery delivery
         .set_assert_level(true); // INIT de-assert is for the 82489DX only
     if (delivery != IpiDelivery::Init && delivery != IpiDelivery::Nmi)
         command.set_vector(vector);
+    if (destination == IpiDestination::Target && apic_id >= broadcast_apic_id())
+        PANIC("IPI to APIC ID {:#x}: that is the broadcast ID (or beyond) in this APIC mode", apic_id);
     if (g_mode == LocalApicMode::X2Apic) {
         command.set_destination(apic_id);
+        // A WRMSR to the x2APIC's ICR is not serializing (SDM Vol. 3A
+        // 11.12.3): without a fence the IPI can overtake the stores it
+        // announces (a mailbox, a shootdown request), and the target finds
+        // nothing to do.
+        asm volatile("mfence" ::: "memory");
         // One 64-bit MSR write is the whole send (SDM Vol. 3A 11.12.9).
         write_msr(
             static_cast<Msr>(x2apic_msr_number(LocalApicRegister::InterruptCommandLow)), command.value());

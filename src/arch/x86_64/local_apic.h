@@ -51,6 +51,10 @@ uint32_t local_apic_id(); // of the CPU that runs this
 
 void local_apic_end_of_interrupt();
 
+// The destination that means "every CPU" in the mode in use (0xFF in xAPIC
+// mode, 0xFFFFFFFF in x2APIC mode): no CPU can be addressed by it or above.
+uint32_t broadcast_apic_id();
+
 // One register of this CPU's local APIC, in the mode chosen, for the other
 // parts of the local APIC (its timer).
 uint32_t read_local_apic(LocalApicRegister reg);

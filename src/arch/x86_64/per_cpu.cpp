@@ -190,10 +190,18 @@ void release_application_processor(PerCpu& cpu)
 
 void enter_application_processor(PerCpu& cpu)
 {
-    load_gdt(*cpu.gdt);
-    load_idt();
+    // GS base first, so a fault while the tables load finds this CPU's
+    // block (the fault report reads it); and again after, because loading
+    // the GDT reloads GS, which clears its base.
     set_gs_base(cpu);
-    g_cpus_by_index[cpu.index].store(&cpu);
+    load_gdt(*cpu.gdt);
+    set_gs_base(cpu);
+    load_idt();
+}
+
+void mark_application_processor_online(PerCpu& cpu)
+{
+    g_cpus_by_index[cpu.index].store(&cpu, lib::MemoryOrder::Release);
     g_cpus_online.fetch_add(1);
 }
 

@@ -69,7 +69,13 @@ void release_application_processor(PerCpu& cpu);
 PerCpu* cpu_by_index(unsigned index);
 
 // On the AP itself, first thing in long mode on its own stack: loads its
-// GDT, TSS and IDT, sets GS base to its block and counts it online.
+// GDT, TSS and IDT and sets GS base to its block.
 void enter_application_processor(PerCpu& cpu);
+
+// On the boot CPU, once the AP has answered in time: from now on it counts
+// as online (cpu_count_online, cpu_by_index), so cross-CPU calls and TLB
+// shootdowns wait for it. Not the AP's own doing: an AP that answers after
+// the boot CPU gave up on it is reset by INIT and must never have counted.
+void mark_application_processor_online(PerCpu& cpu);
 
 } // namespace arch
