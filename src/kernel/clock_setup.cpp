@@ -67,8 +67,8 @@ void report_tick_rate(const drivers::ClockSample& sample, uint32_t requested_hz)
     // after a host stall), or the timer is programmed wrong.
     bool slow = millihertz < drivers::timer_millihertz();
     log(LogTag::Timer, "warning: the {} delivered {}.{:03} Hz, more than {}% {} the {} Hz programmed: {}",
-        tick_short_name(), rate.whole, rate.fraction, drivers::kClockTolerancePercent, slow ? "below" : "above",
-        hz, slow ? "ticks were lost" : "more ticks came than were programmed");
+        tick_short_name(), rate.whole, rate.fraction, drivers::kClockTolerancePercent,
+        slow ? "below" : "above", hz, slow ? "ticks were lost" : "more ticks came than were programmed");
 }
 
 void warn_disagreement(const char* other_name, uint64_t other_khz, const drivers::TscVerdict& verdict)
@@ -121,8 +121,8 @@ void report_tsc_rate(const drivers::ClockSample& sample)
     log(LogTag::Timer,
         "TSC {}.{:03} MHz against {}{} ({}'s figure {}.{:03} MHz, CPUID's {}.{:03} MHz; 0 is none)",
         used.whole, used.fraction, drivers::tsc_source_name(verdict.source),
-        verdict.cross_checked ? ", cross-checked" : ", not cross-checked", tick_timer, pit.whole, pit.fraction,
-        cpuid.whole, cpuid.fraction);
+        verdict.cross_checked ? ", cross-checked" : ", not cross-checked", tick_timer, pit.whole,
+        pit.fraction, cpuid.whole, cpuid.fraction);
     set_boot_clock(verdict.khz, drivers::tsc_source_name(verdict.source), window_ms(sample));
 }
 

@@ -68,8 +68,10 @@ void start_application_processors(const boot::BootInfo& info)
             continue;
         if (processor.apic_id >= arch::broadcast_apic_id()) {
             // An INIT "to" it would reach every CPU, this one included.
-            log(LogTag::Smp, "warning: CPU with APIC ID {:#x} left out: in {} mode that ID is the broadcast ID",
-                processor.apic_id, arch::local_apic_mode() == arch::LocalApicMode::X2Apic ? "x2APIC" : "xAPIC");
+            log(LogTag::Smp,
+                "warning: CPU with APIC ID {:#x} left out: in {} mode that ID is the broadcast ID",
+                processor.apic_id,
+                arch::local_apic_mode() == arch::LocalApicMode::X2Apic ? "x2APIC" : "xAPIC");
             continue;
         }
         if (ap_count + 1 == arch::kMaxCpus) {
