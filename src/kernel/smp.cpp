@@ -7,8 +7,6 @@
 #include "arch/cpu.h"
 #include "arch/cross_cpu.h"
 #include "arch/page_size.h"
-#include "arch/x86_64/local_apic.h"
-#include "arch/x86_64/per_cpu.h"
 #include "kernel/acpi_setup.h"
 #include "kernel/boot_profile.h"
 #include "kernel/log.h"
@@ -39,14 +37,14 @@ void start_application_processors(const boot::BootInfo& info)
     const acpi::Madt* madt = platform_madt();
     if (madt == nullptr)
         return log_boot_cpu_only("no MADT");
-    if (arch::local_apic_mode() == arch::LocalApicMode::None)
-        return log_boot_cpu_only("no local APIC");
+    if (const char* why_not = arch::why_other_cpus_cannot_start())
+        return log_boot_cpu_only(why_not);
     uint64_t cycles_per_ms = tsc_cycles_per_ms();
     if (cycles_per_ms == 0)
         return log_boot_cpu_only("the TSC's rate is not known, so the SDM's waits cannot be timed");
 
     arch::init_cross_cpu_interrupts();
-    uint32_t boot_apic_id = arch::local_apic_id();
+    uint32_t boot_apic_id = arch::hardware_cpu_id();
     uint32_t online_ids[arch::kMaxCpus] = { boot_apic_id };
     unsigned online = 1;
     unsigned enabled = 0;
@@ -92,7 +90,7 @@ void start_application_processors(const boot::BootInfo& info)
             arch::release_application_processor(*cpu);
             continue;
         }
-        online_ids[online++] = cpu->apic_id;
+        online_ids[online++] = ap_ids[i];
     }
     if (ap_count != 0)
         arch::remove_ap_trampoline();

@@ -64,6 +64,16 @@ uint64_t after_microseconds(uint64_t microseconds, uint64_t cycles_per_ms)
 
 } // namespace
 
+const char* why_other_cpus_cannot_start()
+{
+    return local_apic_mode() == LocalApicMode::None ? "no local APIC" : nullptr;
+}
+
+uint32_t hardware_cpu_id()
+{
+    return local_apic_id();
+}
+
 bool install_ap_trampoline(bool page_is_usable_ram)
 {
     if (!page_is_usable_ram) {
