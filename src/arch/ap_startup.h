@@ -15,8 +15,38 @@ struct PerCpu;
 // one). mm::init_physical_memory keeps it out of the frame allocator.
 inline constexpr uint64_t kApTrampolinePhysical = 0x8000;
 
-// How long an AP has to report in after its last Startup IPI.
-inline constexpr uint32_t kApAnswerTimeoutMs = 100;
+// How long an AP has to report in after its last Startup IPI. An AP
+// answers within about 1 ms here, but under TCG a host busy with other
+// work can leave a virtual CPU unscheduled for tens of milliseconds (100 ms
+// lost one at -smp 4 during a build); Linux waits seconds for a first sign
+// of life.
+inline constexpr uint32_t kApAnswerTimeoutMs = 1000;
+
+// nullptr when this machine can start other CPUs; otherwise why not, for
+// the log (x86_64: there is no local APIC to send the Startup IPIs).
+const char* why_other_cpus_cannot_start();
+
+// nullptr when the CPU with this hardware ID (as the MADT lists it) can be
+// sent its start-up; otherwise why not (x86_64: the ID is the broadcast
+// ID of the APIC mode in use, so an INIT "to" it would reach every CPU,
+// this one included).
+const char* why_cpu_cannot_be_started(uint32_t hardware_id);
+
+// The calling CPU's ID as the MADT lists it and send_init addresses it,
+// read from the hardware now (x86_64: the local APIC's ID register, all 32
+// bits in x2APIC mode, where CPUID's initial ID would give only 8).
+uint32_t hardware_cpu_id();
+
+// Boot CPU, on the way to an AP start: allocates the AP's block, its
+// kernel stack and IST stacks (each above an unmapped guard page), and its
+// GDT and TSS. nullptr when memory runs out (the AP is then left out), and
+// for index 0 (the boot CPU's) or one past kMaxCpus. Preparing an index
+// twice without releasing it panics (its stack pages are mapped).
+PerCpu* prepare_application_processor(unsigned index, uint32_t apic_id);
+
+// Undoes prepare_application_processor for a CPU that never started (or
+// a test): unmaps and frees its stacks and frees its block.
+void release_application_processor(PerCpu& cpu);
 
 // Copies the trampoline to its page and maps the page at its own address
 // for the bring-up. False, with a warning logged, when the machine cannot

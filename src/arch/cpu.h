@@ -7,6 +7,9 @@
 
 namespace arch {
 
+// The most CPUs the kernel runs: it sizes the per-CPU tables.
+inline constexpr unsigned kMaxCpus = 64;
+
 // The kernel's GDT (with the TSS and its interrupt stacks) and the IDT:
 // the first thing kernel_main does, so that every later fault is reported.
 void init_descriptor_tables();
@@ -17,6 +20,11 @@ unsigned current_cpu_index();
 // Its local APIC ID, and how many CPUs run the kernel now.
 uint32_t current_apic_id();
 unsigned cpu_count_online();
+
+// Timer interrupts taken so far by the CPU with that index (0: boot CPU),
+// when each CPU runs its own timer (x86_64: its local APIC timer); 0
+// otherwise.
+uint64_t cpu_timer_ticks(unsigned cpu_index);
 
 // Identifies the CPU, turns on the protections it offers (NX, WP, SMEP,
 // SMAP, UMIP) and logs both as [CPU] lines. Returns whether NX is on.

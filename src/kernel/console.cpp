@@ -4,8 +4,6 @@
 
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
-#include "arch/x86_64/local_apic_timer.h"
-#include "arch/x86_64/per_cpu.h"
 #include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/serial_input.h"
@@ -54,7 +52,7 @@ void show_cpu(lib::StringView)
     char counts[arch::kMaxCpus * 24];
     lib::BufferSink sink(counts, sizeof(counts));
     for (unsigned cpu = 0; cpu < online; ++cpu)
-        lib::format_to(sink, cpu == 0 ? "{}:{}" : " {}:{}", cpu, arch::local_apic_timer_ticks(cpu));
+        lib::format_to(sink, cpu == 0 ? "{}:{}" : " {}:{}", cpu, arch::cpu_timer_ticks(cpu));
     log(LogTag::Raw, "local APIC timer ticks per CPU: {}", sink.view());
 }
 

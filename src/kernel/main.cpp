@@ -4,20 +4,16 @@
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/interrupt_setup.h"
 #include "arch/interrupts.h"
 #include "arch/paging.h"
-#include "arch/x86_64/vectors.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2_entry.h"
-#include "drivers/pic8259.h"
-#include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/qemu_exit.h"
 #include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
 #include "kernel/acpi_setup.h"
-#include "kernel/apic_setup.h"
-#include "kernel/apic_timer_setup.h"
 #include "kernel/boot_options.h"
 #include "kernel/boot_profile.h"
 #include "kernel/clock_setup.h"
@@ -153,29 +149,13 @@ void start_interrupts(const boot::BootInfo& info, const BootOptions& options)
 {
     // The ACPI PM timer is the clock the PIT is measured against.
     discover_acpi(info);
-    drivers::init_pic();
-    bool apic = start_apic(options);
-    uint32_t requested_hz = options.timer_hz;
-    // On the APIC path the boot CPU's local APIC timer is the tick; the
-    // PIT is the tick on the 8259 path, or where the APIC timer has no
-    // clock to be calibrated against.
-    if (!apic || !start_apic_timer(requested_hz)) {
-        uint32_t hz = drivers::init_pit(requested_hz);
-        if (apic)
-            log(LogTag::Timer,
-                "PIT channel 0 at {} Hz (asked for {}), ISA IRQ 0 through the I/O APIC at vector {}", hz,
-                requested_hz, static_cast<unsigned>(arch::kIoApicIsaBaseVector));
-        else
-            log(LogTag::Timer, "PIT channel 0 at {} Hz (asked for {}), 8259 PICs at vectors {}-{}", hz,
-                requested_hz, drivers::pic_first_vector(),
-                drivers::pic_first_vector() + drivers::kIrqCount - 1);
-    }
+    arch::start_interrupt_controllers_and_tick(options);
     drivers::init_keyboard();
     drivers::init_serial_input(g_com1);
     arch::enable_interrupts();
     // Proof that the tick arrives, at the rate asked for, and the TSC's
     // rate for the boot profile.
-    measure_and_report_clocks(requested_hz);
+    measure_and_report_clocks(options.timer_hz);
 }
 
 void start_heap()

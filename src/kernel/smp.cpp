@@ -7,8 +7,6 @@
 #include "arch/cpu.h"
 #include "arch/cross_cpu.h"
 #include "arch/page_size.h"
-#include "arch/x86_64/local_apic.h"
-#include "arch/x86_64/per_cpu.h"
 #include "drivers/interrupt_controller.h"
 #include "kernel/acpi_setup.h"
 #include "kernel/boot_profile.h"
@@ -40,8 +38,8 @@ void start_application_processors(const boot::BootInfo& info)
     const acpi::Madt* madt = platform_madt();
     if (madt == nullptr)
         return log_boot_cpu_only("no MADT");
-    if (arch::local_apic_mode() == arch::LocalApicMode::None)
-        return log_boot_cpu_only("no local APIC");
+    if (const char* why_not = arch::why_other_cpus_cannot_start())
+        return log_boot_cpu_only(why_not);
     // The local APIC is on but the I/O APIC set-up fell back to the 8259s
     // (which deliver to the boot CPU only): that path is the one-CPU path.
     if (!drivers::io_apic_in_use())
@@ -51,7 +49,7 @@ void start_application_processors(const boot::BootInfo& info)
         return log_boot_cpu_only("the TSC's rate is not known, so the SDM's waits cannot be timed");
 
     arch::init_cross_cpu_interrupts();
-    uint32_t boot_apic_id = arch::local_apic_id();
+    uint32_t boot_apic_id = arch::hardware_cpu_id();
     uint32_t online_ids[arch::kMaxCpus] = { boot_apic_id };
     unsigned online = 1;
     unsigned enabled = 0;
@@ -66,12 +64,8 @@ void start_application_processors(const boot::BootInfo& info)
         ++enabled;
         if (processor.apic_id == boot_apic_id)
             continue;
-        if (processor.apic_id >= arch::broadcast_apic_id()) {
-            // An INIT "to" it would reach every CPU, this one included.
-            log(LogTag::Smp,
-                "warning: CPU with APIC ID {:#x} left out: in {} mode that ID is the broadcast ID",
-                processor.apic_id,
-                arch::local_apic_mode() == arch::LocalApicMode::X2Apic ? "x2APIC" : "xAPIC");
+        if (const char* why_not = arch::why_cpu_cannot_be_started(processor.apic_id)) {
+            log(LogTag::Smp, "warning: CPU with APIC ID {:#x} left out: {}", processor.apic_id, why_not);
             continue;
         }
         if (ap_count + 1 == arch::kMaxCpus) {
@@ -105,7 +99,7 @@ void start_application_processors(const boot::BootInfo& info)
             arch::release_application_processor(*cpu);
             continue;
         }
-        online_ids[online++] = cpu->apic_id;
+        online_ids[online++] = ap_ids[i];
     }
     if (ap_count != 0)
         arch::remove_ap_trampoline();

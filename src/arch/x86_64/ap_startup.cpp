@@ -64,6 +64,24 @@ uint64_t after_microseconds(uint64_t microseconds, uint64_t cycles_per_ms)
 
 } // namespace
 
+const char* why_other_cpus_cannot_start()
+{
+    return local_apic_mode() == LocalApicMode::None ? "no local APIC" : nullptr;
+}
+
+const char* why_cpu_cannot_be_started(uint32_t hardware_id)
+{
+    if (hardware_id < broadcast_apic_id())
+        return nullptr;
+    return local_apic_mode() == LocalApicMode::X2Apic ? "in x2APIC mode that ID is the broadcast ID"
+                                                      : "in xAPIC mode that ID is the broadcast ID";
+}
+
+uint32_t hardware_cpu_id()
+{
+    return local_apic_id();
+}
+
 bool install_ap_trampoline(bool page_is_usable_ram)
 {
     if (!page_is_usable_ram) {

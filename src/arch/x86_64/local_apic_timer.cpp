@@ -68,7 +68,7 @@ void start_ap_local_apic_timer()
         g_initial_count);
 }
 
-uint64_t local_apic_timer_ticks(unsigned cpu_index)
+uint64_t cpu_timer_ticks(unsigned cpu_index)
 {
     return cpu_index < kMaxCpus ? g_ticks[cpu_index].load(lib::MemoryOrder::Relaxed) : 0;
 }

@@ -31,7 +31,7 @@ void start_periodic_local_apic_timer(uint32_t initial_count, ApicTickHandler on_
 // when the boot CPU runs none).
 void start_ap_local_apic_timer();
 
-// Timer interrupts taken so far by the CPU with that index (0: boot CPU).
-uint64_t local_apic_timer_ticks(unsigned cpu_index);
+// The count of timer interrupts each CPU took is arch::cpu_timer_ticks
+// (arch/cpu.h): generic code reads it.
 
 } // namespace arch

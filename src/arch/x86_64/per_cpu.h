@@ -15,14 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arch/cpu.h" // cpu_count_online, current_cpu_index
+#include "arch/ap_startup.h" // prepare_application_processor
+#include "arch/cpu.h" // cpu_count_online, current_cpu_index, kMaxCpus
 #include "arch/x86_64/gdt.h"
 
 namespace arch {
 
 struct InterruptFrame;
-
-inline constexpr unsigned kMaxCpus = 64;
 
 struct PerCpu {
     PerCpu* self; // must stay first: this_cpu() reads %gs:0
@@ -54,16 +53,8 @@ PerCpu& this_cpu();
 // block (APIC ID from CPUID) and points GS base at it.
 void init_boot_cpu();
 
-// Boot CPU, on the way to an AP start: allocates the AP's block, its
-// kernel stack and IST stacks (each above an unmapped guard page), and its
-// GDT and TSS. nullptr when memory runs out (the AP is then left out), and
-// for index 0 (the boot CPU's) or one past kMaxCpus. Preparing an index
-// twice without releasing it panics (its stack pages are mapped).
-PerCpu* prepare_application_processor(unsigned index, uint32_t apic_id);
-
-// Undoes prepare_application_processor for a CPU that never started (or
-// a test): unmaps and frees its stacks and frees its block.
-void release_application_processor(PerCpu& cpu);
+// prepare_application_processor and release_application_processor: the
+// bring-up calls them, so they are declared with it (arch/ap_startup.h).
 
 // The block of the online CPU with that index; nullptr for one not online.
 PerCpu* cpu_by_index(unsigned index);

@@ -7,9 +7,9 @@
 
 #include "kernel/boot_options.h"
 
-namespace kernel {
+namespace arch {
 
 // Returns whether the local APIC is in use.
-bool start_apic(const BootOptions& options);
+bool start_apic(const kernel::BootOptions& options);
 
-} // namespace kernel
+} // namespace arch

@@ -1,4 +1,4 @@
-#include "kernel/apic_setup.h"
+#include "arch/x86_64/apic_setup.h"
 
 #include "acpi/madt.h"
 #include "arch/x86_64/cpuid.h"
@@ -10,8 +10,11 @@
 #include "kernel/acpi_setup.h"
 #include "kernel/log.h"
 
-namespace kernel {
+namespace arch {
 namespace {
+
+using kernel::log;
+using kernel::LogTag;
 
 constexpr uint8_t kTimerIrq = 0;
 
@@ -41,9 +44,9 @@ drivers::IsaRoute isa_route(const acpi::Madt& madt, uint8_t irq)
 
 } // namespace
 
-bool start_apic(const BootOptions& options)
+bool start_apic(const kernel::BootOptions& options)
 {
-    arch::CpuFeatures features = arch::detect_cpu_features();
+    CpuFeatures features = detect_cpu_features();
     if (!features.apic) {
         log_fallback("no local APIC (CPUID)");
         return false;
@@ -52,17 +55,17 @@ bool start_apic(const BootOptions& options)
         log_fallback("boot word noapic");
         return false;
     }
-    const acpi::Madt* madt = platform_madt();
+    const acpi::Madt* madt = kernel::platform_madt();
     if (madt == nullptr || madt->io_apic_count == 0) {
         log_fallback(madt == nullptr ? "no MADT" : "no I/O APIC in the MADT");
         return false;
     }
-    arch::LocalApicMode mode = arch::init_boot_local_apic(madt->local_apic_address, features.x2apic);
-    const arch::IoApic* first = nullptr;
+    LocalApicMode mode = init_boot_local_apic(madt->local_apic_address, features.x2apic);
+    const IoApic* first = nullptr;
     uint32_t entry_counts[acpi::Madt::kMaxIoApics] = {};
     for (size_t i = 0; i < madt->io_apic_count; ++i) {
         const acpi::MadtIoApic& entry = madt->io_apics[i];
-        const arch::IoApic* io_apic = arch::add_io_apic(entry.id, entry.address, entry.gsi_base);
+        const IoApic* io_apic = add_io_apic(entry.id, entry.address, entry.gsi_base);
         if (io_apic == nullptr) {
             log(LogTag::Apic, "warning: I/O APIC {} at {:#x} could not be mapped; left out", entry.id,
                 entry.address);
@@ -78,28 +81,28 @@ bool start_apic(const BootOptions& options)
     }
     // Only now are the I/O APICs' sizes known: a MADT whose overrides or
     // GSI ranges do not fit them is refused before any IRQ is claimed.
-    if (!check_madt_against_io_apics(entry_counts)) {
+    if (!kernel::check_madt_against_io_apics(entry_counts)) {
         log_fallback("MADT rejected against the I/O APICs");
         return false;
     }
     drivers::IsaRoute routes[drivers::kIsaIrqCount];
     for (uint8_t irq = 0; irq < drivers::kIsaIrqCount; ++irq)
         routes[irq] = isa_route(*madt, irq);
-    uint32_t boot_cpu = arch::local_apic_id();
+    uint32_t boot_cpu = local_apic_id();
     drivers::use_io_apic(routes, boot_cpu);
     // From here on the 8259s deliver nothing (all masked): their virtual
     // wire into LINT0 is cut too, so a stray PIC interrupt cannot arrive.
-    arch::cut_legacy_pic_wire();
+    cut_legacy_pic_wire();
     const drivers::IsaRoute& timer = routes[kTimerIrq];
     log(LogTag::Apic,
         "{} mode, local APIC ID {}; I/O APIC {} at {:#x} ({} pins, GSI {}-{}); ISA IRQ 0 -> GSI {} {}/{}, "
         "ISA "
         "IRQs at vectors {}-{}; 8259 PICs masked (IMR {:#06x})",
-        mode == arch::LocalApicMode::X2Apic ? "x2APIC" : "xAPIC", boot_cpu, first->id, first->physical,
+        mode == LocalApicMode::X2Apic ? "x2APIC" : "xAPIC", boot_cpu, first->id, first->physical,
         first->pin_count, first->gsi_base, first->gsi_base + first->pin_count - 1, timer.gsi,
-        trigger_name(timer.level_triggered), polarity_name(timer.active_low), arch::kIoApicIsaBaseVector,
-        arch::kIoApicIsaBaseVector + drivers::kIsaIrqCount - 1, drivers::pic_masks());
+        trigger_name(timer.level_triggered), polarity_name(timer.active_low), kIoApicIsaBaseVector,
+        kIoApicIsaBaseVector + drivers::kIsaIrqCount - 1, drivers::pic_masks());
     return true;
 }
 
-} // namespace kernel
+} // namespace arch

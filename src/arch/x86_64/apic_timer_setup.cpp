@@ -1,4 +1,4 @@
-#include "kernel/apic_timer_setup.h"
+#include "arch/x86_64/apic_timer_setup.h"
 
 #include "arch/cpu.h"
 #include "arch/x86_64/local_apic_timer.h"
@@ -10,8 +10,11 @@
 #include "kernel/log.h"
 #include "sync/interrupt_guard.h"
 
-namespace kernel {
+namespace arch {
 namespace {
+
+using kernel::log;
+using kernel::LogTag;
 
 // A PM timer read is an I/O port read, which can stall (under TCG it waits
 // for the emulator's lock), so it is taken between two reads of the APIC
@@ -30,9 +33,9 @@ Reading read_bracketed(drivers::PmStopwatch& stopwatch)
     Reading reading {};
     uint32_t narrowest = UINT32_MAX;
     for (int attempt = 0; attempt < kPmReadAttempts; ++attempt) {
-        uint32_t before = arch::local_apic_timer_count();
+        uint32_t before = local_apic_timer_count();
         uint64_t pm_counts = stopwatch.elapsed();
-        uint32_t after = arch::local_apic_timer_count(); // counts down
+        uint32_t after = local_apic_timer_count(); // counts down
         if (before - after < narrowest) {
             narrowest = before - after;
             reading = { pm_counts, after + (before - after) / 2 };
@@ -49,20 +52,20 @@ struct Calibration {
 
 Calibration calibrate()
 {
-    arch::start_local_apic_timer_countdown();
+    start_local_apic_timer_countdown();
     drivers::PmStopwatch stopwatch;
     Reading start = read_bracketed(stopwatch);
     uint64_t window = static_cast<uint64_t>(kApicTimerCalibrationMs) * drivers::kPmTimerHz / 1000;
     while (stopwatch.elapsed() - start.pm_counts < window) {
         for (int spin = 0; spin < 1000; ++spin)
-            arch::cpu_relax();
+            cpu_relax();
     }
     Reading end = read_bracketed(stopwatch);
     Calibration calibration {};
     calibration.apic_counts = start.apic_count - end.apic_count;
     calibration.pm_counts = end.pm_counts - start.pm_counts;
     calibration.input_hz
-        = calibration.apic_counts * arch::kApicTimerDivisor * drivers::kPmTimerHz / calibration.pm_counts;
+        = calibration.apic_counts * kApicTimerDivisor * drivers::kPmTimerHz / calibration.pm_counts;
     return calibration;
 }
 
@@ -76,31 +79,31 @@ bool start_apic_timer(uint32_t requested_hz)
         return false;
     }
     Calibration calibration = calibrate();
-    uint64_t divided_hz = calibration.input_hz / arch::kApicTimerDivisor;
+    uint64_t divided_hz = calibration.input_hz / kApicTimerDivisor;
     uint64_t initial_count = (divided_hz + requested_hz / 2) / requested_hz;
     if (initial_count == 0 || initial_count > UINT32_MAX) {
         log(LogTag::Timer,
             "warning: local APIC timer input clock {} Hz cannot give {} Hz at divide by {}; the PIT stays "
             "the tick",
-            calibration.input_hz, requested_hz, arch::kApicTimerDivisor);
+            calibration.input_hz, requested_hz, kApicTimerDivisor);
         return false;
     }
     uint64_t millihertz = divided_hz * 1000 / initial_count;
     drivers::stop_pit();
     drivers::set_tick_rate(millihertz, drivers::TickSource::LocalApicTimer);
-    arch::start_periodic_local_apic_timer(static_cast<uint32_t>(initial_count), drivers::count_tick);
+    start_periodic_local_apic_timer(static_cast<uint32_t>(initial_count), drivers::count_tick);
     uint64_t window_us = drivers::pm_counts_to_us(calibration.pm_counts);
     log(LogTag::Timer,
         "local APIC timer input clock {}.{:03} MHz against the ACPI PM timer ({} counts at divide by {} in "
         "{}.{:03} ms, one-shot); the APs' timers run off the same clock and reuse it",
         calibration.input_hz / 1000000, calibration.input_hz / 1000 % 1000, calibration.apic_counts,
-        arch::kApicTimerDivisor, window_us / 1000, window_us % 1000);
+        kApicTimerDivisor, window_us / 1000, window_us % 1000);
     log(LogTag::Timer,
         "local APIC timer periodic at {} Hz (asked for {}): initial count {}, divide by {}, vector {}; PIT "
         "stopped",
-        drivers::timer_hz(), requested_hz, initial_count, arch::kApicTimerDivisor,
-        static_cast<unsigned>(arch::kApicTimerVector));
+        drivers::timer_hz(), requested_hz, initial_count, kApicTimerDivisor,
+        static_cast<unsigned>(kApicTimerVector));
     return true;
 }
 
-} // namespace kernel
+} // namespace arch

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-namespace kernel {
+namespace arch {
 
 // How long the calibration counts, in PM timer time.
 inline constexpr uint32_t kApicTimerCalibrationMs = 50;
@@ -18,4 +18,4 @@ inline constexpr uint32_t kApicTimerCalibrationMs = 50;
 // calibrate against: the PIT then stays the tick.
 bool start_apic_timer(uint32_t requested_hz);
 
-} // namespace kernel
+} // namespace arch
