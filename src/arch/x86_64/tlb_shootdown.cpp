@@ -5,6 +5,8 @@
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
 #include "arch/x86_64/vectors.h"
+#include "kernel/boot_profile.h"
+#include "kernel/panic.h"
 #include "lib/atomic.h"
 
 namespace arch {
@@ -37,6 +39,30 @@ void answer_pending_request()
     g_unanswered.fetch_add(static_cast<unsigned>(-1), lib::MemoryOrder::Release);
 }
 
+// An answer takes microseconds. A CPU that never gives one is spinning
+// with interrupts off (waiting for a lock this CPU holds, say) or is
+// stopped: a deadlock, named in a panic instead of a silent hang.
+constexpr uint64_t kAnswerTimeoutMs = 2000;
+
+void wait_for_every_answer(unsigned online, unsigned self)
+{
+    uint64_t cycles_per_ms = kernel::tsc_cycles_per_ms();
+    uint64_t deadline = read_timestamp_counter() + kAnswerTimeoutMs * cycles_per_ms;
+    while (g_unanswered.load(lib::MemoryOrder::Acquire) != 0) {
+        cpu_relax();
+        if (cycles_per_ms == 0 || read_timestamp_counter() < deadline)
+            continue;
+        unsigned first_silent = self;
+        for (unsigned i = 0; i < online && first_silent == self; ++i) {
+            if (i != self && g_pending[i].load())
+                first_silent = i;
+        }
+        PANIC("TLB shootdown: {} of {} other CPUs did not answer in {} ms (CPU {} among them): spinning with "
+              "interrupts off, or stopped",
+            g_unanswered.load(), online - 1, kAnswerTimeoutMs, first_silent);
+    }
+}
+
 } // namespace
 
 void flush_tlb_on_other_cpus(uint64_t start, size_t pages)
@@ -58,8 +84,7 @@ void flush_tlb_on_other_cpus(uint64_t start, size_t pages)
         g_pending[i].store(true, lib::MemoryOrder::Release);
         send_ipi(IpiDestination::Target, cpu_by_index(i)->apic_id, IpiDelivery::Fixed, kTlbShootdownVector);
     }
-    while (g_unanswered.load(lib::MemoryOrder::Acquire) != 0)
-        cpu_relax();
+    wait_for_every_answer(online, self);
     ++this_cpu().tlb_shootdowns_sent;
     g_initiator_busy.store(false, lib::MemoryOrder::Release);
 }
