@@ -85,7 +85,9 @@ FIRMWARE_RESERVE_MIB = {"bios": 3, "uefi": 8}
 POLL_SECONDS = 0.2
 # Each boot captures the boot information through gdb (the figures' oracle)
 # and asks QEMU's monitor about its CPUs.
-pytestmark = [pytest.mark.matrix, pytest.mark.gdb]
+# On the kernel-test boot's worker, one after the other: 16 busy virtual CPUs
+# beside the kernel tests' timer measurements starve them for seconds.
+pytestmark = [pytest.mark.matrix, pytest.mark.gdb, pytest.mark.xdist_group("kernel-tests")]
 
 
 def matrix_id(row):

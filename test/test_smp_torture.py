@@ -15,6 +15,8 @@ from harness import ktap
 from harness.kernel_test_run import RUN_TIMEOUT_SECONDS
 from harness.outcome import Outcome
 
+# Beside the kernel-test boot's timer measurements, never at the same time.
+pytestmark = pytest.mark.xdist_group("kernel-tests")
 TORTURE_SUITES = ("heap_torture", "frame_torture", "lock_torture")
 ON_CPUS = re.compile(r"\w+ torture on (\d+) CPUs")
 CPU_LINE = re.compile(r"cpu (\d+): ")
