@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/register_bits.h"
 
 namespace arch {
@@ -33,7 +34,7 @@ enum class LocalApicRegister : uint16_t {
 
 constexpr uint32_t x2apic_msr_number(LocalApicRegister reg)
 {
-    return 0x800 + (static_cast<uint32_t>(reg) >> 4);
+    return static_cast<uint32_t>(Msr::X2ApicFirst) + (static_cast<uint32_t>(reg) >> 4);
 }
 static_assert(x2apic_msr_number(LocalApicRegister::EndOfInterrupt) == 0x80B);
 static_assert(x2apic_msr_number(LocalApicRegister::InterruptCommandLow) == 0x830);
