@@ -9,7 +9,8 @@
 namespace kernel {
 namespace {
 
-constexpr unsigned kMaxCpus = 64;
+using arch::kMaxCpus;
+static_assert(kMaxCpus <= 64, "a CpuSet is one 64-bit word");
 
 // One job at a time per CPU: the caller writes the argument, then the job
 // (release); the CPU reads the job (acquire), runs it and clears it, which

@@ -12,7 +12,7 @@
 namespace kernel {
 namespace {
 
-constexpr unsigned kMaxCpus = 64;
+using arch::kMaxCpus;
 
 // Per CPU index: how many times the job ran there, by the index of the CPU
 // that ran it (its own per-CPU block's, through GS).

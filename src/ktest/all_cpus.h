@@ -17,8 +17,8 @@
 
 namespace ktest {
 
-// CpuSet holds up to 64 CPUs; per-CPU tables in the tests have this many rows.
-inline constexpr unsigned kMaxTestCpus = 64;
+// Per-CPU tables in the tests have a row for every CPU the kernel can run.
+inline constexpr unsigned kMaxTestCpus = arch::kMaxCpus;
 
 // Calls body(cpu_index) on every online CPU, the calling one included, and
 // returns when all have returned.
