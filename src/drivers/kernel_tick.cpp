@@ -13,6 +13,7 @@ uint64_t g_millihertz = 0;
 TickSource g_source = TickSource::None;
 
 lib::Atomic<TickObserver> g_tick_observer = nullptr;
+lib::Atomic<CpuTickHandler> g_cpu_tick_handler = nullptr;
 
 } // namespace
 
@@ -33,6 +34,18 @@ void count_tick()
 void set_tick_observer(TickObserver observer)
 {
     g_tick_observer.store(observer, lib::MemoryOrder::Release);
+}
+
+void set_cpu_tick_handler(CpuTickHandler handler)
+{
+    g_cpu_tick_handler.store(handler, lib::MemoryOrder::Release);
+}
+
+void count_cpu_tick()
+{
+    CpuTickHandler handler = g_cpu_tick_handler.load(lib::MemoryOrder::Acquire);
+    if (handler != nullptr)
+        handler();
 }
 
 uint64_t timer_ticks()

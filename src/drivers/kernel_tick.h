@@ -27,6 +27,13 @@ uint64_t timer_ticks();
 // (one observer: the kernel test watchdog). nullptr removes it.
 using TickObserver = void (*)(uint64_t ticks);
 void set_tick_observer(TickObserver observer);
+// Every CPU's own timer interrupt (each local APIC timer; the PIT's on the
+// 8259 path, where only the boot CPU has one) calls count_cpu_tick, which
+// calls the handler set here (the scheduler's: time slices and sleepers).
+using CpuTickHandler = void (*)();
+void set_cpu_tick_handler(CpuTickHandler handler);
+void count_cpu_tick();
+
 uint32_t timer_hz();
 // The rate exactly as programmed, in thousandths of a hertz: timer_hz() is
 // this to the nearest hertz (a calibrated 62.49999 MHz over a count of 62500

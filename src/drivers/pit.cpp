@@ -28,7 +28,12 @@ uint32_t init_pit(uint32_t hz)
     kChannel0Data.write<uint8_t>(static_cast<uint8_t>(divisor & 0xFF));
     kChannel0Data.write<uint8_t>(static_cast<uint8_t>(divisor >> 8));
     set_tick_rate(static_cast<uint64_t>(kPitInputHz) * 1000 / divisor, TickSource::Pit);
-    handle_irq(kTimerIrq, count_tick);
+    // The tick, and on the 8259 path (one CPU) also that CPU's own tick.
+    handle_irq(
+        kTimerIrq, +[] {
+            count_tick();
+            count_cpu_tick();
+        });
     return timer_hz();
 }
 

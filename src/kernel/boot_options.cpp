@@ -12,6 +12,8 @@ enum class Value : uint8_t { None, Required, Optional };
 
 // CPU numbers are indexes into a 64-bit set (kernel/cross_cpu_call.h).
 constexpr uint64_t kMaxFaultCpu = 63;
+constexpr uint64_t kMinTimesliceMs = 1;
+constexpr uint64_t kMaxTimesliceMs = 1000;
 
 struct KnownOption {
     lib::StringView name;
@@ -54,6 +56,18 @@ bool apply_timer_hz(BootOptions& options, lib::StringView value)
         return false;
     }
     options.timer_hz = static_cast<uint32_t>(hz);
+    return true;
+}
+
+bool apply_timeslice_ms(BootOptions& options, lib::StringView value)
+{
+    uint64_t ms = 0;
+    if (!parse_decimal(value, kMinTimesliceMs, kMaxTimesliceMs, ms)) {
+        log(LogTag::Boot, "warning: timeslice_ms='{}' is not a whole number from {} to {}; using {}", value,
+            kMinTimesliceMs, kMaxTimesliceMs, options.timeslice_ms);
+        return false;
+    }
+    options.timeslice_ms = static_cast<uint32_t>(ms);
     return true;
 }
 
@@ -107,6 +121,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "test", Value::Optional, apply_test },
     { "timer_hz", Value::Required, apply_timer_hz },
     { "torture_percent", Value::Required, apply_torture_percent },
+    { "timeslice_ms", Value::Required, apply_timeslice_ms },
     { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },
 };
 

@@ -8,6 +8,7 @@
 
 #include "kernel/fault_injection.h"
 #include "lib/string_view.h"
+#include "sched/scheduler.h"
 
 namespace kernel {
 
@@ -35,6 +36,9 @@ struct BootOptions {
     unsigned torture_percent = 100;
     // "timer_hz=<n>": the PIT's tick rate, 19..10000 (default 1000).
     uint32_t timer_hz = 1000;
+    // "timeslice_ms=<n>": how long a thread runs before the tick preempts
+    // it for another of the same priority, 1..1000 (default 10).
+    uint32_t timeslice_ms = sched::kDefaultTimesliceMs;
     // "noapic": leave the local and I/O APICs off; the 8259 PICs and the
     // PIT serve interrupts and the tick, on one CPU.
     bool no_apic = false;

@@ -77,19 +77,18 @@ void run_on_cpus(CpuSet cpus, CpuJob job, void* argument)
     g_caller_busy.store(false, lib::MemoryOrder::Release);
 }
 
-void run_jobs_while_idle()
+bool cross_cpu_job_pending()
+{
+    return has_job(arch::current_cpu_index());
+}
+
+bool run_pending_cross_cpu_job()
 {
     unsigned self = arch::current_cpu_index();
-    for (;;) {
-        arch::enable_interrupts();
-        if (has_job(self)) {
-            run_own_job(self);
-            continue;
-        }
-        arch::disable_interrupts();
-        if (!has_job(self))
-            arch::enable_interrupts_and_wait();
-    }
+    if (!has_job(self))
+        return false;
+    run_own_job(self);
+    return true;
 }
 
 } // namespace kernel

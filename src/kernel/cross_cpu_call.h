@@ -50,8 +50,10 @@ private:
 // called with interrupts on, from one CPU at a time (it takes a lock).
 void run_on_cpus(CpuSet cpus, CpuJob job, void* argument);
 
-// An AP's idle loop, once it is up: runs the jobs it is given (interrupts
-// on), halts while there are none. Never returns.
-[[noreturn]] void run_jobs_while_idle();
+// For each CPU's idle thread (src/sched/scheduler.cpp), which runs the
+// jobs it is given with interrupts on: whether one waits for the calling
+// CPU, and running it (false when there was none).
+bool cross_cpu_job_pending();
+bool run_pending_cross_cpu_job();
 
 } // namespace kernel

@@ -32,6 +32,7 @@
 #include "mm/heap_cycles.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
+#include "sched/scheduler.h"
 
 namespace kernel {
 
@@ -228,6 +229,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("interrupts, timer, keyboard");
     start_application_processors(boot_info);
     end_boot_phase("other CPUs");
+    sched::start_scheduler(options.timeslice_ms);
     log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
         seal_ro_after_init());
     report_boot_profile();

@@ -3,10 +3,12 @@
 #include "arch/resume_point.h"
 #include "drivers/pit.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "ktest/ktest.h"
 #include "ktest/leak_check.h"
 #include "lib/atomic.h"
 #include "lib/glob.h"
+#include "sched/thread.h"
 
 extern "C" const ktest::TestCase* const __kernel_tests_start[];
 extern "C" const ktest::TestCase* const __kernel_tests_end[];
@@ -21,6 +23,12 @@ using kernel::LogTag;
 // back through resume(), and locals of run_one() would not survive that.
 arch::ResumePoint g_resume_point;
 lib::Atomic<uint64_t> g_deadline_tick = 0; // 0: no test running
+// The thread that runs the tests: the only one the watchdog may send back
+// to the runner. A test blocked (waiting for a thread that never ends)
+// cannot be sent anywhere; past twice its time the watchdog panics instead.
+sched::Thread* g_runner_thread = nullptr;
+uint64_t g_timeout_ticks = 0;
+const TestCase* g_running_test = nullptr;
 Context g_context;
 
 lib::StringView name_of(const char* text)
@@ -62,8 +70,15 @@ void on_tick(uint64_t ticks)
         return;
     // The test has interrupts on (the tick arrived): make this interrupt
     // return into the landing, which leaves the test for the runner.
-    if (arch::redirect_interrupt_return(+[] { arch::resume(&g_resume_point); }))
+    if (sched::current_thread() == g_runner_thread
+        && arch::redirect_interrupt_return(+[] { arch::resume(&g_resume_point); })) {
         g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
+        return;
+    }
+    if (ticks >= deadline + g_timeout_ticks && g_runner_thread != nullptr
+        && g_runner_thread->state() == sched::ThreadState::Blocked)
+        PANIC("kernel test {}.{} still blocked at twice its timeout: a thread it waits for never ends",
+            g_running_test->suite, g_running_test->name);
 }
 
 enum class Outcome : uint8_t { Passed, Failed, TimedOut, Skipped };
@@ -73,6 +88,8 @@ Outcome run_one(const TestCase& test)
     uint32_t timeout_ms = test.timeout_ms != 0 ? test.timeout_ms : kDefaultTimeoutMs;
     g_context.reset();
     uint64_t ticks = (uint64_t(timeout_ms) * drivers::timer_hz() + 999) / 1000;
+    g_timeout_ticks = ticks;
+    g_running_test = &test;
     g_deadline_tick.store(drivers::timer_ticks() + ticks, lib::MemoryOrder::Relaxed);
     if (arch::save_resume_point(&g_resume_point)) {
         g_context.diagnostic(
@@ -152,6 +169,7 @@ RunSummary run_tests(lib::StringView selection)
     summary.selected = static_cast<unsigned>(count);
     if (count == 0)
         log(LogTag::Boot, "warning: test='{}' selects no kernel test", selection);
+    g_runner_thread = sched::current_thread();
     drivers::set_tick_observer(on_tick);
     log(LogTag::Raw, "KTAP version 1");
     log(LogTag::Raw, "1..{}", suite_count);

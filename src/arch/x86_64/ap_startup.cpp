@@ -13,10 +13,10 @@
 #include "arch/x86_64/control_registers.h"
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
-#include "kernel/cross_cpu_call.h"
 #include "kernel/log.h"
 #include "lib/atomic.h"
 #include "mm/direct_map.h"
+#include "sched/scheduler.h"
 
 extern "C" [[noreturn]] void ap_entry(arch::PerCpu* cpu);
 
@@ -173,5 +173,5 @@ extern "C" [[noreturn]] void ap_entry(arch::PerCpu* cpu)
     arch::enter_application_processor(*cpu);
     arch::init_ap_local_apic();
     arch::g_answer.store(arch::kAnswered | arch::local_apic_id(), lib::MemoryOrder::Release);
-    kernel::run_jobs_while_idle();
+    sched::run_idle_thread_on_application_processor();
 }

@@ -9,6 +9,7 @@
 #include "arch/x86_64/rflags.h"
 #include "kernel/log.h"
 #include "kernel/ro_after_init.h"
+#include "sched/scheduler.h"
 
 extern "C" const uint64_t interrupt_stub_table[arch::kVectorCount];
 
@@ -134,4 +135,8 @@ extern "C" void interrupt_dispatch(arch::InterruptFrame* frame)
         frame->rip = reinterpret_cast<uint64_t>(cpu.redirect);
         cpu.redirect = nullptr;
     }
+    // On the interrupted thread's stack, the frame saved on it: a switch
+    // here returns to this point when the thread runs again, and its
+    // iretq then resumes it.
+    sched::preempt_at_interrupt_exit((frame->cs & 3) == 0 && arch::Rflags(frame->rflags).interrupt_enable());
 }

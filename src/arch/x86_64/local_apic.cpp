@@ -8,6 +8,7 @@
 #include "arch/x86_64/vectors.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
+#include "sync/interrupt_guard.h"
 
 namespace arch {
 namespace {
@@ -170,6 +171,9 @@ void send_ipi(IpiDestination destination, uint32_t apic_id, IpiDelivery delivery
             static_cast<Msr>(x2apic_msr_number(LocalApicRegister::InterruptCommandLow)), command.value());
         return;
     }
+    // Two writes: an interrupt between them whose handler sends an IPI of
+    // its own (a wake-up) would change the destination under this one.
+    sync::InterruptGuard interrupts;
     write_register(LocalApicRegister::InterruptCommandHigh, apic_id << 24);
     // The low half's write sends it.
     write_register(LocalApicRegister::InterruptCommandLow, static_cast<uint32_t>(command.value()));

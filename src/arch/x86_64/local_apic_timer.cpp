@@ -5,6 +5,7 @@
 #include "arch/x86_64/local_apic.h"
 #include "arch/x86_64/per_cpu.h"
 #include "arch/x86_64/vectors.h"
+#include "drivers/kernel_tick.h"
 #include "lib/atomic.h"
 
 namespace arch {
@@ -23,6 +24,7 @@ void on_timer(InterruptFrame&)
     g_ticks[cpu].fetch_add(1, lib::MemoryOrder::Relaxed);
     if (cpu == 0 && g_on_boot_cpu_tick != nullptr)
         g_on_boot_cpu_tick();
+    drivers::count_cpu_tick();
     local_apic_end_of_interrupt();
 }
 

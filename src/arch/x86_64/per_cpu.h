@@ -44,6 +44,9 @@ struct PerCpu {
     // TLB shootdowns this CPU asked others for, and answered (tlb_shootdown.h).
     uint64_t tlb_shootdowns_sent;
     uint64_t tlb_shootdowns_received;
+    // The thread running here (arch/thread_context.h); read in one
+    // instruction through GS.
+    void* current_thread;
 };
 
 // The calling CPU's block. Valid from init_descriptor_tables() on.
