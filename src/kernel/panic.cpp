@@ -7,6 +7,7 @@
 #include "kernel/boot_profile.h"
 #include "kernel/log.h"
 #include "lib/atomic.h"
+#include "sched/thread.h"
 
 namespace kernel {
 namespace {
@@ -66,6 +67,8 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     lib::BufferSink sink(message, sizeof(message));
     lib::format_arguments(sink, format, arguments, argument_count);
     log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), file, line, arch::current_cpu_index());
+    if (const sched::Thread* thread = sched::current_thread())
+        log(LogTag::Panic, "in thread '{}' (id {})", thread->name(), thread->id());
     drivers::qemu_exit(drivers::QemuExitCode::Failure);
 }
 

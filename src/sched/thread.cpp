@@ -3,6 +3,7 @@
 #include <new>
 
 #include "arch/cpu.h"
+#include "kernel/log.h"
 #include "kernel/panic.h"
 #include "lib/format.h"
 #include "mm/kernel_heap.h"
@@ -114,6 +115,15 @@ void for_each_thread(void (*visit)(const Thread& thread, void* context), void* c
 size_t thread_count()
 {
     return g_threads.with([](ThreadList& list) { return list.count; });
+}
+
+void log_current_thread_for_report()
+{
+    const Thread* thread = current_thread();
+    if (thread == nullptr)
+        return;
+    kernel::log(kernel::LogTag::Fault, "  thread '{}' (id {}), kernel stack {:#x}-{:#x}, guard page {:#x}",
+        thread->name(), thread->id(), thread->stack_bottom(), thread->stack_top(), thread->stack_guard());
 }
 
 Thread* current_thread()

@@ -115,4 +115,8 @@ void for_each_thread(void (*visit)(const Thread& thread, void* context), void* c
 // Number of threads that exist (idle threads included).
 size_t thread_count();
 
+// For fault reports and panics: "  thread 'name' (id N), kernel stack
+// bottom-top, guard page at ..." for the calling CPU's thread, if any.
+void log_current_thread_for_report();
+
 } // namespace sched

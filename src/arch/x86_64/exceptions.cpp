@@ -13,6 +13,7 @@
 #include "drivers/qemu_exit.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
+#include "sched/thread.h"
 
 namespace arch {
 namespace {
@@ -99,6 +100,7 @@ void report(const InterruptFrame& frame)
     uint64_t cr2 = Cr2::read().value();
     log(LogTag::Fault, "{} {} (vector {}) in {} mode on CPU {}", info.mnemonic, info.name, frame.vector,
         (frame.cs & 3) ? "user" : "kernel", current_cpu_index());
+    sched::log_current_thread_for_report();
 
     if (frame.vector == kPageFaultVector) {
         log_page_fault_error(frame.error_code);
