@@ -75,9 +75,11 @@ def test_kernel_panic_names_message_file_and_line_and_exits_with_failure(boot):
     assert result.outcome is Outcome.PANIC, result.reason
     assert result.exit_status == EXIT_FAILURE
     assert PANIC_LINE.match(result.kernel_lines[-1]), result.kernel_lines[-1]
-    # Between the request and the [PANIC] line, only the backtrace of the panic.
+    # Between the request and the [PANIC] line, only the backtrace of the
+    # panic and the thread that raised it.
     requested = result.kernel_lines.index("[BOOT] fault injection: panic")
-    backtrace = result.kernel_lines[requested + 1:-1]
+    assert re.match(r"^\[PANIC\] in thread 'main' \(id \d+\):$", result.kernel_lines[-2]), result.kernel_lines[-2]
+    backtrace = result.kernel_lines[requested + 1:-2]
     assert backtrace[0] == "[FAULT] backtrace of the panic:", backtrace
     assert backtrace[1:] and all(
         re.match(r"^\[FAULT\]   #\d+ 0x[0-9a-f]{16} ", line) for line in backtrace[1:]), backtrace

@@ -288,8 +288,9 @@ def test_stack_overflow_hits_the_guard_page_and_reports_on_the_double_fault_stac
     result = boot(cmdline="exit fault=stack-overflow", trace_interrupts=True)
     assert_fatal_report(result, "#DF", 8,
                         "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long) [clone .isra.0]")
-    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack "
-                          r"\((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
+    # The boot CPU's stack is the thread 'main''s once the scheduler runs.
+    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack of thread 'main' "
+                          r"\(id \d+\) \((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
     symbols = elf_symbols(kernel_elf)
     assert int(guard.group(1), 16) == symbols["kernel_stack_guard"]
     assert int(guard.group(2), 16) == symbols["kernel_stack_bottom"]
@@ -507,7 +508,7 @@ def test_fault_report_under_uefi(boot, kernel_elf):
 AP_SMP = 4
 ON_CPU_1 = " on CPU 1"
 AP_FIRST_FRAME = "ap_entry"
-AP_IDLE_LOOP = "kernel::run_jobs_while_idle()"
+AP_IDLE_LOOP = "sched::(anonymous namespace)::idle_loop()"
 CPU_STACK_REGION_BASE = 0xFFFFC30000000000     # src/mm/cpu_stack_region.h
 CPU_STACK_SLOT_BYTES = 128 * 1024
 
@@ -552,8 +553,9 @@ def test_stack_overflow_on_cpu_1_hits_the_guard_page_of_its_own_stack(boot, kern
     assert_fatal_report(result, "#DF", 8,
                         "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long) [clone .isra.0]",
                         on_cpu=ON_CPU_1)
-    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack "
-                          r"\((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
+    # An AP's boot stack is its idle thread's.
+    guard = field(result, r"stack overflow: guard page (0x[0-9a-f]+) of the kernel stack of thread 'idle/1' "
+                          r"\(id \d+\) \((0x[0-9a-f]+)-(0x[0-9a-f]+)\) was hit")
     guard_page, bottom = int(guard.group(1), 16), int(guard.group(2), 16)
     # CPU 1's slot in the CPU stack region, not the boot CPU's stack in the image.
     slot = CPU_STACK_REGION_BASE + 1 * CPU_STACK_SLOT_BYTES
