@@ -29,6 +29,11 @@ struct CpuScheduler {
     Thread* idle = nullptr;
     // The thread just switched away from, until finish_switch lets it go.
     Thread* previous = nullptr;
+    // What runs here, for other CPUs deciding whether to interrupt it: never
+    // read through current from another CPU (that thread may end and be
+    // freed meanwhile).
+    lib::Atomic<bool> running_idle = true;
+    lib::AtomicEnum<Priority> running_priority { Priority::Low };
     lib::Atomic<bool> need_resched = false;
     lib::Atomic<bool> running = false;
     lib::Atomic<uint64_t> switches = 0;
@@ -55,6 +60,8 @@ CpuScheduler& this_scheduler()
 void make_current(CpuScheduler& cpu, Thread& thread)
 {
     cpu.current = &thread;
+    cpu.running_idle.store(thread.m_idle, lib::MemoryOrder::Relaxed);
+    cpu.running_priority.store(thread.m_priority, lib::MemoryOrder::Relaxed);
     arch::set_current_thread_pointer(&thread);
     arch::set_current_kernel_stack(
         thread.m_stack_description, thread.m_stack_guard, thread.m_stack_bottom, thread.m_stack_top);
@@ -98,6 +105,9 @@ void switch_to(CpuScheduler& cpu, unsigned self, Thread& previous, Thread& next)
     while (next.m_on_cpu.load(lib::MemoryOrder::Acquire))
         arch::cpu_relax();
     next.m_on_cpu.store(true, lib::MemoryOrder::Relaxed);
+    // An idle thread is never queued: off the CPU it is simply ready.
+    if (previous.m_idle)
+        previous.m_state.store(ThreadState::Runnable, lib::MemoryOrder::Release);
     next.m_state.store(ThreadState::Running, lib::MemoryOrder::Release);
     next.m_cpu = self;
     next.m_slice_ticks = 0;
@@ -237,7 +247,8 @@ unsigned choose_cpu_for_new_thread()
         unsigned index = (start + step) % online;
         if (!cpu_is_scheduling(index))
             continue;
-        size_t length = g_cpus[index].queue.length() + (g_cpus[index].current->m_idle ? 0 : 1);
+        CpuScheduler& cpu = g_cpus[index];
+        size_t length = cpu.queue.length() + (cpu.running_idle.load(lib::MemoryOrder::Relaxed) ? 0 : 1);
         if (length < best_length) {
             best = index;
             best_length = length;
@@ -256,10 +267,10 @@ void enqueue(Thread& thread)
         cpu.queue.push(thread);
         cpu.lock.unlock();
     }
-    // A hint read without the lock: at worst the switch waits for the
+    // Hints read without the lock: at worst the switch waits for the
     // target's next tick.
-    Thread* running = cpu.current;
-    if (running == nullptr || running->m_idle || thread.m_priority > running->m_priority) {
+    if (cpu.running_idle.load(lib::MemoryOrder::Relaxed)
+        || thread.m_priority > cpu.running_priority.load(lib::MemoryOrder::Relaxed)) {
         cpu.need_resched.store(true, lib::MemoryOrder::Release);
         if (target != arch::current_cpu_index())
             arch::wake_cpu(target);
