@@ -100,8 +100,10 @@ bool work_to_steal(unsigned self)
 
 void switch_to(CpuScheduler& cpu, unsigned self, Thread& previous, Thread& next)
 {
-    // A thread woken while still switching away on another CPU is queued
-    // before its registers are saved: wait for that CPU to finish.
+    // A thread preempted on another CPU is queued there before its
+    // registers are saved, and may be stolen at once: wait for that CPU to
+    // finish its switch (which waits for nothing: it took a thread from its
+    // own queue).
     while (next.m_on_cpu.load(lib::MemoryOrder::Acquire))
         arch::cpu_relax();
     next.m_on_cpu.store(true, lib::MemoryOrder::Relaxed);
@@ -328,6 +330,14 @@ bool wake(Thread& thread)
     ThreadState expected = ThreadState::Blocked;
     if (!thread.m_state.compare_exchange(expected, ThreadState::Runnable))
         return false;
+    // A thread that blocked may still be switching away on its CPU: queue
+    // it only once its registers are saved. That CPU finishes its switch
+    // without waiting for anything, so this wait is short; and because a
+    // run queue then only ever holds threads off their CPUs (but a CPU's own
+    // preempted thread), two CPUs that switch at once never wait on each
+    // other in switch_to.
+    while (thread.m_on_cpu.load(lib::MemoryOrder::Acquire))
+        arch::cpu_relax();
     enqueue(thread);
     return true;
 }
