@@ -131,6 +131,37 @@ KTEST(lockdep, taking_a_held_lock_again_is_reported_not_waited_for)
     KEXPECT_EQ(spinlocks_held(), held_before);
 }
 
+KTEST(lockdep, a_lock_taken_with_interrupts_on_and_in_a_handler_is_reported)
+{
+    if (!lockdep_enabled())
+        KSKIP("lockdep=off");
+    KASSERT_TRUE(arch::interrupts_enabled());
+    NoIrqSpinlock lock { "lockdep test interrupt-unsafe" };
+    uint64_t before = lockdep_reports();
+    {
+        NoIrqSpinlockGuard interrupts_on(lock);
+    }
+    KEXPECT_EQ(lockdep_reports(), before);
+    arch::run_in_interrupt_handler(
+        +[](void* argument) { NoIrqSpinlockGuard in_handler(*static_cast<NoIrqSpinlock*>(argument)); },
+        &lock);
+    KEXPECT_EQ(reports_since(before), 1u);
+    lockdep_forget_class(lock.lock_class());
+}
+
+KTEST(lockdep, an_interrupt_safe_lock_taken_in_a_handler_too_is_silent)
+{
+    Spinlock lock { "lockdep test interrupt-safe" };
+    uint64_t before = lockdep_reports();
+    {
+        SpinlockGuard interrupts_off(lock);
+    }
+    arch::run_in_interrupt_handler(
+        +[](void* argument) { SpinlockGuard in_handler(*static_cast<Spinlock*>(argument)); }, &lock);
+    KEXPECT_EQ(reports_since(before), 0u);
+    lockdep_forget_class(lock.lock_class());
+}
+
 KTEST(lockdep, the_innermost_lock_held_is_known)
 {
     TwoClasses locks;
