@@ -35,12 +35,13 @@ public:
     size_t recorded() const { return m_depth; }
     const HeldLock& entry(size_t index) const { return m_entries[index]; }
 
-    // False (and only counted) when the stack is full.
-    bool push(const HeldLock& held)
+    // The record, its backtrace still empty (the caller may fill it in
+    // place); nullptr (and only counted) when the stack is full.
+    HeldLock* push(const void* lock, const LockClassKey* key, bool recursive, LockSite site)
     {
         if (m_depth == kCapacity) {
             ++m_overflow;
-            return false;
+            return nullptr;
         }
         size_t slot = m_depth;
         m_entries[slot].lock = nullptr;
@@ -48,12 +49,13 @@ public:
         m_depth = slot + 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         HeldLock& entry = m_entries[slot];
-        entry.key = held.key;
-        entry.recursive = held.recursive;
-        entry.acquired = held.acquired;
+        entry.key = key;
+        entry.recursive = recursive;
+        entry.acquired.site = site;
+        entry.acquired.frame_count = 0;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        entry.lock = held.lock;
-        return true;
+        entry.lock = lock;
+        return &entry;
     }
 
     // The innermost record of that lock, or nullptr.
@@ -66,16 +68,17 @@ public:
         return nullptr;
     }
 
-    // Removes the innermost record of that lock into removed (locks may be
-    // released out of order). False when this context does not hold it
-    // (with locks past the capacity, one of those is assumed released).
+    // Removes the innermost record of that lock (locks may be released out
+    // of order); recursive: whether it was a recursive acquisition's.
+    // NotHeld when this context does not hold it (with locks past the
+    // capacity, one of those is assumed released: Uncounted).
     enum class Removed : uint8_t { Recorded, Uncounted, NotHeld };
-    Removed remove(const void* lock, HeldLock& removed)
+    Removed remove(const void* lock, bool& recursive)
     {
         for (size_t i = m_depth; i-- > 0;) {
             if (m_entries[i].lock != lock)
                 continue;
-            removed = m_entries[i];
+            recursive = m_entries[i].recursive;
             for (size_t j = i; j + 1 < m_depth; ++j)
                 m_entries[j] = m_entries[j + 1];
             __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -357,27 +357,27 @@ bool lock_will_acquire(HeldLockStack& held, LockClassKey& key, const void* lock,
 void lock_acquired(
     HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site, LockAcquired how)
 {
-    HeldLock entry;
-    entry.lock = lock;
-    entry.key = &key;
-    entry.recursive = how == LockAcquired::Recursively;
-    entry.acquired.site = site;
+    HeldLock* entry = held.push(lock, &key, how == LockAcquired::Recursively, site);
+    bool enabled = g_enabled.load(lib::MemoryOrder::Relaxed);
+    if (entry == nullptr) {
+        if (enabled)
+            turn_off("held-lock stack full");
+        return;
+    }
     // The backtrace only for the validator's reports; the record itself
     // is always kept, for might_sleep().
-    if (g_enabled.load(lib::MemoryOrder::Relaxed) && !g_validating[arch::current_cpu_index()])
-        entry.acquired.frame_count = static_cast<uint8_t>(
+    if (enabled && !g_validating[arch::current_cpu_index()])
+        entry->acquired.frame_count = static_cast<uint8_t>(
             arch::capture_callers(reinterpret_cast<uint64_t>(__builtin_frame_address(0)),
-                entry.acquired.frames, kAcquisitionFrames));
-    if (!held.push(entry) && g_enabled.load(lib::MemoryOrder::Relaxed))
-        turn_off("held-lock stack full");
+                entry->acquired.frames, kAcquisitionFrames));
 }
 
 bool lock_released(HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site)
 {
-    HeldLock removed;
-    switch (held.remove(lock, removed)) {
+    bool recursive = false;
+    switch (held.remove(lock, recursive)) {
     case HeldLockStack::Removed::Recorded:
-        return !removed.recursive;
+        return !recursive;
     case HeldLockStack::Removed::Uncounted:
         return true;
     case HeldLockStack::Removed::NotHeld:

@@ -10,26 +10,22 @@ namespace {
 
 int g_locks[32];
 
-sync::HeldLock held(int index, uint32_t line = 0)
+sync::HeldLock* push(sync::HeldLockStack& stack, int index, uint32_t line = 0, bool recursive = false)
 {
-    sync::HeldLock entry;
-    entry.lock = &g_locks[index];
-    entry.acquired.site = { "test.cpp", line };
-    return entry;
+    return stack.push(&g_locks[index], nullptr, recursive, { "test.cpp", line });
 }
 
 TEST(HeldLockStack, PushAndRemoveInOrder)
 {
     sync::HeldLockStack stack;
     EXPECT_EQ(stack.innermost(), nullptr);
-    stack.push(held(0, 1));
-    stack.push(held(1, 2));
+    push(stack, 0, 1);
+    push(stack, 1, 2);
     EXPECT_EQ(stack.depth(), 2u);
     ASSERT_NE(stack.innermost(), nullptr);
     EXPECT_EQ(stack.innermost()->acquired.site.line, 2u);
-    sync::HeldLock removed;
-    EXPECT_EQ(stack.remove(&g_locks[1], removed), sync::HeldLockStack::Removed::Recorded);
-    EXPECT_EQ(removed.acquired.site.line, 2u);
+    bool recursive = false;
+    EXPECT_EQ(stack.remove(&g_locks[1], recursive), sync::HeldLockStack::Removed::Recorded);
     EXPECT_EQ(stack.innermost()->acquired.site.line, 1u);
 }
 
@@ -37,9 +33,9 @@ TEST(HeldLockStack, ReleasedOutOfOrderTheOthersStayInOrder)
 {
     sync::HeldLockStack stack;
     for (int i = 0; i < 4; ++i)
-        stack.push(held(i, i));
-    sync::HeldLock removed;
-    EXPECT_EQ(stack.remove(&g_locks[1], removed), sync::HeldLockStack::Removed::Recorded);
+        push(stack, i, i);
+    bool recursive = false;
+    EXPECT_EQ(stack.remove(&g_locks[1], recursive), sync::HeldLockStack::Removed::Recorded);
     ASSERT_EQ(stack.recorded(), 3u);
     EXPECT_EQ(stack.entry(0).lock, &g_locks[0]);
     EXPECT_EQ(stack.entry(1).lock, &g_locks[2]);
@@ -51,35 +47,37 @@ TEST(HeldLockStack, ReleasedOutOfOrderTheOthersStayInOrder)
 TEST(HeldLockStack, ALockNotHeldIsNotRemoved)
 {
     sync::HeldLockStack stack;
-    stack.push(held(0));
-    sync::HeldLock removed;
-    EXPECT_EQ(stack.remove(&g_locks[5], removed), sync::HeldLockStack::Removed::NotHeld);
+    push(stack, 0);
+    bool recursive = false;
+    EXPECT_EQ(stack.remove(&g_locks[5], recursive), sync::HeldLockStack::Removed::NotHeld);
     EXPECT_EQ(stack.depth(), 1u);
 }
 
 TEST(HeldLockStack, TheInnermostOfTwoRecordsOfOneLockGoesFirst)
 {
     sync::HeldLockStack stack;
-    stack.push(held(0, 1));
-    stack.push(held(0, 2));
-    sync::HeldLock removed;
-    stack.remove(&g_locks[0], removed);
-    EXPECT_EQ(removed.acquired.site.line, 2u);
+    push(stack, 0, 1);
+    push(stack, 0, 2, true);
+    bool recursive = false;
+    stack.remove(&g_locks[0], recursive);
+    EXPECT_TRUE(recursive);
     EXPECT_EQ(stack.innermost()->acquired.site.line, 1u);
+    stack.remove(&g_locks[0], recursive);
+    EXPECT_FALSE(recursive);
 }
 
 TEST(HeldLockStack, PastItsCapacityItStillCounts)
 {
     sync::HeldLockStack stack;
     for (size_t i = 0; i < sync::HeldLockStack::kCapacity; ++i)
-        EXPECT_TRUE(stack.push(held(static_cast<int>(i))));
-    EXPECT_FALSE(stack.push(held(20)));
-    EXPECT_FALSE(stack.push(held(21)));
+        EXPECT_NE(push(stack, static_cast<int>(i)), nullptr);
+    EXPECT_EQ(push(stack, 20), nullptr);
+    EXPECT_EQ(push(stack, 21), nullptr);
     EXPECT_EQ(stack.depth(), sync::HeldLockStack::kCapacity + 2);
-    sync::HeldLock removed;
-    EXPECT_EQ(stack.remove(&g_locks[21], removed), sync::HeldLockStack::Removed::Uncounted);
-    EXPECT_EQ(stack.remove(&g_locks[20], removed), sync::HeldLockStack::Removed::Uncounted);
-    EXPECT_EQ(stack.remove(&g_locks[20], removed), sync::HeldLockStack::Removed::NotHeld);
+    bool recursive = false;
+    EXPECT_EQ(stack.remove(&g_locks[21], recursive), sync::HeldLockStack::Removed::Uncounted);
+    EXPECT_EQ(stack.remove(&g_locks[20], recursive), sync::HeldLockStack::Removed::Uncounted);
+    EXPECT_EQ(stack.remove(&g_locks[20], recursive), sync::HeldLockStack::Removed::NotHeld);
     EXPECT_EQ(stack.depth(), sync::HeldLockStack::kCapacity);
 }
 
