@@ -13,9 +13,6 @@
 
 namespace sync {
 
-// Class numbers are 1 .. kMaxLockClasses - 1; 0 is "no class yet".
-inline constexpr size_t kMaxLockClasses = 128;
-
 struct LockOrder {
     uint16_t before = 0;
     uint16_t after = 0;

@@ -28,6 +28,9 @@ struct LockClassKey {
     uint16_t class_index = 0;
 };
 
+// Class numbers are 1 .. kMaxLockClasses - 1; 0 is "no class yet".
+inline constexpr size_t kMaxLockClasses = 128;
+
 // How many return addresses an acquisition keeps, innermost first.
 inline constexpr size_t kAcquisitionFrames = 6;
 

@@ -8,6 +8,7 @@
 #include "kernel/symbols.h"
 #include "lib/atomic.h"
 #include "lib/format.h"
+#include "sync/lock_class_table.h"
 #include "sync/lock_order_graph.h"
 
 namespace sync {
@@ -18,7 +19,6 @@ using kernel::LogTag;
 
 // What the validator knows of a class beyond its key.
 struct ClassRecord {
-    const LockClassKey* key = nullptr; // the first lock seen of the class
     LockSite in_interrupt_handler; // first acquisition in one (file nullptr: none)
     LockSite with_interrupts_on; // first by a kind that leaves them on
     bool interrupt_use_reported = false;
@@ -38,8 +38,8 @@ bool g_validating[arch::kMaxCpus];
 // Spinlock: it must not validate itself). Held only for table work, never
 // while printing, so a CPU waiting here never holds up a report.
 lib::Atomic<bool> g_graph_lock = false;
+LockClassTable g_class_table;
 ClassRecord g_classes[kMaxLockClasses];
-uint16_t g_class_count = 1; // 0 is "no class"
 LockOrderGraph g_graph;
 
 class GraphLockGuard {
@@ -71,25 +71,6 @@ private:
     unsigned m_cpu;
 };
 
-bool same_text(const char* a, const char* b)
-{
-    if (a == b)
-        return true;
-    if (a == nullptr || b == nullptr)
-        return false;
-    while (*a != 0 && *a == *b) {
-        ++a;
-        ++b;
-    }
-    return *a == *b;
-}
-
-bool same_class(const LockClassKey& a, const LockClassKey& b)
-{
-    return a.declared.line == b.declared.line && same_text(a.name, b.name)
-        && same_text(a.declared.file, b.declared.file);
-}
-
 void turn_off(lib::StringView why)
 {
     if (g_enabled.exchange(false))
@@ -105,14 +86,7 @@ uint16_t class_of(LockClassKey& key)
     bool full = false;
     {
         GraphLockGuard guard;
-        for (uint16_t i = 1; i < g_class_count && key.class_index == 0; ++i) {
-            if (same_class(*g_classes[i].key, key))
-                key.class_index = i;
-        }
-        if (key.class_index == 0 && g_class_count < kMaxLockClasses) {
-            g_classes[g_class_count].key = &key;
-            key.class_index = g_class_count++;
-        }
+        key.class_index = g_class_table.find_or_add(key);
         full = key.class_index == 0;
     }
     if (full)
@@ -207,8 +181,8 @@ constexpr size_t kReportedPathEdges = sizeof(CycleReport::earlier) / sizeof(Cycl
 
 void report_cycle(const CycleReport& cycle)
 {
-    const LockClassKey& held = *g_classes[cycle.closing.before].key;
-    const LockClassKey& taken = *g_classes[cycle.closing.after].key;
+    const LockClassKey& held = g_class_table.key_of(cycle.closing.before);
+    const LockClassKey& taken = g_class_table.key_of(cycle.closing.after);
     const LockOrder& last
         = cycle.earlier[cycle.length < kReportedPathEdges ? cycle.length - 1 : kReportedPathEdges - 1];
     LockClassText held_buffer, taken_buffer;
@@ -232,8 +206,8 @@ void report_cycle(const CycleReport& cycle)
         const LockOrder& edge = cycle.earlier[i];
         LockClassText before_name, after_name;
         log(LogTag::Lockdep, "earlier: {} taken at {}:{}, then {} at {}:{}:",
-            short_name(*g_classes[edge.before].key, before_name), edge.before_acquired.site.file,
-            edge.before_acquired.site.line, short_name(*g_classes[edge.after].key, after_name),
+            short_name(g_class_table.key_of(edge.before), before_name), edge.before_acquired.site.file,
+            edge.before_acquired.site.line, short_name(g_class_table.key_of(edge.after), after_name),
             edge.after_acquired.site.file, edge.after_acquired.site.line);
         log(LogTag::Lockdep, "first held:");
         log_acquisition_backtrace(edge.before_acquired);
@@ -318,7 +292,7 @@ void check_interrupt_use(uint16_t lock_class, LockKind kind, LockSite site)
         handler_site = record.in_interrupt_handler;
         interrupts_on_site = record.with_interrupts_on;
     }
-    LockClassText label = label_of(*g_classes[lock_class].key);
+    LockClassText label = label_of(g_class_table.key_of(lock_class));
     log(LogTag::Lockdep,
         "interrupt-unsafe lock: {} taken with interrupts on at {}:{}, and in an interrupt handler at {}:{}",
         label.text, interrupts_on_site.file, interrupts_on_site.line, handler_site.file, handler_site.line);
