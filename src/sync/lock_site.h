@@ -9,10 +9,18 @@
 
 namespace sync {
 
-// A file and line, from std::source_location at the call.
+// A file and line. As a default argument, LockSite::current() is the
+// caller's (GCC and clang both evaluate __builtin_FILE and __builtin_LINE
+// at the outermost call; std::source_location would do the same, but the
+// clang that lints the code lacks its builtin).
 struct LockSite {
     const char* file = nullptr;
     uint32_t line = 0;
+
+    static constexpr LockSite current(const char* file = __builtin_FILE(), uint32_t line = __builtin_LINE())
+    {
+        return LockSite { file, line };
+    }
 };
 
 // A lock's class: what it is called and where it was declared. Every lock

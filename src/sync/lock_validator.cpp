@@ -25,7 +25,8 @@ struct ClassRecord {
 };
 
 lib::Atomic<bool> g_enabled = true;
-lib::Atomic<LockdepReportAction> g_action = LockdepReportAction::Panic;
+// LockdepReportAction as its number (lib::Atomic holds integers).
+lib::Atomic<uint8_t> g_action = static_cast<uint8_t>(LockdepReportAction::Panic);
 lib::Atomic<uint64_t> g_reports = 0;
 lib::Atomic<uint64_t> g_acknowledged = 0;
 
@@ -145,7 +146,7 @@ Acquisition capture_acquisition(LockSite site)
 void conclude_report(const char* what)
 {
     g_reports.fetch_add(1);
-    if (g_action.load() == LockdepReportAction::Panic)
+    if (g_action.load() == static_cast<uint8_t>(LockdepReportAction::Panic))
         PANIC("lockdep: {} (see the [LOCKDEP] report above)", what);
 }
 
@@ -388,7 +389,7 @@ void set_lockdep_enabled(bool enabled)
 
 void set_lockdep_report_action(LockdepReportAction action)
 {
-    g_action.store(action);
+    g_action.store(static_cast<uint8_t>(action));
 }
 
 uint64_t lockdep_reports()

@@ -5,13 +5,12 @@
 // forever otherwise) and releasing it restores them. Use it through
 // SpinlockGuard, or better, through Locked<T>.
 //
-// Every lock belongs to a class, its declaration site (std::source_location
+// Every lock belongs to a class, its declaration site (LockSite
 // of its constructor's caller) and an optional name: the lock-order
 // validator (sync/lock_validator.h) checks each acquisition against the
 // orders seen before it spins, and every acquisition is recorded on the
 // CPU's held-lock stack (innermost_spinlock_held()), validator on or off.
 
-#include <source_location>
 #include <utility>
 
 #include "arch/cpu.h"
@@ -21,30 +20,25 @@
 
 namespace sync {
 
-inline LockSite site_of(const std::source_location& where)
-{
-    return LockSite { where.file_name(), where.line() };
-}
-
 // The lock word and its validation, shared by the lock kinds.
 class ValidatedSpinlock {
 public:
     ValidatedSpinlock(const ValidatedSpinlock&) = delete;
     ValidatedSpinlock& operator=(const ValidatedSpinlock&) = delete;
 
-    void unlock(std::source_location released = std::source_location::current())
+    void unlock(LockSite released = LockSite::current())
     {
         // A lock this CPU does not hold (reported) is left alone: another
         // CPU may hold it.
-        if (lock_released(this_cpu_spinlocks(), m_class, this, site_of(released)))
+        if (lock_released(this_cpu_spinlocks(), m_class, this, released))
             m_locked.store(false, lib::MemoryOrder::Release);
     }
     bool is_locked() const { return m_locked.load(lib::MemoryOrder::Relaxed); }
     const LockClassKey& lock_class() const { return m_class; }
 
 protected:
-    constexpr ValidatedSpinlock(const char* name, const std::source_location& declared)
-        : m_class { name, { declared.file_name(), declared.line() }, 0 }
+    constexpr ValidatedSpinlock(const char* name, const LockSite& declared)
+        : m_class { name, declared, 0 }
     {
     }
 
@@ -84,28 +78,26 @@ private:
 
 class Spinlock : public ValidatedSpinlock {
 public:
-    constexpr Spinlock(std::source_location declared = std::source_location::current())
+    constexpr Spinlock(LockSite declared = LockSite::current())
         : ValidatedSpinlock(nullptr, declared)
     {
     }
-    constexpr explicit Spinlock(
-        const char* name, std::source_location declared = std::source_location::current())
+    constexpr explicit Spinlock(const char* name, LockSite declared = LockSite::current())
         : ValidatedSpinlock(name, declared)
     {
     }
 
     // Called with interrupts off. interrupts_were_enabled: the caller's
     // state before it turned them off.
-    void lock(
-        bool interrupts_were_enabled = false, std::source_location taken = std::source_location::current())
+    void lock(bool interrupts_were_enabled = false, LockSite taken = LockSite::current())
     {
-        acquire(LockKind::Spinlock, interrupts_were_enabled, site_of(taken));
+        acquire(LockKind::Spinlock, interrupts_were_enabled, taken);
     }
 };
 
 class [[nodiscard]] SpinlockGuard {
 public:
-    explicit SpinlockGuard(Spinlock& lock, std::source_location taken = std::source_location::current())
+    explicit SpinlockGuard(Spinlock& lock, LockSite taken = LockSite::current())
         : m_lock(lock)
     {
         m_lock.lock(m_interrupts.were_enabled(), taken);
@@ -127,25 +119,20 @@ private:
 // interrupt flag's save and restore.
 class NoIrqSpinlock : public ValidatedSpinlock {
 public:
-    constexpr NoIrqSpinlock(std::source_location declared = std::source_location::current())
+    constexpr NoIrqSpinlock(LockSite declared = LockSite::current())
         : ValidatedSpinlock(nullptr, declared)
     {
     }
-    constexpr explicit NoIrqSpinlock(
-        const char* name, std::source_location declared = std::source_location::current())
+    constexpr explicit NoIrqSpinlock(const char* name, LockSite declared = LockSite::current())
         : ValidatedSpinlock(name, declared)
     {
     }
-    void lock(std::source_location taken = std::source_location::current())
-    {
-        acquire(LockKind::NoIrqSpinlock, false, site_of(taken));
-    }
+    void lock(LockSite taken = LockSite::current()) { acquire(LockKind::NoIrqSpinlock, false, taken); }
 };
 
 class [[nodiscard]] NoIrqSpinlockGuard {
 public:
-    explicit NoIrqSpinlockGuard(
-        NoIrqSpinlock& lock, std::source_location taken = std::source_location::current())
+    explicit NoIrqSpinlockGuard(NoIrqSpinlock& lock, LockSite taken = LockSite::current())
         : m_lock(lock)
     {
         m_lock.lock(taken);
@@ -161,13 +148,13 @@ private:
 // A lock's name and the place that declares it, from a string at the call:
 // Locked<T> x { "frames", arguments... }.
 struct LockName {
-    constexpr LockName(const char* lock_name, std::source_location where = std::source_location::current())
+    constexpr LockName(const char* lock_name, LockSite where = LockSite::current())
         : name(lock_name)
         , declared(where)
     {
     }
     const char* name;
-    std::source_location declared;
+    LockSite declared;
 };
 
 // Data that can only be reached with its lock held. The lock's class is
@@ -175,7 +162,7 @@ struct LockName {
 template <typename T>
 class Locked {
 public:
-    constexpr Locked(std::source_location declared = std::source_location::current())
+    constexpr Locked(LockSite declared = LockSite::current())
         : m_lock(declared)
         , m_value()
     {
@@ -188,7 +175,7 @@ public:
     }
 
     template <typename Function>
-    decltype(auto) with(Function&& function, std::source_location taken = std::source_location::current())
+    decltype(auto) with(Function&& function, LockSite taken = LockSite::current())
     {
         SpinlockGuard guard(m_lock, taken);
         return function(m_value);
