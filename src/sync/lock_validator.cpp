@@ -8,6 +8,7 @@
 #include "kernel/symbols.h"
 #include "lib/atomic.h"
 #include "lib/format.h"
+#include "sync/interrupt_guard.h"
 #include "sync/lock_class_table.h"
 #include "sync/lock_order_graph.h"
 
@@ -272,10 +273,10 @@ void check_orders(const HeldLockStack& held, uint16_t lock_class, LockSite site)
 // A class taken in an interrupt handler and, elsewhere, by a kind that
 // leaves interrupts on: the handler can interrupt the holder on its own
 // CPU and spin on the lock for good.
-void check_interrupt_use(uint16_t lock_class, LockKind kind, LockSite site)
+// interrupts_on: taken by a kind that leaves them on, while they were.
+void check_interrupt_use(uint16_t lock_class, bool interrupts_on, LockSite site)
 {
     bool in_handler = arch::in_interrupt_handler();
-    bool interrupts_on = kind == LockKind::NoIrqSpinlock && arch::interrupts_enabled();
     if (!in_handler && !interrupts_on)
         return;
     LockSite handler_site, interrupts_on_site;
@@ -312,6 +313,11 @@ bool lock_will_acquire(HeldLockStack& held, LockClassKey& key, const void* lock,
 {
     if (!g_enabled.load(lib::MemoryOrder::Relaxed))
         return true;
+    bool interrupts_on = arch::interrupts_enabled();
+    // A sleeping lock's caller has interrupts on: off here, so that the
+    // thread stays on this CPU while it validates and never holds the
+    // graph's lock when an interrupt handler on this CPU wants it.
+    InterruptGuard interrupts_off;
     unsigned cpu = arch::current_cpu_index();
     if (g_validating[cpu])
         return true;
@@ -324,7 +330,7 @@ bool lock_will_acquire(HeldLockStack& held, LockClassKey& key, const void* lock,
     uint16_t lock_class = class_of(key);
     if (lock_class == 0)
         return true;
-    check_interrupt_use(lock_class, kind, site);
+    check_interrupt_use(lock_class, kind == LockKind::NoIrqSpinlock && interrupts_on, site);
     check_orders(held, lock_class, site);
     return true;
 }
@@ -358,6 +364,7 @@ bool lock_released(HeldLockStack& held, const LockClassKey& key, const void* loc
     case HeldLockStack::Removed::NotHeld:
         break;
     }
+    InterruptGuard interrupts_off; // as in lock_will_acquire
     unsigned cpu = arch::current_cpu_index();
     if (!g_enabled.load(lib::MemoryOrder::Relaxed) || g_validating[cpu])
         return true;
