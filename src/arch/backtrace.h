@@ -5,6 +5,7 @@
 // own symbol table. Fault reports print theirs from the interrupted context
 // (src/arch/x86_64/exceptions.cpp).
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace arch {
@@ -13,5 +14,11 @@ namespace arch {
 // frame at frame_pointer (the caller's __builtin_frame_address(0)), so #0 is
 // the call that entered the caller.
 void log_backtrace_from_frame(uint64_t frame_pointer);
+
+// The return addresses above the frame at frame_pointer (a function's
+// __builtin_frame_address(0): #0 is where that function was called from),
+// at most capacity; how many were found. For records kept for later
+// reports (lock acquisitions).
+size_t capture_callers(uint64_t frame_pointer, uint64_t* return_addresses, size_t capacity);
 
 } // namespace arch

@@ -44,8 +44,4 @@ struct KernelStack {
 };
 KernelStack current_kernel_stack();
 
-// Whether the calling CPU runs an interrupt or exception handler now
-// (sleeping there is a bug: might_sleep panics).
-bool in_interrupt_handler();
-
 } // namespace arch

@@ -111,6 +111,16 @@ bool apply_test(BootOptions& options, lib::StringView value)
     return true;
 }
 
+bool apply_lockdep(BootOptions& options, lib::StringView value)
+{
+    if (value == "on" || value == "off") {
+        options.lockdep = value == "on";
+        return true;
+    }
+    log(LogTag::Boot, "warning: lockdep='{}' ignored (on or off)", value);
+    return false;
+}
+
 constexpr KnownOption kKnownOptions[] = {
     { "exit", Value::None,
         [](BootOptions& options, lib::StringView) { return options.exit_when_ready = true; } },
@@ -123,6 +133,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "torture_percent", Value::Required, apply_torture_percent },
     { "timeslice_ms", Value::Required, apply_timeslice_ms },
     { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },
+    { "lockdep", Value::Required, apply_lockdep },
 };
 
 constexpr size_t kOptionCount = sizeof(kKnownOptions) / sizeof(kKnownOptions[0]);

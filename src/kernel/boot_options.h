@@ -42,6 +42,9 @@ struct BootOptions {
     // "noapic": leave the local and I/O APICs off; the 8259 PICs and the
     // PIT serve interrupts and the tick, on one CPU.
     bool no_apic = false;
+    // "lockdep=off" (or "on", the default): the lock-order validator
+    // (src/sync/lock_validator.h).
+    bool lockdep = true;
 };
 
 BootOptions parse_boot_options(lib::StringView command_line);

@@ -84,6 +84,8 @@ const char* log_tag_name(LogTag tag)
         return "PANIC";
     case LogTag::Test:
         return "TEST";
+    case LogTag::Lockdep:
+        return "LOCKDEP";
     case LogTag::Raw:
         return "";
     }

@@ -33,6 +33,7 @@
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 #include "sched/scheduler.h"
+#include "sync/lock_validator.h"
 
 namespace kernel {
 
@@ -216,6 +217,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     boot::BootInfo boot_info = read_boot_info(multiboot_magic, multiboot_info_physical);
     log_boot_info(boot_info);
     BootOptions options = parse_boot_options(boot_info.command_line);
+    sync::set_lockdep_enabled(options.lockdep);
+    log(LogTag::Lockdep, "lock-order validator {}", options.lockdep ? "on" : "off (boot word lockdep=off)");
     end_boot_phase("boot information");
 
     log_image_layout();

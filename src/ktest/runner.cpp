@@ -9,6 +9,7 @@
 #include "lib/atomic.h"
 #include "lib/glob.h"
 #include "sched/thread.h"
+#include "sync/lock_validator.h"
 
 extern "C" const ktest::TestCase* const __kernel_tests_start[];
 extern "C" const ktest::TestCase* const __kernel_tests_end[];
@@ -98,6 +99,13 @@ Outcome run_one(const TestCase& test)
     }
     test.function(g_context);
     g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
+    // A lock-validator report the test did not provoke on purpose (and
+    // acknowledge) fails it: the report says where.
+    if (uint64_t reports = sync::lockdep_unacknowledged_reports(); reports != 0) {
+        g_context.diagnostic("{} lock-validator report(s) during the test ([LOCKDEP] lines above)", reports);
+        sync::lockdep_acknowledge_reports();
+        return Outcome::Failed;
+    }
     if (g_context.failed())
         return Outcome::Failed;
     return g_context.skipped() ? Outcome::Skipped : Outcome::Passed;
@@ -171,6 +179,9 @@ RunSummary run_tests(lib::StringView selection)
         log(LogTag::Boot, "warning: test='{}' selects no kernel test", selection);
     g_runner_thread = sched::current_thread();
     drivers::set_tick_observer(on_tick);
+    // A report fails the test that made it, not the whole run.
+    sync::lockdep_acknowledge_reports();
+    sync::set_lockdep_report_action(sync::LockdepReportAction::Count);
     log(LogTag::Raw, "KTAP version 1");
     log(LogTag::Raw, "1..{}", suite_count);
     size_t first = 0;
@@ -203,6 +214,7 @@ RunSummary run_tests(lib::StringView selection)
         first = end;
     }
     drivers::set_tick_observer(nullptr);
+    sync::set_lockdep_report_action(sync::LockdepReportAction::Panic);
     log(LogTag::Raw, "# kernel tests: {} passed, {} failed, {} timed out, {} skipped", summary.passed,
         summary.failed, summary.timed_out, summary.skipped);
     return summary;

@@ -12,6 +12,7 @@
 #include "sched/run_queue.h"
 #include "sched/scheduler_internal.h"
 #include "sched/thread_stack.h"
+#include "sync/lock_validator.h"
 
 namespace sched {
 namespace {
@@ -218,6 +219,8 @@ void adopt_running_flow(CpuScheduler& cpu, Thread& thread, const char* name, boo
 {
     arch::KernelStack stack = arch::current_kernel_stack();
     thread.m_idle = idle;
+    // Idle threads are never queued; Low is what `threads` shows for them.
+    thread.m_priority = idle ? Priority::Low : Priority::Normal;
     thread.m_pinned_cpu = index;
     thread.m_cpu = index;
     thread.m_stack_guard = stack.guard;
@@ -354,6 +357,12 @@ void might_sleep(const char* what)
 {
     if (arch::in_interrupt_handler())
         PANIC("{} in an interrupt handler: it would block the interrupted thread", what);
+    if (const sync::HeldLock* held = sync::innermost_spinlock_held()) {
+        PANIC("{} with spinlock {} held (taken at {}:{}; {} spinlocks held): a blocked thread would keep it "
+              "from every other CPU",
+            what, sync::describe_lock_class(*held->key).text, held->acquired.site.file,
+            held->acquired.site.line, sync::spinlocks_held());
+    }
     if (!arch::interrupts_enabled())
         PANIC("{} with interrupts off (a spinlock held?): a blocked thread would never be woken", what);
 }

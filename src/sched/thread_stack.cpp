@@ -25,7 +25,7 @@ bool take_slot(size_t& slot)
             size_t word = (map.next_hint + step) % (kThreadStackSlots / 64);
             if (map.used[word] == ~uint64_t { 0 })
                 continue;
-            unsigned bit = static_cast<unsigned>(__builtin_ctzll(~map.used[word]));
+            auto bit = static_cast<unsigned>(__builtin_ctzll(~map.used[word]));
             map.used[word] |= uint64_t { 1 } << bit;
             map.next_hint = word;
             slot = word * 64 + bit;

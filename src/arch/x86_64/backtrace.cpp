@@ -108,6 +108,11 @@ void log_return_addresses(const uint64_t* return_addresses, size_t count, size_t
     }
 }
 
+size_t capture_callers(uint64_t frame_pointer, uint64_t* return_addresses, size_t capacity)
+{
+    return walk_frame_pointers(frame_pointer, return_addresses, capacity);
+}
+
 void log_backtrace_from_frame(uint64_t frame_pointer)
 {
     uint64_t callers[kMaxBacktraceFrames];

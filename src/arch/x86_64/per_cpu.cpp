@@ -1,5 +1,7 @@
 #include "arch/x86_64/per_cpu.h"
 
+#include "arch/interrupts.h"
+
 #include <new>
 
 #include "arch/cpu.h"
@@ -104,6 +106,11 @@ PerCpu& this_cpu()
     PerCpu* cpu;
     asm volatile("movq %%gs:0, %0" : "=r"(cpu));
     return *cpu;
+}
+
+bool in_interrupt_handler()
+{
+    return g_gs_base_set && this_cpu().current_frame != nullptr;
 }
 
 unsigned current_cpu_index()

@@ -68,10 +68,4 @@ KernelStack current_kernel_stack()
     return { range.guard, range.bottom, range.top };
 }
 
-bool in_interrupt_handler()
-{
-    PerCpu& cpu = this_cpu();
-    return cpu.current_frame != nullptr || cpu.exception_depth > 0;
-}
-
 } // namespace arch

@@ -31,6 +31,9 @@ inline constexpr uint8_t kIoApicIsaBaseVector = kPicIrqBaseVector + 16;
 // The local APIC timer: the kernel tick when there is an APIC.
 inline constexpr uint8_t kApicTimerVector = 0xE0;
 // 0xF0-0xFD: inter-processor interrupts (the SMP work declares them).
+// Raised by software (`int`) only, to run a kernel test's code in an
+// interrupt handler (arch::run_in_interrupt_handler).
+inline constexpr uint8_t kInterruptTestVector = 0xEF;
 inline constexpr uint8_t kFirstIpiVector = 0xF0;
 // Ends another CPU's idle halt so it looks at its mailbox; does nothing else.
 inline constexpr uint8_t kWakeupVector = kFirstIpiVector;
