@@ -84,6 +84,8 @@ const char* log_tag_name(LogTag tag)
         return "PANIC";
     case LogTag::Test:
         return "TEST";
+    case LogTag::Bench:
+        return "BENCH";
     case LogTag::Raw:
         return "";
     }

@@ -13,7 +13,23 @@ class Uart16550;
 
 namespace kernel {
 
-enum class LogTag : uint8_t { Boot, Cpu, Mem, Serial, Timer, Acpi, Apic, Kbd, Smp, Fault, Panic, Test, Raw };
+enum class LogTag : uint8_t {
+    Boot,
+    Cpu,
+    Mem,
+    Serial,
+    Timer,
+    Acpi,
+    Apic,
+    Kbd,
+    Smp,
+    Fault,
+    Panic,
+    Test,
+    Bench,
+    Raw
+};
+// Bench: "[BENCH] <part> <name> <value> <unit> (<how>)", what ci/benchmark.py reads.
 // Raw: no "[TAG] " prefix, for output a machine parses as it is (KTAP).
 
 const char* log_tag_name(LogTag tag);
