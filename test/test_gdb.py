@@ -238,6 +238,16 @@ def test_rayos_threads_lists_threads_and_backtraces_a_blocked_one(paused_at_park
         assert (state, on) == ("running", cpu) and lines[0].startswith(f"  running on CPU {cpu} "), output
 
 
+def test_rayos_threads_before_the_scheduler_says_so(paused_qemu, kernel_elf):
+    # At kernel_main's first instruction no thread exists yet: an empty list,
+    # said in words, not a walk of nothing.
+    completed, output = run_gdb(kernel_elf, f"rayos-connect {paused_qemu.port}", "rayos-threads",
+                                workdir=paused_qemu.workdir)
+    assert completed.returncode == 0, output
+    assert "no threads (sched::start_scheduler has not run)" in output, output
+    assert not any(THREAD_HEADER.match(line) for line in output.splitlines()), output
+
+
 def readme_debugging_section():
     readme = (REPO / "README.md").read_text()
     start = readme.index("## Debugging with GDB")
