@@ -14,6 +14,12 @@ when the heap figures were not taken on equal terms). --parts picks some.
             [SMP] line), heap operations per second with 1, 2 and 4 CPUs
             busy (the heap torture test) and the IPI round trip (the
             cross-CPU call test), the last two from their KTAP diagnostics
+  threads   the scheduler inside the kernel (`bench`, -smp 2): every
+            "[BENCH] threads <name> <value> <unit> (<how>)" line (context
+            switch, spawn+join, wake-up from another CPU, sleep overshoot, and
+            whatever else prints under the part, mutex figures too), the
+            median over --threads-runs boots; --threads-variant WORDS adds a
+            column booted with those kernel words as well
   pipeline  clean build, one-file rebuild, test suite, ELF and ISO sizes
 """
 
@@ -40,6 +46,10 @@ from harness.qemu import BootConfig, make_config_disk, qemu_command  # noqa: E40
 READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready"}
 PHASE = re.compile(r"^\[BOOT\] phase (.+): (\d+) us$")
 PROFILE = re.compile(r"^\[BOOT\] boot profile: (\d+) us from boot_entry to here, TSC (\d+) MHz")
+# "[BENCH] <part> <name> <value> <unit> (<how>)": a figure the kernel
+# measured (src/kernel/log.h, LogTag::Bench).
+BENCH_LINE = re.compile(r"^\[BENCH\] (\S+) (\S+) (\d+) (\S+)(?: \((.*)\))?$")
+UNKNOWN_WORD = re.compile(r"^\[BOOT\] warning: unknown option '([^']+)'")
 KERNEL_BENCH = re.compile(r"^\[BOOT\] bench: kalloc\+kfree (\d+) bytes: (\d+) cycles per pair \((\d+) ns\)$")
 
 
@@ -101,6 +111,70 @@ def boot_figures(build, bios_runs, uefi_runs):
 def kernel_heap_figures(build):
     _, lines = timed_boot(build / "rayos.iso", "bios", "bench: kalloc+kfree 4096", cmdline="exit bench")
     return [tuple(int(x) for x in KERNEL_BENCH.match(line).groups()) for line in lines if KERNEL_BENCH.match(line)]
+
+
+def bench_figures(lines, part):
+    """{name: (value, unit, how)} of the part's [BENCH] lines, in the order
+    the kernel printed them."""
+    figures = {}
+    for match in map(BENCH_LINE.match, lines):
+        if match and match.group(1) == part:
+            figures[match.group(2)] = (int(match.group(3)), match.group(4), match.group(5) or "")
+    return figures
+
+
+class UnknownBootWord(Exception):
+    """A variant's kernel word that this kernel does not know: its figures
+    would be the default's under another name."""
+
+
+THREADS_CPUS = 2  # the wake-up figure needs a second CPU
+# Each variant: kernel words added to `exit bench` (the first, none, is the
+# kernel as built, with the lock-order validator on); the second turns the
+# validator off, so the report shows what it costs.
+THREAD_VARIANTS = ("", "lockdep=off")
+
+
+def threads_figures(build, runs, variants=THREAD_VARIANTS):
+    """{variant: {"values": {name: [value per boot]}, "units": {name: unit},
+    "how": {name: how}}} over runs boots each, the variants alternating. A
+    variant word the kernel warns is unknown raises UnknownBootWord."""
+    figures = {variant: {"values": {}, "units": {}, "how": {}} for variant in variants}
+    for _ in range(runs):
+        for variant in variants:
+            cmdline = f"exit bench {variant}".strip()
+            _, lines = timed_boot(build / "rayos.iso", "bios", READY["rayos"], cmdline=cmdline, smp=THREADS_CPUS,
+                                  timeout=300)
+            unknown = [m.group(1) for m in map(UNKNOWN_WORD.match, lines) if m]
+            if unknown:
+                raise UnknownBootWord(f"variant {variant!r}: this kernel does not know {', '.join(unknown)}")
+            measured = bench_figures(lines, "threads")
+            if not measured:
+                raise RuntimeError(f"variant {variant!r}: no [BENCH] threads lines; last lines {lines[-3:]}")
+            for name, (value, unit, how) in measured.items():
+                figures[variant]["values"].setdefault(name, []).append(value)
+                figures[variant]["units"][name] = unit
+                figures[variant]["how"][name] = how
+    return figures
+
+
+def print_threads_figures(figures):
+    variants = list(figures)
+    print(f"### Threads inside the kernel (`bench`, -smp {THREADS_CPUS}, TCG)\n")
+    print("Median over the boots (fastest in brackets). Under TCG every figure includes QEMU's translation;")
+    print("the TSCs of QEMU's CPUs follow the host's, so the cross-CPU wake-up compares two CPUs' TSCs.\n")
+    names = list(dict.fromkeys(name for variant in variants for name in figures[variant]["values"]))
+    heading = " | ".join(variant or "as built" for variant in variants)
+    print(f"| figure | {heading} | unit | how |")
+    print("|---|" + "---:|" * len(variants) + "---|---|")
+    for name in names:
+        cells = []
+        for variant in variants:
+            values = figures[variant]["values"].get(name)
+            cells.append(f"{statistics.median(values):,.0f} ({min(values):,})" if values else "-")
+        first = next(figures[variant] for variant in variants if name in figures[variant]["values"])
+        print(f"| {name} | " + " | ".join(cells) + f" | {first['units'][name]} | {first['how'][name]} |")
+    print()
 
 
 HEAP_REGIMES = {
@@ -397,7 +471,7 @@ def print_smp_figures(figures):
         print(f"{statistics.median(values):.0f} cycles median, {min(values)} fastest, {len(values)} runs\n")
 
 
-PARTS = ("boot", "kernel", "heap", "smp", "pipeline")
+PARTS = ("boot", "kernel", "heap", "smp", "threads", "pipeline")
 
 
 def main():
@@ -406,6 +480,9 @@ def main():
     parser.add_argument("--bios-runs", type=int, default=10)
     parser.add_argument("--uefi-runs", type=int, default=3)
     parser.add_argument("--smp-runs", type=int, default=5, help="boots per CPU count in the smp part")
+    parser.add_argument("--threads-runs", type=int, default=5, help="boots per variant in the threads part")
+    parser.add_argument("--threads-variant", action="append", default=[], metavar="WORDS",
+                        help="kernel words for one more column of the threads part (e.g. lockdep=off)")
     parser.add_argument("--skip-suite", action="store_true", help="leave out the test-suite timing")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated, from {','.join(PARTS)} (default: all)")
@@ -429,6 +506,11 @@ def main():
             sys.exit(f"benchmark.py: heap figures on unequal terms: {error}")
     if "smp" in parts:
         smp = smp_figures(build, args.smp_runs)
+    if "threads" in parts:
+        try:
+            threads = threads_figures(build, args.threads_runs, THREAD_VARIANTS + tuple(args.threads_variant))
+        except UnknownBootWord as error:
+            sys.exit(f"benchmark.py: threads part: {error}")
     if "pipeline" in parts:
         pipeline, sizes = pipeline_figures(build, not args.skip_suite)
 
@@ -446,6 +528,8 @@ def main():
         print_heap_figures(heap)
     if "smp" in parts:
         print_smp_figures(smp)
+    if "threads" in parts:
+        print_threads_figures(threads)
     if "pipeline" in parts:
         print_pipeline_figures(pipeline, sizes)
 

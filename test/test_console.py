@@ -64,7 +64,7 @@ def test_help_lists_every_command(console):
     echo, output = console.run(b"help", "  reboot")
     assert echo == "rayos> help"
     names = [line.split()[0] for line in output]
-    assert names == ["help", "mem", "cpu", "uptime", "ticks", "tests", "fault", "halt", "reboot"]
+    assert names == ["help", "mem", "cpu", "uptime", "ticks", "threads", "tests", "fault", "halt", "reboot"]
 
 
 def test_mem_shows_heap_and_frame_figures_that_add_up(console):
@@ -114,6 +114,86 @@ def test_cpu_names_this_cpu_and_its_per_cpu_block_is_where_gs_points(running_boo
     blocks = {value for name, value in KernelElf(kernel_elf).symbols().items() if name == boot_cpu_block}
     assert len(blocks) == 1, blocks
     assert int(GS_REGISTER.search(registers).group(1), 16) == blocks.pop()
+
+
+THREAD_ROW = re.compile(r"^\s*(\d+) (.+?)\s+(\S+)\s+(\d+) (\S+)\s+(\d+|any)\s+(\d+\.\d{3})$")
+THREADS_SUMMARY = re.compile(r"^(\d+) threads, (\d+) CPUs? online$")
+THREAD_STATES = {"runnable", "running", "blocked", "dead"}
+
+
+def thread_table(kernel, timeout=30.0):
+    """Types `threads` and returns its rows as dicts, the summary line's
+    figures, and the host's monotonic clock just before typing and once the
+    summary was in."""
+    start = len(kernel.lines())
+    typed_at = time.monotonic()
+    kernel.type_serial(b"threads\r")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = kernel.lines()[start:]
+        summaries = [i for i, line in enumerate(lines) if THREADS_SUMMARY.match(line)]
+        if summaries:
+            seen_at = time.monotonic()
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no `threads` summary; serial:\n" + "\n".join(kernel.lines()[start:]))
+    echo = next(i for i, line in enumerate(lines) if line.startswith(PROMPT))
+    header, *body = lines[echo + 1:summaries[0]]
+    assert header.split() == ["ID", "NAME", "STATE", "CPU", "PRIO", "PINNED", "RUN", "MS"], header
+    rows = []
+    for line in body:
+        match = THREAD_ROW.match(line)
+        assert match, f"not a thread row: {line!r}"
+        id_, name, state, cpu, priority, pinned, run_ms = match.groups()
+        rows.append({"id": int(id_), "name": name, "state": state, "cpu": int(cpu), "priority": priority,
+                     "pinned": pinned, "run_ms": float(run_ms)})
+    threads, cpus = map(int, THREADS_SUMMARY.match(lines[summaries[0]]).groups())
+    return rows, (threads, cpus), typed_at, seen_at
+
+
+def test_threads_lists_main_and_an_idle_thread_per_cpu_with_plausible_run_times(running_boot):
+    """`threads` against QEMU and the host's clock: one idle/N per CPU that
+    QMP query-cpus-fast lists, 'main' running on CPU 0 (it runs the
+    command), IDs unique, states valid; run times no longer than the host
+    has had QEMU running, and main's growing as fast as the host's clock,
+    since main never leaves CPU 0 while the console waits for input."""
+    kernel = running_boot(cmdline="console", serial_input=True, qmp=True, smp=4)
+    Console(kernel)
+    qmp = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        cpus = sorted(cpu["cpu-index"] for cpu in qmp.execute("query-cpus-fast"))
+    finally:
+        qmp.close()
+    assert len(cpus) == 4
+    first, (count, online), typed_first, seen_first = thread_table(kernel)
+    assert (count, online) == (len(first), len(cpus))
+    by_name = {row["name"]: row for row in first}
+    assert len(by_name) == len(first), f"a name twice: {first}"
+    assert len({row["id"] for row in first}) == len(first), f"an ID twice: {first}"
+    idle_names = {name for name in by_name if name.startswith("idle/")}
+    assert idle_names == {f"idle/{cpu}" for cpu in cpus}
+    for cpu in cpus:
+        idle = by_name[f"idle/{cpu}"]
+        assert (idle["pinned"], idle["cpu"]) == (str(cpu), cpu), idle
+    main = by_name["main"]
+    assert (main["state"], main["cpu"], main["pinned"]) == ("running", 0, "0"), main
+    for row in first:
+        assert row["state"] in THREAD_STATES and row["priority"] in {"low", "normal", "high"}, row
+        assert row["cpu"] in cpus and (row["pinned"] == "any" or int(row["pinned"]) in cpus), row
+
+    time.sleep(2)
+    second, _, typed_second, seen_second = thread_table(kernel)
+    uptime_ms = (seen_second - kernel.started) * 1000
+    for row in second:
+        assert row["run_ms"] <= uptime_ms, f"{row} ran longer than QEMU has run ({uptime_ms:.0f} ms)"
+    assert sum(row["run_ms"] for row in second) <= len(cpus) * uptime_ms
+    # main ran between the two snapshots, which the kernel took after the
+    # host typed each command and before the host saw each answer. 5% for
+    # the TSC's measured rate, and a millisecond for the rounding.
+    grew = {row["name"]: row["run_ms"] for row in second}["main"] - main["run_ms"]
+    most, least = (seen_second - typed_first) * 1000, (typed_second - seen_first) * 1000
+    assert least * 0.95 - 1 <= grew <= most * 1.05 + 1, f"main grew {grew} ms, host saw {least:.0f}-{most:.0f} ms"
 
 
 def test_backspace_edits_the_line_and_unknown_commands_are_named(console):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.boot_information_capture import STUB_HOST as STUB_ADDRESS, free_port, wait_for_stub
+from harness.elf import KernelElf
 from harness.outcome import EXIT_FAILURE, serial_lines
 
 # Every test here drives gdb; QEMU runs under the conftest's running_boot,
@@ -134,6 +135,117 @@ def test_heap_and_frames_before_they_exist_say_so(paused_qemu, kernel_elf):
     assert "kernel heap: not initialised yet (mm::init_kernel_heap has not run)" in output, output
     assert "frames (4 KiB): not initialised yet (mm::init_physical_memory has not run)" in output, output
     assert not re.search(r"^  (bytes_in_use|usable)\s", output, re.MULTILINE), output
+
+
+PARKED_TEST = "thread_listing.a_parked_thread_for_debuggers"
+PARKED_CPUS = 2
+THREAD_HEADER = re.compile(r"^thread (\d+) '([^']*)' (\w+), CPU (\d+) \(at 0x[0-9a-f]+\)$")
+FRAME_LINE = re.compile(r"^    #(\d+)\s+0x([0-9a-f]{16}) in (.+?) \+ (\d+)(?: at \S+:\d+)?$")
+
+
+def function_symbols(kernel_elf, *wanted):
+    """{part of a name: (demangled name, start, size)} of the one function
+    symbol whose demangled name holds each part, from the ELF (its
+    compiler-made clones, such as a ".cold" part, left out)."""
+    elf = KernelElf(kernel_elf)
+    functions = [symbol for symbol in elf.get_section_by_name(".symtab").iter_symbols()
+                 if symbol["st_info"]["type"] == "STT_FUNC" and symbol["st_size"] > 0]
+    demangled = subprocess.run(["c++filt"], input="\n".join(symbol.name for symbol in functions),
+                               capture_output=True, text=True, check=True).stdout.splitlines()
+    found = {}
+    for part in wanted:
+        matches = [(name, symbol["st_value"], symbol["st_size"])
+                   for name, symbol in zip(demangled, functions) if part in name and "[clone " not in name]
+        assert len(matches) == 1, f"{part}: {matches}"
+        found[part] = matches[0]
+    return found
+
+
+def thread_blocks(output):
+    """{name: (id, state, cpu, [lines under the header])} from rayos-threads."""
+    blocks, current = {}, None
+    for line in output.splitlines():
+        if match := THREAD_HEADER.match(line):
+            current = []
+            blocks[match.group(2)] = (int(match.group(1)), match.group(3), int(match.group(4)), current)
+        elif current is not None and line.startswith("  "):
+            current.append(line)
+        else:
+            current = None
+    return blocks
+
+
+def frames_of(lines):
+    """[(address, name)] of the backtrace lines."""
+    return [(int(m.group(2), 16), m.group(3)) for m in map(FRAME_LINE.match, lines) if m]
+
+
+def frame_index(frames, symbol, first_is_return_address=True):
+    """Where the function (demangled name, start, size) is in frames: the
+    printed name is the ELF's and the address (the call's byte, for a
+    return address: every frame but a running CPU's first) lies inside it;
+    None if it is not there."""
+    name, start, size = symbol
+    for index, (address, printed) in enumerate(frames):
+        looked_up = address - 1 if index > 0 or first_is_return_address else address
+        if start <= looked_up < start + size and printed == name:
+            return index
+    return None
+
+
+@pytest.fixture
+def paused_at_parked_thread(running_boot):
+    """QEMU paused with its stub, to run the kernel test that parks a thread
+    on the last CPU and stops in thread_listing_debugger_stop."""
+    port = free_port()
+    running = running_boot(cmdline=f"test={PARKED_TEST}", gdb_port=port, paused=True, smp=PARKED_CPUS)
+    wait_for_stub(port, running.process)
+    return PausedQemu(port, running)
+
+
+def test_rayos_threads_lists_threads_and_backtraces_a_blocked_one(paused_at_parked_thread, kernel_elf):
+    # The parked thread blocked on CPU 1 in park_until_released, called by
+    # parked_thread_body from sched::thread_start; main stopped on CPU 0 at
+    # the breakpoint. Names and address ranges come from the ELF.
+    symbols = function_symbols(kernel_elf, "park_until_released", "parked_thread_body", "sched::thread_start(",
+                               "thread_listing_debugger_stop", "ktest_function_thread_listing__a_parked_thread")
+    completed, output = run_gdb(
+        kernel_elf, f"target remote {STUB_ADDRESS}:{paused_at_parked_thread.port}",
+        "hbreak sched::thread_listing_debugger_stop", "continue", "rayos-threads",
+        workdir=paused_at_parked_thread.workdir)
+    assert completed.returncode == 0, output
+    blocks = thread_blocks(output)
+    assert {"main", "gdb-parked"} | {f"idle/{cpu}" for cpu in range(PARKED_CPUS)} <= set(blocks), output
+    assert len({block[0] for block in blocks.values()}) == len(blocks), output
+    assert re.search(rf"^{len(blocks)} threads \(the list counts {len(blocks)}\)$", output, re.MULTILINE), output
+
+    _, state, cpu, lines = blocks["gdb-parked"]
+    assert (state, cpu) == ("blocked", PARKED_CPUS - 1), output
+    assert lines[0].startswith("  saved stack pointer 0x"), output
+    frames = frames_of(lines)
+    order = [frame_index(frames, symbols[part]) for part in
+             ("park_until_released", "parked_thread_body", "sched::thread_start(")]
+    assert None not in order and order == sorted(order), f"{order}\n{output}"
+
+    _, state, cpu, lines = blocks["main"]
+    assert (state, cpu) == ("running", 0) and lines[0].startswith("  running on CPU 0 "), output
+    frames = frames_of(lines)
+    assert frame_index(frames, symbols["thread_listing_debugger_stop"], first_is_return_address=False) == 0, output
+    assert frame_index(frames, symbols["ktest_function_thread_listing__a_parked_thread"],
+                       first_is_return_address=False) is not None, output
+    for cpu in range(1, PARKED_CPUS):
+        _, state, on, lines = blocks[f"idle/{cpu}"]
+        assert (state, on) == ("running", cpu) and lines[0].startswith(f"  running on CPU {cpu} "), output
+
+
+def test_rayos_threads_before_the_scheduler_says_so(paused_qemu, kernel_elf):
+    # At kernel_main's first instruction no thread exists yet: an empty list,
+    # said in words, not a walk of nothing.
+    completed, output = run_gdb(kernel_elf, f"rayos-connect {paused_qemu.port}", "rayos-threads",
+                                workdir=paused_qemu.workdir)
+    assert completed.returncode == 0, output
+    assert "no threads (sched::start_scheduler has not run)" in output, output
+    assert not any(THREAD_HEADER.match(line) for line in output.splitlines()), output
 
 
 def readme_debugging_section():

@@ -11,7 +11,7 @@ set disassembly-flavor intel
 set architecture i386:x86-64
 
 # The commands that read kernel state (rayos-heap, rayos-frames, rayos-walk,
-# rayos-idt, rayos-log) are in rayos.py beside this file: gdb -x it too.
+# rayos-idt, rayos-log, rayos-threads) are in rayos.py beside this file: gdb -x it too.
 
 # QEMU's stub listens on 127.0.0.1 (test/harness/qemu.py): connect to that
 # address, never the name localhost, which may not resolve (no /etc/hosts)

@@ -7,6 +7,7 @@ kernel, so they are safe at any stop, even with a lock held.
   rayos-walk ADDRESS  the page-table walk for a virtual address, from CR3
   rayos-idt VECTOR    the IDT gate for a vector, its handler and stack
   rayos-log [BYTES]   the kernel log as kept in memory (the last 16 KiB)
+  rayos-threads       every kernel thread: ID, name, state, CPU, backtrace
 """
 
 import gdb
@@ -156,5 +157,165 @@ class RayosLog(gdb.Command):
             gdb.write("\n")
 
 
-for command in (RayosHeap, RayosFrames, RayosWalk, RayosIdt, RayosLog):
+# src/arch/x86_64/thread_context.cpp, SwitchFrame: what the context switch
+# (asm/context_switch.asm) leaves at a stopped thread's saved stack pointer.
+SWITCH_FRAME_RBP, SWITCH_FRAME_RETURN = 40, 48
+MAX_FRAMES = 64
+
+
+def describe_code_address(address, is_return_address=True):
+    """'name + offset at file:line' from gdb's own symbols. For a return
+    address the call is the byte before it (a call that never returns may
+    be a function's last instruction): look that byte up."""
+    lookup = address - 1 if is_return_address else address
+    text = gdb.execute(f"info symbol {lookup:#x}", to_string=True).strip()
+    if text.startswith("No symbol matches"):
+        return "??"
+    symbol = text.partition(" in section ")[0]
+    name, plus, offset = symbol.rpartition(" + ")
+    if not plus:
+        name, offset = symbol, "0"
+    offset = int(offset) + (address - lookup)
+    line = gdb.find_pc_line(lookup)
+    where = f" at {line.symtab.filename}:{line.line}" if line.symtab is not None else ""
+    return f"{name} + {offset}{where}"
+
+
+def frame_pointer_walk(return_address, frame_pointer, stack_bottom, stack_top):
+    """Return addresses from a first one and the frame-pointer chain:
+    [rbp] is the caller's rbp, [rbp+8] the return address; the chain ends
+    at 0 (a new thread's first frame) or where it leaves the stack."""
+    addresses = [return_address]
+    while frame_pointer != 0 and len(addresses) < MAX_FRAMES:
+        if not stack_bottom <= frame_pointer < stack_top - 8 or frame_pointer % 8:
+            addresses.append(f"(frame pointer {frame_pointer:#x} outside the thread's stack: walk ends)")
+            break
+        try:
+            caller_frame_pointer, caller = read_u64(frame_pointer), read_u64(frame_pointer + 8)
+        except gdb.MemoryError:
+            addresses.append(f"(frame pointer {frame_pointer:#x} unreadable: walk ends)")
+            break
+        if caller == 0:
+            break
+        addresses.append(caller)
+        if caller_frame_pointer != 0 and caller_frame_pointer <= frame_pointer:
+            addresses.append(f"(frame pointer goes down to {caller_frame_pointer:#x}: walk ends)")
+            break
+        frame_pointer = caller_frame_pointer
+    return addresses
+
+
+def write_frames(frames):
+    """One line a frame, each an (address, description) pair; a string in
+    the list is a note on why a walk ended."""
+    for number, frame in enumerate(frames):
+        if isinstance(frame, str):
+            gdb.write(f"    {frame}\n")
+            continue
+        address, description = frame
+        gdb.write(f"    #{number:<2} {address:#018x} in {description}\n")
+
+
+def saved_frames(return_address, frame_pointer, stack_bottom, stack_top):
+    """The frames of a thread that is not running, from its SwitchFrame."""
+    if frame_pointer == 0 and return_address == int(gdb.parse_and_eval("(unsigned long)&thread_entry_trampoline")):
+        return ["(not started yet: its first switch enters thread_entry_trampoline)"]
+    return [address if isinstance(address, str) else (address, describe_code_address(address))
+            for address in frame_pointer_walk(return_address, frame_pointer, stack_bottom, stack_top)]
+
+
+def threads_by_cpu():
+    """{address of the thread a CPU runs: (CPU index, gdb thread)}, from each
+    CPU's GS base (its arch::PerCpu block) as QEMU's stub reports it."""
+    running = {}
+    per_cpu = gdb.lookup_type("arch::PerCpu").pointer()
+    selected = gdb.selected_thread()
+    try:
+        for gdb_thread in gdb.selected_inferior().threads():
+            gdb_thread.switch()
+            block = int(gdb.parse_and_eval("$gs_base"))
+            if block == 0:
+                continue  # a CPU not yet in the kernel's long mode
+            cpu = gdb.Value(block).cast(per_cpu).dereference()
+            current = int(cpu["current_thread"])
+            if current != 0:
+                running[current] = (int(cpu["index"]), gdb_thread)
+    finally:
+        selected.switch()
+    return running
+
+
+def live_frames(gdb_thread):
+    """The backtrace of a running CPU by gdb's own unwinder (which knows
+    inlined calls), up to the first frame outside the kernel's code."""
+    selected = gdb.selected_thread()
+    lines = []
+    try:
+        gdb_thread.switch()
+        frame = gdb.newest_frame()
+        while frame is not None and len(lines) < MAX_FRAMES:
+            pc = frame.pc()
+            if frame.type() == gdb.INLINE_FRAME:
+                line = frame.find_sal()
+                where = f" at {line.symtab.filename}:{line.line}" if line.symtab is not None else ""
+                lines.append((pc, f"{frame.name()} (inlined){where}"))
+            else:
+                # Frame 0 is where the CPU is; the others are return addresses.
+                described = describe_code_address(pc, is_return_address=bool(lines))
+                if described == "??":
+                    break
+                lines.append((pc, described))
+            frame = frame.older()
+    except gdb.error as error:
+        lines.append(f"(unwinding stopped: {error})")
+    finally:
+        selected.switch()
+    return lines
+
+
+class RayosThreads(gdb.Command):
+    """Every kernel thread on the list sched::g_threads heads: ID, name,
+    state, CPU; a thread that is not running gets the backtrace of its
+    saved registers (the context switch's frame, then the frame-pointer
+    chain); a running one the backtrace of the CPU that runs it."""
+
+    def __init__(self):
+        super().__init__("rayos-threads", gdb.COMMAND_DATA)
+
+    def invoke(self, argument, from_tty):
+        threads = kernel_global("sched::(anonymous namespace)::g_threads")["m_value"]
+        states = {int(field.enumval): field.name.rpartition("::")[2].lower()
+                  for field in gdb.lookup_type("sched::ThreadState").fields()}
+        running = threads_by_cpu()
+        thread, listed = threads["head"], 0
+        if int(thread) == 0:
+            gdb.write("no threads (sched::start_scheduler has not run)\n")
+            return
+        while int(thread) != 0 and listed < int(threads["count"]) + 16:
+            self.write_thread(thread.dereference(), int(thread), states, running)
+            thread, listed = thread["m_all_next"], listed + 1
+        gdb.write(f"{listed} threads (the list counts {int(threads['count'])})\n")
+
+    @staticmethod
+    def write_thread(thread, address, states, running):
+        state = states.get(int(thread["m_state"]["m_value"]["m_value"]), "?")
+        name = thread["m_name"].string()
+        gdb.write(f"thread {int(thread['m_id'])} '{name}' {state}, CPU {int(thread['m_cpu'])} "
+                  f"(at {address:#x})\n")
+        if address in running:
+            cpu, gdb_thread = running[address]
+            gdb.write(f"  running on CPU {cpu} (gdb thread {gdb_thread.num}):\n")
+            write_frames(live_frames(gdb_thread))
+            return
+        saved = int(thread["m_context"]["stack_pointer"])
+        if state == "running" or saved == 0:
+            gdb.write("  no saved registers (no CPU runs it: caught in the middle of a switch)\n")
+            return
+        bottom, top = int(thread["m_stack_bottom"]), int(thread["m_stack_top"])
+        gdb.write(f"  saved stack pointer {saved:#x} (stack {bottom:#x}-{top:#x}):\n")
+        write_frames(saved_frames(read_u64(saved + SWITCH_FRAME_RETURN), read_u64(saved + SWITCH_FRAME_RBP),
+                                  bottom, top))
+
+
+for command in (RayosHeap, RayosFrames, RayosWalk, RayosIdt, RayosLog, RayosThreads):
     command()

@@ -1,6 +1,7 @@
 #include "boot/memory_map.h"
 
 #include "arch/page_size.h"
+#include "lib/insertion_sort.h"
 
 namespace boot {
 namespace {
@@ -36,17 +37,6 @@ uint64_t end_of(const MemoryRegion& region, MemoryMapRepairs& repairs)
         return kTopOfMemory;
     }
     return region.base + region.length;
-}
-
-void insertion_sort(uint64_t* values, size_t count)
-{
-    for (size_t i = 1; i < count; ++i) {
-        uint64_t value = values[i];
-        size_t j = i;
-        for (; j > 0 && values[j - 1] > value; --j)
-            values[j] = values[j - 1];
-        values[j] = value;
-    }
 }
 
 } // namespace
@@ -90,7 +80,7 @@ size_t normalize_memory_map(
         boundaries[boundary_count++] = in[i].base;
         boundaries[boundary_count++] = ends[i];
     }
-    insertion_sort(boundaries, boundary_count);
+    lib::insertion_sort(boundaries, boundary_count);
 
     size_t written = 0;
     for (size_t b = 0; b + 1 < boundary_count; ++b) {

@@ -14,6 +14,7 @@
 #include "lib/line_editor.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
+#include "sched/thread_listing.h"
 
 namespace kernel {
 namespace {
@@ -67,6 +68,11 @@ void show_ticks(lib::StringView)
     log(LogTag::Raw, "{} ticks at {} Hz", drivers::timer_ticks(), drivers::timer_hz());
 }
 
+void show_threads(lib::StringView)
+{
+    sched::log_thread_table();
+}
+
 void run_tests(lib::StringView patterns)
 {
     ktest::RunSummary summary = ktest::run_tests(patterns);
@@ -103,6 +109,7 @@ constexpr Command kCommands[] = {
     { "cpu", "", "CPU vendor, brand, features; this CPU's number and APIC ID", show_cpu },
     { "uptime", "", "time since the timer started", show_uptime },
     { "ticks", "", "timer ticks and rate", show_ticks },
+    { "threads", "", "every thread: state, CPU, priority, run time", show_threads },
     { "tests", "[suite[.test],...]", "run kernel tests (all by default), KTAP", run_tests },
     { "fault", "<kind>", "fail on purpose, as fault= does", fault },
     { "halt", "", "stop the CPU", halt },

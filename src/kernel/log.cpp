@@ -86,6 +86,8 @@ const char* log_tag_name(LogTag tag)
         return "TEST";
     case LogTag::Lockdep:
         return "LOCKDEP";
+    case LogTag::Bench:
+        return "BENCH";
     case LogTag::Raw:
         return "";
     }

@@ -27,8 +27,10 @@ enum class LogTag : uint8_t {
     Panic,
     Test,
     Lockdep,
+    Bench,
     Raw
 };
+// Bench: "[BENCH] <part> <name> <value> <unit> (<how>)", what ci/benchmark.py reads.
 // Raw: no "[TAG] " prefix, for output a machine parses as it is (KTAP).
 
 const char* log_tag_name(LogTag tag);

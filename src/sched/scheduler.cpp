@@ -47,6 +47,7 @@ CpuScheduler g_cpus[kMaxCpus];
 // idle thread): threads whose stacks are the CPUs' own.
 Thread g_main_thread;
 Thread g_ap_idle_threads[kMaxCpus];
+Thread g_boot_cpu_idle_thread;
 
 uint32_t g_timeslice_ms = kDefaultTimesliceMs;
 uint64_t g_timeslice_ticks = 1;
@@ -411,10 +412,10 @@ void start_scheduler(uint32_t timeslice_ms)
         sync::InterruptGuard interrupts;
         adopt_running_flow(cpu, g_main_thread, "main", false, 0);
     }
-    auto created = create_thread("idle/0", SpawnOptions { Priority::Low, 0 });
-    if (!created)
-        PANIC("no memory for CPU 0's idle thread: {}", thread_error_name(created.error()));
-    Thread& idle = *created.value();
+    // Static, as the other CPUs' idle threads: only its stack is allocated.
+    Thread& idle = g_boot_cpu_idle_thread;
+    if (auto set_up = set_up_thread(idle, "idle/0", SpawnOptions { Priority::Low, 0 }); !set_up)
+        PANIC("no stack for CPU 0's idle thread: {}", thread_error_name(set_up.error()));
     idle.m_idle = true;
     idle.m_context = arch::prepare_thread_stack(idle.m_stack_top, idle_thread_start, &idle);
     cpu.idle = &idle;

@@ -12,7 +12,9 @@ namespace sched {
 unsigned choose_cpu_for_new_thread();
 // Whether the CPU with that index is online and scheduling.
 bool cpu_is_scheduling(unsigned cpu);
-// A thread with its stack, registered, not yet runnable (no context).
+// A thread with its stack, registered, not yet runnable (no context):
+// in storage of the caller's (an idle thread's), or on the heap.
+lib::Result<void, ThreadError> set_up_thread(Thread& thread, const char* name, SpawnOptions options);
 lib::Result<Thread*, ThreadError> create_thread(const char* name, SpawnOptions options);
 // Puts a Runnable thread on its CPU's run queue and tells the CPU.
 void enqueue(Thread& thread);

@@ -131,30 +131,36 @@ Thread* current_thread()
     return static_cast<Thread*>(arch::current_thread_pointer());
 }
 
+lib::Result<void, ThreadError> set_up_thread(Thread& thread, const char* name, SpawnOptions options)
+{
+    ThreadStack stack;
+    if (!allocate_thread_stack(stack))
+        return lib::fail(ThreadError::OutOfStackSlots);
+    thread.m_stack_guard = stack.guard;
+    thread.m_stack_bottom = stack.bottom;
+    thread.m_stack_top = stack.top;
+    thread.m_owns_stack = true;
+    thread.m_priority = options.priority;
+    thread.m_pinned_cpu = options.cpu;
+    thread.m_cpu = options.cpu != kAnyCpu ? options.cpu : choose_cpu_for_new_thread();
+    name_thread(thread, name);
+    register_thread(thread);
+    return {};
+}
+
 lib::Result<Thread*, ThreadError> create_thread(const char* name, SpawnOptions options)
 {
-    if (options.cpu != kAnyCpu && !cpu_is_scheduling(options.cpu)
-        && !(options.cpu == 0 && !scheduler_running()))
+    if (options.cpu != kAnyCpu && !cpu_is_scheduling(options.cpu))
         return lib::fail(ThreadError::NoSuchCpu);
     void* memory = mm::kalloc(sizeof(Thread), alignof(Thread));
     if (memory == nullptr)
         return lib::fail(ThreadError::OutOfMemory);
     auto* thread = new (memory) Thread;
-    ThreadStack stack;
-    if (!allocate_thread_stack(stack)) {
+    if (auto set_up = set_up_thread(*thread, name, options); !set_up) {
         thread->~Thread();
         mm::kfree(memory);
-        return lib::fail(ThreadError::OutOfStackSlots);
+        return lib::fail(set_up.error());
     }
-    thread->m_stack_guard = stack.guard;
-    thread->m_stack_bottom = stack.bottom;
-    thread->m_stack_top = stack.top;
-    thread->m_owns_stack = true;
-    thread->m_priority = options.priority;
-    thread->m_pinned_cpu = options.cpu;
-    thread->m_cpu = options.cpu != kAnyCpu ? options.cpu : choose_cpu_for_new_thread();
-    name_thread(*thread, name);
-    register_thread(*thread);
     return thread;
 }
 
