@@ -41,6 +41,10 @@ READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready"}
 PHASE = re.compile(r"^\[BOOT\] phase (.+): (\d+) us$")
 PROFILE = re.compile(r"^\[BOOT\] boot profile: (\d+) us from boot_entry to here, TSC (\d+) MHz")
 KERNEL_BENCH = re.compile(r"^\[BOOT\] bench: kalloc\+kfree (\d+) bytes: (\d+) cycles per pair \((\d+) ns\)$")
+# The threads part: any other `bench` figure in cycles per something
+# ("mutex uncontended: N cycles per lock+unlock (M ns)").
+THREADS_BENCH = re.compile(r"^\[BOOT\] bench: (?!kalloc)(.+): (\d+) cycles per (.+?) \((\d+) ns\)$")
+THREADS_SMP = 4
 
 
 def serial_text(path):
@@ -101,6 +105,15 @@ def boot_figures(build, bios_runs, uefi_runs):
 def kernel_heap_figures(build):
     _, lines = timed_boot(build / "rayos.iso", "bios", "bench: kalloc+kfree 4096", cmdline="exit bench")
     return [tuple(int(x) for x in KERNEL_BENCH.match(line).groups()) for line in lines if KERNEL_BENCH.match(line)]
+
+
+def threads_figures(build):
+    """(what, cycles, per what, ns) from a `bench` boot with THREADS_SMP CPUs."""
+    _, lines = timed_boot(build / "rayos.iso", "bios", READY["rayos"], cmdline="exit bench", smp=THREADS_SMP)
+    figures = [match.groups() for match in map(THREADS_BENCH.match, lines) if match]
+    if not figures:
+        raise RuntimeError("the bench boot printed no threads figures")
+    return figures
 
 
 HEAP_REGIMES = {
@@ -397,7 +410,7 @@ def print_smp_figures(figures):
         print(f"{statistics.median(values):.0f} cycles median, {min(values)} fastest, {len(values)} runs\n")
 
 
-PARTS = ("boot", "kernel", "heap", "smp", "pipeline")
+PARTS = ("boot", "kernel", "heap", "smp", "threads", "pipeline")
 
 
 def main():
@@ -429,6 +442,8 @@ def main():
             sys.exit(f"benchmark.py: heap figures on unequal terms: {error}")
     if "smp" in parts:
         smp = smp_figures(build, args.smp_runs)
+    if "threads" in parts:
+        threads = threads_figures(build)
     if "pipeline" in parts:
         pipeline, sizes = pipeline_figures(build, not args.skip_suite)
 
@@ -446,6 +461,8 @@ def main():
         print_heap_figures(heap)
     if "smp" in parts:
         print_smp_figures(smp)
+    if "threads" in parts:
+        print_threads_figures(threads)
     if "pipeline" in parts:
         print_pipeline_figures(pipeline, sizes)
 
@@ -482,6 +499,15 @@ def print_kernel_heap_figures(kernel_heap):
     print("|---:|---:|---:|")
     for size, cycles, ns in kernel_heap:
         print(f"| {size} | {cycles} | {ns} |")
+    print()
+
+
+def print_threads_figures(figures):
+    print(f"### Threads and blocking locks inside the kernel (`bench`, -smp {THREADS_SMP})\n")
+    print("| figure | cycles | per | ns |")
+    print("|---|---:|---|---:|")
+    for what, cycles, per, ns in figures:
+        print(f"| {what} | {cycles} | {per} | {ns} |")
     print()
 
 

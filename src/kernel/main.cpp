@@ -33,6 +33,7 @@
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 #include "sched/scheduler.h"
+#include "sync/mutex_cycles.h"
 
 namespace kernel {
 
@@ -243,8 +244,10 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         inject_fault(*options.fault, options.fault_cpu);
 
     log(LogTag::Boot, "RayOS ready");
-    if (options.benchmark)
+    if (options.benchmark) {
         mm::measure_heap_cycles(tsc_cycles_per_ms());
+        sync::measure_mutex_cycles(tsc_cycles_per_ms());
+    }
     if (options.run_tests) {
         ktest::set_torture_percent(options.torture_percent);
         ktest::RunSummary summary = ktest::run_tests(options.test_selection);
