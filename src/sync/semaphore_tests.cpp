@@ -17,8 +17,9 @@ constexpr uint64_t kPermits = 3;
 constexpr unsigned kThreadsPerCpu = 2;
 constexpr unsigned kUnpinnedThreads = 2;
 constexpr unsigned kRoundsPerThread = 1000;
-// Holding a permit across a yield now and then lets the others pile in.
-constexpr unsigned kYieldInsideEvery = 8;
+// Holding a permit across a yield lets the others pile in: a semaphore
+// that let too many through would show it at once.
+constexpr unsigned kYieldInsideEvery = 1;
 
 struct PermitShared {
     Semaphore semaphore { kPermits };
