@@ -102,7 +102,8 @@ KTEST(condition, producer_consumer_over_a_bounded_ring_delivers_each_item_once)
 
     ThreadCrew consumer_crew, producer_crew;
     bool spawned = consumer_crew.spawn("consumer", consumer, consumers, kConsumersPerCpu, kUnpinnedConsumers);
-    spawned = spawned && producer_crew.spawn("producer", producer, producers, kProducersPerCpu, kUnpinnedProducers);
+    spawned = spawned
+        && producer_crew.spawn("producer", producer, producers, kProducersPerCpu, kUnpinnedProducers);
     if (!spawned) {
         // The consumers wait for items that will never come: end them.
         MutexGuard guard(ring.mutex);
@@ -112,8 +113,8 @@ KTEST(condition, producer_consumer_over_a_bounded_ring_delivers_each_item_once)
     producer_crew.join_all();
     uint64_t consumed = consumer_crew.join_all();
     KASSERT_TRUE(spawned);
-    ktest_context.diagnostic("{} producers sent {} items each through {} slots", producer_count,
-        kItemsPerProducer, kRingSlots);
+    ktest_context.diagnostic(
+        "{} producers sent {} items each through {} slots", producer_count, kItemsPerProducer, kRingSlots);
     KEXPECT_EQ(consumed, ring.total);
     KEXPECT_EQ(ring.taken, ring.total);
     KEXPECT_EQ(ring.count, 0u);

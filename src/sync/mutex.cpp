@@ -32,7 +32,8 @@ void Mutex::lock_contended(uintptr_t self)
 {
     if ((m_owner.load(lib::MemoryOrder::Relaxed) & ~kWaitersBit) == self) {
         sched::Thread* thread = sched::current_thread();
-        PANIC("thread '{}' (id {}) locks mutex '{}' ({}:{}) that it holds already: it would deadlock on itself",
+        PANIC(
+            "thread '{}' (id {}) locks mutex '{}' ({}:{}) that it holds already: it would deadlock on itself",
             thread->name(), thread->id(), m_name, m_file, m_line);
     }
     // No lost wake-up: the waiters bit is set with the queue's lock held,
@@ -73,7 +74,7 @@ bool Mutex::try_lock()
 
 void Mutex::unlock()
 {
-    uintptr_t self = reinterpret_cast<uintptr_t>(sched::current_thread());
+    auto self = reinterpret_cast<uintptr_t>(sched::current_thread());
     uintptr_t word = m_owner.load(lib::MemoryOrder::Relaxed);
     if (self == 0 || (word & ~kWaitersBit) != self)
         panic_not_owner(word);

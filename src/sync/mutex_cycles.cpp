@@ -76,7 +76,8 @@ void measure_mutex_cycles(uint64_t tsc_cycles_per_ms)
     sched::Thread* threads[kContendedThreads] = {};
     start = arch::read_timestamp_counter();
     for (unsigned i = 0; i < kContendedThreads; ++i) {
-        auto thread = sched::spawn("bench-mutex", contend, &contention, sched::SpawnOptions { .cpu = cpus[i] });
+        auto thread
+            = sched::spawn("bench-mutex", contend, &contention, sched::SpawnOptions { .cpu = cpus[i] });
         if (!thread) {
             log(LogTag::Boot, "bench: mutex contended: not measured, no thread: {}",
                 sched::thread_error_name(thread.error()));
@@ -90,7 +91,8 @@ void measure_mutex_cycles(uint64_t tsc_cycles_per_ms)
         sched::join(thread);
     uint64_t acquisitions = uint64_t { kContendedThreads } * kContendedAcquisitions;
     cycles = (arch::read_timestamp_counter() - start) / acquisitions;
-    log(LogTag::Boot, "bench: mutex contended by {} threads on CPUs {} and {}: {} cycles per acquisition ({} ns)",
+    log(LogTag::Boot,
+        "bench: mutex contended by {} threads on CPUs {} and {}: {} cycles per acquisition ({} ns)",
         kContendedThreads, cpus[0], cpus[1], cycles, nanoseconds(cycles, tsc_cycles_per_ms));
 }
 

@@ -77,8 +77,8 @@ KTEST(mutex, torture_on_every_cpu_keeps_exact_totals)
         expected_checksum += threads[i].weight * kIncrementsPerThread;
     }
     ThreadCrew crew;
-    bool spawned = crew.spawn("mutex-torture", torture_thread, threads, kTortureThreadsPerCpu,
-        kTortureUnpinnedThreads);
+    bool spawned = crew.spawn(
+        "mutex-torture", torture_thread, threads, kTortureThreadsPerCpu, kTortureUnpinnedThreads);
     size_t started = crew.count();
     crew.join_all();
     KASSERT_TRUE(spawned);

@@ -59,7 +59,8 @@ public:
     }
 
 private:
-    bool spawn_one(const char* name, sched::ThreadFunction function, void* argument, sched::SpawnOptions options)
+    bool spawn_one(
+        const char* name, sched::ThreadFunction function, void* argument, sched::SpawnOptions options)
     {
         if (m_count == kMaxThreads)
             return false;
