@@ -32,6 +32,15 @@ void switch_thread_context(ThreadContext& from, const ThreadContext& to);
 void* current_thread_pointer();
 void set_current_thread_pointer(void* thread);
 
+// Preemption off and on again, for a section that runs with interrupts on
+// but must stay on its CPU and keep it (a NoIrqSpinlock held: per-CPU
+// records of it, and other CPUs spinning for it). Nests. Each is one
+// instruction, so a preemption can never fall between finding the CPU's
+// count and changing it.
+void disable_preemption();
+void enable_preemption();
+bool preemption_enabled();
+
 // The running thread's kernel stack, for the fault report's guard-page
 // check (a stack overflow names the thread). name must outlive the thread's
 // time on the CPU.

@@ -35,6 +35,7 @@
 #include "sched/scheduler.h"
 #include "sched/thread_benchmark.h"
 #include "sync/lock_validator.h"
+#include "sync/mutex_cycles.h"
 
 namespace kernel {
 
@@ -250,6 +251,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (options.benchmark) {
         mm::measure_heap_cycles(tsc_cycles_per_ms());
         sched::measure_thread_cycles(tsc_cycles_per_ms());
+        sync::measure_mutex_cycles(tsc_cycles_per_ms());
     }
     if (options.run_tests) {
         ktest::set_torture_percent(options.torture_percent);

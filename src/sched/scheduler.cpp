@@ -320,7 +320,7 @@ void schedule()
 
 void preempt_at_interrupt_exit(bool interrupted_with_interrupts_on)
 {
-    if (!interrupted_with_interrupts_on)
+    if (!interrupted_with_interrupts_on || !arch::preemption_enabled())
         return;
     CpuScheduler& cpu = this_scheduler();
     if (!cpu.running.load(lib::MemoryOrder::Relaxed) || !cpu.need_resched.load(lib::MemoryOrder::Relaxed))

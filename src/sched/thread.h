@@ -19,6 +19,7 @@
 #include "lib/atomic.h"
 #include "lib/result.h"
 #include "sched/wait_queue.h"
+#include "sync/held_lock_stack.h"
 
 namespace sched {
 
@@ -91,6 +92,9 @@ public:
     Thread* m_all_next = nullptr;
     // Joiners wait here for m_state to become Dead.
     WaitQueue m_exited;
+    // The sleeping locks it holds, for the lock-order validator (spinlocks
+    // are per CPU: sync::this_cpu_spinlocks()).
+    sync::HeldLockStack m_held_locks;
 };
 
 enum class ThreadError : uint8_t { OutOfMemory, OutOfStackSlots, NoSuchCpu };

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "arch/cpu.h"
+#include "arch/thread_context.h"
 #include "lib/atomic.h"
 #include "sync/interrupt_guard.h"
 #include "sync/lock_validator.h"
@@ -127,7 +128,19 @@ public:
         : ValidatedSpinlock(name, declared)
     {
     }
-    void lock(LockSite taken = LockSite::current()) { acquire(LockKind::NoIrqSpinlock, false, taken); }
+    // Preemption stays off while it is held: the holder keeps its CPU (whose
+    // held-lock record names it) and others never spin for a holder that
+    // waits on a run queue.
+    void lock(LockSite taken = LockSite::current())
+    {
+        arch::disable_preemption();
+        acquire(LockKind::NoIrqSpinlock, false, taken);
+    }
+    void unlock(LockSite released = LockSite::current())
+    {
+        ValidatedSpinlock::unlock(released);
+        arch::enable_preemption();
+    }
 };
 
 class [[nodiscard]] NoIrqSpinlockGuard {

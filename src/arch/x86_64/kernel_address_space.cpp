@@ -182,6 +182,9 @@ KernelMapping look_up_kernel_address(uint64_t virtual_address)
 
 size_t make_kernel_pages_read_only(uint64_t start, uint64_t end)
 {
+    // One CPU from the change to the last flush: a thread preempted between
+    // them and moved would leave its new CPU's TLB out of the shootdown.
+    sync::InterruptGuard stay_on_this_cpu;
     size_t pages = with_live_tables("make_kernel_pages_read_only", [&](PageTables& tables) {
         size_t pages = 0;
         for (uint64_t address = start & ~(kPageSize - 1); address < end; address += kPageSize, ++pages) {
@@ -216,6 +219,9 @@ bool no_execute_enforced()
 
 uint64_t unmap_kernel_page(uint64_t virtual_address)
 {
+    // As in make_kernel_pages_read_only: no move to another CPU between the
+    // local flush and the others'.
+    sync::InterruptGuard stay_on_this_cpu;
     auto unmapped = with_live_tables(
         "unmap_kernel_page", [&](PageTables& tables) { return tables.unmap(virtual_address); });
     if (!unmapped)

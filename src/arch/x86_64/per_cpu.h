@@ -47,6 +47,10 @@ struct PerCpu {
     // The thread running here (arch/thread_context.h); read in one
     // instruction through GS.
     void* current_thread;
+    // Sections that must not be preempted though interrupts are on (a
+    // NoIrqSpinlock held), counted so they nest; changed in one instruction
+    // through GS (arch/thread_context.h).
+    uint32_t preemption_disabled;
 };
 
 // The calling CPU's block. Valid from init_descriptor_tables() on.

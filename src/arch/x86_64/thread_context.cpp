@@ -61,6 +61,23 @@ void set_current_kernel_stack(const char* name, uint64_t guard, uint64_t bottom,
     this_cpu().stacks[0] = StackRange { name, guard, bottom, top };
 }
 
+void disable_preemption()
+{
+    asm volatile("incl %%gs:%c0" : : "i"(offsetof(PerCpu, preemption_disabled)) : "memory");
+}
+
+void enable_preemption()
+{
+    asm volatile("decl %%gs:%c0" : : "i"(offsetof(PerCpu, preemption_disabled)) : "memory");
+}
+
+bool preemption_enabled()
+{
+    uint32_t disabled;
+    asm volatile("movl %%gs:%c1, %0" : "=r"(disabled) : "i"(offsetof(PerCpu, preemption_disabled)));
+    return disabled == 0;
+}
+
 KernelStack current_kernel_stack()
 {
     StackRange range;

@@ -8,6 +8,7 @@
 #include "kernel/boot_profile.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
+#include "sync/interrupt_guard.h"
 
 namespace arch {
 namespace {
@@ -70,6 +71,10 @@ void flush_tlb_on_other_cpus(uint64_t start, size_t pages)
     unsigned online = cpu_count_online();
     if (online < 2 || pages == 0)
         return;
+    // Interrupts off throughout: the initiator must not be preempted while
+    // it holds the initiator's turn (another initiator on its CPU would spin
+    // for it forever), nor moved to another CPU (it skips its own CPU).
+    sync::InterruptGuard stay_on_this_cpu;
     while (g_initiator_busy.exchange(true, lib::MemoryOrder::Acquire)) {
         answer_pending_request();
         cpu_relax();
