@@ -67,7 +67,7 @@ Thread* steal(unsigned self)
     for (unsigned step = 1; step < online; ++step) {
         unsigned victim_index = (self + step) % online;
         CpuScheduler& victim = g_cpus[victim_index];
-        if (victim.queue.length() == 0 || !victim.running.load(lib::MemoryOrder::Relaxed))
+        if (victim.queue.unpinned_length() == 0 || !victim.running.load(lib::MemoryOrder::Relaxed))
             continue;
         victim.lock.lock();
         Thread* thread = victim.queue.pop_unpinned();
@@ -84,8 +84,10 @@ bool work_to_steal(unsigned self)
 {
     unsigned online = arch::cpu_count_online();
     for (unsigned other = 0; other < online; ++other) {
-        // More than one waiting: the other CPU has its own next thread.
-        if (other != self && g_cpus[other].queue.length() > 0)
+        // Only threads free to move count: a queue of threads pinned to
+        // their CPU has nothing for this one, which would otherwise loop
+        // through schedule() without ever halting.
+        if (other != self && g_cpus[other].queue.unpinned_length() > 0)
             return true;
     }
     return false;
