@@ -66,9 +66,11 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     char message[kPanicMessageCapacity];
     lib::BufferSink sink(message, sizeof(message));
     lib::format_arguments(sink, format, arguments, argument_count);
-    log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), file, line, arch::current_cpu_index());
+    // The thread first: the message stays the report's last line, where
+    // the boot tests (and a reader) look for it.
     if (const sched::Thread* thread = sched::current_thread())
         log(LogTag::Panic, "in thread '{}' (id {})", thread->name(), thread->id());
+    log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), file, line, arch::current_cpu_index());
     drivers::qemu_exit(drivers::QemuExitCode::Failure);
 }
 
