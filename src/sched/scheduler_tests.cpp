@@ -57,7 +57,7 @@ bool within_percent(uint64_t value, uint64_t mean, uint64_t percent)
 KTEST(threads, busy_threads_on_each_cpu_get_equal_run_time)
 {
     lib::Atomic<bool> stop = false;
-    TestThreads<arch::kMaxCpus * kFairnessThreadsPerCpu> threads(&stop);
+    TestThreads<size_t { arch::kMaxCpus } * kFairnessThreadsPerCpu> threads(&stop);
     kernel::CpuSet cpus = kernel::CpuSet::all_online();
     for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
         for (unsigned i = 0; cpus.contains(cpu) && i < kFairnessThreadsPerCpu; ++i)
@@ -182,7 +182,7 @@ constexpr unsigned kPinnedThreadsPerCpu = 2;
 KTEST(threads, a_pinned_thread_only_ever_runs_on_its_cpu)
 {
     kernel::CpuSet cpus = kernel::CpuSet::all_online();
-    TestThreads<arch::kMaxCpus * kPinnedThreadsPerCpu> threads;
+    TestThreads<size_t { arch::kMaxCpus } * kPinnedThreadsPerCpu> threads;
     for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
         for (unsigned i = 0; cpus.contains(cpu) && i < kPinnedThreadsPerCpu; ++i) {
             KASSERT_TRUE(
