@@ -48,6 +48,22 @@ constexpr uint64_t kFairnessMs = 300;
 // 300 ms; one slice more or less is 6.5% off the mean of such a CPU.
 constexpr uint64_t kFairnessTolerancePercent = 10;
 
+// The fairness threads stop at a TSC deadline, by themselves: a stop flag
+// raised by the test would wait for the test's own turn on CPU 0, and the
+// threads would run on (fairly) until then, hiding an unfair window.
+// Returns its CPU index + 1 when it only ever ran there, 0 otherwise.
+uint64_t spin_until_deadline(void* argument)
+{
+    uint64_t stop_at = *static_cast<const uint64_t*>(argument);
+    unsigned cpu = arch::current_cpu_index();
+    bool moved = false;
+    while (arch::read_timestamp_counter() < stop_at) {
+        moved |= arch::current_cpu_index() != cpu;
+        arch::cpu_relax();
+    }
+    return moved ? 0 : cpu + 1;
+}
+
 bool within_percent(uint64_t value, uint64_t mean, uint64_t percent)
 {
     uint64_t difference = value > mean ? value - mean : mean - value;
@@ -56,16 +72,15 @@ bool within_percent(uint64_t value, uint64_t mean, uint64_t percent)
 
 KTEST(threads, busy_threads_on_each_cpu_get_equal_run_time)
 {
-    lib::Atomic<bool> stop = false;
-    TestThreads<size_t { arch::kMaxCpus } * kFairnessThreadsPerCpu> threads(&stop);
+    TestThreads<size_t { arch::kMaxCpus } * kFairnessThreadsPerCpu> threads;
     kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    uint64_t start = arch::read_timestamp_counter();
+    uint64_t stop_at = start + kFairnessMs * kernel::tsc_cycles_per_ms();
     for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
         for (unsigned i = 0; cpus.contains(cpu) && i < kFairnessThreadsPerCpu; ++i)
             KASSERT_TRUE(
-                threads.spawn("fair", spin_until_stopped, &stop, { Priority::Normal, cpu }) != nullptr);
+                threads.spawn("fair", spin_until_deadline, &stop_at, { Priority::Normal, cpu }) != nullptr);
     }
-    uint64_t start = arch::read_timestamp_counter();
-    sleep_ms(kFairnessMs);
     threads.stop_and_wait();
     uint64_t elapsed_us = cycles_to_us(arch::read_timestamp_counter() - start);
     ktest_context.diagnostic("{} busy threads on each of {} CPUs for {} us, time slice {} ms",
