@@ -576,3 +576,69 @@ def test_a_fault_on_a_cpu_that_does_not_exist_is_refused_with_the_failure_exit(b
     assert result.kernel_lines[-1] == ("[BOOT] fault injection: panic not injected: CPU 1 does not exist "
                                        "(1 CPUs online, numbered from 0)")
     assert not result.lines_with("[PANIC]")
+
+
+# fault=thread-*: the fault happens in a spawned thread named 'faulty'
+# (src/sched/thread_fault_triggers.cpp). Its stack is a slot of the thread
+# stack region (src/sched/thread_stack.h): a guard page at the slot's start,
+# then the 16 KiB stack.
+THREAD_STACK_REGION_BASE = 0xFFFFC38000000000
+THREAD_STACK_SLOT_BYTES = 32 * 1024
+THREAD_STACK_SLOTS = 8192
+THREAD_STACK_BYTES = 16 * 1024
+THREAD_FIRST_FRAME = "thread_entry_trampoline"
+THREAD_START = "sched::thread_start(void*)"
+
+
+def faulty_thread(result):
+    """The ID the trigger's spawn line gives 'faulty', checked against the
+    report's thread line and the panic's; its stack (guard, bottom, top)
+    checked against the thread stack region's layout."""
+    spawned = int(field(result, r"^\[BOOT\] fault injection: thread 'faulty' \(id (\d+)\) spawned on CPU 0$")
+                  .group(1))
+    line = field(result, r"^\[FAULT\]   thread 'faulty' \(id (\d+)\), kernel stack (0x[0-9a-f]+)-(0x[0-9a-f]+), "
+                         r"guard page (0x[0-9a-f]+)$")
+    thread_id, bottom, top, guard = int(line.group(1)), *(int(line.group(i), 16) for i in (2, 3, 4))
+    assert thread_id == spawned
+    assert f"[PANIC] in thread 'faulty' (id {thread_id})" in result.lines
+    assert guard == bottom - 4096
+    assert top == bottom + THREAD_STACK_BYTES
+    slot, offset = divmod(guard - THREAD_STACK_REGION_BASE, THREAD_STACK_SLOT_BYTES)
+    assert offset == 0 and 0 <= slot < THREAD_STACK_SLOTS, f"guard page {guard:#x} is not a slot's start"
+    return thread_id, guard, bottom, top
+
+
+def test_page_fault_in_a_thread_names_the_thread_and_its_stack(boot, kernel_elf):
+    result = boot(cmdline="exit fault=thread-page-fault", trace_interrupts=True)
+    assert_fatal_report(result, "#PF", 14, "arch::trigger_unmapped_read()")
+    assert page_fault_fields(result) == (0, UNMAPPED_ADDRESS)
+    _, _, bottom, top = faulty_thread(result)
+    rsp = int(field(result, r" RSP (0x[0-9a-f]+)").group(1), 16)
+    assert bottom <= rsp < top, f"RSP {rsp:#x} is not on the thread's stack"
+    names = [frame.group(3) for frame in backtrace(result)]
+    assert names[:3] == ["arch::trigger_unmapped_read()",
+                         "sched::(anonymous namespace)::faulty_thread_reads_unmapped_memory(void*)", THREAD_START]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_unmapped_read()",
+                                           first_frame=THREAD_FIRST_FRAME, passes=THREAD_START)
+
+
+def test_stack_overflow_in_a_thread_hits_its_own_guard_page(boot, kernel_elf):
+    result = boot(cmdline="exit fault=thread-stack-overflow", trace_interrupts=True)
+    assert_fatal_report(result, "#DF", 8,
+                        "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long) [clone .isra.0]")
+    thread_id, guard, bottom, top = faulty_thread(result)
+    assert (f"[FAULT]   stack overflow: guard page {guard:#x} of the kernel stack of thread 'faulty' "
+            f"(id {thread_id}) ({bottom:#x}-{top:#x}) was hit") in result.lines
+    # Not the boot stack's guard: the thread's own.
+    assert guard != elf_symbols(kernel_elf)["kernel_stack_guard"]
+    rsp = int(field(result, r" RSP (0x[0-9a-f]+)").group(1), 16)
+    assert guard <= rsp < bottom + 4096
+    assert "Triple fault" not in result.qemu_log
+    names = [without_clone_suffix(frame.group(3)) for frame in backtrace(result)]
+    recursion = "arch::(anonymous namespace)::recurse_one_page_deeper(unsigned long)"
+    depth = names.index("arch::trigger_stack_overflow()")
+    assert depth >= 2 and set(names[:depth]) == {recursion}, names
+    assert names[depth + 1:depth + 3] == [
+        "sched::(anonymous namespace)::faulty_thread_overflows_its_stack(void*)", THREAD_START]
+    assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger="arch::trigger_stack_overflow()",
+                                           first_frame=THREAD_FIRST_FRAME, passes=THREAD_START)

@@ -21,6 +21,9 @@ public:
             fifo.head = &thread;
         fifo.tail = &thread;
         m_length.store(m_length.load(lib::MemoryOrder::Relaxed) + 1, lib::MemoryOrder::Relaxed);
+        if (thread.m_pinned_cpu == kAnyCpu)
+            m_unpinned_length.store(
+                m_unpinned_length.load(lib::MemoryOrder::Relaxed) + 1, lib::MemoryOrder::Relaxed);
     }
 
     // The first of the highest priority; nullptr when empty.
@@ -50,6 +53,8 @@ public:
 
     // Without the lock: a hint (the idle loop's "anything to do?").
     size_t length() const { return m_length.load(lib::MemoryOrder::Relaxed); }
+    // Also a hint: how many of them another CPU may steal.
+    size_t unpinned_length() const { return m_unpinned_length.load(lib::MemoryOrder::Relaxed); }
     // The highest priority queued; only meaningful with the lock held.
     bool has_priority_above(Priority priority) const
     {
@@ -76,11 +81,15 @@ private:
             fifo.tail = before;
         thread.m_queue_next = nullptr;
         m_length.store(m_length.load(lib::MemoryOrder::Relaxed) - 1, lib::MemoryOrder::Relaxed);
+        if (thread.m_pinned_cpu == kAnyCpu)
+            m_unpinned_length.store(
+                m_unpinned_length.load(lib::MemoryOrder::Relaxed) - 1, lib::MemoryOrder::Relaxed);
         return &thread;
     }
 
     Fifo m_fifos[kPriorityCount];
     lib::Atomic<size_t> m_length = 0;
+    lib::Atomic<size_t> m_unpinned_length = 0;
 };
 
 } // namespace sched

@@ -76,7 +76,7 @@ Thread* steal(unsigned self)
     for (unsigned step = 1; step < online; ++step) {
         unsigned victim_index = (self + step) % online;
         CpuScheduler& victim = g_cpus[victim_index];
-        if (victim.queue.length() == 0 || !victim.running.load(lib::MemoryOrder::Relaxed))
+        if (victim.queue.unpinned_length() == 0 || !victim.running.load(lib::MemoryOrder::Relaxed))
             continue;
         victim.lock.lock();
         Thread* thread = victim.queue.pop_unpinned();
@@ -93,8 +93,10 @@ bool work_to_steal(unsigned self)
 {
     unsigned online = arch::cpu_count_online();
     for (unsigned other = 0; other < online; ++other) {
-        // More than one waiting: the other CPU has its own next thread.
-        if (other != self && g_cpus[other].queue.length() > 0)
+        // Only threads free to move count: a queue of threads pinned to
+        // their CPU has nothing for this one, which would otherwise loop
+        // through schedule() without ever halting.
+        if (other != self && g_cpus[other].queue.unpinned_length() > 0)
             return true;
     }
     return false;
@@ -194,16 +196,17 @@ void on_cpu_tick()
     unsigned self = arch::current_cpu_index();
     CpuScheduler& cpu = g_cpus[self];
     for (;;) {
+        // Interrupts on for part of every round: an IPI (a TLB shootdown)
+        // must never wait on an idle CPU that keeps finding almost-work.
+        arch::enable_interrupts();
+        if (kernel::run_pending_cross_cpu_job() || reap_one_detached_thread())
+            continue;
         arch::disable_interrupts();
         if (cpu.queue.length() > 0 || (g_started.load(lib::MemoryOrder::Relaxed) && work_to_steal(self))) {
             schedule();
             continue;
         }
-        arch::enable_interrupts();
-        if (kernel::run_pending_cross_cpu_job() || reap_one_detached_thread())
-            continue;
-        arch::disable_interrupts();
-        if (cpu.queue.length() == 0 && !kernel::cross_cpu_job_pending())
+        if (!kernel::cross_cpu_job_pending())
             arch::enable_interrupts_and_wait();
     }
 }

@@ -1,12 +1,20 @@
-// Kernel tests of threads and the scheduler (issue 14).
+// Kernel tests of threads and the scheduler (issue 14): fairness and
+// preemption on every CPU, priorities, affinity and work stealing. Sleeping
+// and the life cycle of threads: thread_lifetime_tests.cpp.
 
 #include "arch/cpu.h"
+#include "kernel/cross_cpu_call.h"
 #include "ktest/ktest.h"
 #include "sched/scheduler.h"
+#include "sched/test_threads.h"
 #include "sched/thread.h"
 
 namespace sched {
 namespace {
+
+using testing::cycles_to_us;
+using testing::spin_for_us;
+using testing::TestThreads;
 
 uint64_t add_one(void* argument)
 {
@@ -18,6 +26,345 @@ KTEST(threads, spawn_and_join_returns_the_result)
     auto thread = spawn("add-one", add_one, reinterpret_cast<void*>(41));
     KASSERT_TRUE(thread.has_value());
     KEXPECT_EQ(join(thread.value()), 42u);
+}
+
+// Spins until told to stop, never yielding; returns its CPU index + 1 when
+// it only ever ran there, 0 otherwise.
+uint64_t spin_until_stopped(void* argument)
+{
+    auto& stop = *static_cast<lib::Atomic<bool>*>(argument);
+    unsigned cpu = arch::current_cpu_index();
+    bool moved = false;
+    while (!stop.load(lib::MemoryOrder::Relaxed)) {
+        moved |= arch::current_cpu_index() != cpu;
+        arch::cpu_relax();
+    }
+    return moved ? 0 : cpu + 1;
+}
+
+constexpr unsigned kFairnessThreadsPerCpu = 3;
+constexpr uint64_t kFairnessMs = 300;
+// Round robin over 10 ms slices gives each of 3 threads about 10 slices in
+// 300 ms; one slice more or less is 6.5% off the mean of such a CPU.
+constexpr uint64_t kFairnessTolerancePercent = 10;
+
+// The fairness threads stop at a TSC deadline, by themselves: a stop flag
+// raised by the test would wait for the test's own turn on CPU 0, and the
+// threads would run on (fairly) until then, hiding an unfair window.
+// Returns its CPU index + 1 when it only ever ran there, 0 otherwise.
+uint64_t spin_until_deadline(void* argument)
+{
+    uint64_t stop_at = *static_cast<const uint64_t*>(argument);
+    unsigned cpu = arch::current_cpu_index();
+    bool moved = false;
+    while (arch::read_timestamp_counter() < stop_at) {
+        moved |= arch::current_cpu_index() != cpu;
+        arch::cpu_relax();
+    }
+    return moved ? 0 : cpu + 1;
+}
+
+bool within_percent(uint64_t value, uint64_t mean, uint64_t percent)
+{
+    uint64_t difference = value > mean ? value - mean : mean - value;
+    return difference * 100 <= mean * percent;
+}
+
+KTEST(threads, busy_threads_on_each_cpu_get_equal_run_time)
+{
+    TestThreads<size_t { arch::kMaxCpus } * kFairnessThreadsPerCpu> threads;
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    uint64_t start = arch::read_timestamp_counter();
+    uint64_t stop_at = start + kFairnessMs * kernel::tsc_cycles_per_ms();
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        for (unsigned i = 0; cpus.contains(cpu) && i < kFairnessThreadsPerCpu; ++i)
+            KASSERT_TRUE(
+                threads.spawn("fair", spin_until_deadline, &stop_at, { Priority::Normal, cpu }) != nullptr);
+    }
+    threads.stop_and_wait();
+    uint64_t elapsed_us = cycles_to_us(arch::read_timestamp_counter() - start);
+    ktest_context.diagnostic("{} busy threads on each of {} CPUs for {} us, time slice {} ms",
+        kFairnessThreadsPerCpu, cpus.count(), elapsed_us, timeslice_ms());
+
+    uint64_t total = 0;
+    for (size_t i = 0; i < threads.count(); ++i)
+        total += threads[i].run_time_cycles();
+    uint64_t overall_mean = total / threads.count();
+    for (size_t first = 0; first < threads.count(); first += kFairnessThreadsPerCpu) {
+        unsigned cpu = threads[first].pinned_cpu();
+        uint64_t sum = 0;
+        for (size_t i = first; i < first + kFairnessThreadsPerCpu; ++i)
+            sum += threads[i].run_time_cycles();
+        uint64_t mean = sum / kFairnessThreadsPerCpu;
+        for (size_t i = first; i < first + kFairnessThreadsPerCpu; ++i) {
+            uint64_t run = threads[i].run_time_cycles();
+            ktest_context.diagnostic("cpu {}: thread {} ran {} us (cpu mean {} us, overall mean {} us)", cpu,
+                threads[i].id(), cycles_to_us(run), cycles_to_us(mean), cycles_to_us(overall_mean));
+            KEXPECT_TRUE(within_percent(run, mean, kFairnessTolerancePercent));
+            KEXPECT_TRUE(within_percent(run, overall_mean, kFairnessTolerancePercent));
+        }
+    }
+    // Each stayed on its CPU (its result); read the CPUs before join frees the threads.
+    unsigned pinned[arch::kMaxCpus * kFairnessThreadsPerCpu];
+    for (size_t i = 0; i < threads.count(); ++i)
+        pinned[i] = threads[i].pinned_cpu();
+    threads.join_all();
+    for (size_t i = 0; i < threads.count(); ++i)
+        KEXPECT_EQ(threads.result(i), uint64_t { pinned[i] } + 1);
+}
+
+struct PreemptionProbe {
+    lib::Atomic<bool> spinner_running = false;
+    lib::Atomic<uint64_t> count = 0;
+    lib::Atomic<bool> stop = false;
+};
+
+uint64_t spin_after_saying_so(void* argument)
+{
+    auto& probe = *static_cast<PreemptionProbe*>(argument);
+    probe.spinner_running.store(true);
+    return spin_until_stopped(&probe.stop);
+}
+
+uint64_t count_until_stopped(void* argument)
+{
+    auto& probe = *static_cast<PreemptionProbe*>(argument);
+    while (!probe.stop.load(lib::MemoryOrder::Relaxed))
+        probe.count.fetch_add(1, lib::MemoryOrder::Relaxed);
+    return 0;
+}
+
+// The bound on the counter's wait: a time slice and a tick, with ten times
+// that as room for a loaded host; a scheduler without preemption never
+// lets it run while the spinner spins.
+constexpr uint64_t kPreemptionWaitSlices = 10;
+
+KTEST(threads, a_thread_that_never_yields_does_not_stop_others_on_its_cpu)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        if (!cpus.contains(cpu))
+            continue;
+        PreemptionProbe probe;
+        TestThreads<2> threads(&probe.stop);
+        KASSERT_TRUE(
+            threads.spawn("spinner", spin_after_saying_so, &probe, { Priority::Normal, cpu }) != nullptr);
+        while (!probe.spinner_running.load())
+            sleep_ms(1);
+        uint64_t preemptions_before = scheduler_statistics(cpu).preemptions;
+        uint64_t bound_us = (kPreemptionWaitSlices * timeslice_ms() + 1) * 1000;
+        drivers::PmStopwatch stopwatch;
+        KASSERT_TRUE(
+            threads.spawn("counter", count_until_stopped, &probe, { Priority::Normal, cpu }) != nullptr);
+        uint64_t waited_us = 0;
+        while (probe.count.load() == 0 && waited_us <= bound_us) {
+            sleep_ms(1);
+            waited_us = drivers::pm_counts_to_us(stopwatch.elapsed());
+        }
+        bool spinner_still_spinning = threads[0].state() != ThreadState::Dead;
+        uint64_t preemptions = scheduler_statistics(cpu).preemptions - preemptions_before;
+        threads.join_all();
+        ktest_context.diagnostic(
+            "cpu {}: the counter ran after {} us (bound {} us), counted {}; {} preemptions", cpu, waited_us,
+            bound_us, probe.count.load(), preemptions);
+        KEXPECT_GT(probe.count.load(), 0u);
+        KEXPECT_LE(waited_us, bound_us);
+        KEXPECT_TRUE(spinner_still_spinning);
+        KEXPECT_GT(preemptions, 0u);
+    }
+}
+
+// Records every CPU it finds itself on while it spins, yields and sleeps;
+// returns them as a bit set.
+uint64_t note_cpus_while_moving_about(void*)
+{
+    constexpr unsigned kRounds = 30;
+    uint64_t seen = 0;
+    for (unsigned round = 0; round < kRounds; ++round) {
+        seen |= uint64_t { 1 } << arch::current_cpu_index();
+        spin_for_us(200);
+        seen |= uint64_t { 1 } << arch::current_cpu_index();
+        if (round % 3 == 0)
+            yield();
+        if (round % 5 == 0)
+            sleep_ms(1);
+    }
+    return seen;
+}
+
+constexpr unsigned kPinnedThreadsPerCpu = 2;
+
+KTEST(threads, a_pinned_thread_only_ever_runs_on_its_cpu)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    TestThreads<size_t { arch::kMaxCpus } * kPinnedThreadsPerCpu> threads;
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        for (unsigned i = 0; cpus.contains(cpu) && i < kPinnedThreadsPerCpu; ++i) {
+            KASSERT_TRUE(
+                threads.spawn("pinned", note_cpus_while_moving_about, nullptr, { Priority::Normal, cpu })
+                != nullptr);
+        }
+    }
+    unsigned pinned[arch::kMaxCpus * kPinnedThreadsPerCpu];
+    for (size_t i = 0; i < threads.count(); ++i)
+        pinned[i] = threads[i].pinned_cpu();
+    threads.join_all();
+    for (size_t i = 0; i < threads.count(); ++i)
+        KEXPECT_EQ(threads.result(i), kernel::CpuSet::just(pinned[i]).bits());
+    ktest_context.diagnostic(
+        "{} threads pinned on each of {} CPUs spun, yielded and slept", kPinnedThreadsPerCpu, cpus.count());
+}
+
+// Work stealing. A High thread (the hog) holds CPU 0 for kHogMs, so the
+// unpinned workers queued there can only run elsewhere: each works
+// kWorkUs, and all of them together need far less than kHogMs on the other
+// CPUs. Each worker records where it ran and when it finished.
+constexpr uint64_t kHogMs = 300;
+constexpr uint64_t kWorkUs = 2000;
+constexpr unsigned kWorkersPerCpu = 8;
+
+struct Worker {
+    uint64_t cpus = 0;
+    uint64_t finished_at = 0;
+};
+
+uint64_t work_briefly(void* argument)
+{
+    auto& worker = *static_cast<Worker*>(argument);
+    worker.cpus |= uint64_t { 1 } << arch::current_cpu_index();
+    spin_for_us(kWorkUs);
+    worker.cpus |= uint64_t { 1 } << arch::current_cpu_index();
+    worker.finished_at = arch::read_timestamp_counter();
+    return 0;
+}
+
+uint64_t hog_cpu(void*)
+{
+    spin_for_us(kHogMs * 1000);
+    return arch::read_timestamp_counter();
+}
+
+uint64_t total_steals()
+{
+    uint64_t steals = 0;
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu)
+        steals += scheduler_statistics(cpu).steals;
+    return steals;
+}
+
+KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    unsigned online = cpus.count();
+    unsigned worker_count = kWorkersPerCpu * online;
+    static Worker workers[kWorkersPerCpu * arch::kMaxCpus];
+    for (unsigned i = 0; i < worker_count; ++i)
+        workers[i] = {};
+    TestThreads<kWorkersPerCpu * arch::kMaxCpus + 1> threads;
+    uint64_t steals_before = total_steals();
+    unsigned queued_on_cpu_0 = 0;
+    for (unsigned i = 0; i < worker_count; ++i) {
+        Thread* worker = threads.spawn("worker", work_briefly, &workers[i]);
+        KASSERT_TRUE(worker != nullptr);
+        queued_on_cpu_0 += worker->last_cpu() == 0 ? 1 : 0;
+    }
+    // Spawned last: from the next interrupt on, this thread waits too.
+    Thread* hog = threads.spawn("hog", hog_cpu, nullptr, { Priority::High, 0 });
+    KASSERT_TRUE(hog != nullptr);
+    threads.join_all();
+    uint64_t hog_ended_at = threads.result(threads.count() - 1);
+    uint64_t steals = total_steals() - steals_before;
+
+    uint64_t ran_on = 0;
+    unsigned finished_before_the_hog = 0;
+    for (unsigned i = 0; i < worker_count; ++i) {
+        ran_on |= workers[i].cpus;
+        finished_before_the_hog += workers[i].finished_at < hog_ended_at ? 1 : 0;
+    }
+    ktest_context.diagnostic(
+        "{} workers on {} CPUs ({} placed on CPU 0), {} finished before the hog left CPU 0; {} steals; CPUs "
+        "used {:#x}",
+        worker_count, online, queued_on_cpu_0, finished_before_the_hog, steals, ran_on);
+    if (online == 1) {
+        KEXPECT_EQ(ran_on, cpus.bits());
+        ktest_context.diagnostic("one CPU: nothing to steal from, so nothing about stealing is checked; "
+                                 "every worker ran on CPU 0");
+        return;
+    }
+    // Every other CPU ran some (CPU 0 only those it ran before the hog
+    // came); without stealing, the workers queued on CPU 0 would wait for
+    // the hog.
+    KEXPECT_EQ(ran_on | 1, cpus.bits());
+    KEXPECT_EQ(finished_before_the_hog, worker_count);
+    KEXPECT_GT(steals, 0u);
+}
+
+// Priorities. On one CPU, a High spawner queues three Normal threads and
+// then one High thread, and ends: the High one must run first, the Normal
+// ones after it in the order they were queued.
+struct RunOrder {
+    lib::Atomic<unsigned> next = 0;
+    uint64_t order[8] = {};
+};
+
+struct Runner {
+    RunOrder* order;
+    uint64_t tag;
+};
+
+uint64_t note_turn(void* argument)
+{
+    auto& runner = *static_cast<Runner*>(argument);
+    unsigned turn = runner.order->next.fetch_add(1);
+    if (turn < 8)
+        runner.order->order[turn] = runner.tag;
+    return 0;
+}
+
+struct PrioritySetup {
+    RunOrder order;
+    Runner runners[4];
+    Thread* spawned[4] = {};
+    unsigned cpu;
+};
+
+constexpr uint64_t kHighTag = 100;
+
+uint64_t queue_normal_then_high(void* argument)
+{
+    auto& setup = *static_cast<PrioritySetup*>(argument);
+    for (unsigned i = 0; i < 4; ++i) {
+        setup.runners[i] = { &setup.order, i == 3 ? kHighTag : i + 1 };
+        Priority priority = i == 3 ? Priority::High : Priority::Normal;
+        auto spawned = spawn("ordered", note_turn, &setup.runners[i], { priority, setup.cpu });
+        if (!spawned)
+            return i;
+        setup.spawned[i] = spawned.value();
+    }
+    return 4;
+}
+
+KTEST(threads, a_high_priority_thread_runs_before_normal_ones)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        if (!cpus.contains(cpu))
+            continue;
+        PrioritySetup setup;
+        setup.cpu = cpu;
+        auto spawner = spawn("spawner", queue_normal_then_high, &setup, { Priority::High, cpu });
+        KASSERT_TRUE(spawner.has_value());
+        uint64_t spawned = join(spawner.value());
+        for (unsigned i = 0; i < spawned; ++i)
+            join(setup.spawned[i]);
+        KASSERT_EQ(spawned, 4u);
+        ktest_context.diagnostic("cpu {}: ran in the order {} {} {} {} (the High thread is {})", cpu,
+            setup.order.order[0], setup.order.order[1], setup.order.order[2], setup.order.order[3], kHighTag);
+        KEXPECT_EQ(setup.order.order[0], kHighTag);
+        KEXPECT_EQ(setup.order.order[1], 1u);
+        KEXPECT_EQ(setup.order.order[2], 2u);
+        KEXPECT_EQ(setup.order.order[3], 3u);
+    }
 }
 
 } // namespace
