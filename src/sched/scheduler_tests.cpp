@@ -43,7 +43,7 @@ uint64_t spin_until_stopped(void* argument)
 }
 
 constexpr unsigned kFairnessThreadsPerCpu = 3;
-constexpr uint64_t kFairnessMs = 300;
+constexpr uint64_t kFairnessMs = 150;
 // Round robin over 10 ms slices gives each of 3 threads about 10 slices in
 // 300 ms; one slice more or less is 6.5% off the mean of such a CPU.
 constexpr uint64_t kFairnessTolerancePercent = 10;
@@ -70,7 +70,14 @@ bool within_percent(uint64_t value, uint64_t mean, uint64_t percent)
     return difference * 100 <= mean * percent;
 }
 
-KTEST(threads, busy_threads_on_each_cpu_get_equal_run_time)
+// Run time is TSC time, and under TCG on a loaded host a virtual CPU loses
+// the host's CPU for tens of milliseconds at a time, which the thread then
+// current is charged: measured so, no scheduler is fair. The test runs in a
+// boot of its own under QEMU's -icount (virtual time counts instructions,
+// test/test_threads.py): there a thread's run time is the work it did, and
+// the figures say what the scheduler gave it. Explicit, so that the default
+// test run (wall-clock TCG) leaves it out.
+KTEST_EXPLICIT(threads_fairness, busy_threads_on_each_cpu_get_equal_run_time, 120000)
 {
     TestThreads<size_t { arch::kMaxCpus } * kFairnessThreadsPerCpu> threads;
     kernel::CpuSet cpus = kernel::CpuSet::all_online();
@@ -152,6 +159,7 @@ KTEST(threads, a_thread_that_never_yields_does_not_stop_others_on_its_cpu)
         while (!probe.spinner_running.load())
             sleep_ms(1);
         uint64_t preemptions_before = scheduler_statistics(cpu).preemptions;
+        uint64_t ticks_before = arch::cpu_timer_ticks(cpu);
         uint64_t bound_us = (kPreemptionWaitSlices * timeslice_ms() + 1) * 1000;
         drivers::PmStopwatch stopwatch;
         KASSERT_TRUE(
@@ -163,10 +171,11 @@ KTEST(threads, a_thread_that_never_yields_does_not_stop_others_on_its_cpu)
         }
         bool spinner_still_spinning = threads[0].state() != ThreadState::Dead;
         uint64_t preemptions = scheduler_statistics(cpu).preemptions - preemptions_before;
+        uint64_t ticks = arch::cpu_timer_ticks(cpu) - ticks_before;
         threads.join_all();
         ktest_context.diagnostic(
-            "cpu {}: the counter ran after {} us (bound {} us), counted {}; {} preemptions", cpu, waited_us,
-            bound_us, probe.count.load(), preemptions);
+            "cpu {}: the counter ran after {} us (bound {} us), counted {}; {} preemptions, {} ticks on the CPU",
+            cpu, waited_us, bound_us, probe.count.load(), preemptions, ticks);
         KEXPECT_GT(probe.count.load(), 0u);
         KEXPECT_LE(waited_us, bound_us);
         KEXPECT_TRUE(spinner_still_spinning);
