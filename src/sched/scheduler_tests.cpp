@@ -173,8 +173,8 @@ KTEST(threads, a_thread_that_never_yields_does_not_stop_others_on_its_cpu)
         uint64_t preemptions = scheduler_statistics(cpu).preemptions - preemptions_before;
         uint64_t ticks = arch::cpu_timer_ticks(cpu) - ticks_before;
         threads.join_all();
-        ktest_context.diagnostic(
-            "cpu {}: the counter ran after {} us (bound {} us), counted {}; {} preemptions, {} ticks on the CPU",
+        ktest_context.diagnostic("cpu {}: the counter ran after {} us (bound {} us), counted {}; {} "
+                                 "preemptions, {} ticks on the CPU",
             cpu, waited_us, bound_us, probe.count.load(), preemptions, ticks);
         KEXPECT_GT(probe.count.load(), 0u);
         KEXPECT_LE(waited_us, bound_us);
