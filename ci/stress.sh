@@ -4,11 +4,15 @@
 # in twenty runs is a bug, never something to retry. Stops at the first
 # failing run and keeps every run's log in build/stress/.
 #
-#   bash ci/stress.sh [--torture] [RUNS]      (default 20)
+#   bash ci/stress.sh [--torture | --threads] [RUNS]      (default 20)
 #
 # --torture runs only the torture tests (heap, frames, spinlock on every CPU
 # at once, test/test_smp_torture.py) under -smp 4, on the current build:
 # issue 13 asks for 20 green runs of them in a row.
+# --threads runs only the threads, blocking-lock and lock-validator tests
+# (test/test_threads.py: every suite under -smp 1 and 4, fairness under
+# -icount; test_threads_sync.py, test_lockdep.py), BIOS, on the current
+# build: issue 14 asks for 20 green runs of them in a row.
 # Extra pytest arguments go through STRESS_PYTEST_ARGS, e.g. "-k memory".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +22,11 @@ logs=build/stress
 if [[ ${1:-} == --torture ]]; then
   command=(/usr/bin/python3 -m pytest test/test_smp_torture.py -k smp4 -p no:cacheprovider)
   logs=build/stress-torture
+  shift
+elif [[ ${1:-} == --threads ]]; then
+  command=(/usr/bin/python3 -m pytest test/test_threads.py test/test_threads_sync.py test/test_lockdep.py
+    -m "not uefi" -n 2 -p no:cacheprovider)
+  logs=build/stress-threads
   shift
 fi
 runs=${1:-20}

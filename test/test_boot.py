@@ -129,7 +129,9 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
                          "ubsan-signed-overflow, ubsan-shift, ubsan-misaligned, ubsan-out-of-bounds, ubsan-null, "
                          "ubsan-unreachable, ubsan-invalid-bool, ubsan-division-by-zero, "
                          "ro-after-init-write, heap-execute, "
-                         "use-after-free, double-free, foreign-free, heap-header-overwrite, lockdep-abba)"]),
+                         "use-after-free, double-free, foreign-free, heap-header-overwrite, "
+                         "thread-page-fault, thread-stack-overflow, mutex-unlock-not-owner, mutex-in-interrupt, "
+                         "sleep-with-interrupts-off, lockdep-abba)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

@@ -95,15 +95,21 @@ def test_without_nx_the_kernel_tests_pass_and_skip_those_that_need_nx(boot, kern
         assert "the CPU has no NX" in reason
 
 
+# src/sched/thread_stack.h: the threads' stacks, 8192 slots of 32 KiB.
+THREAD_STACKS = (0xFFFFC38000000000, 0xFFFFC38000000000 + 8192 * 32 * 1024)
+
+
 def test_without_nx_qemu_sees_no_page_kept_from_execution(running_boot, kernel_elf):
     pages, result = tlb_once_ready(running_boot(cmdline="", cpu=NO_NX, qmp=True))
     assert pages and not any(page.no_execute for page in pages)
-    # The warning's figures were taken before the heap and the APICs'
-    # registers were mapped and before .data.ro_after_init was sealed read-only.
+    # The warning's figures were taken before the heap, the APICs' registers
+    # and the idle thread's stack were mapped and before .data.ro_after_init
+    # was sealed read-only.
     writable_executable, mapped = (int(group) for group in
                                    next(filter(None, map(NO_NX_WARNING.match, result.lines))).groups())
     outside_heap = [page for page in pages if not HEAP_ADDRESSES[0] <= page.address < HEAP_ADDRESSES[1]
-                    and not DEVICE_WINDOW_BASE <= page.address < DEVICE_WINDOW_END]
+                    and not DEVICE_WINDOW_BASE <= page.address < DEVICE_WINDOW_END
+                    and not THREAD_STACKS[0] <= page.address < THREAD_STACKS[1]]
     sealed = in_range(pages, *section_bounds(kernel_elf, "ro_after_init"))
     assert mapped == sum(page.size for page in outside_heap) // PAGE
     assert writable_executable == sum(page.size for page in outside_heap if page.writable) // PAGE + len(sealed)

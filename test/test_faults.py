@@ -600,7 +600,7 @@ def faulty_thread(result):
                          r"guard page (0x[0-9a-f]+)$")
     thread_id, bottom, top, guard = int(line.group(1)), *(int(line.group(i), 16) for i in (2, 3, 4))
     assert thread_id == spawned
-    assert f"[PANIC] in thread 'faulty' (id {thread_id})" in result.lines
+    assert f"[PANIC] in thread 'faulty' (id {thread_id}):" in result.lines
     assert guard == bottom - 4096
     assert top == bottom + THREAD_STACK_BYTES
     slot, offset = divmod(guard - THREAD_STACK_REGION_BASE, THREAD_STACK_SLOT_BYTES)

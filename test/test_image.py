@@ -153,7 +153,8 @@ FRAMELESS_CXX_FUNCTIONS = {
 # and their NASM local labels (name.label). Each leaves the frame chain as it
 # found it or ends it (higher_half_entry: xor ebp, ebp).
 ASSEMBLY_FUNCTIONS = re.compile(r"^(higher_half_entry|interrupt_stub_\d+|interrupt_common|install_early_idt|"
-                                r"early_exception_stubs|early_exception)(\.\w+)?$")
+                                r"early_exception_stubs|early_exception|"
+                                r"switch_thread_context|thread_entry_trampoline)(\.\w+)?$")
 FRAME_PROLOGUE = bytes.fromhex("554889e5")  # push %rbp; mov %rsp,%rbp
 ENDBR64 = bytes.fromhex("f30f1efa")
 

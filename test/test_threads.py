@@ -1,6 +1,7 @@
-"""Issue 14: the threads suite (src/sched/*_tests.cpp: fairness, preemption,
-priorities, affinity, work stealing, sleep accuracy, 10,000 threads) under
--smp 1 and -smp 4, BIOS and UEFI. The kernel-test boot (test_kernel.py) runs
+"""Issue 14: the threads suite (src/sched/*_tests.cpp: preemption,
+priorities, affinity, work stealing, sleep accuracy, 10,000 threads) with
+the blocking locks' and the lock validator's suites, under -smp 1 and -smp
+4, BIOS and UEFI, and fairness in boots of its own (see FAIRNESS below). The kernel-test boot (test_kernel.py) runs
 it under -smp 4 and BIOS; here each test must also say, in its diagnostics,
 that it covered every CPU QEMU was given (the oracle: -smp here, not a
 figure of the kernel's)."""
@@ -17,6 +18,9 @@ from harness.outcome import Outcome
 pytestmark = pytest.mark.xdist_group("kernel-tests")
 
 SUITE = "threads"
+# The blocking locks' and the lock validator's suites ride along in the same
+# boots: every one of their tests must pass under each -smp and firmware too.
+RIDING_SUITES = ("mutex", "semaphore", "condition", "lockdep")
 # Tests that print a line per CPU, "cpu N: ...", and must cover 0..smp-1.
 PER_CPU_TESTS = ("a_thread_that_never_yields_does_not_stop_others_on_its_cpu",
                  "a_high_priority_thread_runs_before_normal_ones")
@@ -34,12 +38,15 @@ ONE_CPU_STEALING = "one CPU: nothing to steal from"
 @pytest.mark.parametrize("firmware", ["bios", pytest.param("uefi", marks=pytest.mark.uefi)])
 @pytest.mark.parametrize("cpus", [1, 4], ids=["smp1", "smp4"])
 def test_threads_suite_on_every_cpu(boot, cpus, firmware):
-    result = boot(cmdline=f"test={SUITE}", smp=cpus, firmware=firmware, timeout=RUN_TIMEOUT_SECONDS)
+    selection = ",".join((SUITE,) + RIDING_SUITES)
+    result = boot(cmdline=f"test={selection}", smp=cpus, firmware=firmware, timeout=RUN_TIMEOUT_SECONDS)
     run = ktap.parse(result.lines)
     assert not run.errors, "\n".join(run.errors) + "\n\n" + result.report()
     assert run.complete, "; ".join(run.missing) + "\n\n" + result.report()
     names = {test_id.split(".", 1)[1] for test_id in run.results if test_id.startswith(SUITE + ".")}
     assert names >= set(PER_CPU_TESTS) | set(ON_CPUS), f"tests run: {sorted(names)}\n\n{result.report()}"
+    suites = {test_id.split(".", 1)[0] for test_id in run.results}
+    assert suites == {SUITE, *RIDING_SUITES}, f"suites run: {sorted(suites)}\n\n{result.report()}"
     for test_id, test in run.results.items():
         text = "\n".join(test.diagnostics)
         assert test.ok and not ktap_skipped(test), f"{test_id} failed or skipped:\n{text}\n\n{result.report()}"

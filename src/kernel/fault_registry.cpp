@@ -45,7 +45,7 @@ FaultLookup find_fault_kind(lib::StringView name)
 lib::StringView fault_kind_names()
 {
     // Built from the registry once, so the message never lists a stale set.
-    static char names[512];
+    static char names[1024];
     static lib::StringView joined;
     if (joined.empty()) {
         lib::BufferSink sink(names, sizeof(names));

@@ -3,6 +3,7 @@
 // and the life cycle of threads: thread_lifetime_tests.cpp.
 
 #include "arch/cpu.h"
+#include "drivers/kernel_tick.h"
 #include "kernel/cross_cpu_call.h"
 #include "ktest/ktest.h"
 #include "sched/scheduler.h"
@@ -160,7 +161,12 @@ KTEST(threads, a_thread_that_never_yields_does_not_stop_others_on_its_cpu)
             sleep_ms(1);
         uint64_t preemptions_before = scheduler_statistics(cpu).preemptions;
         uint64_t ticks_before = arch::cpu_timer_ticks(cpu);
-        uint64_t bound_us = (kPreemptionWaitSlices * timeslice_ms() + 1) * 1000;
+        // A slice lasts whole ticks: at timer_hz=19 a 10 ms slice is one 53 ms tick.
+        uint64_t tick_us = 1000000 / drivers::timer_hz();
+        uint64_t slice_us = uint64_t { timeslice_ms() } * 1000;
+        if (slice_us < tick_us)
+            slice_us = tick_us;
+        uint64_t bound_us = kPreemptionWaitSlices * slice_us + tick_us;
         drivers::PmStopwatch stopwatch;
         KASSERT_TRUE(
             threads.spawn("counter", count_until_stopped, &probe, { Priority::Normal, cpu }) != nullptr);

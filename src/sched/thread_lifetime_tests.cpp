@@ -144,6 +144,7 @@ KTEST_DEFINE(threads, ten_thousand_threads_spawned_and_joined_leave_nothing_behi
     uint64_t start = arch::read_timestamp_counter();
     unsigned joined = 0;
     uint64_t wrong_results = 0;
+    unsigned short_batches = 0;
     while (joined < kThreadsToSpawn) {
         TestThreads<kSpawnBatch> batch;
         unsigned first = joined;
@@ -152,10 +153,17 @@ KTEST_DEFINE(threads, ten_thousand_threads_spawned_and_joined_leave_nothing_behi
             bool spawned = batch.spawn("short", add_one_to_argument,
                                reinterpret_cast<void*>(uint64_t { first + i }), {}, &error)
                 != nullptr;
-            if (!spawned) {
+            if (spawned)
+                continue;
+            // A small machine (the smallest memory that boots) has no frames
+            // for 64 stacks at once: a batch cut short is joined and the run
+            // goes on; a batch that cannot spawn even one thread fails.
+            if (i == 0 || error != ThreadError::OutOfStackSlots) {
                 ktest_context.diagnostic("spawn {} failed: {}", first + i, thread_error_name(error));
                 KASSERT_TRUE(spawned);
             }
+            ++short_batches;
+            break;
         }
         batch.join_all();
         for (size_t i = 0; i < batch.count(); ++i)
@@ -165,6 +173,8 @@ KTEST_DEFINE(threads, ten_thousand_threads_spawned_and_joined_leave_nothing_behi
     uint64_t elapsed_us = cycles_to_us(arch::read_timestamp_counter() - start);
     ktest_context.diagnostic("{} threads in batches of {} on {} CPUs: {} ms, {} us a thread", joined,
         kSpawnBatch, arch::cpu_count_online(), elapsed_us / 1000, elapsed_us / joined);
+    if (short_batches != 0)
+        ktest_context.diagnostic("{} batches cut short: no frames left for more stacks", short_batches);
     KEXPECT_EQ(wrong_results, 0u);
     KEXPECT_EQ(thread_count(), threads_before);
 }

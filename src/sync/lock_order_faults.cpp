@@ -36,7 +36,7 @@ void take_locks_in_opposite_orders()
 
 } // namespace
 
-FAULT_KIND(lockdep_abba, 280, "lockdep-abba",
+FAULT_KIND(lockdep_abba, 330, "lockdep-abba",
     "the lock-order validator: two locks taken A then B, then B then A, reported before waiting", EndsTheBoot,
     take_locks_in_opposite_orders);
 

@@ -62,12 +62,19 @@ protected:
         // every other CPU to answer an IPI (a TLB shootdown) must never wait
         // on one that spins here deaf to it.
         while (m_locked.exchange(true, lib::MemoryOrder::Acquire)) {
-            if (interrupts_were_enabled)
+            // Interrupts on while only waiting, but no preemption: the
+            // held-lock record above is this CPU's, and the thread must
+            // take the lock on the CPU that recorded it.
+            if (interrupts_were_enabled) {
+                arch::disable_preemption();
                 arch::enable_interrupts();
+            }
             while (m_locked.load(lib::MemoryOrder::Relaxed))
                 arch::cpu_relax();
-            if (interrupts_were_enabled)
+            if (interrupts_were_enabled) {
                 arch::disable_interrupts();
+                arch::enable_preemption();
+            }
         }
         lock_acquired(held, m_class, this, site, LockAcquired::Really);
     }
