@@ -25,8 +25,8 @@ using kernel::LogTag;
 arch::ResumePoint g_resume_point;
 lib::Atomic<uint64_t> g_deadline_tick = 0; // 0: no test running
 // The thread that runs the tests: the only one the watchdog may send back
-// to the runner. A test blocked (waiting for a thread that never ends)
-// cannot be sent anywhere; past twice its time the watchdog panics instead.
+// to the runner. One that cannot be sent back (blocked, starved, running
+// elsewhere with interrupts off): past twice its time the watchdog panics.
 sched::Thread* g_runner_thread = nullptr;
 uint64_t g_timeout_ticks = 0;
 const TestCase* g_running_test = nullptr;
@@ -64,6 +64,20 @@ bool selected(lib::StringView selection, const TestCase& test)
     return false;
 }
 
+const char* runner_state_text(sched::ThreadState state)
+{
+    switch (state) {
+    case sched::ThreadState::Blocked:
+        return "blocked (waiting for a thread that never ends?)";
+    case sched::ThreadState::Runnable:
+        return "runnable but starved (the test's threads keep every CPU it may run on)";
+    case sched::ThreadState::Running:
+        return "running where the watchdog cannot send it back (interrupts off, or another CPU)";
+    default:
+        return "in an unexpected state";
+    }
+}
+
 void on_tick(uint64_t ticks)
 {
     uint64_t deadline = g_deadline_tick.load(lib::MemoryOrder::Relaxed);
@@ -76,10 +90,13 @@ void on_tick(uint64_t ticks)
         g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
         return;
     }
-    if (ticks >= deadline + g_timeout_ticks && g_runner_thread != nullptr
-        && g_runner_thread->state() == sched::ThreadState::Blocked)
-        PANIC("kernel test {}.{} still blocked at twice its timeout: a thread it waits for never ends",
-            g_running_test->suite, g_running_test->name);
+    // The runner could not be sent back: it is blocked (waiting for a thread
+    // that never ends), or waits for a CPU (threads of the test keep it
+    // from running), or runs with interrupts off on another CPU. Past twice
+    // the test's time the boot ends with the reason instead of hanging.
+    if (ticks >= deadline + g_timeout_ticks && g_runner_thread != nullptr)
+        PANIC("kernel test {}.{} not back at twice its timeout; its runner thread is {}",
+            g_running_test->suite, g_running_test->name, runner_state_text(g_runner_thread->state()));
 }
 
 enum class Outcome : uint8_t { Passed, Failed, TimedOut, Skipped };
