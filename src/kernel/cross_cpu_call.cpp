@@ -5,6 +5,7 @@
 #include "arch/interrupts.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
+#include "sync/preemption_guard.h"
 
 namespace kernel {
 namespace {
@@ -55,6 +56,10 @@ void run_on_cpus(CpuSet cpus, CpuJob job, void* argument)
         if (cpus.contains(i))
             targets.add(i);
     }
+    // The caller stays on its CPU: its share runs there, and the others'
+    // mailboxes are theirs (a caller moved in between would run its share
+    // on the wrong CPU and leave its own CPU's undone).
+    sync::PreemptionGuard stay_on_this_cpu;
     unsigned self = arch::current_cpu_index();
     bool run_here = targets.contains(self);
     targets.remove(self);

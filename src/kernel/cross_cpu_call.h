@@ -2,9 +2,11 @@
 
 // Running a function on other CPUs: the boot CPU's way to put every CPU to
 // work (the torture tests, benchmarks) and the kernel's way to ask them for
-// something (a TLB flush). A CPU runs what it is asked from its idle loop,
-// with interrupts on, so a long job does not keep it deaf to IPIs; the
-// caller waits until every CPU asked has finished.
+// something (a TLB flush). A CPU runs what it is asked in its idle thread,
+// with interrupts on, so a long job does not keep it deaf to IPIs: the IPI
+// that announces the job preempts whatever thread runs there (the job goes
+// before every queued thread). The caller waits until every CPU asked has
+// finished. A job never blocks: might_sleep() panics in an idle thread.
 //
 // Owner: the "ipi" work of issue 13. Torture tests code against these
 // names; keep them.
@@ -45,9 +47,9 @@ private:
 };
 
 // Runs job(argument) on every CPU in cpus, the calling CPU included when it
-// is in the set (it runs its share last, after asking the others), and
-// returns when all are done. Offline CPUs in the set are ignored. Must be
-// called with interrupts on, from one CPU at a time (it takes a lock).
+// is in the set (it runs its share last, after asking the others, with
+// preemption off), and returns when all are done. Offline CPUs in the set
+// are ignored. Must be called with interrupts on; callers take turns.
 void run_on_cpus(CpuSet cpus, CpuJob job, void* argument);
 
 // For each CPU's idle thread (src/sched/scheduler.cpp), which runs the

@@ -283,6 +283,8 @@ void enqueue(Thread& thread)
         cpu.need_resched.store(true, lib::MemoryOrder::Release);
         if (target != arch::current_cpu_index())
             arch::wake_cpu(target);
+        else
+            preempt_now_if_needed();
     }
 }
 
@@ -298,18 +300,21 @@ void schedule()
 {
     if (arch::interrupts_enabled())
         PANIC("schedule() called with interrupts on");
+    refuse_switch_while_locked("schedule()");
     unsigned self = arch::current_cpu_index();
     CpuScheduler& cpu = g_cpus[self];
     Thread& previous = *cpu.current;
     cpu.need_resched.store(false, lib::MemoryOrder::Relaxed);
+    // A job another CPU waits for runs first: the idle thread runs it.
+    bool job_waits = kernel::cross_cpu_job_pending();
     cpu.lock.lock();
     if (!previous.m_idle && previous.state() == ThreadState::Running) {
         previous.m_state.store(ThreadState::Runnable, lib::MemoryOrder::Release);
         cpu.queue.push(previous);
     }
-    Thread* next = cpu.queue.pop();
+    Thread* next = job_waits ? nullptr : cpu.queue.pop();
     cpu.lock.unlock();
-    if (next == nullptr && g_started.load(lib::MemoryOrder::Relaxed))
+    if (next == nullptr && !job_waits && g_started.load(lib::MemoryOrder::Relaxed))
         next = steal(self);
     if (next == nullptr)
         next = cpu.idle;
@@ -326,7 +331,12 @@ void preempt_at_interrupt_exit(bool interrupted_with_interrupts_on)
     if (!interrupted_with_interrupts_on || !arch::preemption_enabled())
         return;
     CpuScheduler& cpu = this_scheduler();
-    if (!cpu.running.load(lib::MemoryOrder::Relaxed) || !cpu.need_resched.load(lib::MemoryOrder::Relaxed))
+    if (!cpu.running.load(lib::MemoryOrder::Relaxed))
+        return;
+    // A thread is running where another CPU waits for a job (its IPI is
+    // what brought this CPU here): make way for the idle thread, which runs it.
+    bool job_waits = !cpu.current->m_idle && kernel::cross_cpu_job_pending();
+    if (!job_waits && !cpu.need_resched.load(lib::MemoryOrder::Relaxed))
         return;
     cpu.preemptions.fetch_add(1, lib::MemoryOrder::Relaxed);
     schedule();
@@ -353,7 +363,40 @@ void yield()
 {
     if (!cpu_is_scheduling(arch::current_cpu_index()))
         return;
+    if (arch::in_interrupt_handler())
+        PANIC("yield in an interrupt handler: the interrupted thread would be switched away mid-interrupt");
+    refuse_switch_while_locked("yield");
     sync::InterruptGuard interrupts;
+    schedule();
+}
+
+void refuse_switch_while_locked(const char* what)
+{
+    // Interrupts off (the caller's, or ours): the held-lock record read is
+    // this CPU's, not one this thread left by moving to another CPU.
+    sync::InterruptGuard interrupts;
+    if (const sync::HeldLock* held = sync::innermost_spinlock_held()) {
+        PANIC(
+            "{} with spinlock {} held (taken at {}:{}; {} spinlocks held): a switched-out thread would keep "
+            "it from every other CPU",
+            what, sync::describe_lock_class(*held->key).text, held->acquired.site.file,
+            held->acquired.site.line, sync::spinlocks_held());
+    }
+    if (!arch::preemption_enabled())
+        PANIC("{} with preemption disabled: the thread must keep its CPU", what);
+}
+
+void preempt_now_if_needed()
+{
+    // Only where a preemption could happen anyway: a thread with interrupts
+    // on, preemption allowed, not in an interrupt handler (whose exit does it).
+    if (!arch::interrupts_enabled() || !arch::preemption_enabled() || arch::in_interrupt_handler())
+        return;
+    sync::InterruptGuard interrupts;
+    CpuScheduler& cpu = this_scheduler();
+    if (!cpu.running.load(lib::MemoryOrder::Relaxed) || !cpu.need_resched.load(lib::MemoryOrder::Relaxed))
+        return;
+    cpu.preemptions.fetch_add(1, lib::MemoryOrder::Relaxed);
     schedule();
 }
 
@@ -361,14 +404,16 @@ void might_sleep(const char* what)
 {
     if (arch::in_interrupt_handler())
         PANIC("{} in an interrupt handler: it would block the interrupted thread", what);
-    if (const sync::HeldLock* held = sync::innermost_spinlock_held()) {
-        PANIC("{} with spinlock {} held (taken at {}:{}; {} spinlocks held): a blocked thread would keep it "
-              "from every other CPU",
-            what, sync::describe_lock_class(*held->key).text, held->acquired.site.file,
-            held->acquired.site.line, sync::spinlocks_held());
-    }
+    refuse_switch_while_locked(what);
     if (!arch::interrupts_enabled())
-        PANIC("{} with interrupts off (a spinlock held?): a blocked thread would never be woken", what);
+        PANIC("{} with interrupts off: a blocked thread would never be woken", what);
+    if (cpu_is_scheduling(arch::current_cpu_index())) {
+        const Thread& self = *current_thread();
+        if (self.m_idle)
+            PANIC("{} in idle thread '{}': a CPU's idle thread never blocks (its CPU would have nothing to "
+                  "run)",
+                what, self.name());
+    }
 }
 
 void sleep_ms(uint64_t ms)

@@ -32,7 +32,8 @@ uint32_t timeslice_ms();
 [[noreturn]] void run_idle_thread_on_application_processor();
 
 // Gives the CPU to another runnable thread of the same or higher priority
-// (round robin); returns at once when there is none.
+// (round robin); returns at once when there is none. Panics in an interrupt
+// handler, with a spinlock held or with preemption disabled.
 void yield();
 
 // Blocks for at least ms milliseconds (the TSC and, where there is one,
@@ -40,9 +41,10 @@ void yield();
 // scheduler runs it waits on the tick as the boot did.
 void sleep_ms(uint64_t ms);
 
-// Panics when the caller may not block: in an interrupt handler, with
-// interrupts off, or with a spinlock held (naming it and where it was
-// taken). what: the operation, for the message.
+// Panics when the caller may not block: in an interrupt handler, with a
+// spinlock held (naming it and where it was taken), with preemption or
+// interrupts off, or in a CPU's idle thread. what: the operation, for the
+// message.
 void might_sleep(const char* what);
 
 // Makes a Blocked thread Runnable on its CPU (its pinned one, else where it

@@ -31,5 +31,13 @@ void unregister_thread(Thread& thread);
 bool reap_one_detached_thread();
 // Fills the name and the stack description.
 void name_thread(Thread& thread, const char* name);
+// Panics when the calling thread may not be switched away: a spinlock held
+// (named, with where it was taken) or preemption disabled. what: the
+// operation, for the message.
+void refuse_switch_while_locked(const char* what);
+// After making a thread runnable on this CPU: switches at once when that
+// thread outranks the caller and the caller could be preempted here (a
+// thread, interrupts on, preemption allowed), instead of at the next tick.
+void preempt_now_if_needed();
 
 } // namespace sched

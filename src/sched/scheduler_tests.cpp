@@ -382,5 +382,106 @@ KTEST(threads, a_high_priority_thread_runs_before_normal_ones)
     }
 }
 
+// A thread made ready on the CPU it is pinned to, with a priority above
+// the running thread's, runs at once: not when the running thread's slice
+// ends or the next tick comes. The Normal spawner looks right after
+// spawn() returns, with no yield between.
+struct ImmediateRun {
+    lib::Atomic<bool> ran = false;
+    bool ran_before_spawn_returned = false;
+    Thread* spawned = nullptr;
+    unsigned cpu;
+};
+
+uint64_t say_ran(void* argument)
+{
+    static_cast<ImmediateRun*>(argument)->ran.store(true);
+    return 0;
+}
+
+uint64_t spawn_high_and_look(void* argument)
+{
+    auto& run = *static_cast<ImmediateRun*>(argument);
+    auto spawned = spawn("urgent", say_ran, &run, { Priority::High, run.cpu });
+    run.ran_before_spawn_returned = run.ran.load();
+    run.spawned = spawned ? spawned.value() : nullptr;
+    return spawned.has_value();
+}
+
+KTEST(threads, a_higher_priority_thread_made_ready_on_this_cpu_runs_at_once)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        if (!cpus.contains(cpu))
+            continue;
+        ImmediateRun run;
+        run.cpu = cpu;
+        auto spawner = spawn("spawner", spawn_high_and_look, &run, { Priority::Normal, cpu });
+        KASSERT_TRUE(spawner.has_value());
+        KASSERT_EQ(join(spawner.value()), 1u);
+        join(run.spawned);
+        ktest_context.diagnostic("cpu {}: the High thread {} before spawn() returned to its Normal spawner",
+            cpu, run.ran_before_spawn_returned ? "ran" : "had not run");
+        KEXPECT_TRUE(run.ran_before_spawn_returned);
+    }
+}
+
+// A cross-CPU job reaches a CPU whose thread never yields: the job's IPI
+// preempts it (the idle thread, which runs jobs, goes first).
+struct BusyCpu {
+    lib::Atomic<bool> stop = false;
+    lib::Atomic<bool> spinning = false;
+};
+
+uint64_t spin_there_until_stopped(void* argument)
+{
+    auto& busy = *static_cast<BusyCpu*>(argument);
+    busy.spinning.store(true);
+    while (!busy.stop.load(lib::MemoryOrder::Relaxed))
+        arch::cpu_relax();
+    return 0;
+}
+
+struct JobSeen {
+    unsigned cpu = ~0u;
+    bool in_idle_thread = false;
+};
+
+KTEST(threads, a_cross_cpu_job_reaches_a_cpu_busy_with_a_thread_that_never_yields)
+{
+    kernel::CpuSet cpus = kernel::CpuSet::all_online();
+    unsigned self = arch::current_cpu_index();
+    unsigned checked = 0;
+    for (unsigned cpu = 0; cpu < arch::kMaxCpus; ++cpu) {
+        if (!cpus.contains(cpu) || cpu == self)
+            continue;
+        BusyCpu busy;
+        auto spinner = spawn("never-yields", spin_there_until_stopped, &busy, { Priority::Normal, cpu });
+        KASSERT_TRUE(spinner.has_value());
+        while (!busy.spinning.load())
+            yield();
+        JobSeen seen;
+        kernel::run_on_cpus(
+            kernel::CpuSet::just(cpu),
+            +[](void* argument) {
+                auto& job = *static_cast<JobSeen*>(argument);
+                job.cpu = arch::current_cpu_index();
+                job.in_idle_thread = current_thread()->is_idle();
+            },
+            &seen);
+        busy.stop.store(true);
+        join(spinner.value());
+        ktest_context.diagnostic("cpu {}, busy with a thread that never yields, ran the job (on cpu {}, {})",
+            cpu, seen.cpu, seen.in_idle_thread ? "in its idle thread" : "not in its idle thread");
+        KEXPECT_EQ(seen.cpu, cpu);
+        KEXPECT_TRUE(seen.in_idle_thread);
+        ++checked;
+    }
+    if (checked == 0)
+        ktest_context.diagnostic(
+            "one CPU: no other CPU to send a job to; run_on_cpus runs the caller's share "
+            "in the caller (the torture tests do that on every boot)");
+}
+
 } // namespace
 } // namespace sched
