@@ -52,7 +52,7 @@ def test_unlock_by_a_thread_that_does_not_hold_the_mutex_panics_naming_both(boot
 @pytest.mark.parametrize("kind, message, trigger", [
     ("mutex-in-interrupt", r"Mutex::lock in an interrupt handler: it would block the interrupted thread",
      "lock_on_tick"),
-    ("sleep-with-interrupts-off", r"sleep_ms with interrupts off .*: a blocked thread would never be woken",
+    ("sleep-with-interrupts-off", r"sleep_ms with interrupts off: a blocked thread would never be woken",
      "sleep_with_interrupts_off"),
 ])
 def test_blocking_where_sleep_is_forbidden_panics(boot, kind, message, trigger):
@@ -61,3 +61,40 @@ def test_blocking_where_sleep_is_forbidden_panics(boot, kind, message, trigger):
     assert re.match(rf"^\[PANIC\] {message} \(src/sched/scheduler\.cpp:\d+\) on CPU 0$", line), line
     functions = backtrace_functions(result)
     assert any(trigger in function for function in functions), functions
+
+
+def test_a_thread_that_ends_holding_a_mutex_panics_naming_it_and_where_it_was_taken(boot):
+    keeper, _ = source_match(MISUSE, r'sched::spawn\("([^"]+)", end_holding_the_mutex')
+    mutex, declared_at = source_match(MISUSE, r'static Mutex mutex\("(kept)"\);')
+    _, taken_at = source_match(MISUSE, r"kept_mutex\(\)\.lock\(\);")
+    result = boot(cmdline="exit fault=exit-holding-mutex")
+    line = panic_line(result)
+    assert re.match(rf"^\[PANIC\] thread '{re.escape(keeper.group(1))}' \(id \d+\) ended holding 1 sleeping "
+                    rf"lock\(s\), {mutex.group(1)} \(declared at src/sync/blocking_misuse\.cpp:{declared_at}\) "
+                    rf"taken at src/sync/blocking_misuse\.cpp:{taken_at}: no one could take them again "
+                    rf"\(src/sched/thread\.cpp:\d+\) on CPU 0$", line), line
+    assert "sched::exit_thread(unsigned long)" in backtrace_functions(result)
+
+
+def test_yield_with_a_spinlock_held_panics_naming_the_lock_and_where_it_was_taken(boot):
+    lock, declared_at = source_match(MISUSE, r'static Spinlock lock\("([^"]+)"\);')
+    _, taken_at = source_match(MISUSE, r"SpinlockGuard guard\(lock\);\n\s*sched::yield\(\);")
+    result = boot(cmdline="exit fault=yield-holding-spinlock")
+    line = panic_line(result)
+    assert re.match(rf"^\[PANIC\] yield with spinlock {re.escape(lock.group(1))} \(declared at "
+                    rf"src/sync/blocking_misuse\.cpp:{declared_at}\) held \(taken at "
+                    rf"src/sync/blocking_misuse\.cpp:{taken_at}; 1 spinlocks held\): a switched-out thread would "
+                    rf"keep it from every other CPU \(src/sched/scheduler\.cpp:\d+\) on CPU 0$", line), line
+    functions = backtrace_functions(result)
+    assert "sched::yield()" in functions and any("yield_holding_a_spinlock" in f for f in functions), functions
+
+
+def test_sleeping_in_an_idle_thread_panics_on_the_cpu_that_did_it(boot):
+    # fault_cpu=1: the trigger runs as a job in CPU 1's idle thread.
+    result = boot(cmdline="exit fault=sleep-in-idle-thread fault_cpu=1", smp=2)
+    line = panic_line(result)
+    assert re.match(r"^\[PANIC\] sleep_ms in idle thread 'idle/1': a CPU's idle thread never blocks \(its CPU "
+                    r"would have nothing to run\) \(src/sched/scheduler\.cpp:\d+\) on CPU 1$", line), line
+    functions = backtrace_functions(result)
+    assert "sched::might_sleep(char const*)" in functions, functions
+    assert any("sleep_in_an_idle_thread" in f for f in functions), functions

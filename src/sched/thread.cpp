@@ -10,6 +10,7 @@
 #include "sched/scheduler.h"
 #include "sched/scheduler_internal.h"
 #include "sched/thread_stack.h"
+#include "sync/lock_validator.h"
 
 namespace sched {
 namespace {
@@ -192,6 +193,17 @@ void exit_thread(uint64_t result)
     Thread& thread = *current_thread();
     if (!thread.m_owns_stack)
         PANIC("thread '{}' (id {}) runs on a CPU's own stack and cannot exit", thread.name(), thread.id());
+    // A lock that leaves with its holder is never released: every later
+    // taker would wait forever.
+    if (thread.m_held_locks.depth() != 0) {
+        const sync::HeldLockStack& held = thread.m_held_locks;
+        const sync::HeldLock& innermost = held.entry(held.recorded() - 1);
+        PANIC("thread '{}' (id {}) ended holding {} sleeping lock(s), {} taken at {}:{}: no one could take "
+              "them again",
+            thread.name(), thread.id(), held.depth(), sync::describe_lock_class(*innermost.key).text,
+            innermost.acquired.site.file, innermost.acquired.site.line);
+    }
+    refuse_switch_while_locked("exit_thread");
     thread.m_result = result;
     arch::disable_interrupts();
     g_reap.with([&](ReapList& reap) {

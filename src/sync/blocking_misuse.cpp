@@ -12,6 +12,7 @@
 #include "sched/scheduler.h"
 #include "sched/thread.h"
 #include "sync/mutex.h"
+#include "sync/spinlock.h"
 
 namespace sync {
 namespace {
@@ -76,6 +77,47 @@ void sleep_with_interrupts_off()
     arch::enable_interrupts();
 }
 
+Mutex& kept_mutex()
+{
+    static Mutex mutex("kept");
+    return mutex;
+}
+
+uint64_t end_holding_the_mutex(void*)
+{
+    kept_mutex().lock();
+    return 0;
+}
+
+// Thread "mutex-keeper" ends with the mutex locked: no one could ever take
+// it again, so exit_thread refuses.
+void end_a_thread_that_holds_a_mutex()
+{
+    auto keeper = sched::spawn("mutex-keeper", end_holding_the_mutex, nullptr);
+    if (!keeper) {
+        log(LogTag::Fault, "mutex misuse: no thread: {}", sched::thread_error_name(keeper.error()));
+        return;
+    }
+    log(LogTag::Fault, "mutex misuse: thread '{}' ends holding a mutex", keeper.value()->name());
+    sched::join(keeper.value());
+}
+
+void yield_holding_a_spinlock()
+{
+    static Spinlock lock("yielded");
+    log(LogTag::Fault, "yield misuse: yielding with a spinlock held");
+    SpinlockGuard guard(lock);
+    sched::yield();
+}
+
+// Run as a job on another CPU (fault_cpu=N): jobs run in the CPU's idle
+// thread, which must never block.
+void sleep_in_an_idle_thread()
+{
+    log(LogTag::Fault, "sleep misuse: sleeping in thread '{}'", sched::current_thread()->name());
+    sched::sleep_ms(10);
+}
+
 } // namespace
 
 FAULT_KIND(mutex_unlock_not_owner, 300, "mutex-unlock-not-owner",
@@ -86,5 +128,14 @@ FAULT_KIND(mutex_in_interrupt, 310, "mutex-in-interrupt",
     lock_a_mutex_in_an_interrupt_handler);
 FAULT_KIND(sleep_with_interrupts_off, 320, "sleep-with-interrupts-off",
     "sleep_ms with interrupts off: [PANIC] from might_sleep", EndsTheBoot, sleep_with_interrupts_off);
+FAULT_KIND(exit_holding_mutex, 322, "exit-holding-mutex",
+    "a thread ends with a mutex locked: [PANIC] naming the thread, the mutex and where it was taken",
+    EndsTheBoot, end_a_thread_that_holds_a_mutex);
+FAULT_KIND(yield_holding_spinlock, 324, "yield-holding-spinlock",
+    "yield with a spinlock held: [PANIC] naming the lock and where it was taken", EndsTheBoot,
+    yield_holding_a_spinlock);
+FAULT_KIND(sleep_in_idle_thread, 326, "sleep-in-idle-thread",
+    "sleep_ms in a CPU's idle thread (with fault_cpu=N, a job there): [PANIC] from might_sleep", EndsTheBoot,
+    sleep_in_an_idle_thread);
 
 } // namespace sync

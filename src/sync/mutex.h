@@ -59,6 +59,7 @@ public:
     bool is_held_by_current_thread() const;
 
     const char* name() const { return m_name; }
+    const LockClassKey& lock_class() const { return m_class; }
     const char* file() const { return m_file; }
     uint32_t line() const { return m_line; }
 
