@@ -10,8 +10,10 @@
 #include "arch/interrupts.h"
 #include "ktest/ktest.h"
 #include "lib/atomic.h"
+#include "sched/thread.h"
 #include "sync/interrupt_guard.h"
 #include "sync/lock_validator.h"
+#include "sync/mutex.h"
 #include "sync/spinlock.h"
 
 namespace sync {
@@ -36,6 +38,45 @@ uint64_t reports_since(uint64_t before)
     uint64_t made = lockdep_reports() - before;
     lockdep_acknowledge_reports();
     return made;
+}
+
+// Two mutex classes, for the sleeping-lock tests; forgotten at the end.
+struct TwoMutexes {
+    Mutex first { "lockdep test mutex A" };
+    Mutex second { "lockdep test mutex B" };
+
+    ~TwoMutexes()
+    {
+        lockdep_forget_class(first.lock_class());
+        lockdep_forget_class(second.lock_class());
+    }
+};
+
+// Run by a thread of its own: takes `outer` then `inner`, and lets go.
+struct NestedMutexes {
+    Mutex* outer;
+    Mutex* inner;
+};
+
+uint64_t take_nested(void* argument)
+{
+    auto& nested = *static_cast<NestedMutexes*>(argument);
+    nested.outer->lock();
+    nested.inner->lock();
+    nested.inner->unlock();
+    nested.outer->unlock();
+    return 0;
+}
+
+// Spawns a thread that takes the two mutexes in that order, and joins it.
+bool take_in_a_thread(Mutex& outer, Mutex& inner)
+{
+    NestedMutexes nested { &outer, &inner };
+    auto thread = sched::spawn("lockdep-order", take_nested, &nested);
+    if (!thread)
+        return false;
+    sched::join(thread.value());
+    return true;
 }
 
 } // namespace
@@ -218,6 +259,54 @@ KTEST(lockdep, the_innermost_lock_held_is_known)
     KEXPECT_EQ(held->lock, static_cast<const void*>(&locks.first));
     KEXPECT_TRUE(held->key->name == locks.first.lock_class().name);
     KEXPECT_EQ(spinlocks_held(), 1u);
+}
+
+// Sleeping locks: the orders are the threads' (each has its own held-lock
+// stack), and one thread's A-then-B against another's B-then-A is the
+// deadlock two threads would meet. Taken one after the other here, so
+// nothing waits; the second thread's order is reported all the same.
+KTEST(lockdep, mutexes_taken_in_opposite_orders_by_two_threads_are_reported)
+{
+    if (!lockdep_enabled())
+        KSKIP("lockdep=off");
+    TwoMutexes mutexes;
+    uint64_t before = lockdep_reports();
+    KASSERT_TRUE(take_in_a_thread(mutexes.first, mutexes.second));
+    KEXPECT_EQ(lockdep_reports(), before);
+    KASSERT_TRUE(take_in_a_thread(mutexes.second, mutexes.first));
+    KEXPECT_EQ(reports_since(before), 1u);
+    KEXPECT_TRUE(mutexes.first.owner() == nullptr);
+    KEXPECT_TRUE(mutexes.second.owner() == nullptr);
+}
+
+KTEST(lockdep, mutexes_taken_in_one_order_by_two_threads_are_silent)
+{
+    if (!lockdep_enabled())
+        KSKIP("lockdep=off");
+    TwoMutexes mutexes;
+    uint64_t before = lockdep_reports();
+    KASSERT_TRUE(take_in_a_thread(mutexes.first, mutexes.second));
+    KASSERT_TRUE(take_in_a_thread(mutexes.first, mutexes.second));
+    KEXPECT_EQ(reports_since(before), 0u);
+}
+
+// A thread locking a mutex it holds would wait for itself forever: the
+// validator reports it and the lock returns; the inner unlock gives back
+// only the record, the outer one the mutex.
+KTEST(lockdep, a_mutex_taken_again_by_its_holder_is_reported_not_waited_for)
+{
+    if (!lockdep_enabled())
+        KSKIP("lockdep=off");
+    TwoMutexes mutexes;
+    uint64_t before = lockdep_reports();
+    mutexes.first.lock();
+    mutexes.first.lock();
+    KEXPECT_EQ(reports_since(before), 1u);
+    mutexes.first.unlock();
+    KEXPECT_TRUE(mutexes.first.is_held_by_current_thread());
+    mutexes.first.unlock();
+    KEXPECT_TRUE(mutexes.first.owner() == nullptr);
+    KEXPECT_EQ(sched::current_thread()->m_held_locks.depth(), 0u);
 }
 
 } // namespace sync
