@@ -278,10 +278,12 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     TestThreads<kWorkersPerCpu * arch::kMaxCpus + 1> threads;
     uint64_t steals_before = total_steals();
     unsigned queued_on_cpu_0 = 0;
+    static bool placed_on_cpu_0[kWorkersPerCpu * arch::kMaxCpus];
     for (unsigned i = 0; i < worker_count; ++i) {
         Thread* worker = threads.spawn("worker", work_briefly, &workers[i]);
         KASSERT_TRUE(worker != nullptr);
-        queued_on_cpu_0 += worker->last_cpu() == 0 ? 1 : 0;
+        placed_on_cpu_0[i] = worker->last_cpu() == 0;
+        queued_on_cpu_0 += placed_on_cpu_0[i] ? 1 : 0;
     }
     // Spawned last: from the next interrupt on, this thread waits too.
     Thread* hog = threads.spawn("hog", hog_cpu, nullptr, { Priority::High, 0 });
@@ -292,14 +294,16 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
 
     uint64_t ran_on = 0;
     unsigned finished_before_the_hog = 0;
+    unsigned taken_from_cpu_0 = 0;
     for (unsigned i = 0; i < worker_count; ++i) {
         ran_on |= workers[i].cpus;
         finished_before_the_hog += workers[i].finished_at < hog_ended_at ? 1 : 0;
+        taken_from_cpu_0 += placed_on_cpu_0[i] && (workers[i].cpus & ~uint64_t { 1 }) != 0 ? 1 : 0;
     }
     ktest_context.diagnostic(
-        "{} workers on {} CPUs ({} placed on CPU 0), {} finished before the hog left CPU 0; {} steals; CPUs "
-        "used {:#x}",
-        worker_count, online, queued_on_cpu_0, finished_before_the_hog, steals, ran_on);
+        "{} workers on {} CPUs ({} placed on CPU 0, {} of those ran elsewhere), {} finished before the hog "
+        "left CPU 0; {} steals; CPUs used {:#x}",
+        worker_count, online, queued_on_cpu_0, taken_from_cpu_0, finished_before_the_hog, steals, ran_on);
     if (online == 1) {
         KEXPECT_EQ(ran_on, cpus.bits());
         ktest_context.diagnostic("one CPU: nothing to steal from, so nothing about stealing is checked; "
@@ -312,6 +316,9 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     KEXPECT_EQ(ran_on | 1, cpus.bits());
     KEXPECT_EQ(finished_before_the_hog, worker_count);
     KEXPECT_GT(steals, 0u);
+    // Unpinned threads move only by being stolen: some of CPU 0's moved.
+    KEXPECT_GT(queued_on_cpu_0, 0u);
+    KEXPECT_GT(taken_from_cpu_0, 0u);
 }
 
 // Priorities. On one CPU, a High spawner queues three Normal threads and
