@@ -45,8 +45,9 @@ uint64_t spin_until_stopped(void* argument)
 
 constexpr unsigned kFairnessThreadsPerCpu = 3;
 constexpr uint64_t kFairnessMs = 150;
-// Round robin over 10 ms slices gives each of 3 threads about 10 slices in
-// 300 ms; one slice more or less is 6.5% off the mean of such a CPU.
+// Round robin over the 2 ms slices test/test_threads.py boots with gives
+// each of 3 threads about 25 slices in 150 ms; one slice more or less is 4%
+// off the mean of such a CPU.
 constexpr uint64_t kFairnessTolerancePercent = 10;
 
 // The fairness threads stop at a TSC deadline, by themselves: a stop flag
