@@ -109,3 +109,16 @@ def test_a_selection_that_matches_nothing_fails_the_boot(boot):
     assert result.exit_status == 35, result.reason
     assert "[BOOT] warning: test='no_such_suite' selects no kernel test" in result.lines
     assert "1..0" in result.lines
+
+
+@pytest.mark.parametrize("suite, state", [
+    ("demo_starved", "runnable but starved"),
+    ("demo_blocked", "blocked (waiting for a thread that never ends?)"),
+])
+def test_a_runner_the_watchdog_cannot_send_back_ends_the_boot_at_twice_the_timeout(build_dir, suite, state):
+    (test,) = [test for test in read_kernel_tests(build_dir / "rayos.elf") if test.suite == suite]
+    status, output = run_pytest(build_dir, suite)
+    assert status == 1, output
+    assert f"test_kernel[{suite}.{test.name}] FAILED" in output
+    assert (f"[PANIC] kernel test {suite}.{test.name} not back at twice its timeout; its runner thread is "
+            f"{state}") in output, output

@@ -1,6 +1,7 @@
 // Demonstrations of how the framework reports what goes wrong, for the
 // tests of the framework itself (test/test_kernel_framework.py). Explicit
-// only: `test` never runs them; `test=demo_failures` or `test=demo_crash` does.
+// only: `test` never runs them; `test=demo_failures` (or demo_crash,
+// demo_starved, demo_blocked) does.
 
 #include <stdint.h>
 
@@ -10,6 +11,8 @@
 #include "ktest/owners.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
+#include "sched/scheduler.h"
+#include "sched/thread.h"
 
 // What demo_failures.leaks keeps: the framework's tests read these from the
 // ELF (by these unmangled names: extern "C", and extern so that const does
@@ -27,6 +30,20 @@ namespace {
 
 // volatile: the compiler may not fold the failing comparisons away.
 volatile uint64_t g_six = 6;
+
+uint64_t spin_forever(void*)
+{
+    for (;;)
+        arch::cpu_relax();
+}
+
+constexpr uint64_t kAnHourMs = 3600 * 1000;
+
+uint64_t sleep_an_hour(void*)
+{
+    sched::sleep_ms(kAnHourMs);
+    return 0;
+}
 
 } // namespace
 
@@ -98,6 +115,26 @@ KTEST_EXPLICIT(demo_crash, faults, 0)
 KTEST_EXPLICIT(demo_crash, never_runs, 0)
 {
     KEXPECT_EQ(g_six, 6u);
+}
+
+// The watchdog cannot send back a runner that does not run: past twice the
+// timeout it panics with the runner thread's state. Each ends the boot.
+KTEST_EXPLICIT(demo_starved, a_high_thread_keeps_the_runner_from_its_cpu, 300)
+{
+    // Pinned to the runner's CPU at a higher priority: it runs at once and
+    // never lets the runner run again.
+    auto hog = sched::spawn(
+        "starver", spin_forever, nullptr, { sched::Priority::High, arch::current_cpu_index() });
+    KASSERT_TRUE(hog.has_value());
+    bool runner_ran_again = true;
+    KEXPECT_FALSE(runner_ran_again);
+}
+
+KTEST_EXPLICIT(demo_blocked, joins_a_thread_that_sleeps_an_hour, 300)
+{
+    auto sleeper = sched::spawn("sleeper", sleep_an_hour, nullptr);
+    KASSERT_TRUE(sleeper.has_value());
+    sched::join(sleeper.value());
 }
 
 } // namespace ktest
