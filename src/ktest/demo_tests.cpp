@@ -37,7 +37,7 @@ uint64_t spin_forever(void*)
         arch::cpu_relax();
 }
 
-constexpr uint64_t kAnHourMs = 3600 * 1000;
+constexpr uint64_t kAnHourMs = uint64_t { 3600 } * 1000;
 
 uint64_t sleep_an_hour(void*)
 {
