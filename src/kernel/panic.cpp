@@ -6,6 +6,7 @@
 #include "drivers/qemu_exit.h"
 #include "kernel/boot_profile.h"
 #include "kernel/log.h"
+#include "kernel/symbols.h"
 #include "lib/atomic.h"
 #include "sched/thread.h"
 
@@ -47,20 +48,24 @@ void claim_fatal_report()
         log(LogTag::Panic, "other CPUs stopped: {} of {}", stopped.stopped, stopped.others);
 }
 
-void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::StringView format,
-    const lib::FormatArgument* arguments, size_t argument_count)
+void panic_arguments(const PanicSite& site, lib::StringView format, const lib::FormatArgument* arguments,
+    size_t argument_count)
 {
     claim_fatal_report();
+    unsigned cpu = arch::current_cpu_index();
     // A panic while printing a panic must not recurse: say so and stop.
     if (g_panicking) {
-        log(LogTag::Panic, "nested panic at {}:{} on CPU {}", file, line, arch::current_cpu_index());
+        if (site.is_fault())
+            log(LogTag::Panic, "nested panic at a fault at {:#018x} on CPU {}", site.fault_rip, cpu);
+        else
+            log(LogTag::Panic, "nested panic at {}:{} on CPU {}", site.file, site.line, cpu);
         drivers::qemu_exit(drivers::QemuExitCode::Failure);
     }
     g_panicking = true;
 
     // From this function's own frame, so #0 is the call that raised the
     // panic, whether or not the compiler inlined panic_at into it.
-    if (backtrace == PanicBacktrace::FromCaller)
+    if (!site.is_fault())
         arch::log_backtrace_from_frame(reinterpret_cast<uint64_t>(__builtin_frame_address(0)));
 
     char message[kPanicMessageCapacity];
@@ -69,7 +74,16 @@ void panic_arguments(const char* file, int line, PanicBacktrace backtrace, lib::
     // The thread first: the message stays the report's last line.
     if (const sched::Thread* thread = sched::current_thread())
         log(LogTag::Panic, "in thread '{}' (id {}):", thread->name(), thread->id());
-    log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), file, line, arch::current_cpu_index());
+    if (site.is_fault()) {
+        lib::SymbolLocation location = kernel_symbols().find(site.fault_rip);
+        if (location.found)
+            log(LogTag::Panic, "{} at {:#018x} {}+{:#x} on CPU {}", sink.view(), site.fault_rip,
+                location.name, location.offset, cpu);
+        else
+            log(LogTag::Panic, "{} at {:#018x} (no symbol) on CPU {}", sink.view(), site.fault_rip, cpu);
+    } else {
+        log(LogTag::Panic, "{} ({}:{}) on CPU {}", sink.view(), site.file, site.line, cpu);
+    }
     drivers::qemu_exit(drivers::QemuExitCode::Failure);
 }
 

@@ -19,24 +19,31 @@ inline constexpr size_t kPanicMessageCapacity = 256;
 // nothing. Leaves logging in emergency mode (no lock).
 void claim_fatal_report();
 
-enum class PanicBacktrace : bool {
-    FromCaller, // walk from the code that called panic_arguments
-    AlreadyPrinted, // the caller reported one (an exception report's, from the faulting RIP)
+// Where a fatal error was raised: a PANIC's own file and line (its
+// backtrace walked from there), or the instruction an exception handler
+// reports a fault at (the report printed that backtrace already); the
+// panic line names the fault's site, not the handler's.
+struct PanicSite {
+    const char* file = nullptr;
+    int line = 0;
+    uint64_t fault_rip = 0; // nonzero: a fault at this RIP, already reported
+
+    bool is_fault() const { return fault_rip != 0; }
 };
 
-[[noreturn]] void panic_arguments(const char* file, int line, PanicBacktrace backtrace,
-    lib::StringView format, const lib::FormatArgument* arguments, size_t argument_count);
+[[noreturn]] void panic_arguments(const PanicSite& site, lib::StringView format,
+    const lib::FormatArgument* arguments, size_t argument_count);
 
 // Always inlined, so a backtrace's #0 is the function that raised the panic.
 template <typename... Args>
 [[noreturn, gnu::always_inline]] inline void panic_with(
-    PanicBacktrace backtrace, const char* file, int line, lib::StringView format, const Args&... args)
+    const PanicSite& site, lib::StringView format, const Args&... args)
 {
     if constexpr (sizeof...(Args) == 0) {
-        panic_arguments(file, line, backtrace, format, nullptr, 0);
+        panic_arguments(site, format, nullptr, 0);
     } else {
         const lib::FormatArgument arguments[] = { lib::make_format_argument(args)... };
-        panic_arguments(file, line, backtrace, format, arguments, sizeof...(Args));
+        panic_arguments(site, format, arguments, sizeof...(Args));
     }
 }
 
@@ -44,12 +51,12 @@ template <typename... Args>
 [[noreturn, gnu::always_inline]] inline void panic_at(
     const char* file, int line, lib::StringView format, const Args&... args)
 {
-    panic_with(PanicBacktrace::FromCaller, file, line, format, args...);
+    panic_with(PanicSite { file, line, 0 }, format, args...);
 }
 
 } // namespace kernel
 
 #define PANIC(...) ::kernel::panic_at(__FILE__, __LINE__, __VA_ARGS__)
-// For a handler that has printed the backtrace of the fault it reports.
-#define PANIC_AFTER_REPORT(...)                                                                              \
-    ::kernel::panic_with(::kernel::PanicBacktrace::AlreadyPrinted, __FILE__, __LINE__, __VA_ARGS__)
+// For an exception handler that has reported the fault at rip (with its
+// backtrace): the panic line names that site.
+#define PANIC_AT_FAULT(rip, ...) ::kernel::panic_with(::kernel::PanicSite { nullptr, 0, (rip) }, __VA_ARGS__)

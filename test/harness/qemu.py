@@ -13,6 +13,7 @@ from . import boot_information_capture
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf
 from .outcome import Outcome, classify, serial_lines
+from .symbolize import decorate_lines
 
 QEMU_LOG_TAIL_LINES = 40
 SERIAL_POLL_SECONDS = 0.05
@@ -72,6 +73,9 @@ class BootResult:
     qemu_log: str
     seconds: float
     handed_over: object = None      # boot_information_capture.HandedOver, when captured
+    # The ELF of the kernel booted (beside its ISO), for file:line in the
+    # report; None for a direct boot of another binary.
+    kernel_elf: Path | None = None
 
     @property
     def kernel_lines(self):
@@ -91,8 +95,9 @@ class BootResult:
             f"QEMU exit status: {self.exit_status}",
             f"time: {self.seconds:.2f} s",
             "command: " + " ".join(self.command),
-            "--- serial log ---",
-            *self.lines,
+            "--- serial log" + (" (code addresses followed by their file:line)" if self.kernel_elf else "")
+            + " ---",
+            *(decorate_lines(self.kernel_elf, self.lines) if self.kernel_elf else self.lines),
             f"--- QEMU log (last {QEMU_LOG_TAIL_LINES} lines) ---",
             self.qemu_log_tail() or "(empty)",
         ])
@@ -251,6 +256,13 @@ def _capture_if_asked(process, config, iso, workdir, command, started):
         raise AssertionError(f"{error}\n{partial.report()}") from None
 
 
+def _kernel_elf(config, iso):
+    """The ELF built with the ISO booted, or None (a direct boot of another
+    binary, or an ISO without one beside it)."""
+    elf = Path(iso).parent / "rayos.elf"
+    return elf if not config.direct and elf.is_file() else None
+
+
 def boot(config, iso, workdir):
     """Boots once and returns a BootResult; QEMU never outlives the call."""
     started = time.monotonic()
@@ -260,6 +272,7 @@ def boot(config, iso, workdir):
         handed_over = _capture_if_asked(process, config, iso, workdir, command, started)
         result = wait_for_boot(process, config, workdir, command, started)
         result.handed_over = handed_over
+        result.kernel_elf = _kernel_elf(config, iso)
         return result
     finally:
         stop_qemu(process)
@@ -269,7 +282,7 @@ class RunningBoot:
     """A boot that a test interacts with while it runs (keys, serial)."""
 
     def __init__(self, config, iso, workdir):
-        self.config, self.workdir = _with_capture_stub(config), Path(workdir)
+        self.config, self.workdir, self.iso = _with_capture_stub(config), Path(workdir), iso
         self.started = time.monotonic()
         self.process, self.command = start_qemu(self.config, iso, workdir)
         # With capture_boot_information, the boot runs once this returns.
@@ -318,4 +331,5 @@ class RunningBoot:
         result = BootResult(self.config, self.command, outcome, reason, exit_status, lines, qemu_log,
                             time.monotonic() - self.started)
         result.handed_over = self.handed_over
+        result.kernel_elf = _kernel_elf(self.config, self.iso)
         return result

@@ -10,11 +10,13 @@ says whether the boot passed.
 import argparse
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .boot_config_disk import make_config_disk
 from .outcome import EXIT_SUCCESS
 from .qemu import BootConfig, qemu_command
+from .symbolize import decorate_stream
 
 REPO = Path(__file__).resolve().parent.parent.parent
 UNATTENDED_TIMEOUT_SECONDS = 120
@@ -72,10 +74,26 @@ def main():
             print("rayos: Ctrl-A X quits QEMU", file=sys.stderr)
         sys.exit(subprocess.run(command).returncode)
 
-    # Unattended: the log on stdout as it comes, a bounded run, a clear status.
+    # Unattended: the log on stdout as it comes, each code address in a
+    # report followed by its file:line (harness/symbolize.py), a bounded
+    # run, a clear status.
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(UNATTENDED_TIMEOUT_SECONDS, expire)
+    timer.start()
     try:
-        status = subprocess.run(command, stdin=subprocess.DEVNULL, timeout=UNATTENDED_TIMEOUT_SECONDS).returncode
-    except subprocess.TimeoutExpired:
+        decorate_stream(build / "rayos.elf", process.stdout.fileno(), sys.stdout.buffer)
+        status = process.wait()
+    finally:
+        timer.cancel()
+        process.kill()
+        process.wait()
+    if expired.is_set():
         sys.exit(f"rayos: no exit after {UNATTENDED_TIMEOUT_SECONDS} s")
     if status != EXIT_SUCCESS:
         sys.exit(f"rayos: the boot failed: QEMU exit status {status} (33 means success)")

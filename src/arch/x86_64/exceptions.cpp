@@ -187,9 +187,9 @@ void handle_exception(InterruptFrame& frame)
     kernel::claim_fatal_report();
     report(frame);
     const ExceptionInfo& info = exception_info(frame.vector);
-    // The report's backtrace is the one that matters: where the CPU faulted,
-    // not this handler.
-    PANIC_AFTER_REPORT("unhandled {} {} in kernel mode", info.mnemonic, info.name);
+    // The report's backtrace is the one that matters, and the panic line
+    // names where the CPU faulted, not this handler.
+    PANIC_AT_FAULT(frame.rip, "unhandled {} {} in kernel mode", info.mnemonic, info.name);
 }
 
 } // namespace arch
