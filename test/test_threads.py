@@ -103,7 +103,9 @@ def test_busy_threads_share_every_cpu_fairly(boot, cpus, firmware):
     # nor the mean it printed).
     assert sorted({cpu for cpu, _, _ in runs}) == list(range(cpus)), text
     assert len(runs) == 3 * cpus, text
-    window_us = int(FAIR_WINDOW_LINE.search(text).group(1))
+    window = FAIR_WINDOW_LINE.search(text)
+    assert window, f"no line gives the window the threads ran in:\n{text}"
+    window_us = int(window.group(1))
     for cpu in range(cpus):
         ran = [r for c, r, _ in runs if c == cpu]
         mean = sum(ran) / len(ran)

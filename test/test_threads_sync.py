@@ -72,7 +72,7 @@ def test_a_thread_that_ends_holding_a_mutex_panics_naming_it_and_where_it_was_ta
     assert re.match(rf"^\[PANIC\] thread '{re.escape(keeper.group(1))}' \(id \d+\) ended holding 1 sleeping "
                     rf"lock\(s\), {mutex.group(1)} \(declared at src/sync/blocking_misuse\.cpp:{declared_at}\) "
                     rf"taken at src/sync/blocking_misuse\.cpp:{taken_at}: no one could take them again "
-                    rf"\(src/sched/thread\.cpp:\d+\) on CPU 0$", line), line
+                    rf"\(src/sched/thread\.cpp:\d+\) on CPU \d+$", line), line
     assert "sched::exit_thread(unsigned long)" in backtrace_functions(result)
 
 
@@ -98,3 +98,10 @@ def test_sleeping_in_an_idle_thread_panics_on_the_cpu_that_did_it(boot):
     functions = backtrace_functions(result)
     assert "sched::might_sleep(char const*)" in functions, functions
     assert any("sleep_in_an_idle_thread" in f for f in functions), functions
+
+
+def test_sleep_in_idle_thread_on_the_boot_cpu_says_what_it_needs(boot):
+    result = boot(cmdline="exit fault=sleep-in-idle-thread")
+    assert ("[FAULT] sleep misuse: needs fault_cpu=N with N >= 1 (the trigger runs in thread 'main', not an idle "
+            "thread)") in result.lines, result.report()
+    assert re.match(r"^\[PANIC\] fault injection: 'sleep-in-idle-thread' did not fault ", panic_line(result))

@@ -56,16 +56,18 @@ void run_on_cpus(CpuSet cpus, CpuJob job, void* argument)
         if (cpus.contains(i))
             targets.add(i);
     }
-    // The caller stays on its CPU: its share runs there, and the others'
-    // mailboxes are theirs (a caller moved in between would run its share
-    // on the wrong CPU and leave its own CPU's undone).
+    // Callers take turns. The wait is with preemption on: a caller waiting
+    // on a CPU that the current caller has sent a job to must let that
+    // CPU's idle thread take it over to run the job.
+    while (g_caller_busy.exchange(true, lib::MemoryOrder::Acquire))
+        arch::cpu_relax();
+    // The caller stays on its CPU from here: its share runs there, and the
+    // others' mailboxes are theirs (a caller moved in between would run its
+    // share on the wrong CPU and leave its own CPU's undone).
     sync::PreemptionGuard stay_on_this_cpu;
     unsigned self = arch::current_cpu_index();
     bool run_here = targets.contains(self);
     targets.remove(self);
-
-    while (g_caller_busy.exchange(true, lib::MemoryOrder::Acquire))
-        arch::cpu_relax();
     for (unsigned i = 0; i < kMaxCpus; ++i) {
         if (!targets.contains(i))
             continue;

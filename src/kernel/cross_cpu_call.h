@@ -4,8 +4,10 @@
 // work (the torture tests, benchmarks) and the kernel's way to ask them for
 // something (a TLB flush). A CPU runs what it is asked in its idle thread,
 // with interrupts on, so a long job does not keep it deaf to IPIs: the IPI
-// that announces the job preempts whatever thread runs there (the job goes
-// before every queued thread). The caller waits until every CPU asked has
+// that announces the job preempts the thread running there, if that thread
+// allows preemption (one that has it disabled runs on to the interrupt after
+// it re-enables it, a tick at most), and the job goes before every queued
+// thread. The caller waits until every CPU asked has
 // finished. A job never blocks: might_sleep() panics in an idle thread.
 //
 // Owner: the "ipi" work of issue 13. Torture tests code against these

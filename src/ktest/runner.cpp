@@ -72,7 +72,7 @@ const char* runner_state_text(sched::ThreadState state)
     case sched::ThreadState::Runnable:
         return "runnable but starved (the test's threads keep every CPU it may run on)";
     case sched::ThreadState::Running:
-        return "running where the watchdog cannot send it back (interrupts off, or another CPU)";
+        return "running where the watchdog cannot send it back (preemption disabled, or interrupts off)";
     default:
         return "in an unexpected state";
     }
@@ -84,15 +84,18 @@ void on_tick(uint64_t ticks)
     if (deadline == 0 || ticks < deadline)
         return;
     // The test has interrupts on (the tick arrived): make this interrupt
-    // return into the landing, which leaves the test for the runner.
-    if (sched::current_thread() == g_runner_thread
+    // return into the landing, which leaves the test for the runner. Not
+    // with preemption disabled: the landing restores registers, not the
+    // count a PreemptionGuard would have given back (run_on_cpus waiting
+    // for a CPU), and every later test would find preemption off.
+    if (sched::current_thread() == g_runner_thread && arch::preemption_enabled()
         && arch::redirect_interrupt_return(+[] { arch::resume(&g_resume_point); })) {
         g_deadline_tick.store(0, lib::MemoryOrder::Relaxed);
         return;
     }
     // The runner could not be sent back: it is blocked (waiting for a thread
     // that never ends), or waits for a CPU (threads of the test keep it
-    // from running), or runs with interrupts off on another CPU. Past twice
+    // from running), or runs with preemption disabled. Past twice
     // the test's time the boot ends with the reason instead of hanging.
     if (ticks >= deadline + g_timeout_ticks && g_runner_thread != nullptr)
         PANIC("kernel test {}.{} not back at twice its timeout; its runner thread is {}",

@@ -286,7 +286,8 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
         placed_on_cpu_0[i] = worker->last_cpu() == 0;
         queued_on_cpu_0 += placed_on_cpu_0[i] ? 1 : 0;
     }
-    // Spawned last: from the next interrupt on, this thread waits too.
+    // Spawned last, High and pinned to CPU 0: it runs at once, and this
+    // thread waits too.
     Thread* hog = threads.spawn("hog", hog_cpu, nullptr, { Priority::High, 0 });
     KASSERT_TRUE(hog != nullptr);
     threads.join_all();

@@ -114,7 +114,16 @@ void yield_holding_a_spinlock()
 // thread, which must never block.
 void sleep_in_an_idle_thread()
 {
-    log(LogTag::Fault, "sleep misuse: sleeping in thread '{}'", sched::current_thread()->name());
+    const sched::Thread& thread = *sched::current_thread();
+    if (!thread.is_idle()) {
+        // The boot CPU's trigger runs in thread main: nothing to misuse.
+        log(LogTag::Fault,
+            "sleep misuse: needs fault_cpu=N with N >= 1 (the trigger runs in thread '{}', not an "
+            "idle thread)",
+            thread.name());
+        return;
+    }
+    log(LogTag::Fault, "sleep misuse: sleeping in thread '{}'", thread.name());
     sched::sleep_ms(10);
 }
 
