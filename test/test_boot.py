@@ -132,7 +132,7 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
                          "use-after-free, double-free, foreign-free, heap-header-overwrite, "
                          "thread-page-fault, thread-stack-overflow, mutex-unlock-not-owner, mutex-in-interrupt, "
                          "sleep-with-interrupts-off, exit-holding-mutex, yield-holding-spinlock, sleep-in-idle-thread, "
-                         "lockdep-abba)"]),
+                         "lockdep-abba, hang-interrupts-off, hang-spinning)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [
         "[BOOT] warning: unknown option 'greeting' (value 'hello world') ignored",
         "[BOOT] warning: unknown option 'say' (value '\"hi\"') ignored",

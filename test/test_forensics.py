@@ -95,3 +95,104 @@ def test_the_boot_command_shows_file_and_line_too(build_dir):
     assert located.get("RIP") is not None, "\n".join(output)
     assert UNMAPPED_READ_CHAIN["RIP"] in source_text(located["RIP"])
     assert located.get("#3") is not None and "call kernel_main" in source_text(located["#3"])
+
+
+# Hangs. The kernel's hang-* fault words hang on purpose; the harness, at
+# the timeout, stops QEMU and reports each CPU. Expected places come from
+# the source (the lines of the function that spins) and from the binary
+# QEMU ran (the impostor's hlt), never from the report itself.
+# Long enough to reach the trigger in a loaded full run; every second of it
+# is spent hanging.
+HANG_TIMEOUT = 6
+HANG_TRIGGERS = REPO / "src/kernel/hang_triggers.cpp"
+HANG_CPU_LINE = re.compile(r"^CPU (\d+): (RIP|EIP \(32-bit\)) (0x[0-9a-f]+)(?: (.+) at ((?:src|asm)/[^:]+):(\d+))?$")
+
+
+def function_lines(path, signature):
+    """The line numbers of the body of the function whose definition line
+    contains signature."""
+    lines = path.read_text().splitlines()
+    start = next(number for number, text in enumerate(lines, 1) if signature in text and not text.endswith(";"))
+    end = next(number for number, text in enumerate(lines[start:], start + 1) if text == "}")
+    return range(start, end + 1)
+
+
+def hang_sections(result):
+    """{cpu: [its lines]} and the log tail, from the report's hang section."""
+    assert result.hang_report, result.report()
+    cpus, current, log = {}, None, []
+    for line in result.hang_report:
+        match = HANG_CPU_LINE.match(line)
+        if match:
+            current = cpus.setdefault(int(match.group(1)), [])
+        elif line.startswith("the kernel's in-memory log"):
+            current = log
+        if current is not None:
+            current.append(line)
+    return cpus, log
+
+
+HANG_FRAME_LINE = re.compile(r"^  #1 0x[0-9a-f]{16} .+ at ((?:src|asm)/[^:]+):(\d+)$")
+
+
+def assert_spins_in(cpu_lines, function_signature, interrupts):
+    # At the RIP, or (stopped in arch::cpu_relax, which the loop calls) at
+    # the first caller.
+    where = HANG_CPU_LINE.match(cpu_lines[0])
+    assert where, cpu_lines
+    place = where.group(5, 6)
+    if place[0] != "src/kernel/hang_triggers.cpp":
+        assert "arch::cpu_relax()" in cpu_lines[0], cpu_lines
+        caller = HANG_FRAME_LINE.match(cpu_lines[2])
+        assert caller, cpu_lines
+        place = caller.group(1, 2)
+    assert place[0] == "src/kernel/hang_triggers.cpp", cpu_lines
+    assert int(place[1]) in function_lines(HANG_TRIGGERS, function_signature), cpu_lines
+    assert cpu_lines[1].startswith(f"  interrupts {interrupts} (RFLAGS 0x"), cpu_lines
+    assert "halted" not in cpu_lines[1], cpu_lines
+
+
+def test_a_hang_with_interrupts_off_is_reported_with_where_the_cpu_spins(boot):
+    result = boot(cmdline="fault=hang-interrupts-off", timeout=HANG_TIMEOUT)
+    assert result.outcome.value == "timeout", result.report()
+    cpus, log = hang_sections(result)
+    assert sorted(cpus) == [0], result.hang_report
+    assert_spins_in(cpus[0], "void spin_with_interrupts_off()", "off")
+    backtrace = "\n".join(cpus[0][2:])
+    assert "kernel::inject_fault(" in backtrace and "kernel_main at src/kernel/main.cpp:" in backtrace, backtrace
+    # The in-memory log, read from guest memory at the ELF's g_history.
+    assert "  [FAULT] hang: spinning with interrupts off on CPU 0" in log, log
+    assert "--- at the timeout, QEMU stopped" in result.report()
+
+
+def test_a_hang_on_one_cpu_is_told_apart_from_the_cpus_that_idle(boot):
+    result = boot(cmdline="fault=hang-spinning", smp=2, timeout=HANG_TIMEOUT)
+    assert result.outcome.value == "timeout", result.report()
+    cpus, log = hang_sections(result)
+    assert sorted(cpus) == [0, 1], result.hang_report
+    assert_spins_in(cpus[1], "uint64_t spin_forever(void*)", "on")
+    assert any("sched::thread_start(void*)" in line for line in cpus[1][2:]), cpus[1]
+    # CPU 0: its idle thread halts with interrupts on, waiting for one (or,
+    # stopped in the few microseconds a tick takes, handles one).
+    assert not any("hang_triggers.cpp" in line for line in cpus[0]), cpus[0]
+    idles = (cpus[0][1].startswith("  interrupts on (RFLAGS 0x") and cpus[0][1].endswith(", halted (hlt)")
+             and any("sched::(anonymous namespace)::idle_loop()" in line for line in cpus[0][2:]))
+    assert idles or any("interrupt" in line.lower() for line in cpus[0]), cpus[0]
+    assert "  [FAULT] hang: thread 'spinner' spins with interrupts on, on CPU 1" in log, log
+
+
+def test_a_hang_before_any_kernel_is_reported_in_32_bit_terms(boot, direct_boot_binaries):
+    # The impostor halts with interrupts off straight from QEMU's loader:
+    # no IDT, no paging, no kernel ELF.
+    binary = direct_boot_binaries["impostor_kernel"]
+    result = boot(direct_kernel=binary, append="#hang#", timeout=3)
+    assert result.outcome.value == "timeout", result.report()
+    cpus, log = hang_sections(result)
+    assert sorted(cpus) == [0] and not log, result.hang_report
+    where = HANG_CPU_LINE.match(cpus[0][0])
+    assert where.group(2) == "EIP (32-bit)", cpus[0]
+    eip = int(where.group(3), 16)
+    image = binary.read_bytes()
+    load_address = 0x400000      # test/direct_boot/flat_multiboot1.inc
+    assert image[eip - 1 - load_address] == 0xF4, f"no hlt before EIP {eip:#x}"
+    assert cpus[0][1].startswith("  interrupts off") and cpus[0][1].endswith(", halted (hlt)"), cpus[0]

@@ -1,15 +1,17 @@
 """Boots the RayOS ISO in QEMU, headless, and collects what happened."""
 
 import dataclasses
+import hashlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
-from . import boot_information_capture
+from . import boot_information_capture, hang_forensics
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf
 from .outcome import Outcome, classify, serial_lines
@@ -76,6 +78,8 @@ class BootResult:
     # The ELF of the kernel booted (beside its ISO), for file:line in the
     # report; None for a direct boot of another binary.
     kernel_elf: Path | None = None
+    # A boot that timed out: where each CPU was (harness/hang_forensics.py).
+    hang_report: list = dataclasses.field(default_factory=list)
 
     @property
     def kernel_lines(self):
@@ -98,9 +102,19 @@ class BootResult:
             "--- serial log" + (" (code addresses followed by their file:line)" if self.kernel_elf else "")
             + " ---",
             *(decorate_lines(self.kernel_elf, self.lines) if self.kernel_elf else self.lines),
+            *(["--- at the timeout, QEMU stopped: each CPU and the kernel's in-memory log ---",
+                *self.hang_report] if self.hang_report else []),
             f"--- QEMU log (last {QEMU_LOG_TAIL_LINES} lines) ---",
             self.qemu_log_tail() or "(empty)",
         ])
+
+
+def forensics_socket(workdir):
+    """The QMP socket every boot has, for the harness to read a hung boot.
+    In the temporary folder under a short name: a Unix socket's path must
+    fit 108 bytes, and pytest's folders can be longer."""
+    digest = hashlib.sha1(str(Path(workdir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"rayos-{digest}.qmp"
 
 
 def qemu_command(config, iso, workdir, config_disk, serial=None):
@@ -158,6 +172,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         raise ValueError(f"unknown firmware {config.firmware!r} (bios or uefi)")
     if config.qmp:
         command += ["-qmp", f"unix:{workdir / 'qmp.sock'},server=on,wait=off"]
+    command += ["-qmp", f"unix:{forensics_socket(workdir)},server=on,wait=off"]
     if config.gdb_port is not None:
         command += ["-gdb", f"tcp:127.0.0.1:{config.gdb_port}"]
     if config.paused:
@@ -181,11 +196,14 @@ def start_qemu(config, iso, workdir):
     return process, command
 
 
-def stop_qemu(process):
-    """Ends QEMU and everything in its session."""
+def stop_qemu(process, workdir=None):
+    """Ends QEMU and everything in its session (and removes the forensics
+    socket of workdir's boot)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    if workdir is not None:
+        forensics_socket(workdir).unlink(missing_ok=True)
 
 
 def _read(path):
@@ -202,8 +220,9 @@ def _complete_lines(path):
     return lines if raw.endswith(b"\n") else lines[:-1]
 
 
-def wait_for_boot(process, config, workdir, command, started):
-    """Waits for QEMU to end (or the timeout, or stop_on) and classifies it."""
+def wait_for_boot(process, config, workdir, command, started, kernel_elf=None):
+    """Waits for QEMU to end (or the timeout, or stop_on) and classifies it.
+    At the timeout, QEMU is examined before it is killed."""
     workdir = Path(workdir)
     serial_path = workdir / "serial.log"
     deadline = started + config.timeout
@@ -221,8 +240,9 @@ def wait_for_boot(process, config, workdir, command, started):
             if any(line.startswith(config.stop_on) for line in _complete_lines(serial_path)):
                 seen_stop_line_at = now
         time.sleep(SERIAL_POLL_SECONDS)
-    stop_qemu(process)
     seconds = time.monotonic() - started
+    hang_report = hang_forensics.examine(forensics_socket(workdir), kernel_elf) if timed_out else []
+    stop_qemu(process, workdir)
     exit_status = None if (timed_out or stopped) else process.returncode
 
     lines = serial_lines(_read(serial_path))
@@ -231,7 +251,8 @@ def wait_for_boot(process, config, workdir, command, started):
     if qemu_output.strip():
         qemu_log += "\n--- QEMU stdout/stderr ---\n" + qemu_output
     outcome, reason = classify(exit_status, lines, qemu_log, timed_out=timed_out, stopped=stopped)
-    return BootResult(config, command, outcome, reason, exit_status, lines, qemu_log, seconds)
+    return BootResult(config, command, outcome, reason, exit_status, lines, qemu_log, seconds,
+                      kernel_elf=kernel_elf, hang_report=hang_report)
 
 
 def _with_capture_stub(config):
@@ -270,12 +291,11 @@ def boot(config, iso, workdir):
     process, command = start_qemu(config, iso, workdir)
     try:
         handed_over = _capture_if_asked(process, config, iso, workdir, command, started)
-        result = wait_for_boot(process, config, workdir, command, started)
+        result = wait_for_boot(process, config, workdir, command, started, _kernel_elf(config, iso))
         result.handed_over = handed_over
-        result.kernel_elf = _kernel_elf(config, iso)
         return result
     finally:
-        stop_qemu(process)
+        stop_qemu(process, workdir)
 
 
 class RunningBoot:
@@ -320,7 +340,7 @@ class RunningBoot:
     def finish(self):
         """Stops QEMU and returns the BootResult (STOPPED if it was still running)."""
         running = self.process.poll() is None
-        stop_qemu(self.process)
+        stop_qemu(self.process, self.workdir)
         return self._result(running)
 
     def _result(self, running):
