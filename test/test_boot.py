@@ -125,7 +125,7 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
     ("exit fault=melt", ["[BOOT] warning: unknown fault kind 'melt' ignored (known: panic, divide-by-zero, "
                          "invalid-opcode, breakpoint, general-protection, unmapped-read, null-pointer, "
                          "read-only-write, no-execute-fetch, stack-overflow, nested, corrupt-frame-pointer, "
-                         "stack-smash, "
+                         "triple-fault, stack-smash, "
                          "ubsan-signed-overflow, ubsan-shift, ubsan-misaligned, ubsan-out-of-bounds, ubsan-null, "
                          "ubsan-unreachable, ubsan-invalid-bool, ubsan-division-by-zero, "
                          "ro-after-init-write, heap-execute, "

@@ -196,3 +196,53 @@ def test_a_hang_before_any_kernel_is_reported_in_32_bit_terms(boot, direct_boot_
     load_address = 0x400000      # test/direct_boot/flat_multiboot1.inc
     assert image[eip - 1 - load_address] == 0xF4, f"no hlt before EIP {eip:#x}"
     assert cpus[0][1].startswith("  interrupts off") and cpus[0][1].endswith(", halted (hlt)"), cpus[0]
+
+
+# Triple faults and resets. The harness reruns such a boot once under QEMU's
+# -d int,cpu_reset and gives the chain of exceptions. Expected: the vector
+# chain the CPU must take with no usable IDT (SDM Vol. 3A 6.15: a fault
+# while delivering a fault is #DF, a fault while delivering #DF a triple
+# fault), each #GP's error code built here from the vector whose gate was
+# missing (bit 1: the IDT; the vector above it), the instruction from the
+# binary or the source.
+def idt_error_code(vector, long_mode=False):
+    # SDM 6.13: the index field (bits 3-15) holds the vector. QEMU 7.2's
+    # 64-bit delivery (do_interrupt64) reports vector * 16 + 2 instead, the
+    # gate's byte offset; its 32-bit one follows the SDM.
+    return (vector << 4 if long_mode else vector << 3) | 0b010
+
+
+def test_a_triple_fault_before_any_kernel_is_explained_with_its_chain(boot, direct_boot_binaries):
+    binary = direct_boot_binaries["impostor_kernel"]
+    result = boot(direct_kernel=binary, append="#triple#", timeout=3)
+    assert result.outcome.value == "triple fault", result.report()
+    assert result.reset_report[0] == "rerun once under -d int,cpu_reset, which ended the same way", result.reset_report
+    match = re.match(rf"^#BP \(int3\) at (0x[0-9a-f]+) -> #GP \(error {idt_error_code(3):#06x}\) at \1 -> "
+                     r"#DF \(error 0x0000\) at \1 -> triple fault$", result.reset_report[1])
+    assert match, result.reset_report
+    assert binary.read_bytes()[int(match.group(1), 16) - 0x400000] == 0xCC, "no int3 at the IP"
+    assert "  IDT=     00000000 00000000" in result.reset_report, result.reset_report
+    assert "--- why it reset, from QEMU's log under -d int,cpu_reset ---" in result.report()
+
+
+def test_a_kernel_triple_fault_names_the_faulting_function_and_line(boot):
+    result = boot(cmdline="exit fault=triple-fault")
+    assert result.outcome.value == "triple fault", result.report()
+    match = re.match(rf"^#UD at (0x[0-9a-f]+) arch::trigger_invalid_opcode\(\) \((src/[^:]+):(\d+)\) -> "
+                     rf"#GP \(error {idt_error_code(6, long_mode=True):#06x}\) at \1 -> "
+                     r"#DF \(error 0x0000\) at \1 -> triple fault$",
+                     result.reset_report[1])
+    assert match, result.reset_report
+    path = REPO / match.group(2)
+    assert int(match.group(3)) in function_lines(path, "void trigger_invalid_opcode()"), match.group(0)
+    # The kernel had said which fault it injects; QEMU's registers show the empty IDT.
+    assert "[BOOT] fault injection: triple-fault" in result.lines
+    assert any(line.startswith("  IDT=     0000000000000000 00000000") for line in result.reset_report), \
+        result.reset_report
+
+
+def test_a_reset_asked_for_is_told_apart_from_a_fault(boot, direct_boot_binaries):
+    result = boot(direct_kernel=direct_boot_binaries["impostor_kernel"], append="#reset#", timeout=3)
+    assert result.outcome.value == "reset", result.report()
+    assert result.reset_report[1].startswith("QEMU logged no triple fault: the reset was asked for"), \
+        result.reset_report

@@ -24,5 +24,6 @@ void trigger_read_only_write(); // #PF: write to the kernel's rodata
 void trigger_no_execute_fetch(); // #PF: instruction fetch from .data
 void trigger_stack_overflow(); // runs the kernel stack into its guard page
 void trigger_nested_fault(); // #UD whose report then faults (#PF): the symbol table page unmapped
+void trigger_triple_fault(); // #UD with an empty IDT: #GP, #DF, then the CPU resets
 
 } // namespace arch

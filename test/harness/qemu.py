@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import boot_information_capture, hang_forensics
+from . import boot_information_capture, hang_forensics, reset_forensics
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf
 from .outcome import Outcome, classify, serial_lines
@@ -80,6 +80,8 @@ class BootResult:
     kernel_elf: Path | None = None
     # A boot that timed out: where each CPU was (harness/hang_forensics.py).
     hang_report: list = dataclasses.field(default_factory=list)
+    # A boot that reset: the exception chain (harness/reset_forensics.py).
+    reset_report: list = dataclasses.field(default_factory=list)
 
     @property
     def kernel_lines(self):
@@ -104,6 +106,8 @@ class BootResult:
             *(decorate_lines(self.kernel_elf, self.lines) if self.kernel_elf else self.lines),
             *(["--- at the timeout, QEMU stopped: each CPU and the kernel's in-memory log ---",
                 *self.hang_report] if self.hang_report else []),
+            *(["--- why it reset, from QEMU's log under -d int,cpu_reset ---",
+                *self.reset_report] if self.reset_report else []),
             f"--- QEMU log (last {QEMU_LOG_TAIL_LINES} lines) ---",
             self.qemu_log_tail() or "(empty)",
         ])
@@ -293,9 +297,22 @@ def boot(config, iso, workdir):
         handed_over = _capture_if_asked(process, config, iso, workdir, command, started)
         result = wait_for_boot(process, config, workdir, command, started, _kernel_elf(config, iso))
         result.handed_over = handed_over
-        return result
     finally:
         stop_qemu(process, workdir)
+    if result.outcome in (Outcome.TRIPLE_FAULT, Outcome.RESET):
+        result.reset_report = _explain_reset(result, iso, workdir)
+    return result
+
+
+def _explain_reset(result, iso, workdir):
+    """Why the boot reset: from its own log when it ran under -d int,
+    otherwise from a rerun that does (once: the rerun is not rerun)."""
+    if result.config.trace_interrupts:
+        return reset_forensics.explain(result.qemu_log, result.kernel_elf)
+    rerun = boot(dataclasses.replace(result.config, trace_interrupts=True), iso, Path(workdir) / "rerun")
+    same = "the same way" if rerun.outcome is result.outcome else f"differently: {rerun.outcome.value}"
+    return ([f"rerun once under -d int,cpu_reset, which ended {same}"]
+            + reset_forensics.explain(rerun.qemu_log, rerun.kernel_elf))
 
 
 class RunningBoot:

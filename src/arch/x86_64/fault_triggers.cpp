@@ -1,7 +1,9 @@
 #include "arch/fault_triggers.h"
+#include "arch/interrupts.h"
 
 #include "arch/page_size.h"
 #include "arch/paging.h"
+#include "arch/x86_64/idt.h"
 #include "kernel/fault_kind.h"
 #include "kernel/symbols.h"
 
@@ -112,6 +114,15 @@ volatile uint64_t g_recursion_limit = 1u << 20;
     trigger_invalid_opcode();
 }
 
+[[gnu::noinline]] void trigger_triple_fault()
+{
+    // Interrupts off first: a tick between the two would be the first to
+    // find no gate, and the chain would start with it instead of the #UD.
+    disable_interrupts();
+    load_empty_idt();
+    trigger_invalid_opcode();
+}
+
 [[gnu::noinline]] void trigger_stack_overflow()
 {
     recurse_one_page_deeper(0);
@@ -140,5 +151,9 @@ FAULT_KIND(nested, 110, "nested", "a #UD whose report faults: the nested-excepti
 FAULT_KIND(corrupt_frame_pointer, 120, "corrupt-frame-pointer",
     "#UD with RBP pointing nowhere: the report's backtrace stops, no second fault", EndsTheBoot,
     trigger_invalid_opcode_with_corrupt_frame_pointer);
+FAULT_KIND(triple_fault, 125, "triple-fault",
+    "#UD with an empty IDT: no gate for it, its #GP or the #DF, so the CPU resets; the harness explains the "
+    "chain",
+    EndsTheBoot, trigger_triple_fault);
 
 } // namespace arch

@@ -92,6 +92,12 @@ void load_idt()
     asm volatile("lidt %0" : : "m"(pointer) : "memory");
 }
 
+void load_empty_idt()
+{
+    IdtPointer pointer { 0, 0 };
+    asm volatile("lidt %0" : : "m"(pointer) : "memory");
+}
+
 void set_interrupt_handler(uint8_t vector, InterruptHandler handler)
 {
     if (vector >= kFirstIrqVector)

@@ -14,6 +14,11 @@ namespace arch {
 void init_idt();
 // Loads the (shared) IDT on the calling CPU: an AP, once init_idt has run.
 void load_idt();
+// Loads an IDT of limit 0 on the calling CPU: every exception after it finds
+// no gate, nor does the #GP that raises, nor the #DF: the CPU resets (a
+// triple fault). Only for the fault word that proves the harness explains
+// such resets.
+void load_empty_idt();
 
 using InterruptHandler = void (*)(InterruptFrame& frame);
 
