@@ -37,9 +37,13 @@ struct Parking {
     return result + 1;
 }
 
+// Blocked, and switched out: a thread is Blocked from before its CPU has
+// left it (that CPU may still be in schedule() on its stack, looking for
+// the next thread), and only once it has are its saved registers what a
+// debugger reads (test_gdb.py caught it still on CPU 1 once).
 void wait_until_blocked(const Thread& thread)
 {
-    while (thread.state() != ThreadState::Blocked)
+    while (thread.state() != ThreadState::Blocked || thread.m_on_cpu.load(lib::MemoryOrder::Acquire))
         yield();
 }
 
