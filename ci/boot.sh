@@ -2,6 +2,8 @@
 # Builds RayOS and boots the ISO in QEMU with the kernel's serial log on this
 # terminal.
 #   bash ci/boot.sh [--uefi] [--memory 512M] [--cpu max] [-- KERNEL WORDS...]
+#   bash ci/boot.sh --record FOLDER [-- KERNEL WORDS...]   (one CPU, BIOS)
+#   bash ci/boot.sh --replay FOLDER [--gdb-port 1234]      (the same boot again)
 # In a terminal the kernel halts after boot: Ctrl-A X leaves QEMU. Without
 # a terminal (a pipe, CI) it boots with 'exit' and QEMU ends by itself.
 set -euo pipefail

@@ -1,6 +1,7 @@
 """pytest set-up for RayOS: where the build is, and a `boot` fixture whose
 boots are attached to the report of any test that fails."""
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -18,6 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser):
     parser.addoption("--build-dir", default=os.environ.get("RAYOS_BUILD_DIR", str(REPO / "build")),
                      help="Meson build folder holding rayos.elf and rayos.iso (default: build/)")
+    parser.addoption("--record-boots", action="store_true",
+                     help="record every boot that can be (one CPU, BIOS, the ISO) with QEMU's record/replay; "
+                          "a failing test's report then says how to replay it (bash ci/boot.sh --replay ...)")
     parser.addoption("--kernel-suites", default="",
                      help="comma-separated kernel test suites to collect, explicit-only ones included "
                           "(default: every suite that `test` runs)")
@@ -88,6 +92,12 @@ def require_marks(request, config):
                     + " ".join(f"@pytest.mark.{name}" for name in missing), pytrace=False)
 
 
+def recordable(config):
+    """Whether QEMU can record this boot (harness/qemu.py: replay_arguments)."""
+    return (config.record_replay is None and config.smp == 1 and config.firmware == "bios" and not config.direct
+            and not config.deterministic_clock and "-icount" not in map(str, config.extra_args))
+
+
 @pytest.fixture
 def boot(request, iso, tmp_path):
     """boot(cmdline="exit", firmware="bios", ...) -> BootResult. Each call is
@@ -98,7 +108,10 @@ def boot(request, iso, tmp_path):
     def run(**options):
         config = BootConfig(**options)
         require_marks(request, config)
-        result = boot_once(config, iso, tmp_path / f"boot{len(results)}")
+        workdir = tmp_path / f"boot{len(results)}"
+        if request.config.getoption("--record-boots") and recordable(config):
+            config = dataclasses.replace(config, record_replay="record", recording=str(workdir / "recording"))
+        result = boot_once(config, iso, workdir)
         results.append(result)
         return result
 

@@ -246,3 +246,81 @@ def test_a_reset_asked_for_is_told_apart_from_a_fault(boot, direct_boot_binaries
     assert result.outcome.value == "reset", result.report()
     assert result.reset_report[1].startswith("QEMU logged no triple fault: the reset was asked for"), \
         result.reset_report
+
+
+# Deterministic reruns: QEMU's record/replay. A recorded boot replays the
+# same log byte for byte, TSC figures included; a second recording of the
+# same boot does not (the figures follow the host), which is what makes the
+# first comparison mean something.
+FIGURES = re.compile(r"\b\d+(?:\.\d+)? (?:us|MHz|Hz)\b")
+
+
+def serial_bytes(tmp_path, index):
+    return (tmp_path / f"boot{index}" / "serial.log").read_bytes()
+
+
+def test_a_recorded_boot_replays_byte_for_byte(boot, tmp_path):
+    recording = tmp_path / "recording"
+    recorded = boot(cmdline="exit", record_replay="record", recording=str(recording))
+    assert recorded.outcome.value == "passed", recorded.report()
+    replayed = boot(record_replay="replay", recording=str(recording))
+    assert replayed.outcome.value == "passed", replayed.report()
+    assert serial_bytes(tmp_path, 1) == serial_bytes(tmp_path, 0)
+    assert any(line.startswith("[TIMER] TSC ") for line in replayed.lines), replayed.lines
+    other = boot(cmdline="exit", record_replay="record", recording=str(tmp_path / "another"))
+    figures = [FIGURES.findall(serial_bytes(tmp_path, index).decode(errors="replace")) for index in (0, 2)]
+    assert figures[0] and figures[0] != figures[1], "two recordings gave the same figures"
+    assert other.outcome.value == "passed"
+
+
+def boot_command(build, *arguments):
+    """harness.run as ci/boot.sh runs it (after building), unattended."""
+    return subprocess.run([sys.executable, "-m", "harness.run", f"--build-dir={build}", *arguments],
+                          cwd=TEST_DIR, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+
+
+def private_build(build_dir, tmp_path):
+    """A build folder of links to the real ISO and ELF, so this test's boots
+    (harness.run writes into <build>/boot) stay apart from other tests'."""
+    build = tmp_path / "build"
+    build.mkdir()
+    for name in ("rayos.iso", "rayos.elf"):
+        (build / name).symlink_to(build_dir / name)
+    return build
+
+
+def test_the_boot_command_records_and_replays(build_dir, tmp_path):
+    build = private_build(build_dir, tmp_path)
+    recording = tmp_path / "recording"
+    recorded = boot_command(build, "--record", str(recording), "--", "exit")
+    assert recorded.returncode == 0, recorded.stderr
+    assert f"replay: bash ci/boot.sh --replay {recording}".encode() in recorded.stderr
+    replayed = boot_command(build, "--replay", str(recording))
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == recorded.stdout and b"[BOOT] RayOS ready" in replayed.stdout
+
+
+def test_a_replay_refuses_another_iso_and_recording_refuses_several_cpus(build_dir, tmp_path):
+    build = private_build(build_dir, tmp_path)
+    recording = tmp_path / "recording"
+    assert boot_command(build, "--record", str(recording), "--", "exit").returncode == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "rayos.iso").write_bytes((build_dir / "rayos.iso").read_bytes() + b"\0")
+    (other / "rayos.elf").symlink_to(build_dir / "rayos.elf")
+    refused = boot_command(other, "--replay", str(recording))
+    assert refused.returncode != 0
+    assert b"is not the ISO recorded in" in refused.stderr, refused.stderr
+    several = boot_command(build, "--smp", "2", "--record", str(tmp_path / "smp"), "--", "exit")
+    assert several.returncode != 0
+    assert b"record/replay needs one CPU: QEMU 7.2 cannot record -smp 2" in several.stderr, several.stderr
+
+
+def test_a_failing_recorded_boot_says_how_to_replay_it_and_replays_its_panic(boot, tmp_path):
+    recording = tmp_path / "recording"
+    failed = boot(cmdline="exit fault=unmapped-read", record_replay="record", recording=str(recording))
+    assert failed.outcome.value == "panic", failed.report()
+    assert f"recorded: replay it exactly with bash ci/boot.sh --replay {recording}" in failed.report()
+    replayed = boot(record_replay="replay", recording=str(recording))
+    assert serial_bytes(tmp_path, 1) == serial_bytes(tmp_path, 0)
+    assert replayed.outcome.value == "panic" and replayed.lines[-2:] == failed.lines[-2:]

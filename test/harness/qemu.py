@@ -2,6 +2,7 @@
 
 import dataclasses
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -58,6 +59,14 @@ class BootConfig:
     # timer ticks. For short boots whose checks measure the kernel's timing
     # (it slows TCG several times over: the kernel tests would time out).
     deterministic_clock: bool = False
+    # QEMU's record/replay: "record" writes everything the boot takes from
+    # outside (the clock, the disks, the serial port) to the folder
+    # `recording`; "replay" runs a recorded boot again, instruction for
+    # instruction, from such a folder. One CPU and SeaBIOS only (QEMU 7.2
+    # has no record/replay for -smp, and OVMF's flash is a device it cannot
+    # replay).
+    record_replay: str | None = None
+    recording: str | None = None
 
     @property
     def direct(self):
@@ -99,6 +108,8 @@ class BootResult:
         return "\n".join([
             f"outcome: {self.outcome.value} ({self.reason})",
             f"QEMU exit status: {self.exit_status}",
+            *([f"recorded: replay it exactly with bash ci/boot.sh --replay {self.config.recording}"]
+              if self.config.record_replay == "record" else []),
             f"time: {self.seconds:.2f} s",
             "command: " + " ".join(self.command),
             "--- serial log" + (" (code addresses followed by their file:line)" if self.kernel_elf else "")
@@ -119,6 +130,30 @@ def forensics_socket(workdir):
     fit 108 bytes, and pytest's folders can be longer."""
     digest = hashlib.sha1(str(Path(workdir).resolve()).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"rayos-{digest}.qmp"
+
+
+RECORD_REPLAY_MODES = ("record", "replay")
+RECORDING_EVENTS = "boot.rr"
+RECORDING_DISK = "rayos-boot.img"
+RECORDING_FACTS = "recording.json"
+
+
+def replay_arguments(config):
+    """QEMU's arguments for record/replay; a clear error where it cannot be."""
+    if config.record_replay not in RECORD_REPLAY_MODES:
+        raise ValueError(f"record_replay is 'record' or 'replay', not {config.record_replay!r}")
+    if config.direct:
+        raise ValueError("record/replay boots the ISO, not a direct kernel")
+    if config.recording is None:
+        raise ValueError("record/replay needs the recording folder (recording=...)")
+    if config.smp != 1:
+        raise ValueError(f"record/replay needs one CPU: QEMU 7.2 cannot record -smp {config.smp}")
+    if config.firmware != "bios":
+        raise ValueError("record/replay boots SeaBIOS only: OVMF's flash cannot be replayed")
+    if config.deterministic_clock or any(str(argument) == "-icount" for argument in config.extra_args):
+        raise ValueError("record/replay sets -icount itself")
+    events = Path(config.recording) / RECORDING_EVENTS
+    return ["-icount", f"shift=auto,rr={config.record_replay},rrfile={events}", "-nic", "none"]
 
 
 def qemu_command(config, iso, workdir, config_disk, serial=None):
@@ -154,6 +189,17 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         command += ["-kernel", str(config.direct_kernel), "-append", config.append]
         if config.modules:
             command += ["-initrd", ",".join(str(module) for module in config.modules)]
+    elif config.record_replay:
+        # The disks through blkreplay, which puts their completions in the
+        # recording; the same IDE places as below.
+        command += [
+            "-drive", f"file={iso},if=none,id=cd-image,media=cdrom,readonly=on,format=raw",
+            "-drive", "driver=blkreplay,if=none,image=cd-image,id=cd",
+            "-device", "ide-cd,drive=cd,bus=ide.1,unit=0,bootindex=0",
+            "-drive", f"file={config_disk},if=none,id=config-image,format=raw",
+            "-drive", "driver=blkreplay,if=none,image=config-image,id=config",
+            "-device", "ide-hd,drive=config,bus=ide.0,unit=0",
+        ]
     else:
         command += [
             "-drive", f"file={iso},media=cdrom,readonly=on,format=raw,if=ide,index=2",
@@ -183,6 +229,8 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         command += ["-S"]
     if config.deterministic_clock:
         command += ["-icount", "shift=auto"]
+    if config.record_replay:
+        command += replay_arguments(config)
     command += list(config.extra_args)
     return command
 
@@ -191,13 +239,38 @@ def start_qemu(config, iso, workdir):
     """Starts QEMU for config; returns (process, command)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    config_disk = None if config.direct else make_config_disk(workdir, config.cmdline, config.loader)
+    config_disk = None if config.direct else config_disk_for(config, iso, workdir)
     command = qemu_command(config, iso, workdir, config_disk)
     for name in ("serial.log", "qemu.log"):
         (workdir / name).unlink(missing_ok=True)
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)
     return process, command
+
+
+def config_disk_for(config, iso, workdir):
+    """The command-line disk: made for the boot, kept with a recording, and
+    for a replay the recorded one (with a check that the ISO is the one
+    recorded: a replay of another kernel would go astray at once)."""
+    if config.record_replay == "replay":
+        facts = json.loads((Path(config.recording) / RECORDING_FACTS).read_text())
+        if facts["iso_sha256"] != _sha256(iso):
+            raise ValueError(f"{iso} is not the ISO recorded in {config.recording} (rebuilt since?)")
+        disk = Path(workdir) / RECORDING_DISK
+        shutil.copyfile(Path(config.recording) / RECORDING_DISK, disk)
+        return disk
+    disk = make_config_disk(workdir, config.cmdline, config.loader)
+    if config.record_replay == "record":
+        recording = Path(config.recording)
+        recording.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(disk, recording / RECORDING_DISK)
+        (recording / RECORDING_FACTS).write_text(json.dumps(
+            {"iso": str(Path(iso).resolve()), "iso_sha256": _sha256(iso), "cmdline": config.cmdline}) + "\n")
+    return disk
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def stop_qemu(process, workdir=None):

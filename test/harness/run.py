@@ -13,9 +13,10 @@ import sys
 import threading
 from pathlib import Path
 
-from .boot_config_disk import make_config_disk
+import json
+
 from .outcome import EXIT_SUCCESS
-from .qemu import BootConfig, qemu_command
+from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, qemu_command
 from .symbolize import decorate_stream
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -33,6 +34,11 @@ def parse_arguments():
     parser.add_argument("--paused", action="store_true", help="start with the CPU stopped (for gdb)")
     parser.add_argument("--serial-file", help="write COM1 to this file instead of the terminal")
     parser.add_argument("--build-dir", default=str(REPO / "build"), help="folder holding rayos.iso")
+    parser.add_argument("--record", metavar="FOLDER",
+                        help="record the boot (QEMU record/replay, one CPU, BIOS) into FOLDER")
+    parser.add_argument("--replay", metavar="FOLDER",
+                        help="replay the boot recorded in FOLDER, instruction for instruction (with "
+                             "--gdb-port: paused, for gdb)")
     parser.add_argument("words", nargs="*", help="kernel command line words (after --)")
     return parser.parse_args()
 
@@ -44,31 +50,49 @@ def main():
     if not iso.is_file():
         sys.exit(f"{iso} is missing: run bash ci/setup.sh first")
 
-    interactive = sys.stdin.isatty() and args.serial_file is None
+    if args.record and args.replay:
+        sys.exit("rayos: --record or --replay, not both")
+    interactive = sys.stdin.isatty() and args.serial_file is None and not args.replay
     words = list(args.words)
+    if args.replay:
+        # The recorded disk carries the recorded command line.
+        words = json.loads((Path(args.replay) / RECORDING_FACTS).read_text())["cmdline"].split()
     # Words that choose what the kernel does after the ready line; the
     # kernel warns when two are given, so add one only where none is.
     keys = {word.split("=", 1)[0] for word in words}
-    if not interactive and args.gdb_port is None and not keys & {"exit", "test", "fault"}:
+    if args.replay:
+        pass    # the recorded words, as they were
+    elif not interactive and args.gdb_port is None and not keys & {"exit", "test", "fault"}:
         words.append("exit")   # nobody is there to quit QEMU (nor to use a console)
     if interactive and not keys & {"exit", "test", "fault", "console"}:
         words.append("console")  # a person is there: give them the prompt
     config = BootConfig(cmdline=" ".join(words), firmware="uefi" if args.uefi else "bios",
                         memory=args.memory, cpu=args.cpu, machine=args.machine, smp=args.smp,
-                        gdb_port=args.gdb_port, paused=args.paused)
+                        gdb_port=args.gdb_port, paused=args.paused or bool(args.replay and args.gdb_port),
+                        record_replay="record" if args.record else "replay" if args.replay else None,
+                        recording=args.record or args.replay)
 
     workdir = build / "boot"
     workdir.mkdir(exist_ok=True)
-    config_disk = make_config_disk(workdir, config.cmdline)
     if args.serial_file:
         serial = f"file:{Path(args.serial_file).resolve()}"
     else:
         serial = "mon:stdio" if interactive else "stdio"
-    command = qemu_command(config, iso, workdir, config_disk, serial=serial)
+    try:
+        config_disk = config_disk_for(config, iso, workdir)
+        command = qemu_command(config, iso, workdir, config_disk, serial=serial)
+    except (ValueError, OSError) as error:
+        sys.exit(f"rayos: {error}")
 
     print(f"rayos: booting {iso} ({config.firmware}), kernel command line: '{config.cmdline}'",
           file=sys.stderr)
     print("rayos: QEMU log in " + str(workdir / "qemu.log"), file=sys.stderr)
+    if args.record:
+        print(f"rayos: recording into {args.record}; replay: bash ci/boot.sh --replay {args.record} "
+              "[--gdb-port 1234]", file=sys.stderr)
+    if args.replay and args.gdb_port is not None:
+        print(f"rayos: replay paused for gdb: gdb {build / 'rayos.elf'} -ex 'target remote :{args.gdb_port}'",
+              file=sys.stderr)
     if interactive or args.gdb_port is not None:
         if interactive:
             print("rayos: Ctrl-A X quits QEMU", file=sys.stderr)
