@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TEST_DIR = Path(__file__).resolve().parent
 REPO = TEST_DIR.parent
 SOURCE_LINE = re.compile(r"^ +(?:0x[0-9a-f]+ )?at ((?:src|asm)/[^:]+):(\d+)")
@@ -63,6 +65,8 @@ def test_a_fault_report_gives_every_code_address_its_file_and_line(boot):
         assert text in source_text(located[label]), (label, located[label], source_text(located[label]))
     # The panic line names the fault's site, and that address is decorated too.
     panic = next(index for index, line in enumerate(lines) if line.startswith("[PANIC] unhandled #PF"))
+    rip = next(line for line in lines if line.startswith("[FAULT]   RIP ")).split()[2]
+    assert f" at {rip} " in lines[panic], (rip, lines[panic])
     assert SOURCE_LINE.match(lines[panic + 1]).groups() == located["RIP"], lines[panic:panic + 2]
 
 
@@ -88,7 +92,7 @@ def test_the_boot_command_shows_file_and_line_too(build_dir):
     # What ci/boot.sh runs after building, unattended (no terminal).
     done = subprocess.run([sys.executable, "-m", "harness.run", f"--build-dir={build_dir}", "--",
                            "fault=unmapped-read"],
-                          cwd=TEST_DIR, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+                          cwd=TEST_DIR, stdin=subprocess.DEVNULL, capture_output=True, timeout=150)
     output = done.stdout.decode("utf-8", errors="replace").splitlines()
     assert done.returncode != 0 and b"rayos: the boot failed: QEMU exit status 35" in done.stderr, done.stderr
     located = located_addresses([line.rstrip("\r") for line in output])
@@ -101,11 +105,12 @@ def test_the_boot_command_shows_file_and_line_too(build_dir):
 # the timeout, stops QEMU and reports each CPU. Expected places come from
 # the source (the lines of the function that spins) and from the binary
 # QEMU ran (the impostor's hlt), never from the report itself.
-# Long enough to reach the trigger in a loaded full run; every second of it
-# is spent hanging.
-HANG_TIMEOUT = 6
+# The boot announces its hang ("[FAULT] hang: ..."); the harness examines
+# it a second later, as it would at a timeout.
+HANG_BOOT = dict(stop_on="[FAULT] hang:", linger=1.0, examine_on_stop=True, timeout=60)
 HANG_TRIGGERS = REPO / "src/kernel/hang_triggers.cpp"
-HANG_CPU_LINE = re.compile(r"^CPU (\d+): (RIP|EIP \(32-bit\)) (0x[0-9a-f]+)(?: (.+) at ((?:src|asm)/[^:]+):(\d+))?$")
+HANG_CPU_LINE = re.compile(r"^CPU (\d+): (RIP|EIP \(32-bit\)) (0x[0-9a-f]+)(?: (.+) at ((?:src|asm)/[^:]+):(\d+))?"
+                           r"  \[as in \d+ of \d+ samples\]$")
 
 
 def function_lines(path, signature):
@@ -152,33 +157,35 @@ def assert_spins_in(cpu_lines, function_signature, interrupts):
     assert "halted" not in cpu_lines[1], cpu_lines
 
 
+# Spinning virtual CPUs beside the kernel-test boot's timer measurements
+# starve them (the tick rate read 24% off once): in its xdist group.
+@pytest.mark.xdist_group("kernel-tests")
 def test_a_hang_with_interrupts_off_is_reported_with_where_the_cpu_spins(boot):
-    result = boot(cmdline="fault=hang-interrupts-off", timeout=HANG_TIMEOUT)
-    assert result.outcome.value == "timeout", result.report()
+    result = boot(cmdline="fault=hang-interrupts-off", **HANG_BOOT)
+    assert result.outcome.value == "stopped", result.report()
     cpus, log = hang_sections(result)
     assert sorted(cpus) == [0], result.hang_report
     assert_spins_in(cpus[0], "void spin_with_interrupts_off()", "off")
     backtrace = "\n".join(cpus[0][2:])
     assert "kernel::inject_fault(" in backtrace and "kernel_main at src/kernel/main.cpp:" in backtrace, backtrace
-    # The in-memory log, read from guest memory at the ELF's g_history.
-    assert "  [FAULT] hang: spinning with interrupts off on CPU 0" in log, log
+    # The in-memory log, read from guest memory at the ELF's g_history,
+    # ends as the serial port's log does.
+    assert log[-1].strip() == [line for line in result.lines if line.strip()][-1], log
     assert "--- at the timeout, QEMU stopped" in result.report()
 
 
+@pytest.mark.xdist_group("kernel-tests")
 def test_a_hang_on_one_cpu_is_told_apart_from_the_cpus_that_idle(boot):
-    result = boot(cmdline="fault=hang-spinning", smp=2, timeout=HANG_TIMEOUT)
-    assert result.outcome.value == "timeout", result.report()
+    result = boot(cmdline="fault=hang-spinning", smp=2, **HANG_BOOT)
+    assert result.outcome.value == "stopped", result.report()
     cpus, log = hang_sections(result)
     assert sorted(cpus) == [0, 1], result.hang_report
     assert_spins_in(cpus[1], "uint64_t spin_forever(void*)", "on")
     assert any("sched::thread_start(void*)" in line for line in cpus[1][2:]), cpus[1]
-    # CPU 0: its idle thread halts with interrupts on, waiting for one (or,
-    # stopped in the few microseconds a tick takes, handles one).
-    assert not any("hang_triggers.cpp" in line for line in cpus[0]), cpus[0]
-    idles = (cpus[0][1].startswith("  interrupts on (RFLAGS 0x") and cpus[0][1].endswith(", halted (hlt)")
-             and any("sched::(anonymous namespace)::idle_loop()" in line for line in cpus[0][2:]))
-    assert idles or any("interrupt" in line.lower() for line in cpus[0]), cpus[0]
-    assert "  [FAULT] hang: thread 'spinner' spins with interrupts on, on CPU 1" in log, log
+    # CPU 0: its idle thread halts with interrupts on, waiting for one.
+    assert cpus[0][1].startswith("  interrupts on (RFLAGS 0x") and cpus[0][1].endswith(", halted (hlt)"), cpus[0]
+    assert any("sched::(anonymous namespace)::idle_loop()" in line for line in cpus[0][2:]), cpus[0]
+    assert log[-1].strip() == [line for line in result.lines if line.strip()][-1], log
 
 
 def test_a_hang_before_any_kernel_is_reported_in_32_bit_terms(boot, direct_boot_binaries):
@@ -276,7 +283,7 @@ def test_a_recorded_boot_replays_byte_for_byte(boot, tmp_path):
 def boot_command(build, *arguments):
     """harness.run as ci/boot.sh runs it (after building), unattended."""
     return subprocess.run([sys.executable, "-m", "harness.run", f"--build-dir={build}", *arguments],
-                          cwd=TEST_DIR, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+                          cwd=TEST_DIR, stdin=subprocess.DEVNULL, capture_output=True, timeout=150)
 
 
 def private_build(build_dir, tmp_path):
@@ -324,3 +331,14 @@ def test_a_failing_recorded_boot_says_how_to_replay_it_and_replays_its_panic(boo
     replayed = boot(record_replay="replay", recording=str(recording))
     assert serial_bytes(tmp_path, 1) == serial_bytes(tmp_path, 0)
     assert replayed.outcome.value == "panic" and replayed.lines[-2:] == failed.lines[-2:]
+
+
+def test_a_breakpoint_report_names_the_int3_line_not_the_next(boot):
+    # #BP is a trap: the reported RIP is past the int3, and the kernel looks
+    # it up one byte back; the decoder must too.
+    result = boot(cmdline="exit fault=breakpoint")
+    lines = decorated_report_lines(result)
+    rip = next(index for index, line in enumerate(lines) if line.startswith("[FAULT]   RIP "))
+    place = SOURCE_LINE.match(lines[rip + 1])
+    assert place, lines[rip:rip + 2]
+    assert "int3" in source_text(place.groups()), (place.groups(), source_text(place.groups()))

@@ -13,6 +13,7 @@ mapped) says so in the report instead of failing it."""
 
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from .elf import KernelElf
@@ -22,6 +23,9 @@ from .symbolize import Symbolizer
 MAX_FRAMES = 32
 LOG_TAIL_LINES = 20
 RFLAGS_IF = 1 << 9
+CR0_PE = 1 << 0
+SAMPLES = 5
+SAMPLE_INTERVAL_SECONDS = 0.005
 # Kernel addresses: the higher half (src/arch/x86_64/memory_layout.h).
 KERNEL_SPACE = 0xFFFF800000000000
 CPU_HEADER = re.compile(r"^CPU#(\d+)", re.MULTILINE)
@@ -125,21 +129,31 @@ def kernel_log_tail(memory, elf, lines=LOG_TAIL_LINES):
 
 
 def examine(socket_path, kernel_elf=None):
-    """Lines describing every CPU of the QEMU behind socket_path (stopped
-    by this call) and the kernel's log tail."""
-    out = []
+    """Lines describing every CPU of the QEMU behind socket_path (left
+    stopped) and the kernel's log tail. Each CPU is read SAMPLES times a few
+    milliseconds apart and shown as it was most often (interrupts on or
+    off, halted or not): a CPU that spins with interrupts on spends some of
+    its time in the tick's handler, which is not where it hangs."""
     try:
         qmp = QmpClient(socket_path, timeout=5.0)
     except OSError as error:
         return [f"(QEMU's state could not be read: no QMP connection: {error})"]
+    out = []
     symbolizer = Symbolizer(kernel_elf) if kernel_elf else None
     try:
-        qmp.execute("stop")
-        text = qmp.execute("human-monitor-command", **{"command-line": "info registers -a"})
         with tempfile.TemporaryDirectory(prefix="rayos-hang-") as folder:
             memory = GuestMemory(qmp, folder)
-            for cpu, registers in sorted(cpu_registers(text).items()):
-                out += describe_cpu(cpu, registers, memory, symbolizer)
+            samples = []
+            for sample in range(SAMPLES):
+                if sample:
+                    qmp.execute("cont")
+                    time.sleep(SAMPLE_INTERVAL_SECONDS)
+                qmp.execute("stop")
+                text = qmp.execute("human-monitor-command", **{"command-line": "info registers -a"})
+                samples.append({cpu: (state_key(registers), describe_cpu(cpu, registers, memory, symbolizer))
+                                for cpu, registers in cpu_registers(text).items()})
+            for cpu in sorted(samples[0]):
+                out += most_seen(cpu, [sample[cpu] for sample in samples if cpu in sample])
             if kernel_elf:
                 try:
                     tail = kernel_log_tail(memory, KernelElf(kernel_elf))
@@ -154,13 +168,33 @@ def examine(socket_path, kernel_elf=None):
     return out
 
 
+def state_key(registers):
+    flags = registers.get("RFL", registers.get("EFL", 0))
+    return (bool(flags & RFLAGS_IF), bool(registers.get("HLT")))
+
+
+def most_seen(cpu, seen):
+    """The lines of the sample whose state (IF, hlt) came up most often."""
+    keys = [key for key, _ in seen]
+    best = max(keys, key=keys.count)
+    lines = next(lines for key, lines in seen if key == best)
+    return [lines[0] + f"  [as in {keys.count(best)} of {len(keys)} samples]", *lines[1:]]
+
+
 def describe_cpu(cpu, registers, memory, symbolizer):
+    flags = registers.get("RFL", registers.get("EFL", 0))
+    halted = bool(registers.get("HLT"))
+    state = ", halted (hlt)" if halted else ""
+    second = f"  interrupts {'on' if flags & RFLAGS_IF else 'off'} (RFLAGS {flags:#x}){state}"
+    if not registers.get("CR0", 0) & CR0_PE:
+        # Real mode (an AP waiting for its start-up IPI, say): CS:IP.
+        return [f"CPU {cpu}: CS:IP (real mode) {registers.get('CS', 0):04x}:{registers.get('EIP', 0):04x}",
+                second, "  (no backtrace: real mode)"]
     long_mode = "RIP" in registers
     rip = registers.get("RIP", registers.get("EIP", 0))
-    flags = registers.get("RFL", registers.get("EFL", 0))
-    state = ", halted (hlt)" if registers.get("HLT") else ""
-    lines = [f"CPU {cpu}: {'RIP' if long_mode else 'EIP (32-bit)'} {describe(symbolizer, rip, rip)}",
-             f"  interrupts {'on' if flags & RFLAGS_IF else 'off'} (RFLAGS {flags:#x}){state}"]
+    # After hlt, RIP is past it: the line is the hlt's.
+    lookup = rip - 1 if halted else rip
+    lines = [f"CPU {cpu}: {'RIP' if long_mode else 'EIP (32-bit)'} {describe(symbolizer, rip, lookup)}", second]
     if not long_mode or symbolizer is None or rip < KERNEL_SPACE:
         lines.append("  (no backtrace: not in the kernel's 64-bit code)")
         return lines

@@ -39,6 +39,7 @@ class BootConfig:
     paused: bool = False            # start with the CPU stopped (-S), for GDB
     stop_on: str | None = None      # end the boot once a serial line starts with this...
     linger: float = 0.0             # ...and QEMU has run this long after it (a halt, not a reset)
+    examine_on_stop: bool = False   # ...then read each CPU as at a timeout (a hang the boot announced)
     exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
     qmp: bool = False               # a QMP socket (qmp.sock in the boot's folder), to type keys
     serial_input: bool = False      # COM1 also on serial.sock, to type at the kernel
@@ -318,7 +319,8 @@ def wait_for_boot(process, config, workdir, command, started, kernel_elf=None):
                 seen_stop_line_at = now
         time.sleep(SERIAL_POLL_SECONDS)
     seconds = time.monotonic() - started
-    hang_report = hang_forensics.examine(forensics_socket(workdir), kernel_elf) if timed_out else []
+    examine = timed_out or (stopped and config.examine_on_stop)
+    hang_report = hang_forensics.examine(forensics_socket(workdir), kernel_elf) if examine else []
     stop_qemu(process, workdir)
     exit_status = None if (timed_out or stopped) else process.returncode
 
@@ -382,9 +384,17 @@ def _explain_reset(result, iso, workdir):
     otherwise from a rerun that does (once: the rerun is not rerun)."""
     if result.config.trace_interrupts:
         return reset_forensics.explain(result.qemu_log, result.kernel_elf)
-    rerun = boot(dataclasses.replace(result.config, trace_interrupts=True), iso, Path(workdir) / "rerun")
-    same = "the same way" if rerun.outcome is result.outcome else f"differently: {rerun.outcome.value}"
-    return ([f"rerun once under -d int,cpu_reset, which ended {same}"]
+    # Unattended: no debugger stub to wait for, no capture.
+    config = dataclasses.replace(result.config, trace_interrupts=True, gdb_port=None, paused=False,
+                                 capture_boot_information=False)
+    try:
+        rerun = boot(config, iso, Path(workdir) / "rerun")
+    except (OSError, ValueError, AssertionError, subprocess.SubprocessError) as error:
+        return [f"(the rerun under -d int,cpu_reset could not run: {error})"]
+    if rerun.outcome is not result.outcome:
+        return [f"rerun once under -d int,cpu_reset: not reproduced, it ended {rerun.outcome.value} "
+                f"({rerun.reason})"]
+    return (["rerun once under -d int,cpu_reset, which ended the same way"]
             + reset_forensics.explain(rerun.qemu_log, rerun.kernel_elf))
 
 

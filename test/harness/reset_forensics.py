@@ -109,8 +109,10 @@ def describe(link, symbolizer):
     if symbolizer is not None and symbolizer.is_code(link.ip):
         frames = symbolizer.locate([link.ip]).get(link.ip)
         if frames:
-            function, place = frames[-1][0], frames[0][1]
-            text += f" {function} ({place})"
+            # The innermost function and its line (an inlined one says so).
+            (function, place), *callers = frames
+            inlined = f", inlined into {callers[-1][0]}" if callers else ""
+            text += f" {function} ({place}{inlined})"
     if link.cr2 is not None and link.vector == 14:
         text += f" CR2 {link.cr2:#x}"
     return text

@@ -16,7 +16,7 @@ from pathlib import Path
 import json
 
 from .outcome import EXIT_SUCCESS
-from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, qemu_command
+from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, forensics_socket, qemu_command
 from .symbolize import decorate_stream
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -96,7 +96,11 @@ def main():
     if interactive or args.gdb_port is not None:
         if interactive:
             print("rayos: Ctrl-A X quits QEMU", file=sys.stderr)
-        sys.exit(subprocess.run(command).returncode)
+        try:
+            status = subprocess.run(command).returncode
+        finally:
+            forensics_socket(workdir).unlink(missing_ok=True)
+        sys.exit(status)
 
     # Unattended: the log on stdout as it comes, each code address in a
     # report followed by its file:line (harness/symbolize.py), a bounded
@@ -111,12 +115,20 @@ def main():
     timer = threading.Timer(UNATTENDED_TIMEOUT_SECONDS, expire)
     timer.start()
     try:
-        decorate_stream(build / "rayos.elf", process.stdout.fileno(), sys.stdout.buffer)
+        try:
+            decorate_stream(build / "rayos.elf", process.stdout.fileno(), sys.stdout.buffer)
+        except (OSError, subprocess.SubprocessError) as error:
+            # No ELF or no addr2line: the log as it is, with the reason.
+            print(f"rayos: no file:line in the log ({error})", file=sys.stderr)
+            while data := process.stdout.read1(4096):
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
         status = process.wait()
     finally:
         timer.cancel()
         process.kill()
         process.wait()
+        forensics_socket(workdir).unlink(missing_ok=True)
     if expired.is_set():
         sys.exit(f"rayos: no exit after {UNATTENDED_TIMEOUT_SECONDS} s")
     if status != EXIT_SUCCESS:

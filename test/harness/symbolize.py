@@ -27,6 +27,8 @@ from .elf import KernelElf
 ADDRESS = re.compile(r"0x([0-9a-f]{16})\b")
 # "#3 0x..." of a backtrace: a return address, unless it is a fault's RIP.
 FRAME = re.compile(r"#\d+ 0x([0-9a-f]{16})\b")
+# The first line of a breakpoint's report (src/arch/x86_64/exceptions.cpp).
+BREAKPOINT_REPORT = re.compile(r"#BP Breakpoint \(vector 3\)")
 # "RIP 0x..." of a fault report: the faulting instruction itself.
 FAULT_RIP = re.compile(r"\bRIP 0x([0-9a-f]{16})\b")
 # A register of a fault report's dump (RAX 0x..., CR3 0x...): a value, not
@@ -51,6 +53,9 @@ class Symbolizer:
         # shown relative to the repository: the ELF's folder's parent.
         self.root = self.elf_path.resolve().parent.parent
         self._cache = {}
+        # A #BP report's RIP is past the int3 (a trap): its line is the
+        # int3's, one byte back, as the kernel itself looks it up.
+        self._trap_rip_next = False
 
     def is_code(self, address):
         return any(start <= address < end for start, end in self.code)
@@ -112,6 +117,11 @@ class Symbolizer:
         inlined into. fault_rips: the RIPs of the fault reports seen (a
         frame at one of them is the faulting instruction, not a return)."""
         lookups = self._lookups(line, fault_rips)
+        if BREAKPOINT_REPORT.search(line):
+            self._trap_rip_next = True
+        elif self._trap_rip_next and FAULT_RIP.search(line):
+            self._trap_rip_next = False
+            lookups = [(address, lookup - 1) for address, lookup in lookups]
         located = self.locate([lookup for _, lookup in lookups])
         out = [line]
         for address, lookup in lookups:
