@@ -8,12 +8,12 @@ says whether the boot passed.
 """
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
-
-import json
 
 from .outcome import EXIT_SUCCESS
 from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, forensics_socket, qemu_command
@@ -41,6 +41,19 @@ def parse_arguments():
                              "--gdb-port: paused, for gdb)")
     parser.add_argument("words", nargs="*", help="kernel command line words (after --)")
     return parser.parse_args()
+
+
+def show_decorated(kernel_elf, process):
+    """QEMU's output to this terminal or pipe, as it comes, each code address
+    of a report followed by its file:line (harness/symbolize.py)."""
+    try:
+        decorate_stream(kernel_elf, process.stdout.fileno(), sys.stdout.buffer)
+    except (OSError, subprocess.SubprocessError) as error:
+        # No ELF or no addr2line: the log as it is, with the reason.
+        print(f"rayos: no file:line in the log ({error})", file=sys.stderr)
+        while data := os.read(process.stdout.fileno(), 4096):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
 
 
 def main():
@@ -96,9 +109,16 @@ def main():
     if interactive or args.gdb_port is not None:
         if interactive:
             print("rayos: Ctrl-A X quits QEMU", file=sys.stderr)
+        # The terminal stays QEMU's (keys, Ctrl-A); what it prints passes
+        # through the decoder on its way to the terminal, so a report there
+        # has file:line too.
+        process = subprocess.Popen(command, stdout=subprocess.PIPE)
         try:
-            status = subprocess.run(command).returncode
+            show_decorated(build / "rayos.elf", process)
+            status = process.wait()
         finally:
+            process.kill()
+            process.wait()
             forensics_socket(workdir).unlink(missing_ok=True)
         sys.exit(status)
 
@@ -115,14 +135,7 @@ def main():
     timer = threading.Timer(UNATTENDED_TIMEOUT_SECONDS, expire)
     timer.start()
     try:
-        try:
-            decorate_stream(build / "rayos.elf", process.stdout.fileno(), sys.stdout.buffer)
-        except (OSError, subprocess.SubprocessError) as error:
-            # No ELF or no addr2line: the log as it is, with the reason.
-            print(f"rayos: no file:line in the log ({error})", file=sys.stderr)
-            while data := process.stdout.read1(4096):
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
+        show_decorated(build / "rayos.elf", process)
         status = process.wait()
     finally:
         timer.cancel()
