@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import multiboot2 as mb2
+
 TEST_DIR = Path(__file__).resolve().parent
 REPO = TEST_DIR.parent
 SOURCE_LINE = re.compile(r"^ +(?:0x[0-9a-f]+ )?at ((?:src|asm)/[^:]+):(\d+)")
@@ -357,3 +359,29 @@ def test_a_breakpoint_report_names_the_int3_line_not_the_next(boot):
     place = SOURCE_LINE.match(lines[rip + 1])
     assert place, lines[rip:rip + 2]
     assert "int3" in source_text(place.groups()), (place.groups(), source_text(place.groups()))
+
+
+def test_a_kernel_entered_by_the_hand_off_loader_is_decorated_too(handoff_boot):
+    # A direct boot: the hand-off loader enters RayOS's ELF, its first module.
+    record = mb2.handoff(mb2.information([mb2.command_line("exit fault=unmapped-read"), mb2.memory_map(),
+                                          mb2.end()]))
+    result = handoff_boot(record, timeout=20)
+    located = located_addresses(decorated_report_lines(result))
+    assert located.get("RIP") is not None, result.report()
+    assert UNMAPPED_READ_CHAIN["RIP"] in source_text(located["RIP"])
+
+
+@pytest.mark.xdist_group("kernel-tests")
+def test_a_live_boot_that_never_prints_the_line_awaited_says_where_it_is(running_boot):
+    running = running_boot(cmdline="fault=hang-interrupts-off")
+    running.wait_for_line("[FAULT] hang:", timeout=60)
+    try:
+        running.wait_for_line("[BOOT] a line that never comes", timeout=1)
+    except AssertionError as error:
+        message = str(error)
+    else:
+        raise AssertionError("wait_for_line found a line the kernel never prints")
+    assert "(QEMU running); where it was:" in message, message
+    cpu = [line for line in message.splitlines() if line.startswith("CPU 0: ")]
+    assert cpu and "spin_with_interrupts_off" in message and "  interrupts off (RFLAGS" in message, message
+    assert "--- at the timeout, QEMU stopped" in running.finish().report()

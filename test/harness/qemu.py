@@ -357,10 +357,14 @@ def _capture_if_asked(process, config, iso, workdir, command, started):
 
 
 def _kernel_elf(config, iso):
-    """The ELF built with the ISO booted, or None (a direct boot of another
-    binary, or an ISO without one beside it)."""
+    """The ELF of the RayOS booted: the one built with the ISO, or for a
+    direct boot by the hand-off loader its first module; None for another
+    binary (the impostor) or an ISO without one beside it."""
+    if config.direct:
+        elf = Path(config.modules[0]) if config.modules else None
+        return elf if elf is not None and elf.name == "rayos.elf" and elf.is_file() else None
     elf = Path(iso).parent / "rayos.elf"
-    return elf if not config.direct and elf.is_file() else None
+    return elf if elf.is_file() else None
 
 
 def boot(config, iso, workdir):
@@ -403,6 +407,7 @@ class RunningBoot:
 
     def __init__(self, config, iso, workdir):
         self.config, self.workdir, self.iso = _with_capture_stub(config), Path(workdir), iso
+        self.hang_report = []
         self.started = time.monotonic()
         self.process, self.command = start_qemu(self.config, iso, workdir)
         # With capture_boot_information, the boot runs once this returns.
@@ -430,8 +435,14 @@ class RunningBoot:
             if self.process.poll() is not None:
                 break
             time.sleep(SERIAL_POLL_SECONDS)
-        state = f"exited {self.process.returncode}" if self.process.poll() is not None else "running"
-        raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU {state})")
+        if self.process.poll() is not None:
+            raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU exited "
+                                 f"{self.process.returncode})")
+        # Still running: where each CPU is (QEMU is left stopped for the
+        # report; finish() ends it).
+        self.hang_report = hang_forensics.examine(forensics_socket(self.workdir), _kernel_elf(self.config, self.iso))
+        raise AssertionError(f"no line starting {text!r} within {timeout} s (QEMU running); where it was:\n"
+                             + "\n".join(self.hang_report))
 
     def snapshot(self):
         """The BootResult so far, QEMU left as it is (for failure reports)."""
@@ -452,4 +463,5 @@ class RunningBoot:
                             time.monotonic() - self.started)
         result.handed_over = self.handed_over
         result.kernel_elf = _kernel_elf(self.config, self.iso)
+        result.hang_report = self.hang_report
         return result
