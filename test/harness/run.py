@@ -56,6 +56,31 @@ def show_decorated(kernel_elf, process):
             sys.stdout.buffer.flush()
 
 
+def run_decorated(command, build, workdir, stdin, timeout):
+    """Runs QEMU with its output decorated on the way; (exit status, whether
+    it was killed at the timeout). QEMU never outlives the call."""
+    process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    if timer is not None:
+        timer.start()
+    try:
+        show_decorated(build / "rayos.elf", process)
+        status = process.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+        process.kill()
+        process.wait()
+        forensics_socket(workdir).unlink(missing_ok=True)
+    return status, expired.is_set()
+
+
 def main():
     args = parse_arguments()
     build = Path(args.build_dir)
@@ -112,37 +137,15 @@ def main():
         # The terminal stays QEMU's (keys, Ctrl-A); what it prints passes
         # through the decoder on its way to the terminal, so a report there
         # has file:line too.
-        process = subprocess.Popen(command, stdout=subprocess.PIPE)
-        try:
-            show_decorated(build / "rayos.elf", process)
-            status = process.wait()
-        finally:
-            process.kill()
-            process.wait()
-            forensics_socket(workdir).unlink(missing_ok=True)
+        status, _ = run_decorated(command, build, workdir, stdin=None, timeout=None)
         sys.exit(status)
 
     # Unattended: the log on stdout as it comes, each code address in a
     # report followed by its file:line (harness/symbolize.py), a bounded
     # run, a clear status.
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    expired = threading.Event()
-
-    def expire():
-        expired.set()
-        process.kill()
-
-    timer = threading.Timer(UNATTENDED_TIMEOUT_SECONDS, expire)
-    timer.start()
-    try:
-        show_decorated(build / "rayos.elf", process)
-        status = process.wait()
-    finally:
-        timer.cancel()
-        process.kill()
-        process.wait()
-        forensics_socket(workdir).unlink(missing_ok=True)
-    if expired.is_set():
+    status, expired = run_decorated(command, build, workdir, stdin=subprocess.DEVNULL,
+                                    timeout=UNATTENDED_TIMEOUT_SECONDS)
+    if expired:
         sys.exit(f"rayos: no exit after {UNATTENDED_TIMEOUT_SECONDS} s")
     if status != EXIT_SUCCESS:
         sys.exit(f"rayos: the boot failed: QEMU exit status {status} (33 means success)")
