@@ -12,7 +12,6 @@ packages=(
   gdb                                                  # debug it
   libgtest-dev clang libbenchmark-dev                  # host unit tests; libFuzzer; benchmarks
   python3 python3-pytest python3-pytest-xdist python3-pyelftools  # boot tests
-  bsdutils                                             # script: a terminal for the boot command's test
 )
 
 # clang's libFuzzer runtime: a package of its own on Debian 12, part of
