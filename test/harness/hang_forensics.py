@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .elf import KernelElf
 from .qmp import QmpClient
-from .symbolize import Symbolizer
+from .symbolize import symbolizer_for
 
 MAX_FRAMES = 32
 LOG_TAIL_LINES = 20
@@ -115,11 +115,15 @@ def describe(symbolizer, address, lookup):
     return f"{address:#018x} {function}{inlined} at {place}"
 
 
+# src/kernel/log.cpp's history ring, kernel::(anonymous namespace)::g_history
+# and g_history_written, by their mangled names.
+HISTORY = "_ZN6kernel12_GLOBAL__N_19g_historyE"
+HISTORY_WRITTEN = "_ZN6kernel12_GLOBAL__N_117g_history_writtenE"
+
+
 def kernel_log_tail(memory, elf, lines=LOG_TAIL_LINES):
     """The last lines of the kernel's history ring (src/kernel/log.cpp)."""
-    symbols = {symbol.name: symbol for symbol in elf._symbol_table().iter_symbols() if symbol.name}
-    history = next(symbol for name, symbol in symbols.items() if name.endswith("9g_historyE"))
-    written_symbol = next(symbol for name, symbol in symbols.items() if name.endswith("17g_history_writtenE"))
+    history, written_symbol = elf.symbol(HISTORY), elf.symbol(HISTORY_WRITTEN)
     size = history["st_size"]
     written = memory.word(0, written_symbol["st_value"])
     data = memory.read(0, history["st_value"], size)
@@ -139,7 +143,7 @@ def examine(socket_path, kernel_elf=None):
     except OSError as error:
         return [f"(QEMU's state could not be read: no QMP connection: {error})"]
     out = []
-    symbolizer = Symbolizer(kernel_elf) if kernel_elf else None
+    symbolizer = symbolizer_for(kernel_elf) if kernel_elf else None
     try:
         with tempfile.TemporaryDirectory(prefix="rayos-hang-") as folder:
             memory = GuestMemory(qmp, folder)
@@ -159,7 +163,7 @@ def examine(socket_path, kernel_elf=None):
                     tail = kernel_log_tail(memory, KernelElf(kernel_elf))
                     out.append(f"the kernel's in-memory log, last {len(tail)} lines:")
                     out += [f"  {line}" for line in tail]
-                except (RuntimeError, StopIteration) as error:
+                except (RuntimeError, KeyError) as error:
                     out.append(f"(the kernel's in-memory log could not be read: {error})")
     except (RuntimeError, OSError) as error:
         out.append(f"(QEMU's state could not be read: {error})")

@@ -6,7 +6,7 @@ and device interrupts (vectors 32 and up) are left out."""
 
 import re
 
-from .symbolize import Symbolizer
+from .symbolize import symbolizer_for
 
 # QEMU's x86 interrupt log line (target/i386/tcg/seg_helper.c):
 #     "  N: v=0e e=0002 i=0 cpl=0 IP=0008:ffffffff80100000 pc=... SP=0010:... CR2=..."
@@ -91,7 +91,7 @@ def explain(qemu_log, kernel_elf=None):
     links = chain(exceptions)
     if not links:
         return ["a triple fault with no exception logged before it"]
-    symbolizer = Symbolizer(kernel_elf) if kernel_elf else None
+    symbolizer = symbolizer_for(kernel_elf) if kernel_elf else None
     # A link at the IP of the one before it is not symbolized again.
     parts = [describe(link, symbolizer if index == 0 or link.ip != links[index - 1].ip else None)
              for index, link in enumerate(links)]

@@ -104,6 +104,7 @@ class Symbolizer:
         """The lines, each followed by the source of the code addresses it
         holds (one addr2line run for the whole log)."""
         lines = list(lines)
+        self._trap_rip_next = False     # a log of its own: nothing carried from another
         fault_rips = {int(match.group(1), 16) for line in lines for match in FAULT_RIP.finditer(line)}
         self.locate([lookup for line in lines for _, lookup in self._lookups(line, fault_rips)])
         decorated = []
@@ -154,16 +155,22 @@ class Symbolizer:
 
 @functools.lru_cache(maxsize=4)
 def _symbolizer(elf_path, modified):
-    """One Symbolizer (and its cache) per build of an ELF."""
     del modified  # part of the key only: a rebuilt ELF gets a new one
     return Symbolizer(elf_path)
+
+
+def symbolizer_for(elf_path):
+    """The Symbolizer of an ELF, one (and its cache) per build of it: the
+    reports, the hang and the reset forensics share it."""
+    path = Path(elf_path)
+    return _symbolizer(path, path.stat().st_mtime_ns)
 
 
 def decorate_lines(elf_path, lines):
     """lines decorated from elf_path's DWARF, or as they are when the ELF or
     addr2line is missing (a note says why)."""
     try:
-        return _symbolizer(Path(elf_path), Path(elf_path).stat().st_mtime_ns).decorate(lines)
+        return symbolizer_for(elf_path).decorate(lines)
     except (OSError, subprocess.SubprocessError) as error:
         return list(lines) + [f"(no source lines: {error})"]
 
