@@ -12,6 +12,13 @@ import pytest
 
 from harness import multiboot2 as mb2
 
+# Every boot here is heavy for its length (spinning CPUs, QEMU's -d int log
+# of every interrupt, record/replay under -icount): beside the kernel-test
+# boot's timer measurements they starved its virtual CPUs (the tick rate read
+# 13.6% off the PM timer over 20 windows in a full run). In its xdist group,
+# never at the same time.
+pytestmark = pytest.mark.xdist_group("kernel-tests")
+
 TEST_DIR = Path(__file__).resolve().parent
 REPO = TEST_DIR.parent
 SOURCE_LINE = re.compile(r"^ +(?:0x[0-9a-f]+ )?at ((?:src|asm)/[^:]+):(\d+)")
@@ -162,9 +169,6 @@ def assert_spins_in(cpu_lines, function_signature, interrupts):
     assert "halted" not in cpu_lines[1], cpu_lines
 
 
-# Spinning virtual CPUs beside the kernel-test boot's timer measurements
-# starve them (the tick rate read 24% off once): in its xdist group.
-@pytest.mark.xdist_group("kernel-tests")
 def test_a_hang_with_interrupts_off_is_reported_with_where_the_cpu_spins(boot):
     result = boot(cmdline="fault=hang-interrupts-off", **HANG_BOOT)
     assert result.outcome.value == "stopped", result.report()
@@ -179,7 +183,6 @@ def test_a_hang_with_interrupts_off_is_reported_with_where_the_cpu_spins(boot):
     assert "--- at the timeout, QEMU stopped" in result.report()
 
 
-@pytest.mark.xdist_group("kernel-tests")
 def test_a_hang_on_one_cpu_is_told_apart_from_the_cpus_that_idle(boot):
     result = boot(cmdline="fault=hang-spinning", smp=2, **HANG_BOOT)
     assert result.outcome.value == "stopped", result.report()
@@ -359,7 +362,6 @@ def test_a_kernel_entered_by_the_hand_off_loader_is_decorated_too(handoff_boot):
     assert UNMAPPED_READ_CHAIN["RIP"] in source_text(located["RIP"])
 
 
-@pytest.mark.xdist_group("kernel-tests")
 def test_a_live_boot_that_never_prints_the_line_awaited_says_where_it_is(running_boot):
     running = running_boot(cmdline="fault=hang-interrupts-off")
     running.wait_for_line("[FAULT] hang:", timeout=60)
