@@ -73,8 +73,8 @@ KTEST_EXPLICIT(tick_timing, tick_rate_matches_the_pm_timer, 0)
         if (agrees_within(millihertz, programmed, kClockTolerancePercent))
             break;
     }
-    ktest_context.diagnostic("{} mHz delivered, {} mHz programmed, attempt {} of {}", millihertz, programmed,
-        attempts, kAttempts);
+    ktest_context.diagnostic(
+        "{} mHz delivered, {} mHz programmed, attempt {} of {}", millihertz, programmed, attempts, kAttempts);
     uint64_t difference = millihertz > programmed ? millihertz - programmed : programmed - millihertz;
     KEXPECT_LE(difference * 100, programmed * kClockTolerancePercent);
 }
