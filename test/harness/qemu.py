@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import boot_information_capture, hang_forensics, reset_forensics
+from . import boot_information_capture, coverage, hang_forensics, reset_forensics
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf
 from .outcome import Outcome, classify, serial_lines
@@ -232,6 +232,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         command += ["-icount", "shift=auto"]
     if config.record_replay:
         command += replay_arguments(config)
+    command += coverage.qemu_arguments(workdir)
     command += list(config.extra_args)
     return command
 
@@ -276,12 +277,13 @@ def _sha256(path):
 
 def stop_qemu(process, workdir=None):
     """Ends QEMU and everything in its session (and removes the forensics
-    socket of workdir's boot)."""
+    socket of workdir's boot, and files its coverage dump if there is one)."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if workdir is not None:
         forensics_socket(workdir).unlink(missing_ok=True)
+        coverage.collect(workdir)
 
 
 def _read(path):

@@ -4,6 +4,7 @@
 // offsets) and call read<T>()/write<T>(); only this header contains the
 // in/out instructions.
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <concepts>
@@ -45,6 +46,14 @@ public:
             asm volatile("outw %w0, %w1" : : "a"(value), "Nd"(m_number) : "memory");
         else
             asm volatile("outl %k0, %w1" : : "a"(value), "Nd"(m_number) : "memory");
+    }
+
+    // count bytes from data, in order, with one rep outsb: for devices that
+    // take a stream (QEMU's debug console), where QEMU pays a round trip per
+    // instruction, not per byte.
+    void write_bytes(const void* data, size_t count) const
+    {
+        asm volatile("rep outsb" : "+S"(data), "+c"(count) : "d"(m_number) : "memory");
     }
 
 private:

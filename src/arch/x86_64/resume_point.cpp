@@ -5,10 +5,11 @@
 namespace arch {
 
 // registers[]: rbx, rbp, r12, r13, r14, r15, rsp (as the caller sees it),
-// and the return address. Naked: the compiler must add no frame of its own.
+// and the return address. Naked: the compiler must add no frame of its own,
+// and no coverage counter (GCC puts one even in a naked function).
 static_assert(offsetof(ResumePoint, registers) == 0);
 
-[[gnu::naked, gnu::returns_twice]] bool save_resume_point(ResumePoint*)
+[[gnu::naked, gnu::returns_twice, gnu::no_profile_instrument_function]] bool save_resume_point(ResumePoint*)
 {
     asm volatile("movq %rbx, 0(%rdi)\n"
                  "movq %rbp, 8(%rdi)\n"
@@ -24,7 +25,7 @@ static_assert(offsetof(ResumePoint, registers) == 0);
                  "ret\n");
 }
 
-[[gnu::naked, noreturn]] void resume(ResumePoint*)
+[[gnu::naked, noreturn, gnu::no_profile_instrument_function]] void resume(ResumePoint*)
 {
     asm volatile("movq 0(%rdi), %rbx\n"
                  "movq 8(%rdi), %rbp\n"
