@@ -27,6 +27,33 @@ def pytest_addoption(parser):
                           "(default: every suite that `test` runs)")
 
 
+def built_for_coverage(config):
+    """Whether the build under test is the kernel built for coverage
+    (-Dkernel_coverage=true: it has the gcov runtime)."""
+    elf = Path(config.getoption("--build-dir")) / "rayos.elf"
+    if not elf.is_file():
+        return False
+    from harness.elf import KernelElf
+    try:
+        KernelElf(elf).symbol("__gcov_init")
+    except KeyError:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Items about one kind of kernel build leave the other kind's run
+    (pytest reports them as deselected): `coverage_kernel` ones need the
+    build for coverage, `uninstrumented` ones measure what its counters
+    change (the image's size, the boot's time)."""
+    instrumented = built_for_coverage(config)
+    unfit = "uninstrumented" if instrumented else "coverage_kernel"
+    deselected = [item for item in items if item.get_closest_marker(unfit)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(unfit)]
+
+
 def pytest_generate_tests(metafunc):
     """Each kernel test in the built ELF becomes one test_kernel item, named
     after its suite and test, so `-k` reaches it."""

@@ -16,12 +16,23 @@ low first) are little-endian 32-bit words."""
 import os
 import struct
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from elftools.elf.constants import P_FLAGS
+
+from .elf import KernelElf, load_segments
+from .qmp import QmpClient
+
 DUMPS_VARIABLE = "RAYOS_COVERAGE_DUMPS"
 DUMP_FILE = "coverage.bin"
+ELF_NOTE = "coverage-kernel.txt"  # the ELF a boot runs, for a snapshot of its counters
+# src/kernel/coverage_runtime.cpp's registry of units.
+UNITS_SYMBOL = "_ZN12_GLOBAL__N_17g_unitsE"
+UNIT_COUNT_SYMBOL = "_ZN12_GLOBAL__N_112g_unit_countE"
+UNITS_DROPPED_SYMBOL = "_ZN12_GLOBAL__N_115g_units_droppedE"
 STREAM_MAGIC = b"RAYGCOV1"
 STREAM_END = b"RAYGEND1"
 
@@ -61,10 +72,13 @@ def dumps_folder():
     return Path(folder) if folder else None
 
 
-def qemu_arguments(workdir):
-    """The debug console for a boot's dump (none unless coverage is collected)."""
+def qemu_arguments(workdir, kernel_elf):
+    """The debug console for a boot's dump (none unless coverage is
+    collected), and a note of the ELF booted for a snapshot (snapshot())."""
     if dumps_folder() is None:
         return []
+    if kernel_elf is not None:
+        (Path(workdir) / ELF_NOTE).write_text(str(kernel_elf))
     return ["-chardev", f"file,id=coverage,path={Path(workdir) / DUMP_FILE}",
             "-device", "isa-debugcon,iobase=0xe9,chardev=coverage"]
 
@@ -80,6 +94,113 @@ def collect(workdir):
         return
     folder.mkdir(parents=True, exist_ok=True)
     os.replace(dump, folder / f"{uuid.uuid4().hex}.bin")
+
+
+class _ImageMemory:
+    """The kernel's memory as a stopped QEMU holds it: its writable segments
+    read with QMP's pmemsave (physical addresses), the rest (code, strings)
+    from the ELF file, which the kernel never changes."""
+
+    def __init__(self, qmp, elf, folder):
+        self.parts = []
+        for segment in load_segments(elf):
+            start, size = segment["p_vaddr"], segment["p_memsz"]
+            if segment["p_flags"] & P_FLAGS.PF_W:
+                path = Path(folder) / f"segment-{start:x}.bin"
+                qmp.execute("pmemsave", val=segment["p_paddr"], size=size, filename=str(path))
+                data = path.read_bytes()
+            else:
+                data = segment.data().ljust(size, b"\0")
+            self.parts.append((start, data))
+
+    def read(self, address, size):
+        for start, data in self.parts:
+            if start <= address and address + size <= start + len(data):
+                return data[address - start:address - start + size]
+        raise DumpError(f"{size} bytes at {address:#x} are outside the kernel image")
+
+    def word(self, address):
+        return struct.unpack("<I", self.read(address, 4))[0]
+
+    def pointer(self, address):
+        return struct.unpack("<Q", self.read(address, 8))[0]
+
+    def string(self, address):
+        text = bytearray()
+        while not text.endswith(b"\0"):
+            text += self.read(address + len(text), 1)
+        return bytes(text[:-1]).decode()
+
+
+def _units_in(memory, elf):
+    """The units registered with __gcov_init, read as the runtime's dump
+    reads them (coverage_runtime.cpp: GcovInfo, GcovFunction)."""
+    count = memory.pointer(elf.symbol_address(UNIT_COUNT_SYMBOL))
+    dropped = memory.pointer(elf.symbol_address(UNITS_DROPPED_SYMBOL))
+    if dropped:
+        raise DumpError(f"the kernel registered {count} units and had no room for {dropped} more")
+    table = elf.symbol_address(UNITS_SYMBOL)
+    units = []
+    for index in range(count):
+        info = memory.pointer(table + 8 * index)
+        version, stamp, checksum = memory.word(info), memory.word(info + 16), memory.word(info + 20)
+        merges = [memory.pointer(info + 32 + 8 * kind) for kind in range(8)]
+        if [bool(merge) for merge in merges] != [True] + [False] * 7:
+            raise DumpError("only arc counters (-fprofile-arcs) are understood")
+        functions_table, functions = memory.pointer(info + 104), []
+        for f in range(memory.word(info + 96)):
+            function = memory.pointer(functions_table + 8 * f)
+            if function == 0 or memory.pointer(function) != info:
+                functions.append(Function(owned=False))
+                continue
+            arcs_count, values = memory.word(function + 24), memory.pointer(function + 32)
+            arcs = list(struct.unpack(f"<{arcs_count}q", memory.read(values, 8 * arcs_count)))
+            functions.append(Function(True, memory.word(function + 8), memory.word(function + 12),
+                                      memory.word(function + 16), arcs))
+        units.append(Unit(memory.string(memory.pointer(info + 24)), version, stamp, checksum, functions))
+    return units
+
+
+def snapshot(workdir, qmp_socket):
+    """For a boot the harness ends itself (QEMU still running): stops the
+    machine, reads the counters out of its memory and files them as a dump
+    of their own. Nothing when coverage is not collected, when the boot is
+    not RayOS, or before the kernel registered any unit."""
+    folder, note = dumps_folder(), Path(workdir) / ELF_NOTE
+    if folder is None or not note.is_file():
+        return
+    elf = KernelElf(note.read_text())
+    try:
+        qmp = QmpClient(qmp_socket, timeout=5.0)
+    except OSError:
+        return  # QEMU is not answering: the boot's counters are lost
+    try:
+        qmp.execute("stop")  # every CPU, so no counter moves while they are read
+        with tempfile.TemporaryDirectory(prefix="rayos-coverage-") as scratch:
+            units = _units_in(_ImageMemory(qmp, elf, scratch), elf)
+    finally:
+        qmp.close()
+    if units:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{uuid.uuid4().hex}.bin").write_bytes(dump_bytes(units))
+
+
+def dump_bytes(units):
+    """units as the kernel's runtime writes them (the stream parse_dump reads)."""
+    out = bytearray(STREAM_MAGIC + struct.pack("<II", len(units), 0))
+    for unit in units:
+        name = unit.filename.encode()
+        out += struct.pack("<IIIII", unit.version, unit.stamp, unit.checksum, ARC_COUNTERS_ONLY, len(name))
+        out += name + struct.pack("<I", len(unit.functions))
+        for function in unit.functions:
+            if not function.owned:
+                out += struct.pack("<I", 0)
+                continue
+            out += struct.pack("<IIIII", 1, function.ident, function.lineno_checksum, function.cfg_checksum,
+                               len(function.arcs))
+            out += struct.pack(f"<{len(function.arcs)}q", *function.arcs)
+    out += STREAM_END
+    return bytes(out + struct.pack("<Q", len(out) + 8))
 
 
 class _Reader:
@@ -179,16 +300,18 @@ def write_gcda(folder):
     paths = sorted(Path(folder).glob("*.bin"))
     if not paths:
         raise DumpError(f"no dumps in {folder}: was the suite run with {DUMPS_VARIABLE} set?")
-    dumps = []
+    dumps, lost = [], []
     for path in paths:
         try:
             dumps.append(parse_dump(path.read_bytes()))
         except DumpError as error:
-            raise DumpError(f"{path}: {error}") from None
+            # Killed in the middle of its dump (a test that ends a boot as it
+            # exits): the boot's counters are lost, not counted wrong.
+            lost.append(f"{path.name}: {error}")
     merged, runs = merge(dumps)
     for unit in merged.values():
         Path(unit.filename).write_bytes(gcda_bytes(unit, runs))
-    return runs, len(merged)
+    return runs, len(merged), lost
 
 
 def main(arguments):
@@ -196,11 +319,13 @@ def main(arguments):
         print("usage: python3 -m harness.coverage write-gcda DUMPS_FOLDER", file=sys.stderr)
         return 2
     try:
-        runs, units = write_gcda(arguments[1])
+        runs, units, lost = write_gcda(arguments[1])
     except DumpError as error:
         print(f"coverage: {error}", file=sys.stderr)
         return 1
     print(f"coverage: {runs} boot dumps added up into {units} .gcda files")
+    if lost:
+        print(f"coverage: {len(lost)} dumps unreadable, their boots not counted:", *lost, sep="\n  ")
     return 0
 
 

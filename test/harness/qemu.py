@@ -232,7 +232,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         command += ["-icount", "shift=auto"]
     if config.record_replay:
         command += replay_arguments(config)
-    command += coverage.qemu_arguments(workdir)
+    command += coverage.qemu_arguments(workdir, _kernel_elf(config, iso))
     command += list(config.extra_args)
     return command
 
@@ -279,6 +279,8 @@ def stop_qemu(process, workdir=None):
     """Ends QEMU and everything in its session (and removes the forensics
     socket of workdir's boot, and files its coverage dump if there is one)."""
     if process.poll() is None:
+        if workdir is not None:
+            coverage.snapshot(workdir, forensics_socket(workdir))
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if workdir is not None:
