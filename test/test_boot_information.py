@@ -149,8 +149,8 @@ CASES = {
                                      Rejected("[PANIC] boot module 'over' at 0x180000-0x190000 overlaps the "
                                               "kernel image")),
     "module_over_the_boot_information": (structure(mb2.module(INFO, INFO + 0x1000, "info")),
-                                         Rejected("[PANIC] boot module 'info' at 0x300000-0x301000 overlaps "
-                                                  "the Multiboot2 information")),
+                                         Rejected(f"[PANIC] boot module 'info' at {INFO:#x}-{INFO + 0x1000:#x} "
+                                                  "overlaps the Multiboot2 information")),
     # Memory that cannot hold the kernel's own structures.
     "no_usable_memory": (
         mb2.bootable(regions=[(0, 128 * MIB, mb2.MEMORY_RESERVED)]),
@@ -201,7 +201,15 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("record, expected", CASES.values(), ids=CASES.keys())
+# Where the kernel's failure depends on the size of its image (2 MiB from
+# 1 MiB up holds the normal image and the frame bitmaps, not the image
+# built for coverage).
+SIZED_BY_THE_IMAGE = {"two_mib_of_usable_memory"}
+
+
+@pytest.mark.parametrize("record, expected", [
+    pytest.param(*case, id=name, marks=[pytest.mark.uninstrumented] if name in SIZED_BY_THE_IMAGE else [])
+    for name, case in CASES.items()])
 def test_malformed_boot_information(handoff_boot, record, expected):
     # -icount: a boot expected without a warning must not get the timer's
     # (under plain TCG a busy host makes QEMU's local APIC timer skip

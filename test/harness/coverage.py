@@ -33,6 +33,8 @@ ELF_NOTE = "coverage-kernel.txt"  # the ELF a boot runs, for a snapshot of its c
 UNITS_SYMBOL = "_ZN12_GLOBAL__N_17g_unitsE"
 UNIT_COUNT_SYMBOL = "_ZN12_GLOBAL__N_112g_unit_countE"
 UNITS_DROPPED_SYMBOL = "_ZN12_GLOBAL__N_115g_units_droppedE"
+MAX_UNITS = 1024  # kMaxUnits
+LOST_SUFFIX = ".lost"  # a note in the dumps folder: a boot whose counters could not be read
 STREAM_MAGIC = b"RAYGCOV1"
 STREAM_END = b"RAYGEND1"
 
@@ -137,6 +139,10 @@ def _units_in(memory, elf):
     reads them (coverage_runtime.cpp: GcovInfo, GcovFunction)."""
     count = memory.pointer(elf.symbol_address(UNIT_COUNT_SYMBOL))
     dropped = memory.pointer(elf.symbol_address(UNITS_DROPPED_SYMBOL))
+    if count > MAX_UNITS or dropped > MAX_UNITS:
+        # The image's .bss before the kernel ran: still the firmware's or
+        # the loader's memory (a boot stopped in GRUB, or paused at entry).
+        return []
     if dropped:
         raise DumpError(f"the kernel registered {count} units and had no room for {dropped} more")
     table = elf.symbol_address(UNITS_SYMBOL)
@@ -174,14 +180,17 @@ def snapshot(workdir, qmp_socket):
         qmp = QmpClient(qmp_socket, timeout=5.0)
     except OSError:
         return  # QEMU is not answering: the boot's counters are lost
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         qmp.execute("stop")  # every CPU, so no counter moves while they are read
         with tempfile.TemporaryDirectory(prefix="rayos-coverage-") as scratch:
             units = _units_in(_ImageMemory(qmp, elf, scratch), elf)
+    except (DumpError, RuntimeError, OSError, struct.error, UnicodeDecodeError) as error:
+        (folder / f"{uuid.uuid4().hex}{LOST_SUFFIX}").write_text(f"snapshot of {workdir}: {error}\n")
+        return
     finally:
         qmp.close()
     if units:
-        folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{uuid.uuid4().hex}.bin").write_bytes(dump_bytes(units))
 
 
@@ -308,6 +317,7 @@ def write_gcda(folder):
             # Killed in the middle of its dump (a test that ends a boot as it
             # exits): the boot's counters are lost, not counted wrong.
             lost.append(f"{path.name}: {error}")
+    lost += [path.read_text().strip() for path in sorted(Path(folder).glob(f"*{LOST_SUFFIX}"))]
     merged, runs = merge(dumps)
     for unit in merged.values():
         Path(unit.filename).write_bytes(gcda_bytes(unit, runs))
