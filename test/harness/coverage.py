@@ -85,13 +85,15 @@ def qemu_arguments(workdir, kernel_elf):
             "-device", "isa-debugcon,iobase=0xe9,chardev=coverage"]
 
 
-def collect(workdir):
-    """Moves a finished boot's dump into the dumps folder (QEMU has ended)."""
+def collect(workdir, snapshot_taken=False):
+    """Moves a finished boot's dump into the dumps folder (QEMU has ended).
+    After a snapshot the kernel's own dump, if it had begun one, was cut
+    short by the harness and is dropped: the snapshot read the counters."""
     folder = dumps_folder()
     dump = Path(workdir) / DUMP_FILE
     if folder is None or not dump.is_file():
         return
-    if dump.stat().st_size == 0:  # ended without an orderly exit: nothing was written
+    if snapshot_taken or dump.stat().st_size == 0:  # nothing, or nothing more, to count
         dump.unlink()
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,15 +173,16 @@ def snapshot(workdir, qmp_socket):
     """For a boot the harness ends itself (QEMU still running): stops the
     machine, reads the counters out of its memory and files them as a dump
     of their own. Nothing when coverage is not collected, when the boot is
-    not RayOS, or before the kernel registered any unit."""
+    not RayOS, or before the kernel registered any unit. Returns whether it
+    read the kernel's counters (collect() then drops a dump cut short)."""
     folder, note = dumps_folder(), Path(workdir) / ELF_NOTE
     if folder is None or not note.is_file():
-        return
+        return False
     elf = KernelElf(note.read_text())
     try:
         qmp = QmpClient(qmp_socket, timeout=5.0)
     except OSError:
-        return  # QEMU is not answering: the boot's counters are lost
+        return False  # QEMU is not answering: the boot's counters are lost
     folder.mkdir(parents=True, exist_ok=True)
     try:
         qmp.execute("stop")  # every CPU, so no counter moves while they are read
@@ -187,11 +190,12 @@ def snapshot(workdir, qmp_socket):
             units = _units_in(_ImageMemory(qmp, elf, scratch), elf)
     except (DumpError, RuntimeError, OSError, struct.error, UnicodeDecodeError) as error:
         (folder / f"{uuid.uuid4().hex}{LOST_SUFFIX}").write_text(f"snapshot of {workdir}: {error}\n")
-        return
+        return False
     finally:
         qmp.close()
     if units:
         (folder / f"{uuid.uuid4().hex}.bin").write_bytes(dump_bytes(units))
+    return True
 
 
 def dump_bytes(units):

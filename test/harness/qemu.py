@@ -278,14 +278,15 @@ def _sha256(path):
 def stop_qemu(process, workdir=None):
     """Ends QEMU and everything in its session (and removes the forensics
     socket of workdir's boot, and files its coverage dump if there is one)."""
+    snapshot_taken = False
     if process.poll() is None:
         if workdir is not None:
-            coverage.snapshot(workdir, forensics_socket(workdir))
+            snapshot_taken = coverage.snapshot(workdir, forensics_socket(workdir))
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if workdir is not None:
         forensics_socket(workdir).unlink(missing_ok=True)
-        coverage.collect(workdir)
+        coverage.collect(workdir, snapshot_taken)
 
 
 def _read(path):
