@@ -10,9 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/paging.h"
 #include "ktest/ktest.h"
 #include "ktest/owners.h"
 #include "lib/xorshift_random.h"
+#include "mm/direct_map.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
 
@@ -296,6 +298,89 @@ KTEST(heap, memory_goes_back_to_the_frame_allocator)
     ktest_context.diagnostic("grew to {} pages for {} KiB, back to {} ({} free); free frames {} -> {} -> {}",
         grown.pages_held, count * kBlockSize / 1024, after.pages_held, after.pages_held - after.pages_in_use,
         frames_before, frames_grown, frames_after);
+}
+
+namespace {
+
+// Every free frame but `left`, held for the length of a test: each held
+// frame stores the physical address of the one held before it (through the
+// direct map), so holding them all needs no memory of its own.
+class AllFramesButSomeHeld {
+public:
+    explicit AllFramesButSomeHeld(uint64_t left)
+    {
+        while (frame_statistics().free > left) {
+            auto frame = allocate_frame();
+            if (!frame)
+                break;
+            *physical_to_virtual<uint64_t>(frame.value()) = m_last;
+            m_last = frame.value();
+            ++m_count;
+        }
+    }
+    ~AllFramesButSomeHeld()
+    {
+        while (m_last != kNone) {
+            uint64_t frame = m_last;
+            m_last = *physical_to_virtual<uint64_t>(frame);
+            free_frame(frame);
+        }
+    }
+    AllFramesButSomeHeld(const AllFramesButSomeHeld&) = delete;
+    AllFramesButSomeHeld& operator=(const AllFramesButSomeHeld&) = delete;
+
+    uint64_t count() const { return m_count; }
+
+private:
+    static constexpr uint64_t kNone = ~uint64_t { 0 };
+    uint64_t m_last = kNone;
+    uint64_t m_count = 0;
+};
+
+} // namespace
+
+// The frames run out while the heap maps pages for a block: the block is
+// refused (nullptr), and every page mapped for it goes back. Only page
+// tables (kept once made) and the heap's page descriptors for a larger
+// extent may keep frames; the heap holds no more pages than before.
+KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
+{
+    // More than the 3 MiB the heap keeps mapped and free, so the block needs
+    // new pages; a few frames, so some of them map before the frames run out.
+    constexpr size_t kBlockSize = size_t { 4 } << 20;
+    constexpr uint64_t kFramesLeft = 24;
+    HeapStatistics before {};
+    HeapStatistics after {};
+    uint64_t frames_before = 0;
+    uint64_t frames_after = 0;
+    uint64_t tables_before = 0;
+    uint64_t tables_after = 0;
+    void* block = nullptr;
+    {
+        AllFramesButSomeHeld held(kFramesLeft);
+        KASSERT_EQ(frame_statistics().free, kFramesLeft);
+        before = kernel_heap_statistics();
+        frames_before = frame_statistics().free;
+        tables_before = arch::count_page_table_frames();
+        block = kalloc(kBlockSize, 16);
+        after = kernel_heap_statistics();
+        frames_after = frame_statistics().free;
+        tables_after = arch::count_page_table_frames();
+        ktest_context.diagnostic(
+            "{} frames held; free frames {} -> {}, page tables {} -> {}, heap pages {} -> {}, "
+            "descriptor pages {} -> {}",
+            held.count(), frames_before, frames_after, tables_before, tables_after, before.pages_held,
+            after.pages_held, before.metadata_pages, after.metadata_pages);
+    }
+    if (block != nullptr)
+        kfree(block);
+    KEXPECT_TRUE(block == nullptr);
+    KEXPECT_EQ(after.pages_held, before.pages_held);
+    KEXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
+    KEXPECT_EQ(after.live_allocations, before.live_allocations);
+    uint64_t kept = (tables_after - tables_before) + (after.metadata_pages - before.metadata_pages);
+    KEXPECT_EQ(frames_after + kept, frames_before);
+    audit_kernel_heap();
 }
 
 KTEST(heap, audit_is_clean_after_all_of_it)
