@@ -2,9 +2,9 @@
 
 #include <stdint.h>
 
-#include "arch/x86_64/io_port.h"
 #include "drivers/interrupt_controller.h"
 #include "drivers/pit.h"
+#include "drivers/ps2_controller.h"
 #include "drivers/scancode_set1.h"
 #include "kernel/log.h"
 #include "lib/rate_limit.h"
@@ -17,76 +17,14 @@ namespace {
 using kernel::log;
 using kernel::LogTag;
 
-constexpr arch::IoPort kData(0x60);
-constexpr arch::IoPort kStatusCommand(0x64); // status on read, command on write
+using namespace ps2;
 
-// Status register bits.
-constexpr uint8_t kOutputFull = 0x01; // a byte waits at the data port
-constexpr uint8_t kInputFull = 0x02; // the controller has not taken the last write
-
-// Controller commands.
-constexpr uint8_t kReadConfig = 0x20;
-constexpr uint8_t kWriteConfig = 0x60;
-constexpr uint8_t kDisablePort2 = 0xA7;
-constexpr uint8_t kTestPort1 = 0xAB;
-constexpr uint8_t kSelfTest = 0xAA;
-constexpr uint8_t kDisablePort1 = 0xAD;
-constexpr uint8_t kEnablePort1 = 0xAE;
-constexpr uint8_t kPulseResetLine = 0xFE;
-
-// Configuration byte bits.
-constexpr uint8_t kConfigPort1Interrupt = 0x01;
-constexpr uint8_t kConfigPort2Interrupt = 0x02;
-constexpr uint8_t kConfigPort1ClockOff = 0x10; // set by kDisablePort1, cleared by kEnablePort1
-constexpr uint8_t kConfigTranslation = 0x40; // set 2 from the keyboard arrives as set 1
-
-constexpr uint8_t kSelfTestPassed = 0x55;
-constexpr uint8_t kPortTestPassed = 0x00;
 constexpr uint8_t kKeyboardReset = 0xFF;
-constexpr uint8_t kKeyboardAcknowledge = 0xFA;
+constexpr uint8_t kKeyboardAcknowledge = kAcknowledge;
 constexpr uint8_t kKeyboardSelfTestPassed = 0xAA;
 constexpr uint8_t kKeyboardIrq = 1;
 
-// Bounded waits: a machine without a controller must not hang the boot.
-constexpr uint32_t kPollLimit = 1000000;
-
 ScancodeSet1Decoder g_decoder; // fed outside the interrupt handler only
-
-bool wait_to_write()
-{
-    for (uint32_t i = 0; i < kPollLimit; ++i) {
-        if (!(kStatusCommand.read<uint8_t>() & kInputFull))
-            return true;
-    }
-    return false;
-}
-
-bool read_byte(uint8_t& value)
-{
-    for (uint32_t i = 0; i < kPollLimit; ++i) {
-        if (kStatusCommand.read<uint8_t>() & kOutputFull) {
-            value = kData.read<uint8_t>();
-            return true;
-        }
-    }
-    return false;
-}
-
-bool command(uint8_t byte)
-{
-    if (!wait_to_write())
-        return false;
-    kStatusCommand.write<uint8_t>(byte);
-    return true;
-}
-
-bool write_data(uint8_t byte)
-{
-    if (!wait_to_write())
-        return false;
-    kData.write<uint8_t>(byte);
-    return true;
-}
 
 // Scan codes as the controller delivered them. IRQ 1 only queues; they are
 // decoded and logged outside the interrupt (see serial_input.cpp for why).
@@ -112,9 +50,11 @@ void log_key(const KeyEvent& event)
 
 void on_keyboard_irq()
 {
-    // One byte per interrupt; the status check skips a spurious IRQ 1.
-    if (kStatusCommand.read<uint8_t>() & kOutputFull)
-        g_scancodes.push(kData.read<uint8_t>());
+    // One byte per interrupt; the status check skips a spurious IRQ 1, and
+    // a byte from port 2 is the mouse's (its IRQ 12 reads it).
+    uint8_t state = status();
+    if ((state & kOutputFull) && !(state & kAuxiliaryData))
+        g_scancodes.push(read_data());
 }
 
 // The next complete key event from the queue, decoded here, outside the
@@ -147,8 +87,8 @@ bool init_keyboard()
     // Quiet both ports and drop whatever the firmware left in the buffer.
     if (!command(kDisablePort1) || !command(kDisablePort2))
         return fail("controller does not take commands", 0);
-    for (int i = 0; i < 16 && (kStatusCommand.read<uint8_t>() & kOutputFull); ++i)
-        kData.read<uint8_t>();
+    for (int i = 0; i < 16 && (status() & kOutputFull); ++i)
+        read_data();
 
     if (!command(kReadConfig) || !read_byte(value))
         return fail("controller configuration unreadable", 0);

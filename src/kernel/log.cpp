@@ -76,6 +76,8 @@ const char* log_tag_name(LogTag tag)
         return "APIC";
     case LogTag::Kbd:
         return "KBD";
+    case LogTag::Mouse:
+        return "MOUSE";
     case LogTag::Smp:
         return "SMP";
     case LogTag::Fault:

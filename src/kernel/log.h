@@ -22,6 +22,7 @@ enum class LogTag : uint8_t {
     Acpi,
     Apic,
     Kbd,
+    Mouse,
     Smp,
     Fault,
     Panic,

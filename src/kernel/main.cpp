@@ -10,6 +10,7 @@
 #include "boot/boot_info.h"
 #include "boot/multiboot2_entry.h"
 #include "drivers/ps2_keyboard.h"
+#include "drivers/ps2_mouse.h"
 #include "drivers/qemu_exit.h"
 #include "drivers/serial_input.h"
 #include "drivers/uart16550.h"
@@ -154,7 +155,8 @@ void start_interrupts(const boot::BootInfo& info, const BootOptions& options)
     // The ACPI PM timer is the clock the PIT is measured against.
     discover_acpi(info);
     arch::start_interrupt_controllers_and_tick(options);
-    drivers::init_keyboard();
+    if (drivers::init_keyboard())
+        drivers::init_mouse();
     drivers::init_serial_input(g_com1);
     arch::enable_interrupts();
     // Proof that the tick arrives, at the rate asked for, and the TSC's
@@ -270,5 +272,6 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         arch::wait_for_interrupt();
         drivers::log_serial_input();
         drivers::log_keyboard_input();
+        drivers::log_mouse_input();
     }
 }
