@@ -72,8 +72,9 @@ PIN = re.compile(r"^\s+pin (\d+)\s+0x([0-9a-f]{16}) dest=(\d+) vec=(\d+)\s+(\S+)
 
 def test_the_io_apic_routes_the_isa_irqs_and_the_8259s_are_masked(running_boot):
     """QEMU's `info pic` dumps the I/O APIC's redirection table and both
-    8259s: the keyboard (GSI 1) and COM1 (GSI 4) unmasked at the kernel's
-    vectors for IRQ 1 and 4; every other pin masked, the PIT's (ISA IRQ 0,
+    8259s: the keyboard (GSI 1), COM1 (GSI 4) and the mouse (GSI 12)
+    unmasked at the kernel's vectors for IRQ 1, 4 and 12; every other pin
+    masked, the PIT's (ISA IRQ 0,
     on GSI 2 by QEMU's override) too: the local APIC timer is the tick and
     the PIT is stopped; both IMRs 0xff."""
     kernel = running_boot(cmdline="", qmp=True, serial_input=True)
@@ -89,7 +90,7 @@ def test_the_io_apic_routes_the_isa_irqs_and_the_8259s_are_masked(running_boot):
         monitor.close()
     pins = {int(pin): (int(vector), masked) for pin, _, _, vector, _, _, masked in PIN.findall(info)}
     assert len(pins) == 24, info
-    expected = {1: first_vector + 1, 4: first_vector + 4}
+    expected = {1: first_vector + 1, 4: first_vector + 4, 12: first_vector + 12}
     assert int(match.group(1)) == 2, line  # QEMU's pc machine wires the PIT to GSI 2
     for pin, (vector, masked) in pins.items():
         if pin in expected:
