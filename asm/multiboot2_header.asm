@@ -7,6 +7,8 @@
 
 %define MB2_TAG_END                 0
 %define MB2_TAG_INFORMATION_REQUEST 1
+%define MB2_TAG_FRAMEBUFFER         5
+%define MB2_TAG_FLAG_OPTIONAL       1
 
 ; Boot information tag types the kernel reads (spec 3.6): all are parsed by
 ; src/boot/multiboot2_parser.cpp.
@@ -14,6 +16,7 @@
 %define MB2_INFO_BOOTLOADER     2
 %define MB2_INFO_BASIC_MEMINFO  4
 %define MB2_INFO_MEMORY_MAP     6
+%define MB2_INFO_FRAMEBUFFER    8
 %define MB2_INFO_ACPI_OLD_RSDP  14
 %define MB2_INFO_ACPI_NEW_RSDP  15
 
@@ -34,9 +37,25 @@ multiboot2_header:
     dd MB2_INFO_BOOTLOADER
     dd MB2_INFO_BASIC_MEMINFO
     dd MB2_INFO_MEMORY_MAP
+    dd MB2_INFO_FRAMEBUFFER
     dd MB2_INFO_ACPI_OLD_RSDP
     dd MB2_INFO_ACPI_NEW_RSDP
 .information_request_end:
+
+; A linear framebuffer for the screen console (src/drivers/
+; framebuffer_console.cpp): 800x600 at 32 bits per pixel, a mode every VBE
+; BIOS and UEFI GOP offers, small enough that redrawing it stays cheap.
+; Optional: a machine without graphics (-vga none) still boots, on serial
+; only, and the kernel says so.
+    align 8, db 0
+.framebuffer:
+    dw MB2_TAG_FRAMEBUFFER
+    dw MB2_TAG_FLAG_OPTIONAL
+    dd .framebuffer_end - .framebuffer
+    dd 800                             ; width in pixels
+    dd 600                             ; height in pixels
+    dd 32                              ; bits per pixel
+.framebuffer_end:
 
     align 8, db 0
     dw MB2_TAG_END

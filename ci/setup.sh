@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ binutils nasm meson ninja-build pkg-config      # build
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # ISO for BIOS and UEFI
+  console-setup-linux                                  # the screen console's font
   qemu-system-x86 ovmf                                 # run it
   gdb                                                  # debug it
   libgtest-dev clang libbenchmark-dev                  # host unit tests; libFuzzer; benchmarks

@@ -50,6 +50,9 @@ inline constexpr uint64_t kDeviceWindowBase = 0xFFFFBF0000000000;
 inline constexpr uint64_t kLocalApicWindow = kDeviceWindowBase;
 // I/O APIC i at kIoApicWindowBase + i pages.
 inline constexpr uint64_t kIoApicWindowBase = kDeviceWindowBase + 0x1000;
+// The boot loader's framebuffer, mapped page by page from here (at most
+// boot::kMaxFramebufferBytes), far above the single-page slots.
+inline constexpr uint64_t kFramebufferWindow = kDeviceWindowBase + 0x8000000000;
 
 // Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
 // mapped. Unmapping an unmapped page panics.

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/framebuffer_info.h"
 #include "boot/memory_map.h"
 #include "lib/result.h"
 #include "lib/string_view.h"
@@ -51,6 +52,9 @@ struct BootInfo {
     uint32_t upper_memory_kib = 0;
     const void* acpi_rsdp = nullptr; // the loader's copy, inside the structure
     uint8_t acpi_rsdp_version = 0; // 1 or 2, 0 when absent
+    // Checked against the mended map (framebuffer_info.h): a tag that lies
+    // is refused, with the reason, and the boot goes on without a screen.
+    FramebufferOffer framebuffer;
     size_t tag_count = 0;
     uint32_t total_size = 0;
     uint64_t physical_address = 0; // where the loader put the structure (0 until read_multiboot2 sets it)

@@ -169,4 +169,13 @@ bool MemoryMapView::is_usable(uint64_t start, uint64_t end) const
     return start >= end;
 }
 
+bool MemoryMapView::overlaps_usable(uint64_t start, uint64_t end) const
+{
+    for (const MemoryRegion& region : usable_regions()) {
+        if (region.base < end && start < region.base + region.length)
+            return true;
+    }
+    return false;
+}
+
 } // namespace boot

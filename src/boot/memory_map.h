@@ -99,6 +99,8 @@ public:
     // Whether every byte of [start, end) lies in usable regions (an empty
     // range does).
     bool is_usable(uint64_t start, uint64_t end) const;
+    // Whether any byte of [start, end) lies in a usable region.
+    bool overlaps_usable(uint64_t start, uint64_t end) const;
 
 private:
     const MemoryRegion* m_regions;

@@ -72,6 +72,36 @@ static_assert(offsetof(MemoryMapEntry, type) == 16);
 
 inline constexpr uint32_t kMemoryMapEntryVersion = 0;
 
+// Spec 3.6.12. The colour information that follows depends on type.
+struct FramebufferTag {
+    TagHeader header;
+    uint64_t address; // physical
+    uint32_t pitch; // bytes from one line to the next
+    uint32_t width; // pixels (characters for EGA text)
+    uint32_t height;
+    uint8_t bits_per_pixel;
+    uint8_t type;
+    uint16_t reserved; // GRUB writes 16 bits here, the spec's table 8
+};
+static_assert(sizeof(FramebufferTag) == 32);
+
+enum class FramebufferType : uint8_t {
+    IndexedColour = 0,
+    DirectRgb = 1,
+    EgaText = 2,
+};
+
+// After a DirectRgb tag's fixed fields: each channel's lowest bit and width.
+struct FramebufferRgbFields {
+    uint8_t red_position;
+    uint8_t red_size;
+    uint8_t green_position;
+    uint8_t green_size;
+    uint8_t blue_position;
+    uint8_t blue_size;
+};
+static_assert(sizeof(FramebufferRgbFields) == 6);
+
 // ACPI 6.4 5.2.5.3: the v1 RSDP is 20 bytes, the v2 one 36.
 inline constexpr size_t kRsdpV1Size = 20;
 inline constexpr size_t kRsdpV2Size = 36;

@@ -75,6 +75,32 @@ lib::Result<void, BootInfoError> read_memory_map(
     return {};
 }
 
+// The fields as written; whether the console may use them is
+// check_framebuffer's call, once the memory map is known. A framebuffer tag
+// is never a reason to refuse the whole structure: the worst a lying one
+// costs is the screen.
+FramebufferTagFields read_framebuffer_tag(const uint8_t* info, size_t offset, uint32_t size)
+{
+    FramebufferTagFields fields {};
+    fields.tag_size = size;
+    if (size < sizeof(FramebufferTag))
+        return fields;
+    auto tag = read_at<FramebufferTag>(info, offset);
+    fields.address = tag.address;
+    fields.pitch = tag.pitch;
+    fields.width = tag.width;
+    fields.height = tag.height;
+    fields.bits_per_pixel = tag.bits_per_pixel;
+    fields.type = tag.type;
+    if (size >= sizeof(FramebufferTag) + sizeof(FramebufferRgbFields)) {
+        auto rgb = read_at<FramebufferRgbFields>(info, offset + sizeof(FramebufferTag));
+        fields.red = { rgb.red_position, rgb.red_size };
+        fields.green = { rgb.green_position, rgb.green_size };
+        fields.blue = { rgb.blue_position, rgb.blue_size };
+    }
+    return fields;
+}
+
 } // namespace
 
 lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_t available)
@@ -100,6 +126,8 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
     boot_info.total_size = header.total_size;
     MemoryRegion loader_entries[BootInfo::kMaxLoaderMemoryEntries];
     bool has_memory_map = false;
+    FramebufferTagFields framebuffer_tag {};
+    bool has_framebuffer_tag = false;
     size_t offset = sizeof(InfoHeader);
     for (;;) {
         if (offset + sizeof(TagHeader) > header.total_size)
@@ -123,6 +151,8 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
             boot_info.memory_region_count
                 = normalize_memory_map(loader_entries, boot_info.loader_memory_entries,
                     boot_info.memory_regions, BootInfo::kMaxMemoryRegions, boot_info.memory_map_repairs);
+            if (has_framebuffer_tag)
+                boot_info.framebuffer = check_framebuffer(framebuffer_tag, boot_info.memory_map());
             return boot_info;
         case TagType::CommandLine: {
             boot_info.command_line = TRY(read_string_tag(info, offset, tag.size, tag.type));
@@ -158,6 +188,14 @@ lib::Result<BootInfo, BootInfoError> parse_multiboot2(const uint8_t* info, size_
                 return fail(error("second memory map tag", "type", tag.type, offset));
             TRY(read_memory_map(info, offset, tag.size, boot_info, loader_entries));
             has_memory_map = true;
+            break;
+        }
+        case TagType::Framebuffer: {
+            if (has_framebuffer_tag)
+                framebuffer_tag.repeated = true;
+            else
+                framebuffer_tag = read_framebuffer_tag(info, offset, tag.size);
+            has_framebuffer_tag = true;
             break;
         }
         case TagType::AcpiOldRsdp:

@@ -170,6 +170,7 @@ char next_input(lib::LineEditor& editor)
         char character = 0;
         if (drivers::read_keyboard_input(character))
             return character;
+        flush_log_screen();
         arch::wait_for_interrupt();
     }
 }

@@ -1,5 +1,6 @@
 #include "kernel/log.h"
 
+#include "drivers/framebuffer_console.h"
 #include "drivers/uart16550.h"
 #include "lib/atomic.h"
 #include "sync/spinlock.h"
@@ -8,6 +9,7 @@ namespace kernel {
 namespace {
 
 drivers::Uart16550* g_console = nullptr;
+drivers::FramebufferConsole* g_screen = nullptr;
 // Keeps lines from the boot path and from interrupt handlers whole.
 sync::Spinlock g_log_lock;
 // Set by the fault and panic paths: the context that faulted may hold the
@@ -39,6 +41,8 @@ public:
         remember(text);
         if (g_console != nullptr)
             g_console->write(text);
+        if (g_screen != nullptr)
+            g_screen->write(text);
     }
 };
 
@@ -78,6 +82,8 @@ const char* log_tag_name(LogTag tag)
         return "KBD";
     case LogTag::Mouse:
         return "MOUSE";
+    case LogTag::Fb:
+        return "FB";
     case LogTag::Smp:
         return "SMP";
     case LogTag::Fault:
@@ -99,6 +105,36 @@ const char* log_tag_name(LogTag tag)
 void set_log_console(drivers::Uart16550* console)
 {
     g_console = console;
+}
+
+void set_log_screen(drivers::FramebufferConsole* screen)
+{
+    sync::SpinlockGuard guard(g_log_lock);
+    // The history from its oldest whole line: when it has wrapped, its
+    // first bytes are the end of a line whose start was overwritten.
+    uint64_t start = g_history_written > kHistoryBytes ? g_history_written - kHistoryBytes : 0;
+    if (start != 0) {
+        while (start < g_history_written && g_history[start % kHistoryBytes] != '\n')
+            ++start;
+        ++start;
+    }
+    for (uint64_t i = start; i < g_history_written; ++i) {
+        char c = g_history[i % kHistoryBytes];
+        screen->write(lib::StringView(&c, 1));
+    }
+    g_screen = screen;
+}
+
+void flush_log_screen()
+{
+    if (g_screen == nullptr)
+        return;
+    if (g_emergency.load(lib::MemoryOrder::Relaxed)) {
+        g_screen->flush();
+        return;
+    }
+    sync::SpinlockGuard guard(g_log_lock);
+    g_screen->flush();
 }
 
 void write_console(lib::StringView text)

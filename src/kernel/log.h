@@ -8,8 +8,9 @@
 #include "lib/format.h"
 
 namespace drivers {
+class FramebufferConsole;
 class Uart16550;
-}
+} // namespace drivers
 
 namespace kernel {
 
@@ -23,6 +24,7 @@ enum class LogTag : uint8_t {
     Apic,
     Kbd,
     Mouse,
+    Fb,
     Smp,
     Fault,
     Panic,
@@ -38,6 +40,13 @@ const char* log_tag_name(LogTag tag);
 
 // Where log lines go from now on; nullptr drops them (no console yet).
 void set_log_console(drivers::Uart16550* console);
+
+// The screen console, written beside the serial one from now on; it is
+// handed the log so far first, so the screen starts at the first line.
+void set_log_screen(drivers::FramebufferConsole* screen);
+// Draws what was written to the screen since the last flush (the screen
+// console defers drawing): where the kernel waits, and before it exits.
+void flush_log_screen();
 
 // From here on, lines are written without taking the log lock: for the
 // fault and panic paths, whose interrupted context may hold it.

@@ -9,6 +9,7 @@
 #include "arch/paging.h"
 #include "boot/boot_info.h"
 #include "boot/multiboot2_entry.h"
+#include "drivers/framebuffer_console.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/ps2_mouse.h"
 #include "drivers/qemu_exit.h"
@@ -230,6 +231,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("frame allocator");
     switch_to_kernel_address_space(no_execute, boot_info);
     end_boot_phase("kernel page tables");
+    drivers::init_framebuffer_console(boot_info.framebuffer);
+    end_boot_phase("screen console");
     start_heap();
     end_boot_phase("heap");
     start_interrupts(boot_info, options);
@@ -273,5 +276,6 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
         drivers::log_serial_input();
         drivers::log_keyboard_input();
         drivers::log_mouse_input();
+        flush_log_screen();
     }
 }

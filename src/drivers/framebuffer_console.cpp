@@ -1,0 +1,187 @@
+#include "drivers/framebuffer_console.h"
+
+#include "arch/page_size.h"
+#include "arch/paging.h"
+#include "drivers/console_font.h"
+#include "kernel/log.h"
+
+namespace drivers {
+namespace {
+
+using kernel::LogTag;
+
+struct Rgb {
+    uint8_t red;
+    uint8_t green;
+    uint8_t blue;
+};
+
+// The VGA text palette, in TextColour's order.
+constexpr Rgb kPalette[kTextColourCount] = {
+    { 0x00, 0x00, 0x00 },
+    { 0x00, 0x00, 0xAA },
+    { 0x00, 0xAA, 0x00 },
+    { 0x00, 0xAA, 0xAA },
+    { 0xAA, 0x00, 0x00 },
+    { 0xAA, 0x00, 0xAA },
+    { 0xAA, 0x55, 0x00 },
+    { 0xAA, 0xAA, 0xAA },
+    { 0x55, 0x55, 0x55 },
+    { 0x55, 0x55, 0xFF },
+    { 0x55, 0xFF, 0x55 },
+    { 0x55, 0xFF, 0xFF },
+    { 0xFF, 0x55, 0x55 },
+    { 0xFF, 0x55, 0xFF },
+    { 0xFF, 0xFF, 0x55 },
+    { 0xFF, 0xFF, 0xFF },
+};
+
+// The cursor: an underline in the cell's last rows, as VGA text draws it.
+constexpr uint32_t kCursorFirstRow = kConsoleFontHeight - 2;
+
+constexpr uint32_t kBytesPerPixel = 4;
+
+constinit FramebufferConsole g_console;
+
+} // namespace
+
+void FramebufferConsole::init(uint8_t* pixels, const boot::Framebuffer& framebuffer)
+{
+    m_pixels = pixels;
+    m_framebuffer = framebuffer;
+    for (size_t i = 0; i < kTextColourCount; ++i)
+        m_palette[i] = pack(static_cast<TextColour>(i));
+    m_text.reset(framebuffer.width / kConsoleFontWidth, framebuffer.height / kConsoleFontHeight);
+    clear_screen();
+    m_dirty = true;
+}
+
+uint32_t FramebufferConsole::pack(TextColour colour) const
+{
+    const Rgb& rgb = kPalette[static_cast<size_t>(colour)];
+    return (uint32_t { rgb.red } << m_framebuffer.red.position)
+        | (uint32_t { rgb.green } << m_framebuffer.green.position)
+        | (uint32_t { rgb.blue } << m_framebuffer.blue.position);
+}
+
+void FramebufferConsole::write(lib::StringView text)
+{
+    m_text.write(text);
+    m_dirty = true;
+}
+
+void FramebufferConsole::clear_screen()
+{
+    uint32_t background = m_palette[static_cast<size_t>(kDefaultColours.background)];
+    for (uint32_t y = 0; y < m_framebuffer.height; ++y) {
+        auto* line = reinterpret_cast<uint32_t*>(m_pixels + uint64_t { y } * m_framebuffer.pitch);
+        for (uint32_t x = 0; x < m_framebuffer.width; ++x)
+            line[x] = background;
+    }
+    for (bool& valid : m_row_valid)
+        valid = false;
+}
+
+void FramebufferConsole::move_up(uint32_t text_rows)
+{
+    uint64_t line_bytes = uint64_t { kConsoleFontHeight } * m_framebuffer.pitch;
+    uint64_t kept_rows = m_text.rows() - text_rows;
+    __builtin_memmove(m_pixels, m_pixels + text_rows * line_bytes, kept_rows * line_bytes);
+    for (uint32_t row = 0; row < kept_rows; ++row) {
+        for (uint32_t column = 0; column < m_text.columns(); ++column)
+            m_shown[row][column] = m_shown[row + text_rows][column];
+        m_row_valid[row] = m_row_valid[row + text_rows];
+    }
+    for (uint32_t row = kept_rows; row < m_text.rows(); ++row)
+        m_row_valid[row] = false;
+    // The cursor's underline moved up with its row.
+    m_cursor_row = m_cursor_row >= text_rows ? m_cursor_row - text_rows : 0;
+}
+
+void FramebufferConsole::draw_cell(uint32_t row, uint32_t column, const TextCell& cell, bool cursor)
+{
+    uint32_t foreground = m_palette[static_cast<size_t>(cell.colours.foreground)];
+    uint32_t background = m_palette[static_cast<size_t>(cell.colours.background)];
+    const uint8_t* glyph = console_glyph(cell.character);
+    uint8_t* top = m_pixels + uint64_t { row } * kConsoleFontHeight * m_framebuffer.pitch
+        + uint64_t { column } * kConsoleFontWidth * kBytesPerPixel;
+    for (uint32_t y = 0; y < kConsoleFontHeight; ++y) {
+        uint8_t bits = cursor && y >= kCursorFirstRow ? 0xFF : glyph[y];
+        auto* line = reinterpret_cast<uint32_t*>(top + uint64_t { y } * m_framebuffer.pitch);
+        for (uint32_t x = 0; x < kConsoleFontWidth; ++x)
+            line[x] = (bits & (0x80u >> x)) != 0 ? foreground : background;
+    }
+}
+
+void FramebufferConsole::flush()
+{
+    if (!m_dirty || m_pixels == nullptr)
+        return;
+    m_dirty = false;
+    uint32_t scrolled = m_text.take_scrolled_rows();
+    if (scrolled >= m_text.rows()) {
+        for (uint32_t row = 0; row < m_text.rows(); ++row)
+            m_row_valid[row] = false;
+    } else if (scrolled != 0) {
+        move_up(scrolled);
+    }
+
+    // The cursor sits after the last column while a wrap is pending: show
+    // it on the last one.
+    uint32_t cursor_row = m_text.cursor_row();
+    uint32_t cursor_column
+        = m_text.cursor_column() < m_text.columns() ? m_text.cursor_column() : m_text.columns() - 1;
+    if (m_row_valid[m_cursor_row] && (m_cursor_row != cursor_row || m_cursor_column != cursor_column))
+        draw_cell(m_cursor_row, m_cursor_column, m_shown[m_cursor_row][m_cursor_column], false);
+
+    for (uint32_t row = 0; row < m_text.rows(); ++row) {
+        for (uint32_t column = 0; column < m_text.columns(); ++column) {
+            const TextCell& cell = m_text.cell(row, column);
+            bool is_cursor = row == cursor_row && column == cursor_column;
+            bool cursor_moved = is_cursor && (m_cursor_row != cursor_row || m_cursor_column != cursor_column);
+            if (m_row_valid[row] && m_shown[row][column] == cell && !cursor_moved)
+                continue;
+            draw_cell(row, column, cell, is_cursor);
+            m_shown[row][column] = cell;
+        }
+        m_row_valid[row] = true;
+    }
+    m_cursor_row = cursor_row;
+    m_cursor_column = cursor_column;
+}
+
+void init_framebuffer_console(const boot::FramebufferOffer& offer)
+{
+    switch (offer.status) {
+    case boot::FramebufferStatus::Absent:
+        kernel::log(LogTag::Fb, "no framebuffer from the boot loader: the log is on serial only");
+        return;
+    case boot::FramebufferStatus::Refused:
+        kernel::log(LogTag::Fb, "framebuffer refused: {}; the log is on serial only", offer.problem);
+        return;
+    case boot::FramebufferStatus::Usable:
+        break;
+    }
+    const boot::Framebuffer& framebuffer = offer.framebuffer;
+    uint64_t first_page = framebuffer.physical & ~(arch::kPageSize - 1);
+    uint64_t offset = framebuffer.physical - first_page;
+    uint64_t pages = (offset + framebuffer.size + arch::kPageSize - 1) / arch::kPageSize;
+    for (uint64_t page = 0; page < pages; ++page) {
+        if (!arch::map_device_page(
+                arch::kFramebufferWindow + page * arch::kPageSize, first_page + page * arch::kPageSize)) {
+            kernel::log(LogTag::Fb,
+                "framebuffer not mapped: no frame left for a page table; the log is on serial only");
+            return;
+        }
+    }
+    g_console.init(reinterpret_cast<uint8_t*>(arch::kFramebufferWindow + offset), framebuffer);
+    kernel::log(LogTag::Fb,
+        "framebuffer {}x{}, 32 bits per pixel, pitch {}, at {:#x}: {} pages mapped uncached NX at {:#x}",
+        framebuffer.width, framebuffer.height, framebuffer.pitch, framebuffer.physical, pages,
+        arch::kFramebufferWindow + offset);
+    kernel::set_log_screen(&g_console);
+    kernel::log(LogTag::Fb, "screen console {}x{} characters in {} ({}x{}): the log from its first line",
+        g_console.columns(), g_console.rows(), console_font_name(), kConsoleFontWidth, kConsoleFontHeight);
+}
+
+} // namespace drivers

@@ -1,0 +1,54 @@
+#pragma once
+
+// The screen console: the log's text (text_screen.h) drawn on the linear
+// framebuffer the boot loader set up, in the built-in font. The kernel log
+// writes to it beside COM1 (kernel/log.h) and flushes it when the kernel
+// waits: in the idle loop, at the console's prompt, and before any exit,
+// so a panic's report ends on screen.
+
+#include <stdint.h>
+
+#include "boot/framebuffer_info.h"
+#include "drivers/text_screen.h"
+#include "lib/string_view.h"
+
+namespace drivers {
+
+class FramebufferConsole {
+public:
+    // pixels: the framebuffer's first byte, mapped.
+    void init(uint8_t* pixels, const boot::Framebuffer& framebuffer);
+
+    // Changes cells only; flush() draws them.
+    void write(lib::StringView text);
+    // Draws what changed since the last flush: moves the pixels up by the
+    // rows scrolled, then redraws the cells that differ from the screen.
+    void flush();
+
+    uint32_t columns() const { return m_text.columns(); }
+    uint32_t rows() const { return m_text.rows(); }
+
+private:
+    uint32_t pack(TextColour colour) const;
+    void draw_cell(uint32_t row, uint32_t column, const TextCell& cell, bool cursor);
+    void clear_screen();
+    void move_up(uint32_t text_rows);
+
+    uint8_t* m_pixels = nullptr;
+    boot::Framebuffer m_framebuffer {};
+    uint32_t m_palette[kTextColourCount] {};
+    TextScreen m_text;
+    // What the pixels show, cell by cell; a row not valid is redrawn whole.
+    TextCell m_shown[TextScreen::kMaxRows][TextScreen::kMaxColumns] {};
+    bool m_row_valid[TextScreen::kMaxRows] {};
+    uint32_t m_cursor_row = 0;
+    uint32_t m_cursor_column = 0;
+    bool m_dirty = false;
+};
+
+// Maps the framebuffer the loader offered (uncached, no-execute) and starts
+// the screen console on it, with the log so far; logs [FB] what it found,
+// and why the log stays on serial only when it cannot.
+void init_framebuffer_console(const boot::FramebufferOffer& offer);
+
+} // namespace drivers
