@@ -44,6 +44,11 @@ def rejected(reason):
     return Rejected("[PANIC] Multiboot2 information rejected: " + reason)
 
 
+def refused_framebuffer(problem):
+    """Booted, on serial only, with the framebuffer refused for this reason."""
+    return Booted((f"[FB] framebuffer refused: {problem}; the log is on serial only",))
+
+
 def good_tags(cmdline="exit", map_tag=None):
     return [mb2.command_line(cmdline), mb2.bootloader_name(), mb2.basic_memory(),
             mb2.memory_map() if map_tag is None else map_tag]
@@ -198,6 +203,27 @@ CASES = {
     "module_in_usable_memory": (structure(mb2.module(0x500000, 0x502000, "initrd")),
                                 Booted(("[BOOT] module 'initrd': 0x500000-0x502000 (8 KiB)",))),
     "acpi_rsdp": (structure(mb2.acpi_old_rsdp()), Booted()),
+    # A framebuffer tag that lies costs the screen, never the boot.
+    "framebuffer_as_grub_gives_it": (structure(mb2.framebuffer()), Booted((
+        "[FB] framebuffer 800x600, 32 bits per pixel, pitch 3200, at 0xfd000000: 469 pages mapped uncached NX",))),
+    "framebuffer_over_usable_memory": (structure(mb2.framebuffer(address=0x400000)),
+                                       refused_framebuffer("overlaps usable memory")),
+    "framebuffer_pitch_shorter_than_a_line": (structure(mb2.framebuffer(pitch=3000)), refused_framebuffer(
+        "pitch is shorter than a line of pixels or not whole pixels")),
+    "framebuffer_past_the_physical_address_space": (
+        structure(mb2.framebuffer(address=(1 << 52) - 4096)),
+        refused_framebuffer("runs past the physical address space")),
+    "framebuffer_larger_than_any": (structure(mb2.framebuffer(pitch=0x10000, height=0x10000)),
+                                    refused_framebuffer("larger than any framebuffer (over 256 MiB)")),
+    "framebuffer_24_bits": (structure(mb2.framebuffer(bits_per_pixel=24, pitch=2400)),
+                            refused_framebuffer("not 32 bits per pixel")),
+    "framebuffer_ega_text": (structure(mb2.framebuffer(address=0xB8000, pitch=160, width=80, height=25,
+                                                       bits_per_pixel=16, kind=2, rgb=())),
+                             refused_framebuffer("EGA text mode, not a pixel framebuffer")),
+    "framebuffer_tag_cut_short": (structure(mb2.framebuffer(cut_to=10)),
+                                  refused_framebuffer("tag shorter than its fixed fields")),
+    "framebuffer_tag_twice": (structure(mb2.framebuffer(), mb2.framebuffer()),
+                              refused_framebuffer("the loader sent two framebuffer tags")),
 }
 
 

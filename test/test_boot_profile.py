@@ -7,7 +7,7 @@ import re
 from harness.outcome import Outcome
 
 PHASES = ["trampoline", "descriptor tables, C++ runtime, console", "CPU identity and protections",
-          "boot information", "frame allocator", "kernel page tables", "heap", "interrupts, timer, keyboard",
+          "boot information", "frame allocator", "kernel page tables", "screen console", "heap", "interrupts, timer, keyboard",
           "other CPUs"]
 
 

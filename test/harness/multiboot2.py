@@ -16,6 +16,7 @@ TAG_BOOTLOADER_NAME = 2
 TAG_MODULE = 3
 TAG_BASIC_MEMORY = 4
 TAG_MEMORY_MAP = 6
+TAG_FRAMEBUFFER = 8
 TAG_ACPI_OLD_RSDP = 14
 TAG_ACPI_NEW_RSDP = 15
 
@@ -104,6 +105,15 @@ def acpi_old_rsdp(length=20):
 def acpi_new_rsdp(rsdp):
     """A copy of an ACPI 2.0+ RSDP (harness/acpi_tables.py builds one)."""
     return tag(TAG_ACPI_NEW_RSDP, rsdp)
+
+
+def framebuffer(address=0xFD000000, pitch=3200, width=800, height=600, bits_per_pixel=32, kind=1,
+                rgb=(16, 8, 8, 8, 0, 8), cut_to=None):
+    """A framebuffer tag (spec 3.6.12) as GRUB writes it for QEMU's standard
+    VGA (800x600, 32 bits, BGRX at 0xFD000000); cut_to keeps only that many
+    payload bytes."""
+    payload = struct.pack("<QIIIBBH", address, pitch, width, height, bits_per_pixel, kind, 0) + bytes(rgb)
+    return tag(TAG_FRAMEBUFFER, payload if cut_to is None else payload[:cut_to])
 
 
 def end(size=8):
