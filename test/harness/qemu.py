@@ -42,6 +42,7 @@ class BootConfig:
     examine_on_stop: bool = False   # ...then read each CPU as at a timeout (a hang the boot announced)
     exit_device: bool = True        # isa-debug-exit; without it fatal paths must halt
     qmp: bool = False               # a QMP socket (qmp.sock in the boot's folder), to type keys
+    display: str = "none"           # QEMU's -display: "gtk" opens a window (ci/boot.sh --display)
     serial_input: bool = False      # COM1 also on serial.sock, to type at the kernel
     # Direct boot instead of the ISO: QEMU's own Multiboot (version 1) loader
     # runs this flat binary (-kernel) with these modules (-initrd) and
@@ -170,7 +171,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     serial = serial or f"file:{workdir / 'serial.log'}"
     command = [
         "qemu-system-x86_64",
-        "-display", "none",
+        "-display", config.display,
         "-no-reboot",                       # a reset ends QEMU with status 0
         *serial_device,
         "-serial", serial,

@@ -30,6 +30,8 @@ def parse_arguments():
     parser.add_argument("--cpu", help="QEMU CPU model, e.g. max or qemu64")
     parser.add_argument("--machine", help="QEMU machine, e.g. q35")
     parser.add_argument("--smp", type=int, default=1, help="number of CPUs")
+    parser.add_argument("--display", action="store_true",
+                        help="show the screen in a QEMU window (GTK; needs a desktop), keyboard and mouse in it")
     parser.add_argument("--gdb-port", type=int, help="open QEMU's GDB stub on this port")
     parser.add_argument("--paused", action="store_true", help="start with the CPU stopped (for gdb)")
     parser.add_argument("--serial-file", help="write COM1 to this file instead of the terminal")
@@ -106,6 +108,7 @@ def main():
         words.append("console")  # a person is there: give them the prompt
     config = BootConfig(cmdline=" ".join(words), firmware="uefi" if args.uefi else "bios",
                         memory=args.memory, cpu=args.cpu, machine=args.machine, smp=args.smp,
+                        display="gtk" if args.display else "none",
                         gdb_port=args.gdb_port, paused=args.paused or bool(args.replay and args.gdb_port),
                         record_replay="record" if args.record else "replay" if args.replay else None,
                         recording=args.record or args.replay)
