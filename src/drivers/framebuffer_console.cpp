@@ -72,10 +72,14 @@ void FramebufferConsole::write(lib::StringView text)
 
 void FramebufferConsole::clear_screen()
 {
+    // The cells cover all but the strips to the right and below them, and
+    // the first flush draws every cell: clear only the strips.
     uint32_t background = m_palette[static_cast<size_t>(kDefaultColours.background)];
+    uint32_t cells_width = m_text.columns() * kConsoleFontWidth;
+    uint32_t cells_height = m_text.rows() * kConsoleFontHeight;
     for (uint32_t y = 0; y < m_framebuffer.height; ++y) {
         auto* line = reinterpret_cast<uint32_t*>(m_pixels + uint64_t { y } * m_framebuffer.pitch);
-        for (uint32_t x = 0; x < m_framebuffer.width; ++x)
+        for (uint32_t x = y < cells_height ? cells_width : 0; x < m_framebuffer.width; ++x)
             line[x] = background;
     }
     for (bool& valid : m_row_valid)

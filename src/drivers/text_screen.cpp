@@ -55,6 +55,7 @@ void TextScreen::reset(uint32_t columns, uint32_t rows)
         for (uint32_t column = 0; column < m_columns; ++column)
             m_cells[row][column] = kBlankCell;
     }
+    m_top = 0;
     m_cursor_row = 0;
     m_cursor_column = 0;
     m_scrolled_rows = 0;
@@ -142,7 +143,7 @@ void TextScreen::on_tag_end()
             column = m_columns;
         }
         --column;
-        m_cells[row][column].colours = style.colours;
+        at(row, column).colours = style.colours;
     }
     if (style.whole_line)
         m_line_colours = style.colours;
@@ -153,7 +154,7 @@ void TextScreen::place(char character)
     if (m_cursor_column == m_columns) {
         next_row();
     }
-    m_cells[m_cursor_row][m_cursor_column] = { character, m_line_colours };
+    at(m_cursor_row, m_cursor_column) = { character, m_line_colours };
     ++m_cursor_column;
 }
 
@@ -164,12 +165,9 @@ void TextScreen::next_row()
         ++m_cursor_row;
         return;
     }
-    for (uint32_t row = 1; row < m_rows; ++row) {
-        for (uint32_t column = 0; column < m_columns; ++column)
-            m_cells[row - 1][column] = m_cells[row][column];
-    }
+    m_top = physical_row(1);
     for (uint32_t column = 0; column < m_columns; ++column)
-        m_cells[m_rows - 1][column] = kBlankCell;
+        at(m_rows - 1, column) = kBlankCell;
     if (m_scrolled_rows < m_rows)
         ++m_scrolled_rows;
 }

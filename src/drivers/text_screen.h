@@ -82,7 +82,7 @@ public:
 
     uint32_t columns() const { return m_columns; }
     uint32_t rows() const { return m_rows; }
-    const TextCell& cell(uint32_t row, uint32_t column) const { return m_cells[row][column]; }
+    const TextCell& cell(uint32_t row, uint32_t column) const { return m_cells[physical_row(row)][column]; }
     uint32_t cursor_row() const { return m_cursor_row; }
     uint32_t cursor_column() const { return m_cursor_column; }
 
@@ -90,6 +90,9 @@ public:
     uint32_t take_scrolled_rows();
 
 private:
+    // The rows are a ring: scrolling moves the top, not the text.
+    uint32_t physical_row(uint32_t row) const { return (m_top + row) % m_rows; }
+    TextCell& at(uint32_t row, uint32_t column) { return m_cells[physical_row(row)][column]; }
     void put(char character);
     void place(char character);
     void next_row();
@@ -100,6 +103,7 @@ private:
     TextCell m_cells[kMaxRows][kMaxColumns] {};
     uint32_t m_columns = 0;
     uint32_t m_rows = 0;
+    uint32_t m_top = 0; // the physical row shown at the top
     uint32_t m_cursor_row = 0;
     uint32_t m_cursor_column = 0;
     uint32_t m_scrolled_rows = 0;
