@@ -9,6 +9,8 @@ display. compare() checks every pixel of every cell."""
 
 import importlib.util
 import json
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,6 +181,17 @@ def read_ppm(path):
     if len(pixels) != 3 * width * height:
         raise ValueError(f"{path}: pixel data cut short")
     return Image(width, height, pixels)
+
+
+def write_png(image, path):
+    """The image as an 8-bit RGB PNG (for the README's screenshots)."""
+    raw = b"".join(b"\x00" + image.pixels[3 * y * image.width:3 * (y + 1) * image.width] for y in range(image.height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", image.width, image.height, 8, 2, 0, 0, 0)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+                           + chunk(b"IEND", b""))
 
 
 def expected_cell_pixels(font, character, colours, cursor):
