@@ -117,12 +117,30 @@ void FramebufferConsole::draw_cell(uint32_t row, uint32_t column, const TextCell
     }
 }
 
-void FramebufferConsole::flush()
+bool FramebufferConsole::take_snapshot()
 {
     if (!m_dirty || m_pixels == nullptr)
-        return;
+        return false;
     m_dirty = false;
     uint32_t scrolled = m_text.take_scrolled_rows();
+    m_snapshot_scrolled
+        = m_snapshot_scrolled + scrolled < m_text.rows() ? m_snapshot_scrolled + scrolled : m_text.rows();
+    for (uint32_t row = 0; row < m_text.rows(); ++row) {
+        for (uint32_t column = 0; column < m_text.columns(); ++column)
+            m_snapshot[row][column] = m_text.cell(row, column);
+    }
+    // The cursor sits after the last column while a wrap is pending: show
+    // it on the last one.
+    m_snapshot_cursor_row = m_text.cursor_row();
+    m_snapshot_cursor_column
+        = m_text.cursor_column() < m_text.columns() ? m_text.cursor_column() : m_text.columns() - 1;
+    return true;
+}
+
+void FramebufferConsole::draw_snapshot()
+{
+    uint32_t scrolled = m_snapshot_scrolled;
+    m_snapshot_scrolled = 0;
     if (scrolled >= m_text.rows()) {
         for (uint32_t row = 0; row < m_text.rows(); ++row)
             m_row_valid[row] = false;
@@ -130,20 +148,16 @@ void FramebufferConsole::flush()
         move_up(scrolled);
     }
 
-    // The cursor sits after the last column while a wrap is pending: show
-    // it on the last one.
-    uint32_t cursor_row = m_text.cursor_row();
-    uint32_t cursor_column
-        = m_text.cursor_column() < m_text.columns() ? m_text.cursor_column() : m_text.columns() - 1;
-    if (m_row_valid[m_cursor_row] && (m_cursor_row != cursor_row || m_cursor_column != cursor_column))
+    uint32_t cursor_row = m_snapshot_cursor_row;
+    uint32_t cursor_column = m_snapshot_cursor_column;
+    bool cursor_moved = m_cursor_row != cursor_row || m_cursor_column != cursor_column;
+    if (m_row_valid[m_cursor_row] && cursor_moved)
         draw_cell(m_cursor_row, m_cursor_column, m_shown[m_cursor_row][m_cursor_column], false);
-
     for (uint32_t row = 0; row < m_text.rows(); ++row) {
         for (uint32_t column = 0; column < m_text.columns(); ++column) {
-            const TextCell& cell = m_text.cell(row, column);
+            const TextCell& cell = m_snapshot[row][column];
             bool is_cursor = row == cursor_row && column == cursor_column;
-            bool cursor_moved = is_cursor && (m_cursor_row != cursor_row || m_cursor_column != cursor_column);
-            if (m_row_valid[row] && m_shown[row][column] == cell && !cursor_moved)
+            if (m_row_valid[row] && m_shown[row][column] == cell && !(is_cursor && cursor_moved))
                 continue;
             draw_cell(row, column, cell, is_cursor);
             m_shown[row][column] = cell;

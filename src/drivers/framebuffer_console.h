@@ -19,11 +19,15 @@ public:
     // pixels: the framebuffer's first byte, mapped.
     void init(uint8_t* pixels, const boot::Framebuffer& framebuffer);
 
-    // Changes cells only; flush() draws them.
+    // Changes cells only; the snapshot and its drawing show them.
     void write(lib::StringView text);
-    // Draws what changed since the last flush: moves the pixels up by the
-    // rows scrolled, then redraws the cells that differ from the screen.
-    void flush();
+    // Copies the text to draw (cheap: under the log lock, which write()
+    // needs too); false when nothing changed since the last copy.
+    bool take_snapshot();
+    // Draws the last snapshot (slow: outside the log lock, interrupts on;
+    // one CPU at a time): moves the pixels up by the rows scrolled, then
+    // redraws the cells that differ from what the screen shows.
+    void draw_snapshot();
 
     uint32_t columns() const { return m_text.columns(); }
     uint32_t rows() const { return m_text.rows(); }
@@ -38,6 +42,11 @@ private:
     boot::Framebuffer m_framebuffer {};
     uint32_t m_palette[kTextColourCount] {};
     TextScreen m_text;
+    // The text as the last snapshot took it, in display order.
+    TextCell m_snapshot[TextScreen::kMaxRows][TextScreen::kMaxColumns] {};
+    uint32_t m_snapshot_scrolled = 0; // rows scrolled that the pixels have not followed yet
+    uint32_t m_snapshot_cursor_row = 0;
+    uint32_t m_snapshot_cursor_column = 0;
     // What the pixels show, cell by cell; a row not valid is redrawn whole.
     TextCell m_shown[TextScreen::kMaxRows][TextScreen::kMaxColumns] {};
     bool m_row_valid[TextScreen::kMaxRows] {};

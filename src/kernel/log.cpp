@@ -15,6 +15,9 @@ sync::Spinlock g_log_lock;
 // Set by the fault and panic paths: the context that faulted may hold the
 // lock, and waiting for it would hang the report.
 lib::Atomic<bool> g_emergency = false;
+// Held by the CPU drawing the screen; the log lock is not (drawing takes
+// milliseconds, with interrupts on).
+lib::Atomic<bool> g_screen_drawing = false;
 
 // The last 16 KiB of everything written, kept in memory for a debugger
 // (ci/gdb/rayos.py: rayos-log), from the first line on, console or not.
@@ -130,11 +133,23 @@ void flush_log_screen()
     if (g_screen == nullptr)
         return;
     if (g_emergency.load(lib::MemoryOrder::Relaxed)) {
-        g_screen->flush();
+        // The other CPUs are stopped, one perhaps in the middle of drawing:
+        // draw over whatever it left.
+        if (g_screen->take_snapshot())
+            g_screen->draw_snapshot();
         return;
     }
-    sync::SpinlockGuard guard(g_log_lock);
-    g_screen->flush();
+    // A CPU already drawing: it, or the next flush, shows the rest.
+    if (g_screen_drawing.exchange(true))
+        return;
+    bool changed = false;
+    {
+        sync::SpinlockGuard guard(g_log_lock);
+        changed = g_screen->take_snapshot();
+    }
+    if (changed)
+        g_screen->draw_snapshot();
+    g_screen_drawing.store(false);
 }
 
 void write_console(lib::StringView text)
