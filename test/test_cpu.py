@@ -8,7 +8,8 @@ from harness import ktap
 from harness.kernel_test_run import KERNEL_TEST_CPUS, skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
-from harness.qemu_tlb import DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, PAGE, in_range, section_bounds, tlb_once_ready
+from harness.qemu_tlb import (DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, FRAMEBUFFER_WINDOW_BASE, FRAMEBUFFER_WINDOW_END, PAGE,
+                              in_range, section_bounds, tlb_once_ready)
 
 PROTECTIONS = {"NX": "nx", "SMEP": "smep", "SMAP": "smap", "UMIP": "umip"}
 
@@ -108,13 +109,14 @@ THREAD_STACKS = (0xFFFFC38000000000, 0xFFFFC38000000000 + 8192 * 32 * 1024)
 def test_without_nx_qemu_sees_no_page_kept_from_execution(running_boot, kernel_elf):
     pages, result = tlb_once_ready(running_boot(cmdline="", cpu=NO_NX, qmp=True))
     assert pages and not any(page.no_execute for page in pages)
-    # The warning's figures were taken before the heap, the APICs' registers
-    # and the idle thread's stack were mapped and before .data.ro_after_init
+    # The warning's figures were taken before the heap, the APICs' registers,
+    # the framebuffer and the idle thread's stack were mapped and before .data.ro_after_init
     # was sealed read-only.
     writable_executable, mapped = (int(group) for group in
                                    next(filter(None, map(NO_NX_WARNING.match, result.lines))).groups())
     outside_heap = [page for page in pages if not HEAP_ADDRESSES[0] <= page.address < HEAP_ADDRESSES[1]
                     and not DEVICE_WINDOW_BASE <= page.address < DEVICE_WINDOW_END
+                    and not FRAMEBUFFER_WINDOW_BASE <= page.address < FRAMEBUFFER_WINDOW_END
                     and not THREAD_STACKS[0] <= page.address < THREAD_STACKS[1]]
     sealed = in_range(pages, *section_bounds(kernel_elf, "ro_after_init"))
     assert mapped == sum(page.size for page in outside_heap) // PAGE

@@ -13,7 +13,8 @@ from harness.kernel_test_run import skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
 from harness.qmp import QmpClient
-from harness.qemu_tlb import DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, in_range, section_bounds, tlb_once_ready
+from harness.qemu_tlb import (DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, FRAMEBUFFER_WINDOW_BASE, FRAMEBUFFER_WINDOW_END,
+                              in_range, section_bounds, tlb_once_ready)
 
 
 @pytest.mark.slow
@@ -118,6 +119,18 @@ def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
     assert len(io_apics) == 1 and len(local_apic) == 1, (io_apics, local_apic)
     assert sorted(page.physical for page in devices) == sorted(io_apics | local_apic)
     assert all(page.size == 4096 and page.writable and page.no_execute and page.cache_disabled for page in devices)
+    # The framebuffer window: the pages "[FB] ... N pages mapped uncached NX"
+    # claims, over QEMU's video memory from its start, in order, and no more.
+    (fb_pages,) = number(result, r"^\[FB\] framebuffer .*: (\d+) pages mapped uncached NX at 0xffffbf8000000000$")
+    framebuffer = sorted(in_range(pages, FRAMEBUFFER_WINDOW_BASE,
+                         FRAMEBUFFER_WINDOW_END), key=lambda page: page.address)
+    (vram,) = {int(start, 16) for start in re.findall(r"([0-9a-f]+)-[0-9a-f]+ \(prio -?\d+, ram\): vga\.vram\s*$",
+                                                      tree, re.MULTILINE)}
+    assert len(framebuffer) == fb_pages
+    assert [page.physical for page in framebuffer] == [vram + 4096 * i for i in range(fb_pages)]
+    assert all(page.address == FRAMEBUFFER_WINDOW_BASE + page.physical - vram for page in framebuffer)
+    assert all(page.size == 4096 and page.writable and page.no_execute and page.cache_disabled
+               for page in framebuffer)
 
 
 def ktest_outcomes(result):

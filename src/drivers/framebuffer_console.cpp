@@ -193,10 +193,11 @@ void init_framebuffer_console(const boot::FramebufferOffer& offer)
         }
     }
     g_console.init(reinterpret_cast<uint8_t*>(arch::kFramebufferWindow + offset), framebuffer);
+    // Without NX every page is executable (the boot warns once): no claim.
     kernel::log(LogTag::Fb,
-        "framebuffer {}x{}, 32 bits per pixel, pitch {}, at {:#x}: {} pages mapped uncached NX at {:#x}",
+        "framebuffer {}x{}, 32 bits per pixel, pitch {}, at {:#x}: {} pages mapped uncached{} at {:#x}",
         framebuffer.width, framebuffer.height, framebuffer.pitch, framebuffer.physical, pages,
-        arch::kFramebufferWindow + offset);
+        arch::no_execute_enforced() ? " NX" : "", arch::kFramebufferWindow + offset);
     kernel::set_log_screen(&g_console);
     kernel::log(LogTag::Fb, "screen console {}x{} characters in {} ({}x{}): the log from its first line",
         g_console.columns(), g_console.rows(), console_font_name(), kConsoleFontWidth, kConsoleFontHeight);

@@ -20,6 +20,10 @@ PAGE = 4096
 # src/arch/paging.h: one PML4 slot, right where the direct map's room ends.
 DEVICE_WINDOW_BASE = 0xFFFFBF0000000000
 DEVICE_WINDOW_END = DEVICE_WINDOW_BASE + 2**39
+# The boot loader's framebuffer (src/arch/paging.h: kFramebufferWindow): the
+# next PML4 slot.
+FRAMEBUFFER_WINDOW_BASE = DEVICE_WINDOW_END
+FRAMEBUFFER_WINDOW_END = FRAMEBUFFER_WINDOW_BASE + 2**39
 LARGE_PAGE = 2 * 1024 * 1024
 
 
