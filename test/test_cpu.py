@@ -8,8 +8,8 @@ from harness import ktap
 from harness.kernel_test_run import KERNEL_TEST_CPUS, skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
-from harness.qemu_tlb import (DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, FRAMEBUFFER_WINDOW_BASE, FRAMEBUFFER_WINDOW_END, PAGE,
-                              in_range, section_bounds, tlb_once_ready)
+from harness.qemu_tlb import (DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, FRAMEBUFFER_WINDOW_BASE, FRAMEBUFFER_WINDOW_END,
+                              PAGE, in_range, section_bounds, tlb_once_ready)
 
 PROTECTIONS = {"NX": "nx", "SMEP": "smep", "SMAP": "smap", "UMIP": "umip"}
 
