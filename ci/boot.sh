@@ -8,7 +8,8 @@
 # a terminal (a pipe, CI) it boots with 'exit' and QEMU ends by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash ci/setup.sh >&2
+# Only the kernel and the ISO: the host tests and benchmarks are ci/test.sh's.
+bash ci/setup.sh --boot >&2
 # --display opens QEMU's GTK window (the screen console, the keyboard and
 # the mouse in it): QEMU's GUI is a package of its own.
 for argument in "$@"; do

@@ -28,7 +28,7 @@ with socket.socket() as probe:
                  "program holds it, perhaps an earlier QEMU; end it, or pick a free port with "
                  "RAYOS_GDB_PORT=<port> bash ci/debug.sh")
 PY
-bash ci/setup.sh >&2
+bash ci/setup.sh --boot >&2
 
 # QEMU in a session of its own: Ctrl-C in gdb must interrupt the kernel, not
 # reach QEMU through the terminal's process group and end it.

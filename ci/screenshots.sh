@@ -3,5 +3,5 @@
 # screen after a boot, and after a fault report) into ci/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash ci/setup.sh >&2
+bash ci/setup.sh --boot >&2
 PYTHONPATH="test${PYTHONPATH:+:$PYTHONPATH}" exec /usr/bin/python3 -m harness.screenshots build ci/screenshots

@@ -2,6 +2,8 @@
 # Installs what RayOS needs on Debian 12 or Ubuntu 22.04+ (apt, as root or
 # through sudo), then configures and builds build/. Safe to run again: it
 # installs only what is missing and reconfigures only when needed.
+#   bash ci/setup.sh           everything: the kernel, the ISO, host tests, fuzzers, benchmarks
+#   bash ci/setup.sh --boot    only what a boot needs: the kernel and the ISO (ci/boot.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +24,8 @@ bash ci/install_packages.sh "${packages[@]}" --optional libclang-rt-14-dev
 if [ ! -f build/build.ninja ]; then
   meson setup build --cross-file ci/x86_64-kernel.ini
 fi
-meson compile -C build
+if [ "${1:-}" = --boot ]; then
+  meson compile -C build rayos.iso
+else
+  meson compile -C build
+fi
