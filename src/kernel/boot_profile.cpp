@@ -69,4 +69,10 @@ void report_boot_profile()
         microseconds(now - entry_tsc()), g_cycles_per_ms / 1000, g_calibrated_against, g_calibration_ms);
 }
 
+void report_ready_tsc()
+{
+    log(LogTag::Boot, "TSC at boot_entry {}, at the ready line {}", entry_tsc(),
+        arch::read_timestamp_counter());
+}
+
 } // namespace kernel

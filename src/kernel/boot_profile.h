@@ -20,6 +20,12 @@ void set_boot_clock(uint64_t tsc_khz, const char* against, uint32_t window_ms);
 // Prints the phases and the total, in microseconds.
 void report_boot_profile();
 
+// "[BOOT] TSC at boot_entry <n>, at the ready line <m>": the counter's
+// absolute values, firmware and boot loader included. Under QEMU's -icount
+// the TSC counts the guest's instructions (shift=0: one a nanosecond), the
+// same on every run: ci/benchmark.py sets them beside the floor kernel's.
+void report_ready_tsc();
+
 // TSC cycles a millisecond, as calibrated (0 before set_boot_clock).
 uint64_t tsc_cycles_per_ms();
 

@@ -252,6 +252,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     if (options.fault != nullptr)
         inject_fault(*options.fault, options.fault_cpu);
 
+    report_ready_tsc();
     log(LogTag::Boot, "RayOS ready");
     if (options.benchmark) {
         mm::measure_heap_cycles(tsc_cycles_per_ms());
