@@ -1,6 +1,6 @@
 // libFuzzer target for the ACPI table readers (built with clang by
 // test/host/meson.build, run for a bounded time by the 'fuzz' suite). The
-// first byte picks what the rest is: a MADT, HPET or FADT (signature set and
+// first byte picks what the rest is: a MADT, HPET, FADT or MCFG (signature set and
 // checksum made right here, so the fuzzer spends its time past them), or
 // physical memory holding an XSDT and the tables it lists. Any input is
 // either rejected with a reason or yields a result whose invariants hold,
@@ -13,6 +13,7 @@
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/madt.h"
+#include "acpi/mcfg.h"
 #include "acpi/table_directory.h"
 
 namespace {
@@ -170,10 +171,36 @@ void check_madt_result(const acpi::SdtView& table, const acpi::Madt& madt)
     }
 }
 
+// An accepted MCFG's windows: aligned, in order, off RAM, each segment's
+// bus ranges apart, and as many as the table's length says.
+void check_mcfg_result(const acpi::SdtView& table)
+{
+    acpi::McfgLimits limits { overlaps_low_ram, nullptr };
+    auto parsed = acpi::parse_mcfg(table, limits);
+    if (!parsed) {
+        check(parsed.error().field != nullptr && parsed.error().reason != nullptr);
+        return;
+    }
+    const acpi::Mcfg& mcfg = parsed.value();
+    check(table.header.length >= 60 && (table.header.length - 44) % 16 == 0);
+    check(mcfg.entry_count == (table.header.length - 44) / 16 && mcfg.entry_count <= acpi::Mcfg::kMaxEntries);
+    for (size_t i = 0; i < mcfg.entry_count; ++i) {
+        const acpi::McfgEntry& entry = mcfg.entries[i];
+        check(entry.base != 0 && entry.base % (1u << 20) == 0 && entry.start_bus <= entry.end_bus);
+        check(entry.window_start() + entry.window_length() > entry.window_start());
+        check(!overlaps_low_ram(entry.window_start(), entry.window_length(), nullptr));
+        for (unsigned bus = entry.start_bus; bus <= entry.end_bus; ++bus)
+            check(mcfg.entry_for(entry.segment, static_cast<uint8_t>(bus)) == &entry);
+        uint64_t base;
+        std::memcpy(&base, table.bytes + 44 + 16 * i, 8);
+        check(base == entry.base);
+    }
+}
+
 void fuzz_one_table(uint8_t selector, const uint8_t* data, size_t size)
 {
     static const char* const kSignatures[]
-        = { acpi::kMadtSignature, acpi::kHpetSignature, acpi::kFadtSignature };
+        = { acpi::kMadtSignature, acpi::kHpetSignature, acpi::kFadtSignature, acpi::kMcfgSignature };
     const char* signature = kSignatures[selector];
     std::vector<uint8_t> bytes(data, data + size);
     if (bytes.size() >= sizeof(acpi::SdtHeader)) {
@@ -207,6 +234,8 @@ void fuzz_one_table(uint8_t selector, const uint8_t* data, size_t size)
         check(view.header.length >= 56);
         check(hpet.address != 0 && hpet.address % 1024 == 0);
         check(hpet.comparator_count >= 1 && hpet.comparator_count <= 32 && hpet.hardware_revision != 0);
+    } else if (selector == 3) {
+        check_mcfg_result(view);
     } else {
         auto parsed = acpi::parse_fadt(view);
         if (!parsed)
@@ -253,11 +282,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     if (size == 0)
         return 0;
-    uint8_t selector = data[0] % 5;
+    // 0-2 and 5: one table (MADT, HPET, FADT; MCFG); 3 and 4: a tree.
+    uint8_t selector = data[0] % 6;
     // A copy of exactly the input's size: ASan catches any read past it.
     std::vector<uint8_t> rest(data + 1, data + size);
-    if (selector < 3)
-        fuzz_one_table(selector, rest.data(), rest.size());
+    if (selector < 3 || selector == 5)
+        fuzz_one_table(selector == 5 ? 3 : selector, rest.data(), rest.size());
     else
         fuzz_table_tree(selector == 3, rest.data(), rest.size());
     return 0;
