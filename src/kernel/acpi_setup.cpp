@@ -88,6 +88,8 @@ bool g_madt_usable = false;
 acpi::Hpet g_hpet;
 bool g_hpet_usable = false;
 acpi::ResetRegister g_reset_register;
+acpi::Mcfg g_mcfg;
+const char* g_mcfg_absence = "no ACPI tables";
 
 // The listed table with this signature, read and checked, or nothing (a
 // table the directory set aside was already reported).
@@ -242,6 +244,50 @@ void read_hpet(const acpi::TableDirectory& directory, const DirectMapMemory& mem
         g_hpet.legacy_replacement_capable ? "" : "not ", g_hpet.minimum_tick, g_hpet.hpet_number);
 }
 
+bool set_aside(const acpi::TableDirectory& directory, const char* signature)
+{
+    for (size_t i = 0; i < directory.rejected_count; ++i) {
+        if (__builtin_memcmp(directory.rejected[i].table, signature, 4) == 0)
+            return true;
+    }
+    return false;
+}
+
+void read_mcfg(
+    const acpi::TableDirectory& directory, const DirectMapMemory& memory, const boot::BootInfo& info)
+{
+    if (directory.find(acpi::kMcfgSignature) == nullptr) {
+        // One the directory set aside (its header or checksum) was reported there.
+        if (set_aside(directory, acpi::kMcfgSignature)) {
+            g_mcfg_absence = "the MCFG was rejected";
+            log(LogTag::Acpi, "no ECAM: the MCFG was rejected");
+        } else {
+            g_mcfg_absence = "no MCFG table";
+            log(LogTag::Acpi, "no MCFG table: no ECAM");
+        }
+        return;
+    }
+    auto table = read_listed(directory, memory, acpi::kMcfgSignature);
+    acpi::McfgLimits limits { overlaps_usable_memory, &info };
+    auto mcfg = table ? acpi::parse_mcfg(table.value(), limits) : lib::fail(table.error());
+    if (!mcfg) {
+        log_rejected(mcfg.error());
+        g_mcfg_absence = "the MCFG was rejected";
+        log(LogTag::Acpi, "no ECAM: the MCFG was rejected");
+        return;
+    }
+    g_mcfg = mcfg.value();
+    static char line[512];
+    lib::BufferSink sink(line, sizeof(line));
+    lib::format_to(sink, "MCFG: {} ECAM window{}", g_mcfg.entry_count, plural(g_mcfg.entry_count));
+    for (size_t i = 0; i < g_mcfg.entry_count; ++i) {
+        const acpi::McfgEntry& entry = g_mcfg.entries[i];
+        lib::format_to(sink, "{}segment {} buses {:02x}-{:02x} at {:#x}", i == 0 ? " (" : "; ", entry.segment,
+            entry.start_bus, entry.end_bus, entry.window_start());
+    }
+    log(LogTag::Acpi, "{}){}", sink.view(), sink.truncated() ? " ..." : "");
+}
+
 void read_tables(const boot::BootInfo& info, const DirectMapMemory& memory)
 {
     auto rsdp = find_rsdp(info, memory);
@@ -277,6 +323,7 @@ void read_tables(const boot::BootInfo& info, const DirectMapMemory& memory)
     read_fadt(tables, memory);
     read_madt(tables, memory, info);
     read_hpet(tables, memory);
+    read_mcfg(tables, memory, info);
 }
 
 } // namespace
@@ -320,6 +367,16 @@ uint64_t platform_madt_physical()
 const acpi::Hpet* platform_hpet()
 {
     return g_hpet_usable ? &g_hpet : nullptr;
+}
+
+const acpi::Mcfg* platform_mcfg()
+{
+    return g_mcfg.entry_count != 0 ? &g_mcfg : nullptr;
+}
+
+const char* platform_mcfg_absence()
+{
+    return g_mcfg_absence;
 }
 
 const acpi::ResetRegister* platform_reset_register()

@@ -2,13 +2,14 @@
 
 // Finds the ACPI tables (the loader's RSDP copy, else the BIOS areas),
 // prints one [ACPI] line per table, starts the ACPI PM timer driver when
-// the FADT names one, and keeps what the MADT, the HPET table and the
-// FADT's reset register say for the rest of the kernel. Needs the kernel's
+// the FADT names one, and keeps what the MADT, the HPET table, the MCFG and
+// the FADT's reset register say for the rest of the kernel. Needs the kernel's
 // direct map.
 
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/madt.h"
+#include "acpi/mcfg.h"
 #include "boot/boot_info.h"
 
 namespace kernel {
@@ -29,6 +30,10 @@ bool check_madt_against_io_apics(const uint32_t* io_apic_entry_counts);
 uint64_t platform_madt_physical();
 // The HPET table's contents, or nullptr when absent or rejected.
 const acpi::Hpet* platform_hpet();
+// The MCFG's ECAM windows, or nullptr: then why, for the PCI summary line
+// ("no MCFG table", "the MCFG was rejected").
+const acpi::Mcfg* platform_mcfg();
+const char* platform_mcfg_absence();
 // The FADT's reset register, or nullptr when there is none to use.
 const acpi::ResetRegister* platform_reset_register();
 
