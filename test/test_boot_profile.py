@@ -8,7 +8,7 @@ from harness.outcome import Outcome
 
 PHASES = ["trampoline", "descriptor tables, C++ runtime, console", "CPU identity and protections",
           "boot information", "frame allocator", "kernel page tables", "screen console", "heap",
-          "interrupts, timer, keyboard", "other CPUs"]
+          "interrupts, timer, keyboard", "PCI", "other CPUs"]
 
 
 def test_every_phase_is_timed_and_the_phases_add_up_to_the_total(boot):

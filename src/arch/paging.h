@@ -53,6 +53,10 @@ inline constexpr uint64_t kIoApicWindowBase = kDeviceWindowBase + 0x1000;
 // The boot loader's framebuffer, mapped page by page from here (at most
 // boot::kMaxFramebufferBytes), far above the single-page slots.
 inline constexpr uint64_t kFramebufferWindow = kDeviceWindowBase + 0x8000000000;
+// PCI segment 0's ECAM (PCIe Base 4.0, 7.2.2), 1 MiB a bus: bus b at
+// kEcamWindowBase + (b << 20), mapped a bus at a time as the PCI
+// enumeration reaches it; 256 MiB at most, 1 GiB into the device window.
+inline constexpr uint64_t kEcamWindowBase = kDeviceWindowBase + 0x40000000;
 
 // Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
 // mapped. Unmapping an unmapped page panics.

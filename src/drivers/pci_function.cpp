@@ -81,6 +81,12 @@ const char* describe(BridgeProblem problem)
     return "unknown problem";
 }
 
+WhileSizing decoding_while_sizing(const PciFunction& function)
+{
+    bool host_bridge = function.class_code == kHostBridgeClass && function.subclass == kHostBridgeSubclass;
+    return host_bridge ? WhileSizing::DecodingKept : WhileSizing::DecodingOff;
+}
+
 PciFunction read_function(ConfigAccess& access, PciAddress address)
 {
     PciFunction function {};

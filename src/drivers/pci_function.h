@@ -71,6 +71,10 @@ struct PciFunction {
     }
 };
 
+// What sizing does to this function's decoding: host bridges keep theirs
+// (pci_bars.h says why), every other function has it off meanwhile.
+WhileSizing decoding_while_sizing(const PciFunction& function);
+
 // Reads the function at address, one that answers (its vendor ID is not
 // kNoVendor): its header, its BARs (sized; see pci_bars.h), its capability
 // lists, and its bridge registers if it is one.

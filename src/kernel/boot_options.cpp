@@ -133,6 +133,7 @@ constexpr KnownOption kKnownOptions[] = {
     { "torture_percent", Value::Required, apply_torture_percent },
     { "timeslice_ms", Value::Required, apply_timeslice_ms },
     { "noapic", Value::None, [](BootOptions& options, lib::StringView) { return options.no_apic = true; } },
+    { "noecam", Value::None, [](BootOptions& options, lib::StringView) { return options.no_ecam = true; } },
     { "lockdep", Value::Required, apply_lockdep },
 };
 

@@ -42,6 +42,9 @@ struct BootOptions {
     // "noapic": leave the local and I/O APICs off; the 8259 PICs and the
     // PIT serve interrupts and the tick, on one CPU.
     bool no_apic = false;
+    // "noecam": leave the MCFG's ECAM window unused; PCI configuration
+    // space through mechanism 1 (ports 0xCF8/0xCFC).
+    bool no_ecam = false;
     // "lockdep=off" (or "on", the default): the lock-order validator
     // (src/sync/lock_validator.h).
     bool lockdep = true;

@@ -87,6 +87,8 @@ const char* log_tag_name(LogTag tag)
         return "MOUSE";
     case LogTag::Fb:
         return "FB";
+    case LogTag::Pci:
+        return "PCI";
     case LogTag::Smp:
         return "SMP";
     case LogTag::Fault:

@@ -25,6 +25,7 @@ enum class LogTag : uint8_t {
     Kbd,
     Mouse,
     Fb,
+    Pci,
     Smp,
     Fault,
     Panic,

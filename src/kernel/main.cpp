@@ -10,6 +10,7 @@
 #include "boot/boot_info.h"
 #include "boot/multiboot2_entry.h"
 #include "drivers/framebuffer_console.h"
+#include "drivers/pci.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/ps2_mouse.h"
 #include "drivers/qemu_exit.h"
@@ -165,6 +166,16 @@ void start_interrupts(const boot::BootInfo& info, const BootOptions& options)
     measure_and_report_clocks(options.timer_hz);
 }
 
+// Before the other CPUs start: sizing BARs turns each function's decoding
+// off for a moment, and nothing may use a device meanwhile.
+void start_pci(const BootOptions& options)
+{
+    drivers::PciConfigChoice choice { platform_mcfg(), platform_mcfg_absence() };
+    if (options.no_ecam)
+        choice = { nullptr, "boot word noecam" };
+    drivers::init_pci(choice);
+}
+
 void start_heap()
 {
     // The TSC differs from boot to boot, so header check values do too.
@@ -237,6 +248,8 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     end_boot_phase("heap");
     start_interrupts(boot_info, options);
     end_boot_phase("interrupts, timer, keyboard");
+    start_pci(options);
+    end_boot_phase("PCI");
     start_application_processors(boot_info);
     end_boot_phase("other CPUs");
     sched::start_scheduler(options.timeslice_ms);
