@@ -4,6 +4,7 @@
 
 #include "arch/cpu.h"
 #include "arch/interrupts.h"
+#include "drivers/pci.h"
 #include "drivers/pit.h"
 #include "drivers/ps2_keyboard.h"
 #include "drivers/serial_input.h"
@@ -73,6 +74,11 @@ void show_threads(lib::StringView)
     sched::log_thread_table();
 }
 
+void show_pci(lib::StringView)
+{
+    drivers::print_pci_functions();
+}
+
 void run_tests(lib::StringView patterns)
 {
     ktest::RunSummary summary = ktest::run_tests(patterns);
@@ -110,6 +116,7 @@ constexpr Command kCommands[] = {
     { "uptime", "", "time since the timer started", show_uptime },
     { "ticks", "", "timer ticks and rate", show_ticks },
     { "threads", "", "every thread: state, CPU, priority, run time", show_threads },
+    { "pci", "", "every PCI function: IDs, class, BARs, capabilities", show_pci },
     { "tests", "[suite[.test],...]", "run kernel tests (all by default), KTAP", run_tests },
     { "fault", "<kind>", "fail on purpose, as fault= does", fault },
     { "halt", "", "stop the CPU", halt },
