@@ -156,19 +156,33 @@ def direct_boot_binaries(build_dir):
     return binaries
 
 
+def handoff_options(record, options, kernel_elf, direct_boot_binaries, tmp_path):
+    """Boot options that enter RayOS through the hand-off loader with record."""
+    path = tmp_path / f"handoff{len(list(tmp_path.glob('handoff*.bin')))}.bin"
+    path.write_bytes(record)
+    options.setdefault("memory", "128M")
+    return dict(options, direct_kernel=direct_boot_binaries["handoff_loader"], modules=(kernel_elf, path))
+
+
 @pytest.fixture
 def handoff_boot(boot, kernel_elf, direct_boot_binaries, tmp_path):
     """handoff_boot(record, **options) -> BootResult: RayOS entered by the
     hand-off loader with a record from harness.multiboot2.handoff(), so with
     a Multiboot2 structure the test built, through the kernel's real entry."""
     def run(record, **options):
-        path = tmp_path / f"handoff{len(list(tmp_path.glob('handoff*.bin')))}.bin"
-        path.write_bytes(record)
-        options.setdefault("memory", "128M")
-        return boot(direct_kernel=direct_boot_binaries["handoff_loader"], modules=(kernel_elf, path),
-                    **options)
+        return boot(**handoff_options(record, options, kernel_elf, direct_boot_binaries, tmp_path))
 
     return run
+
+
+@pytest.fixture
+def handoff_running_boot(running_boot, kernel_elf, direct_boot_binaries, tmp_path):
+    """handoff_running_boot(record, **options) -> RunningBoot: as
+    handoff_boot, for a kernel a test looks at while it runs (QMP)."""
+    def start(record, **options):
+        return running_boot(**handoff_options(record, options, kernel_elf, direct_boot_binaries, tmp_path))
+
+    return start
 
 
 @pytest.fixture

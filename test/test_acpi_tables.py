@@ -22,9 +22,7 @@ from harness.outcome import Outcome
 from harness.qmp import QmpClient
 
 MIB = mb2.MIB
-INFO = mb2.DEFAULT_INFO_ADDRESS
-TABLES = INFO + 0x1000          # the tables follow the structure in the hand-off blob
-TABLES_SIZE = 0x4000            # the ACPI-reclaimable region holding them
+TABLES = acpi.HANDOFF_TABLES    # the tables follow the structure in the hand-off blob
 
 ONE_CPU = "[ACPI] no usable MADT: one CPU, no I/O APIC"
 APIC_REJECTED = "[APIC] MADT rejected against the I/O APICs: 8259 PICs and PIT, one CPU"
@@ -71,29 +69,8 @@ def test_the_madt_says_what_qemu_built(running_boot, machine, cpus):
     assert any(line.startswith(f"[ACPI] HPET at {hpet[0]:#x}: ") for line in kernel.lines()), kernel.lines()
 
 
-def firmware_regions(memory_mib=128):
-    """QEMU's map, with the tables' pages carved out of usable memory as ACPI-reclaimable."""
-    regions = [region for region in mb2.qemu_like_regions(memory_mib) if region[0] != 0x100000]
-    top = memory_mib * MIB - 0x20000
-    return regions + [(0x100000, TABLES - 0x100000, mb2.MEMORY_AVAILABLE),
-                      (TABLES, TABLES_SIZE, mb2.MEMORY_ACPI_RECLAIMABLE),
-                      (TABLES + TABLES_SIZE, top - TABLES - TABLES_SIZE, mb2.MEMORY_AVAILABLE)]
-
-
-def handoff_with(firmware):
-    """The hand-off record: the structure at INFO, the tables at TABLES."""
-    structure = mb2.bootable(regions=firmware_regions(), extra_tags=(mb2.acpi_new_rsdp(firmware.rsdp()),))
-    assert len(structure) <= TABLES - INFO
-    image = firmware.image()
-    assert len(image) <= TABLES_SIZE
-    return mb2.handoff(structure + bytes(TABLES - INFO - len(structure)) + image)
-
-
-def good_tables(madt=None, fadt=None, hpet=None, extra=()):
-    tables = [("APIC", acpi.madt(acpi.qemu_like_madt_entries(1)) if madt is None else madt),
-              ("FACP", acpi.fadt() if fadt is None else fadt),
-              ("HPET", acpi.hpet() if hpet is None else hpet)]
-    return acpi.Firmware(TABLES, [table for table in tables if table[1] != b""] + list(extra))
+handoff_with = acpi.handoff_record
+good_tables = acpi.qemu_like_tables
 
 
 @dataclass

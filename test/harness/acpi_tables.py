@@ -1,6 +1,8 @@
-"""ACPI tables built by tests (ACPI 6.4 5.2; HPET 1.0a 3.2.4), well-formed
-or not: an RSDP 2.0 copy for the Multiboot2 tag, an XSDT, and the MADT,
-FADT and HPET it lists, laid out at physical addresses the test chooses.
+"""ACPI tables built by tests (ACPI 6.4 5.2; HPET 1.0a 3.2.4; PCI Firmware
+3.2 4.1.2), well-formed or not: an RSDP 2.0 copy for the Multiboot2 tag, an
+XSDT, and the MADT, FADT, HPET and MCFG it lists, laid out at physical
+addresses the test chooses, and the hand-off record that gives them to the
+kernel through the real boot path.
 
 As with harness/multiboot2.py, every builder writes what firmware would and
 takes overrides, so a malformed table is a good one with one field changed.
@@ -8,6 +10,8 @@ The tests' expected values come from these tables, never from the kernel."""
 
 import struct
 from dataclasses import dataclass, field
+
+from . import multiboot2 as mb2
 
 HEADER_SIZE = 36
 CHECKSUM_OFFSET = 9
@@ -116,6 +120,18 @@ def hpet(address=0xFED00000, block_id=0x8086A201, space=0, number=0, minimum_tic
     return sdt("HPET", body, **header)
 
 
+def mcfg(entries, **header):
+    """An MCFG: 8 reserved bytes, then a 16-byte allocation structure for
+    each (base, segment, start bus, end bus)."""
+    body = bytes(8) + b"".join(struct.pack("<QHBBI", base, segment, start, end, 0)
+                               for base, segment, start, end in entries)
+    return sdt("MCFG", body, **header)
+
+
+# Where QEMU's q35 has its ECAM window (SeaBIOS and OVMF program it there).
+Q35_ECAM = 0xB0000000
+
+
 @dataclass
 class Firmware:
     """Tables laid out from base, each 16-byte aligned, the XSDT listing
@@ -151,3 +167,43 @@ class Firmware:
 
     def rsdp(self):
         return rsdp(self.xsdt_address())
+
+
+# The hand-off boots (test/direct_boot/): the Multiboot2 structure at
+# HANDOFF_INFO, the tables right after it, in memory the map calls
+# ACPI-reclaimable.
+HANDOFF_INFO = mb2.DEFAULT_INFO_ADDRESS
+HANDOFF_TABLES = HANDOFF_INFO + 0x1000
+HANDOFF_TABLES_SIZE = 0x4000
+
+
+def firmware_regions(memory_mib=128):
+    """QEMU's map, with the tables' pages carved out of usable memory as ACPI-reclaimable."""
+    regions = [region for region in mb2.qemu_like_regions(memory_mib) if region[0] != 0x100000]
+    top = memory_mib * mb2.MIB - 0x20000
+    return regions + [(0x100000, HANDOFF_TABLES - 0x100000, mb2.MEMORY_AVAILABLE),
+                      (HANDOFF_TABLES, HANDOFF_TABLES_SIZE, mb2.MEMORY_ACPI_RECLAIMABLE),
+                      (HANDOFF_TABLES + HANDOFF_TABLES_SIZE, top - HANDOFF_TABLES - HANDOFF_TABLES_SIZE,
+                       mb2.MEMORY_AVAILABLE)]
+
+
+def handoff_record(firmware, cmdline="exit"):
+    """The hand-off record: the structure at HANDOFF_INFO, the tables at HANDOFF_TABLES."""
+    structure = mb2.bootable(cmdline=cmdline, regions=firmware_regions(),
+                             extra_tags=(mb2.acpi_new_rsdp(firmware.rsdp()),))
+    assert len(structure) <= HANDOFF_TABLES - HANDOFF_INFO
+    image = firmware.image()
+    assert len(image) <= HANDOFF_TABLES_SIZE
+    return mb2.handoff(structure + bytes(HANDOFF_TABLES - HANDOFF_INFO - len(structure)) + image)
+
+
+def qemu_like_tables(madt=None, fadt=None, hpet=None, extra=()):
+    """A MADT, FADT and HPET as QEMU's pc has them (one CPU), each replaced
+    where given (b"" leaves it out), and the extra (name, bytes) tables."""
+    given = {"APIC": madt, "FACP": fadt, "HPET": hpet}
+    tables = [(name, _QEMU_LIKE[name]() if table is None else table) for name, table in given.items()]
+    return Firmware(HANDOFF_TABLES, [table for table in tables if table[1] != b""] + list(extra))
+
+
+# The builders behind qemu_like_tables (whose arguments take their names).
+_QEMU_LIKE = {"APIC": lambda: madt(qemu_like_madt_entries(1)), "FACP": lambda: fadt(), "HPET": lambda: hpet()}
