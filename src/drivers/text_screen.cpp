@@ -27,6 +27,7 @@ constexpr TagColour kTagColours[] = {
     { "MOUSE", { on_black(TextColour::LightMagenta), false } },
     { "SMP", { on_black(TextColour::Brown), false } },
     { "FB", { on_black(TextColour::LightMagenta), false } },
+    { "PCI", { on_black(TextColour::Cyan), false } },
     { "FAULT", { on_black(TextColour::LightRed), false } },
     { "PANIC", { { TextColour::White, TextColour::Red }, true } },
     { "TEST", { on_black(TextColour::White), false } },

@@ -34,7 +34,7 @@ TAG_STYLES = {
     "MEM": ((LIGHT_BLUE, BLACK), False), "SERIAL": ((LIGHT_MAGENTA, BLACK), False),
     "TIMER": ((YELLOW, BLACK), False), "ACPI": ((CYAN, BLACK), False), "APIC": ((CYAN, BLACK), False),
     "KBD": ((LIGHT_MAGENTA, BLACK), False), "MOUSE": ((LIGHT_MAGENTA, BLACK), False),
-    "SMP": ((BROWN, BLACK), False), "FB": ((LIGHT_MAGENTA, BLACK), False),
+    "SMP": ((BROWN, BLACK), False), "FB": ((LIGHT_MAGENTA, BLACK), False), "PCI": ((CYAN, BLACK), False),
     "FAULT": ((LIGHT_RED, BLACK), False), "PANIC": ((WHITE, RED), True),
     "TEST": ((WHITE, BLACK), False), "LOCKDEP": ((YELLOW, BLACK), False), "BENCH": ((WHITE, BLACK), False),
 }
