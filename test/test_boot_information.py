@@ -205,7 +205,10 @@ CASES = {
     "acpi_rsdp": (structure(mb2.acpi_old_rsdp()), Booted()),
     # A framebuffer tag that lies costs the screen, never the boot.
     "framebuffer_as_grub_gives_it": (structure(mb2.framebuffer()), Booted((
-        "[FB] framebuffer 800x600, 32 bits per pixel, pitch 3200, at 0xfd000000: 469 pages mapped uncached NX",))),
+        "[FB] framebuffer 800x600, 32 bits per pixel, pitch 3200, at 0xfd000000: "
+        f"{-(-3200 * 600 // 4096)} pages mapped uncached NX",))),
+    "framebuffer_smaller_than_a_character": (structure(mb2.framebuffer(width=7, pitch=28)),
+                                             refused_framebuffer("smaller than one character cell (8x16)")),
     "framebuffer_over_usable_memory": (structure(mb2.framebuffer(address=0x400000)),
                                        refused_framebuffer("overlaps usable memory")),
     "framebuffer_pitch_shorter_than_a_line": (structure(mb2.framebuffer(pitch=3000)), refused_framebuffer(

@@ -102,7 +102,8 @@ def test_gdb_commands_read_kernel_state_from_a_stopped_kernel(paused_qemu, kerne
     completed, output = run_gdb(
         kernel_elf, f"target remote {STUB_ADDRESS}:{paused_qemu.port}", "hbreak drivers::qemu_exit", "continue",
         "rayos-heap", "rayos-frames", "rayos-walk 0xffffc10000000000", "rayos-walk kernel_main",
-        "rayos-walk 0", "rayos-idt 14", "rayos-log 8000", f"print {PCI_TABLE}.m_capacity * sizeof(*{PCI_TABLE}.m_functions)",
+        "rayos-walk 0", "rayos-idt 14", "rayos-log 8000",
+        f"print {PCI_TABLE}.m_capacity * sizeof(*{PCI_TABLE}.m_functions)",
         workdir=paused_qemu.workdir)
     assert completed.returncode == 0, output
     log_lines = [line for line in output.splitlines() if line.startswith("[MEM] Stats: ")]

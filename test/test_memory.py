@@ -13,6 +13,7 @@ from harness.kernel_test_run import skip_reason
 from harness.kernel_tests import read_kernel_tests
 from harness.outcome import Outcome
 from harness.qmp import QmpClient
+from harness.screen import read_ppm
 from harness.qemu_tlb import (DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, FRAMEBUFFER_WINDOW_BASE, FRAMEBUFFER_WINDOW_END,
                               in_range, section_bounds, tlb_once_ready)
 
@@ -89,8 +90,11 @@ def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
     qmp = QmpClient(running.workdir / "qmp.sock")
     try:
         tree = qmp.execute("human-monitor-command", **{"command-line": "info mtree"})
+        qmp.execute("screendump", filename=str(running.workdir / "screen.ppm"))
     finally:
         qmp.close()
+    display = read_ppm(running.workdir / "screen.ppm")
+    display_width, display_height = display.width, display.height
     pages, result = tlb_once_ready(running)
     # "W^X check: 0 writable+executable pages": none, heap pages included.
     (wx,) = number(result, r"^\[MEM\] W\^X check: (\d+) writable\+executable pages")
@@ -122,6 +126,9 @@ def test_qemu_sees_the_rights_the_boot_log_claims(running_boot, kernel_elf):
     # The framebuffer window: the pages "[FB] ... N pages mapped uncached NX"
     # claims, over QEMU's video memory from its start, in order, and no more.
     (fb_pages,) = number(result, r"^\[FB\] framebuffer .*: (\d+) pages mapped uncached NX at 0xffffbf8000000000$")
+    # The size from QEMU's own display: its screendump's width and height,
+    # 4 bytes a pixel, lines packed (the standard VGA's pitch in 32 bits).
+    assert fb_pages == -(-4 * display_width * display_height // 4096)
     framebuffer = sorted(in_range(pages, FRAMEBUFFER_WINDOW_BASE,
                          FRAMEBUFFER_WINDOW_END), key=lambda page: page.address)
     (vram,) = {int(start, 16) for start in re.findall(r"([0-9a-f]+)-[0-9a-f]+ \(prio -?\d+, ram\): vga\.vram\s*$",

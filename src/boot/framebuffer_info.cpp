@@ -5,6 +5,11 @@
 namespace boot {
 namespace {
 
+// One character cell of the console's font: anything smaller cannot hold
+// a character, and the console would draw past it.
+constexpr uint32_t kMinimumWidth = 8;
+constexpr uint32_t kMinimumHeight = 16;
+
 FramebufferOffer refuse(const char* problem)
 {
     return { FramebufferStatus::Refused, {}, problem };
@@ -54,8 +59,8 @@ FramebufferOffer check_framebuffer(const FramebufferTagFields& tag, MemoryMapVie
         return refuse("not 32 bits per pixel");
     if (!channels_are_sane(tag))
         return refuse("colour channels are not 8 bits each inside the pixel");
-    if (tag.width == 0 || tag.height == 0)
-        return refuse("width or height is 0");
+    if (tag.width < kMinimumWidth || tag.height < kMinimumHeight)
+        return refuse("smaller than one character cell (8x16)");
     if (tag.pitch % 4 != 0 || tag.pitch / 4 < tag.width)
         return refuse("pitch is shorter than a line of pixels or not whole pixels");
 
@@ -67,6 +72,10 @@ FramebufferOffer check_framebuffer(const FramebufferTagFields& tag, MemoryMapVie
         return refuse("runs past the physical address space");
     if (memory_map.overlaps_usable(tag.address, tag.address + size))
         return refuse("overlaps usable memory");
+    // Clearing it would wipe the ACPI tables (or bad memory) before they are
+    // read: only a hole in the map or reserved memory can be video memory.
+    if (memory_map.overlaps_type_other_than(MemoryType::Reserved, tag.address, tag.address + size))
+        return refuse("overlaps ACPI or bad memory");
 
     Framebuffer framebuffer {
         .physical = tag.address,

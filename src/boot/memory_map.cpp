@@ -178,4 +178,14 @@ bool MemoryMapView::overlaps_usable(uint64_t start, uint64_t end) const
     return false;
 }
 
+bool MemoryMapView::overlaps_type_other_than(MemoryType type, uint64_t start, uint64_t end) const
+{
+    for (size_t i = 0; i < m_count; ++i) {
+        const MemoryRegion& region = m_regions[i];
+        if (region.type != type && region.base < end && start < region.base + region.length)
+            return true;
+    }
+    return false;
+}
+
 } // namespace boot

@@ -101,6 +101,9 @@ public:
     bool is_usable(uint64_t start, uint64_t end) const;
     // Whether any byte of [start, end) lies in a usable region.
     bool overlaps_usable(uint64_t start, uint64_t end) const;
+    // Whether any byte of [start, end) lies in a region of another type
+    // than type (bytes in no region at all do not count).
+    bool overlaps_type_other_than(MemoryType type, uint64_t start, uint64_t end) const;
 
 private:
     const MemoryRegion* m_regions;

@@ -137,6 +137,14 @@ bool FramebufferConsole::take_snapshot()
     return true;
 }
 
+void FramebufferConsole::forget_what_is_shown()
+{
+    for (bool& valid : m_row_valid)
+        valid = false;
+    m_snapshot_scrolled = 0;
+    m_dirty = true;
+}
+
 void FramebufferConsole::draw_snapshot()
 {
     uint32_t scrolled = m_snapshot_scrolled;

@@ -24,6 +24,10 @@ public:
     // Copies the text to draw (cheap: under the log lock, which write()
     // needs too); false when nothing changed since the last copy.
     bool take_snapshot();
+    // Forgets what the pixels show, so the next drawing redraws every cell:
+    // for the panic path, whose CPU may have stopped another mid-draw (the
+    // pixels half moved, the record of them not).
+    void forget_what_is_shown();
     // Draws the last snapshot (slow: outside the log lock, interrupts on;
     // one CPU at a time): moves the pixels up by the rows scrolled, then
     // redraws the cells that differ from what the screen shows.

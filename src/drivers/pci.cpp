@@ -113,7 +113,8 @@ bool ecam_agrees_with_ports(const acpi::McfgEntry& entry)
     pci::PciAddress first { entry.start_bus, 0, 0 };
     uint32_t through_ecam = g_ecam.read32(first, pci::offset::kVendorId);
     uint32_t through_ports = g_ports.read32(first, pci::offset::kVendorId);
-    if (through_ecam == through_ports)
+    // Agreeing that nothing answers proves nothing: the host bridge must.
+    if (through_ecam == through_ports && (through_ecam & 0xFFFFu) != 0xFFFFu)
         return true;
     log(LogTag::Pci,
         "warning: ECAM at {:#x} reads {:04x}:{:04x} at {:02x}:00.0 where mechanism 1 reads {:04x}:{:04x}: "
@@ -133,6 +134,12 @@ const acpi::McfgEntry* choose_ecam(const PciConfigChoice& choice, const char*& w
     const acpi::McfgEntry* entry = segment_zero(*choice.mcfg);
     if (entry == nullptr) {
         why_not = "the MCFG has no window for segment 0";
+        return nullptr;
+    }
+    // The walk starts at the root bus, 0: a window without it would list
+    // nothing (what answers at its first bus is no host bridge).
+    if (entry->start_bus != 0) {
+        why_not = "segment 0's window does not start at bus 0, the root bus";
         return nullptr;
     }
     g_ecam.configure(*entry);

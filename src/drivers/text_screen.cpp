@@ -100,9 +100,10 @@ void TextScreen::put(char character)
         }
         return;
     case '\t':
+        // To the next stop, or to the row's end on a row narrower than one.
         do
             place(' ');
-        while (m_cursor_column % kTabWidth != 0);
+        while (m_cursor_column % kTabWidth != 0 && m_cursor_column < m_columns);
         return;
     default:
         break;

@@ -99,6 +99,7 @@ void fault(lib::StringView kind)
 void halt(lib::StringView)
 {
     log(LogTag::Raw, "halted: interrupts off; only a reset leaves this");
+    flush_log_screen();
     arch::halt_forever();
 }
 

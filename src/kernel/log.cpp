@@ -1,5 +1,6 @@
 #include "kernel/log.h"
 
+#include "arch/cpu.h"
 #include "drivers/framebuffer_console.h"
 #include "drivers/uart16550.h"
 #include "lib/atomic.h"
@@ -136,14 +137,16 @@ void flush_log_screen()
         return;
     if (g_emergency.load(lib::MemoryOrder::Relaxed)) {
         // The other CPUs are stopped, one perhaps in the middle of drawing:
-        // draw over whatever it left.
+        // redraw every cell over whatever it left.
+        g_screen->forget_what_is_shown();
         if (g_screen->take_snapshot())
             g_screen->draw_snapshot();
         return;
     }
-    // A CPU already drawing: it, or the next flush, shows the rest.
-    if (g_screen_drawing.exchange(true))
-        return;
+    // Another CPU drawing finishes first (milliseconds): then this flush
+    // draws what came after, so nothing written before it is left out.
+    while (g_screen_drawing.exchange(true))
+        arch::cpu_relax();
     bool changed = false;
     {
         sync::SpinlockGuard guard(g_log_lock);

@@ -203,9 +203,19 @@ def expected_cell_pixels(font, character, colours, cursor):
 
 
 def compare(image, model, font, limit=8):
-    """Every cell of the model against the image; a description of each
-    mismatching cell (at most limit), empty when the screen is right."""
+    """Every cell of the model against the image, and the strips right of
+    and below the cells (background); a description of each mismatch (at
+    most limit), empty when the screen is right."""
     problems = []
+    background = PALETTE[DEFAULT[1]]
+    cells_width, cells_height = model.columns * font.width, model.rows * font.height
+    for y in range(image.height):
+        for x in range(0 if y >= cells_height else cells_width, image.width):
+            if image.pixel(x, y) != background:
+                problems.append(f"pixel ({x}, {y}) outside the cells is {image.pixel(x, y)}, not the background")
+                break
+        if len(problems) >= limit:
+            return problems
     cursor = model.cursor()
     for row in range(model.rows):
         for column in range(model.columns):

@@ -42,9 +42,10 @@ FramebufferTagFields good_tag()
 const MemoryRegion kMemory[] = {
     { 0, 0x9F000, MemoryType::Usable },
     { 0x100000, 0x7F00000, MemoryType::Usable },
+    { 0x8000000, 0x20000, MemoryType::AcpiReclaimable },
     { 0xFFFC0000, 0x40000, MemoryType::Reserved },
 };
-const boot::MemoryMapView kMap(kMemory, 3);
+const boot::MemoryMapView kMap(kMemory, 4);
 
 std::string problem_of(const FramebufferTagFields& tag)
 {
@@ -65,6 +66,17 @@ TEST(FramebufferInfo, AcceptsWhatQemuAndGrubHandOver)
     EXPECT_EQ(offer.framebuffer.height, 600u);
     EXPECT_EQ(offer.framebuffer.red.position, 16);
     EXPECT_EQ(offer.framebuffer.blue.position, 0);
+}
+
+TEST(FramebufferInfo, AcceptsOneCellAndReservedMemory)
+{
+    FramebufferTagFields tag = good_tag();
+    tag.width = 8;
+    tag.height = 16;
+    tag.pitch = 32;
+    EXPECT_EQ(problem_of(tag), "(usable)");
+    tag.address = 0xFFFC0000; // reserved in the map: firmware may put it there
+    EXPECT_EQ(problem_of(tag), "(usable)");
 }
 
 TEST(FramebufferInfo, AcceptsAPitchWiderThanTheLine)
@@ -110,8 +122,14 @@ TEST(FramebufferInfo, RefusesEachLieWithItsReason)
                 t.green = { 4, 8 };
             },
             "colour channels are not 8 bits each inside the pixel" },
-        { "width 0", [](FramebufferTagFields& t) { t.width = 0; }, "width or height is 0" },
-        { "height 0", [](FramebufferTagFields& t) { t.height = 0; }, "width or height is 0" },
+        { "width 0", [](FramebufferTagFields& t) { t.width = 0; }, "smaller than one character cell (8x16)" },
+        { "height 0", [](FramebufferTagFields& t) { t.height = 0; },
+            "smaller than one character cell (8x16)" },
+        { "width 7", [](FramebufferTagFields& t) { t.width = 7; }, "smaller than one character cell (8x16)" },
+        { "height 15", [](FramebufferTagFields& t) { t.height = 15; },
+            "smaller than one character cell (8x16)" },
+        { "over ACPI tables", [](FramebufferTagFields& t) { t.address = 0x8000000; },
+            "overlaps ACPI or bad memory" },
         { "pitch short", [](FramebufferTagFields& t) { t.pitch = 3196; },
             "pitch is shorter than a line of pixels or not whole pixels" },
         { "pitch odd", [](FramebufferTagFields& t) { t.pitch = 3202; },

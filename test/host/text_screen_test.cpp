@@ -120,6 +120,16 @@ TEST(TextScreen, BackspaceCarriageReturnAndTab)
     EXPECT_EQ(row_text(*tabs, 0), "a       b");
 }
 
+TEST(TextScreen, ATabOnARowNarrowerThanATabStopEndsAtTheRowsEnd)
+{
+    auto screen = screen_of(5, 1);
+    screen->write("a\tb");
+    EXPECT_EQ(row_text(*screen, 0), "b") << "the tab filled the row; b wrapped (and scrolled)";
+    auto one = screen_of(1, 1);
+    one->write("\t\t");
+    EXPECT_EQ(one->cursor_column(), 1u);
+}
+
 TEST(TextScreen, BytesWithoutAGlyphShowAsAQuestionMark)
 {
     auto screen = screen_of(10, 2);
