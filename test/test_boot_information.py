@@ -207,6 +207,11 @@ CASES = {
     "framebuffer_as_grub_gives_it": (structure(mb2.framebuffer()), Booted((
         "[FB] framebuffer 800x600, 32 bits per pixel, pitch 3200, at 0xfd000000: "
         f"{-(-3200 * 600 // 4096)} pages mapped uncached NX",))),
+    # QEMU's TCG CPUs have 40 physical address bits, whatever the model.
+    "framebuffer_past_the_cpus_physical_addresses": (
+        structure(mb2.framebuffer(address=1 << 51)),
+        Booted((f"[FB] framebuffer refused: {1 << 51:#x}-{(1 << 51) + 3200 * 600:#x} is past this CPU's physical "
+                f"addresses (below {1 << 40:#x}); the log is on serial only",))),
     "framebuffer_smaller_than_a_character": (structure(mb2.framebuffer(width=7, pitch=28)),
                                              refused_framebuffer("smaller than one character cell (8x16)")),
     "framebuffer_over_usable_memory": (structure(mb2.framebuffer(address=0x400000)),

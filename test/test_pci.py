@@ -241,6 +241,9 @@ MALFORMED_MCFGS = {
         Refused("ECAM disagreed with mechanism 1", disagreeing_window=0xE0000000)),
     "no_window_for_segment_0": (mcfg_at((acpi.Q35_ECAM, 1, 0, 255)),
                                 Refused("the MCFG has no window for segment 0")),
+    # QEMU's TCG CPUs have 40 physical address bits: 2^44 is out of reach.
+    "window_past_the_cpus_addresses": (mcfg_at((1 << 44, 0, 0, 255)),
+                                       Refused("its window is past this CPU's physical addresses")),
     "window_without_the_root_bus": (mcfg_at((acpi.Q35_ECAM, 0, 1, 255)),
                                     Refused("segment 0's window does not start at bus 0, the root bus")),
 }

@@ -39,6 +39,11 @@ void log_cpu_identity();
 // A hint inside spin loops: lets a sibling hyperthread run and saves power.
 void cpu_relax();
 
+// One past the highest physical address this CPU can reach (MAXPHYADDR):
+// device memory a firmware table or a boot loader places above it cannot
+// be mapped (those bits of a page-table entry are reserved).
+uint64_t physical_address_limit();
+
 // The time stamp counter: cycles since reset, for timing boot phases.
 uint64_t read_timestamp_counter();
 

@@ -1,5 +1,6 @@
 #include "drivers/framebuffer_console.h"
 
+#include "arch/cpu.h"
 #include "arch/page_size.h"
 #include "arch/paging.h"
 #include "drivers/console_font.h"
@@ -189,6 +190,15 @@ void init_framebuffer_console(const boot::FramebufferOffer& offer)
         break;
     }
     const boot::Framebuffer& framebuffer = offer.framebuffer;
+    // The tag's check knows the architecture's limit; this CPU's may be lower.
+    if (framebuffer.physical + framebuffer.size > arch::physical_address_limit()) {
+        kernel::log(LogTag::Fb,
+            "framebuffer refused: {:#x}-{:#x} is past this CPU's physical addresses (below {:#x}); the log "
+            "is on "
+            "serial only",
+            framebuffer.physical, framebuffer.physical + framebuffer.size, arch::physical_address_limit());
+        return;
+    }
     uint64_t first_page = framebuffer.physical & ~(arch::kPageSize - 1);
     uint64_t offset = framebuffer.physical - first_page;
     uint64_t pages = (offset + framebuffer.size + arch::kPageSize - 1) / arch::kPageSize;

@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "arch/cpu.h"
 #include "arch/paging.h"
 #include "drivers/pci_config_ports.h"
 #include "drivers/pci_ecam.h"
@@ -140,6 +141,12 @@ const acpi::McfgEntry* choose_ecam(const PciConfigChoice& choice, const char*& w
     // nothing (what answers at its first bus is no host bridge).
     if (entry->start_bus != 0) {
         why_not = "segment 0's window does not start at bus 0, the root bus";
+        return nullptr;
+    }
+    // The MCFG's check knows the architecture's limit; this CPU's may be lower.
+    uint64_t window_end = entry->base + ((uint64_t { entry->end_bus } + 1) << 20);
+    if (window_end > arch::physical_address_limit()) {
+        why_not = "its window is past this CPU's physical addresses";
         return nullptr;
     }
     g_ecam.configure(*entry);

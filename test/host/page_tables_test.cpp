@@ -87,6 +87,11 @@ TEST(PageTables, Errors)
     arch::PageTables tables(memory.new_root(), memory, true);
     EXPECT_EQ(tables.map(0x1001, 0x1000, kReadWrite).error(), PagingError::NotAligned);
     EXPECT_EQ(tables.map(0x0000800000000000, 0x1000, kReadWrite).error(), PagingError::NonCanonical);
+    // Bit 52 and up of a physical address would become NX or key bits.
+    EXPECT_EQ(tables.map(0x5000, uint64_t { 1 } << 52, kReadWrite).error(), PagingError::PhysicalOutOfRange);
+    EXPECT_EQ(tables.map_large(0x400000, uint64_t { 1 } << 63, kReadWrite).error(),
+        PagingError::PhysicalOutOfRange);
+    EXPECT_FALSE(tables.translate(0x5000).has_value()) << "nothing mapped on the way";
     ASSERT_TRUE(tables.map(0x1000, 0x1000, kReadWrite).has_value());
     EXPECT_EQ(tables.map(0x1000, 0x2000, kReadWrite).error(), PagingError::AlreadyMapped);
     EXPECT_EQ(tables.unmap(0x2000).error(), PagingError::NotMapped);

@@ -1,4 +1,5 @@
 #include "arch/x86_64/cpuid.h"
+#include "arch/cpu.h"
 
 #include <stddef.h>
 
@@ -85,7 +86,17 @@ CpuFeatures detect_cpu_features()
     }
     if (max_extended >= 0x80000007)
         features.invariant_tsc = bit_set(cpuid(0x80000007).edx, 8);
+    // SDM Vol. 3A 4.1.4: without the leaf, MAXPHYADDR is 36.
+    constexpr uint8_t kDefaultPhysicalAddressBits = 36;
+    features.physical_address_bits = max_extended >= 0x80000008
+        ? static_cast<uint8_t>(cpuid(0x80000008).eax & 0xFF)
+        : kDefaultPhysicalAddressBits;
     return features;
+}
+
+uint64_t physical_address_limit()
+{
+    return uint64_t { 1 } << detect_cpu_features().physical_address_bits;
 }
 
 } // namespace arch

@@ -25,6 +25,7 @@ struct CpuFeatures {
     bool rdrand; // 1 ECX[30]
     bool invariant_tsc; // 80000007h EDX[8]
     bool gigabyte_pages; // 80000001h EDX[26]
+    uint8_t physical_address_bits; // 80000008h EAX[7:0] (MAXPHYADDR); 36 when the leaf is missing
 };
 
 CpuFeatures detect_cpu_features();

@@ -32,6 +32,8 @@ const char* describe(PagingError error)
         return "no frame for a new page table";
     case PagingError::NonCanonical:
         return "address is not canonical";
+    case PagingError::PhysicalOutOfRange:
+        return "physical address does not fit an entry (52 bits)";
     }
     return "unknown error";
 }
@@ -89,6 +91,9 @@ lib::Result<void, PagingError> PageTables::map(uint64_t virtual_address, uint64_
         return lib::fail(PagingError::NonCanonical);
     if (virtual_address % kPageSize != 0 || physical % kPageSize != 0)
         return lib::fail(PagingError::NotAligned);
+    // Higher bits would land on NX and the protection key instead.
+    if ((physical & ~kEntryAddressMask) != 0)
+        return lib::fail(PagingError::PhysicalOutOfRange);
     bool inside_large = false, out_of_tables = false;
     uint64_t* entry = walk(virtual_address, 1, true, inside_large, out_of_tables);
     if (inside_large)
@@ -109,6 +114,8 @@ lib::Result<void, PagingError> PageTables::map_large(
         return lib::fail(PagingError::NonCanonical);
     if (virtual_address % kLargePageSize != 0 || physical % kLargePageSize != 0)
         return lib::fail(PagingError::NotAligned);
+    if ((physical & ~kEntryAddressMask) != 0)
+        return lib::fail(PagingError::PhysicalOutOfRange);
     bool inside_large = false, out_of_tables = false;
     uint64_t* entry = walk(virtual_address, 2, true, inside_large, out_of_tables);
     if (inside_large)

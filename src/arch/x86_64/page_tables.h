@@ -41,6 +41,7 @@ enum class PagingError : uint8_t {
     InsideLargePage, // a 4 KiB operation where a 2 MiB page maps the address
     OutOfTables,
     NonCanonical,
+    PhysicalOutOfRange, // above bit 51: would spill into an entry's other fields
 };
 const char* describe(PagingError error);
 
