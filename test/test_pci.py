@@ -4,9 +4,12 @@ Each boot's [PCI] listing is compared, function by function, with what
 QEMU's monitor says over QMP (harness/qemu_pci.py): `info pci` for the
 functions, their IDs, subsystem, IRQ, BARs (kind, size, and the address
 where QEMU maps it) and bridges (bus numbers, windows), query-pci for the
-class numbers, and on q35 QEMU's own configuration space read through its
-ECAM region with `xp` for the programming interface, revision and the
-capability lists' offsets. The mechanism the kernel used is checked
+class numbers, and QEMU's own configuration space for the programming
+interface, revision and capability lists (each capability's offset, ID and
+the fields the kernel decodes, described from the bytes by the harness):
+read through its ECAM region with `xp` on q35, through mechanism 1 with the
+monitor's `o`/`i` on pc once the kernel idles. Class and vendor names are
+checked against a table the harness holds, never against the kernel. The mechanism the kernel used is checked
 against the machine: ECAM on q35, at the window `info mtree` shows, mapped
 uncached and no-execute (`info tlb`); mechanism 1 on pc, which has no
 MCFG, under the boot word noecam, and when the MCFG is malformed (tables
@@ -21,13 +24,17 @@ import pytest
 from harness import acpi_tables as acpi
 from harness import ktap
 from harness.kernel_tests import read_kernel_tests
-from harness.qemu_pci import (ROM_SLOT, Bar, buses_reached, differences, ecam_region, parse_info_pci,
-                              parse_kernel_listing, qemu_functions, without_extended_capabilities)
+from harness.qemu_pci import (ROM_SLOT, Bar, buses_reached, capability_offsets, describe_capability, differences,
+                              ecam_region, parse_info_pci, parse_kernel_listing, qemu_functions,
+                              without_extended_capabilities)
 from harness.qemu_tlb import DEVICE_WINDOW_BASE, DEVICE_WINDOW_END, PAGE, read_tlb
 from harness.qmp import QmpClient
 
 MIB = 1 << 20
 READY = "[BOOT] RayOS ready"
+# After this line the kernel only idles: it no longer touches ports
+# 0xcf8/0xcfc, so the monitor may read configuration space through them.
+IDLE = "[BOOT] halted"
 NO_MCFG = "no MCFG table"
 
 # A NIC on the root bus, and a PCI-to-PCI bridge with an e1000 and a
@@ -50,7 +57,11 @@ class Look:
 
 
 def look(kernel):
+    """Asked once the kernel idles (a boot with no console, tests or exit
+    word), so QEMU's side may be read through mechanism 1 without racing
+    the kernel's own use of 0xcf8."""
     kernel.wait_for_line(READY, timeout=120)
+    kernel.wait_for_line(IDLE, timeout=30)
     qmp = QmpClient(kernel.workdir / "qmp.sock")
     try:
         ecam = ecam_region(qmp.execute("human-monitor-command", **{"command-line": "info mtree"}))
@@ -144,6 +155,45 @@ def test_the_info_pci_reader_on_text_qemu_printed():
     assert bridge.bridge.prefetchable.limit == 0xFE1FFFFF
     assert virtio.bars == {4: Bar(4, "mem64", True, 0xFE000000, 0x4000)}
     assert buses_reached([nic, bridge, virtio]) == {0, 1}
+
+
+def capability_space(*capabilities):
+    """256 bytes of configuration space holding, from 0x40 on and 0x10
+    apart, each (ID, control word, dword at +4, dword at +8) chained in
+    order (PCI 3.0 6.7: status bit 4, the pointer at 0x34)."""
+    space = bytearray(256)
+    space[0x06], space[0x34] = 0x10, 0x40
+    for index, (capability_id, control, first, second) in enumerate(capabilities):
+        offset = 0x40 + 0x10 * index
+        space[offset] = capability_id
+        space[offset + 1] = offset + 0x10 if index + 1 < len(capabilities) else 0
+        space[offset + 2:offset + 12] = (control.to_bytes(2, "little") + first.to_bytes(4, "little")
+                                         + second.to_bytes(4, "little"))
+    return bytes(space)
+
+
+def test_capabilities_are_described_from_the_bytes_as_the_kernel_lists_them():
+    """The harness's decoder on bytes built here to the spec, in the states
+    QEMU's devices never show at boot (MSI and MSI-X on, several vectors,
+    BAR indicators other than 0), against lines written in the kernel's
+    words (README, PCI): each field read from its own bits."""
+    space = capability_space(
+        (0x05, 0x0085, 0, 0),                        # MSI: enabled, 2^2 vectors capable, 64-bit
+        (0x05, 0x0100, 0, 0),                        # MSI: off, 1 vector, 32-bit, per-vector masking
+        (0x11, 0x8007, 0x2000 | 2, 0x3000 | 4),      # MSI-X: enabled, 8 entries, table BAR2, PBA BAR4
+        (0x10, 0x0042, 0, 0),                        # PCI Express v2, root port
+        (0x01, 0x0003, 0, 0),                        # power management v3
+        (0x09, 0x0014, 0, 0))                        # vendor-specific, 20 bytes
+    conventional, extended = capability_offsets(space)
+    described = [(offset, describe_capability(space, offset)) for offset in conventional]
+    kernel, _ = parse_kernel_listing([
+        "[PCI] 00:03.0 8086:100e class 02.00.00 (Ethernet) Intel, rev 03, subsystem 1af4:1100, IRQ 11 pin A",
+        "[PCI]   capabilities: MSI (64-bit, 4 vectors, on) at 0x40, MSI (32-bit, per-vector masking, 1 vector, "
+        "off) at 0x50, MSI-X (8 vectors, table BAR2+0x2000, PBA BAR4+0x3000, on) at 0x60, PCI Express v2 root "
+        "port at 0x70, power management v3 at 0x80, vendor-specific (20 bytes) at 0x90"])
+    assert extended == []
+    assert kernel[0].capabilities == described
+    assert kernel[0].vendor_name == "Intel" and kernel[0].class_name == "Ethernet"
 
 
 @pytest.mark.parametrize("machine, firmware", [
