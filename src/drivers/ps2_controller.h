@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "sync/interrupt_guard.h"
+
 namespace drivers::ps2 {
 
 // Status register bits.
@@ -51,5 +53,23 @@ bool write_port2(uint8_t byte);
 // The status register and the data port, for interrupt handlers.
 uint8_t status();
 uint8_t read_data();
+
+// The next complete event from the bytes a device's IRQ handler queued:
+// each byte taken with interrupts off (the handler is the queue's other
+// end), decoded outside them. False when the queue runs dry first.
+template <typename ByteQueue, typename Decoder, typename Event>
+bool next_decoded_event(ByteQueue& bytes, Decoder& decoder, Event& event)
+{
+    for (;;) {
+        uint8_t byte = 0;
+        {
+            sync::InterruptGuard guard;
+            if (!bytes.pop(byte))
+                return false;
+        }
+        if (decoder.feed(byte, event))
+            return true;
+    }
+}
 
 } // namespace drivers::ps2

@@ -61,16 +61,7 @@ void on_keyboard_irq()
 // interrupt handler.
 bool next_key_event(KeyEvent& event)
 {
-    for (;;) {
-        uint8_t scancode = 0;
-        {
-            sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
-            if (!g_scancodes.pop(scancode))
-                return false;
-        }
-        if (g_decoder.feed(scancode, event))
-            return true;
-    }
+    return next_decoded_event(g_scancodes, g_decoder, event);
 }
 
 bool fail(const char* what, uint8_t value)

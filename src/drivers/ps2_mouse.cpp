@@ -88,16 +88,7 @@ void log_event(const MouseEvent& event, bool logged)
 
 bool next_event(MouseEvent& event)
 {
-    for (;;) {
-        uint8_t byte = 0;
-        {
-            sync::InterruptGuard guard; // the IRQ handler is the other end of the queue
-            if (!g_bytes.pop(byte))
-                return false;
-        }
-        if (g_decoder.feed(byte, event))
-            return true;
-    }
+    return ps2::next_decoded_event(g_bytes, g_decoder, event);
 }
 
 } // namespace
