@@ -25,6 +25,22 @@ uint64_t rate_khz(uint64_t events, uint64_t reference_counts, uint64_t reference
     return scaled_rate(events, reference_counts, reference_hz, 1, 1000);
 }
 
+uint64_t bracketed_rate_bound_ppm(
+    uint64_t counts, uint64_t start_bracket, uint64_t end_bracket, uint64_t reference_counts)
+{
+    constexpr uint64_t kPpm = 1000000;
+    if (counts == 0 || reference_counts == 0)
+        return UINT64_MAX;
+    // (start + end) / 2 / counts + 1 / reference_counts, each rounded up.
+    uint64_t brackets = start_bracket + end_bracket;
+    uint64_t product = 0;
+    if (brackets < start_bracket || __builtin_mul_overflow(brackets, kPpm, &product))
+        return UINT64_MAX;
+    uint64_t from_brackets = (product + 2 * counts - 1) / (2 * counts);
+    uint64_t from_quantum = (kPpm + reference_counts - 1) / reference_counts;
+    return from_brackets + from_quantum;
+}
+
 bool agrees_within(uint64_t measured, uint64_t expected, uint32_t percent)
 {
     if (measured == 0 || expected == 0)

@@ -32,6 +32,16 @@ constexpr uint32_t pm_timer_delta(uint32_t earlier, uint32_t later, bool counts_
 uint64_t rate_millihertz(uint64_t events, uint64_t reference_counts, uint64_t reference_hz);
 uint64_t rate_khz(uint64_t events, uint64_t reference_counts, uint64_t reference_hz);
 
+// The error bound, in parts per million, of a rate measured as `counts` of
+// one clock over `reference_counts` of a reference, where each end's
+// reference read was taken between two reads of the measured clock that
+// were `start_bracket` and `end_bracket` counts apart: each end is dated at
+// its bracket's middle, so off by at most half its width, and the
+// reference's count is off by less than one. Rounded up; UINT64_MAX when
+// either count is 0.
+uint64_t bracketed_rate_bound_ppm(
+    uint64_t counts, uint64_t start_bracket, uint64_t end_bracket, uint64_t reference_counts);
+
 // Whether measured is within percent of expected (both non-zero).
 bool agrees_within(uint64_t measured, uint64_t expected, uint32_t percent);
 

@@ -32,6 +32,24 @@ TEST(ClockCrossCheck, RatesFromCounts)
     EXPECT_EQ(drivers::rate_khz(~0ull, 1, drivers::kPmTimerHz), 0u); // would overflow
 }
 
+TEST(ClockCrossCheck, TheBoundOfABracketedRateIsHalfEachBracketPlusOneReferenceCount)
+{
+    // 1,000,000 counts, brackets of 100 and 300: 200 counts, 200 ppm; one
+    // count in 10,000 of the reference: 100 ppm.
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(1000000, 100, 300, 10000), 300u);
+    // Perfect brackets still leave the reference's quantum, rounded up.
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(1000000, 0, 0, 3), 333334u);
+    // Half a count of bracket over 3 counts rounds up too: 166,667 ppm.
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(3, 1, 0, 1000000), 166668u);
+    // A longer window shrinks both terms.
+    EXPECT_LT(drivers::bracketed_rate_bound_ppm(2000000, 100, 300, 20000),
+        drivers::bracketed_rate_bound_ppm(1000000, 100, 300, 10000));
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(0, 1, 1, 10), UINT64_MAX);
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, 1, 1, 0), UINT64_MAX);
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, ~0ull, 2, 10), UINT64_MAX); // would overflow
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, ~0ull / 2, 0, 10), UINT64_MAX);
+}
+
 TEST(ClockCrossCheck, AgreementIsWithinThePercentBothWays)
 {
     EXPECT_TRUE(drivers::agrees_within(1020, 1000, 2));

@@ -25,21 +25,20 @@ constexpr int kPmReadAttempts = 4;
 struct Reading {
     uint64_t pm_counts;
     uint32_t apic_count;
+    uint32_t bracket; // APIC counts between the reads around the PM read
 };
 
 Reading read_bracketed(drivers::PmStopwatch& stopwatch)
 {
     sync::InterruptGuard guard;
     Reading reading {};
-    uint32_t narrowest = UINT32_MAX;
+    reading.bracket = UINT32_MAX;
     for (int attempt = 0; attempt < kPmReadAttempts; ++attempt) {
         uint32_t before = local_apic_timer_count();
         uint64_t pm_counts = stopwatch.elapsed();
         uint32_t after = local_apic_timer_count(); // counts down
-        if (before - after < narrowest) {
-            narrowest = before - after;
-            reading = { pm_counts, after + (before - after) / 2 };
-        }
+        if (before - after < reading.bracket)
+            reading = { pm_counts, after + (before - after) / 2, before - after };
     }
     return reading;
 }
@@ -48,25 +47,40 @@ struct Calibration {
     uint64_t input_hz; // the clock before the divider
     uint64_t apic_counts;
     uint64_t pm_counts;
+    uint64_t bound_ppm;
 };
 
+Calibration measure(const Reading& start, const Reading& end)
+{
+    Calibration calibration {};
+    calibration.apic_counts = start.apic_count - end.apic_count;
+    calibration.pm_counts = end.pm_counts - start.pm_counts;
+    calibration.bound_ppm = drivers::bracketed_rate_bound_ppm(
+        calibration.apic_counts, start.bracket, end.bracket, calibration.pm_counts);
+    calibration.input_hz = calibration.pm_counts == 0
+        ? 0
+        : calibration.apic_counts * kApicTimerDivisor * drivers::kPmTimerHz / calibration.pm_counts;
+    return calibration;
+}
+
+// No fixed sleep: the window closes as soon as the figure is known well
+// enough, which under QEMU takes a millisecond or two of PM time.
 Calibration calibrate()
 {
     start_local_apic_timer_countdown();
     drivers::PmStopwatch stopwatch;
     Reading start = read_bracketed(stopwatch);
-    uint64_t window = static_cast<uint64_t>(kApicTimerCalibrationMs) * drivers::kPmTimerHz / 1000;
-    while (stopwatch.elapsed() - start.pm_counts < window) {
+    uint64_t min_window = static_cast<uint64_t>(kApicTimerCalibrationMinUs) * drivers::kPmTimerHz / 1000000;
+    uint64_t max_window = static_cast<uint64_t>(kApicTimerCalibrationMaxMs) * drivers::kPmTimerHz / 1000;
+    for (;;) {
         for (int spin = 0; spin < 1000; ++spin)
             cpu_relax();
+        Calibration calibration = measure(start, read_bracketed(stopwatch));
+        if (calibration.pm_counts >= max_window
+            || (calibration.pm_counts >= min_window
+                && calibration.bound_ppm <= kApicTimerCalibrationBoundPpm))
+            return calibration;
     }
-    Reading end = read_bracketed(stopwatch);
-    Calibration calibration {};
-    calibration.apic_counts = start.apic_count - end.apic_count;
-    calibration.pm_counts = end.pm_counts - start.pm_counts;
-    calibration.input_hz
-        = calibration.apic_counts * kApicTimerDivisor * drivers::kPmTimerHz / calibration.pm_counts;
-    return calibration;
 }
 
 } // namespace
@@ -95,9 +109,9 @@ bool start_apic_timer(uint32_t requested_hz)
     uint64_t window_us = drivers::pm_counts_to_us(calibration.pm_counts);
     log(LogTag::Timer,
         "local APIC timer input clock {}.{:03} MHz against the ACPI PM timer ({} counts at divide by {} in "
-        "{}.{:03} ms, one-shot); the APs' timers run off the same clock and reuse it",
+        "{}.{:03} ms, one-shot, within {} ppm); the APs' timers run off the same clock and reuse it",
         calibration.input_hz / 1000000, calibration.input_hz / 1000 % 1000, calibration.apic_counts,
-        kApicTimerDivisor, window_us / 1000, window_us % 1000);
+        kApicTimerDivisor, window_us / 1000, window_us % 1000, calibration.bound_ppm);
     log(LogTag::Timer,
         "local APIC timer periodic at {} Hz (asked for {}): initial count {}, divide by {}, vector {}; PIT "
         "stopped",

@@ -11,8 +11,14 @@
 
 namespace arch {
 
-// How long the calibration counts, in PM timer time.
-inline constexpr uint32_t kApicTimerCalibrationMs = 50;
+// The calibration counts until its error bound (the PM reads' brackets
+// and the PM timer's own quantum, drivers::bracketed_rate_bound_ppm) is
+// within kApicTimerCalibrationBoundPpm: about 1.5 ms when the reads are
+// quick, longer when the emulator stalls them; never less than the
+// minimum, and never more than the limit, whatever the bound then is.
+inline constexpr uint32_t kApicTimerCalibrationBoundPpm = 1000;
+inline constexpr uint32_t kApicTimerCalibrationMinUs = 1000;
+inline constexpr uint32_t kApicTimerCalibrationMaxMs = 50;
 
 // False (with a [TIMER] line saying why) when there is no clock to
 // calibrate against: the PIT then stays the tick.
