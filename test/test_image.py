@@ -103,6 +103,31 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symb
     assert extracted.stat().st_size < kernel_elf.stat().st_size / 2
 
 
+# GRUB reads every byte of .data from the ISO (under TCG a slow loop of
+# emulated disk reads); a large object whose bytes are all zero belongs in
+# .bss, which costs nothing to load.
+LARGEST_ZERO_OBJECT_IN_DATA = 4096
+
+
+def test_no_large_all_zero_object_is_stored_in_data(kernel_elf):
+    """Every object in .data over a page is read from the ELF itself
+    (pyelftools): one that holds only zeros, or only zeros past a few
+    bytes, should have been left to .bss (a zero-initialized object, or one
+    constructed at start-up)."""
+    elf = KernelElf(kernel_elf)
+    data = elf.section(".data")
+    start, contents = data["sh_addr"], data.data()
+    mostly_zero = []
+    for symbol in elf.get_section_by_name(".symtab").iter_symbols():
+        size, address = symbol["st_size"], symbol["st_value"]
+        if size <= LARGEST_ZERO_OBJECT_IN_DATA or not start <= address < start + len(contents):
+            continue
+        nonzero = sum(1 for byte in contents[address - start:address - start + size] if byte)
+        if nonzero * 100 < size:  # under 1% of its bytes set
+            mostly_zero.append((symbol.name, size, nonzero))
+    assert not mostly_zero, mostly_zero
+
+
 def test_iso_boots_both_ways(iso):
     report = subprocess.run(["xorriso", "-indev", str(iso), "-report_el_torito", "plain"],
                             capture_output=True, text=True, check=True).stdout

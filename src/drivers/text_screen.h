@@ -71,7 +71,7 @@ public:
     static constexpr uint32_t kMaxRows = 100;
 
     // Clears the grid to columns x rows (each at least 1, clamped to the
-    // maxima) with the cursor at the top left.
+    // maxima) with the cursor at the top left. Call it before anything else.
     void reset(uint32_t columns, uint32_t rows);
 
     // Printable ASCII goes into cells; '\n' ends the line, '\r' returns to
@@ -109,8 +109,11 @@ private:
     uint32_t m_scrolled_rows = 0;
 
     // The line being written: its colours, and the tag it may start with.
-    CellColours m_line_colours = kDefaultColours;
-    bool m_at_line_start = true;
+    // Zero until reset() sets them: an object whose every byte starts at
+    // zero goes to .bss, not into the image GRUB reads (the kernel's screen
+    // console holds one).
+    CellColours m_line_colours {};
+    bool m_at_line_start = false;
     bool m_in_tag = false;
     char m_tag[kMaxTagLength] {};
     size_t m_tag_length = 0;

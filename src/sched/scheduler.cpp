@@ -1,5 +1,7 @@
 #include "sched/scheduler.h"
 
+#include <new>
+
 #include "arch/cpu.h"
 #include "arch/cross_cpu.h"
 #include "arch/interrupts.h"
@@ -46,7 +48,10 @@ CpuScheduler g_cpus[kMaxCpus];
 // The boot CPU's flow, and every application processor's boot flow (its
 // idle thread): threads whose stacks are the CPUs' own.
 Thread g_main_thread;
-Thread g_ap_idle_threads[kMaxCpus];
+// Constructed as each AP adopts its flow: a Thread's defaults are not all
+// zero, and an array of them initialized in place would be stored in .data,
+// in the image GRUB reads, instead of .bss.
+alignas(Thread) unsigned char g_ap_idle_thread_storage[kMaxCpus][sizeof(Thread)];
 Thread g_boot_cpu_idle_thread;
 
 uint32_t g_timeslice_ms = kDefaultTimesliceMs;
@@ -491,7 +496,7 @@ uint32_t timeslice_ms()
     CpuScheduler& cpu = g_cpus[self];
     char name[kThreadNameCapacity];
     lib::format_to_buffer(name, sizeof(name), "idle/{}", self);
-    adopt_running_flow(cpu, g_ap_idle_threads[self], name, true, self);
+    adopt_running_flow(cpu, *new (g_ap_idle_thread_storage[self]) Thread, name, true, self);
     cpu.idle = cpu.current;
     cpu.running.store(true, lib::MemoryOrder::Release);
     idle_loop();
