@@ -249,7 +249,7 @@ def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
 # The lean kernel: -Dkernel_tests=false -Dfault_words=false
 # (meson_options.txt) leaves the KTEST files and the fault triggers out.
 REPO = Path(__file__).resolve().parent.parent
-LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false"]
+LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false", "-Dkernel_ubsan=false"]
 
 
 @pytest.fixture(scope="module")
@@ -288,6 +288,23 @@ def test_lean_build_links_no_kernel_test_and_no_fault_kind(lean_build, kernel_el
     assert registered_entries(full, ".kernel_tests") > 0
     assert registered_entries(full, ".fault_kinds") > 0
     assert scaffolding_functions(full) != []
+
+
+def ubsan_call_sites(elf_path):
+    """Calls into the UBSan runtime's handlers, from the disassembly."""
+    listing = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(elf_path)], check=True,
+                             capture_output=True, text=True).stdout
+    return re.findall(r"call\s+[0-9a-f]+ <__ubsan_handle_\w+>", listing)
+
+
+@pytest.mark.slow
+def test_lean_build_compiles_no_ubsan_check_and_is_smaller(lean_build, kernel_elf, build_dir):
+    """-Dkernel_ubsan=false: no code calls a UBSan handler (the default
+    kernel has thousands of such calls, so the check can fail), and the
+    image GRUB reads is smaller by the checks and their records."""
+    assert ubsan_call_sites(lean_build / "rayos.elf") == []
+    assert len(ubsan_call_sites(kernel_elf)) > 1000
+    assert (lean_build / "rayos-stripped.elf").stat().st_size < (build_dir / "rayos-stripped.elf").stat().st_size / 2
 
 
 @pytest.mark.slow
