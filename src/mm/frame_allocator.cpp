@@ -24,6 +24,27 @@ size_t FrameAllocator::bitmap_bytes(boot::MemoryMapView map)
     return static_cast<size_t>(2 * words * sizeof(uint64_t));
 }
 
+void FrameAllocator::fill_range(uint64_t* bits, uint64_t first, uint64_t end, bool value)
+{
+    auto fill_partial
+        = [&](uint64_t word, uint64_t mask) { bits[word] = value ? bits[word] | mask : bits[word] & ~mask; };
+    if (first >= end)
+        return;
+    uint64_t first_word = first / 64;
+    uint64_t last_word = (end - 1) / 64;
+    uint64_t head = ~0ull << (first % 64); // bits from first on
+    uint64_t tail = ~0ull >> (63 - (end - 1) % 64); // bits up to end - 1
+    if (first_word == last_word) {
+        fill_partial(first_word, head & tail);
+        return;
+    }
+    fill_partial(first_word, head);
+    uint64_t whole = value ? ~0ull : 0;
+    for (uint64_t word = first_word + 1; word < last_word; ++word)
+        bits[word] = whole;
+    fill_partial(last_word, tail);
+}
+
 void FrameAllocator::init(
     boot::MemoryMapView map, uint64_t* storage, const FrameRange* carve_outs, size_t carve_out_count)
 {
@@ -35,25 +56,23 @@ void FrameAllocator::init(
         m_usable[i] = 0;
         m_used[i] = 0;
     }
-    // The mended map has usable regions in whole frames.
-    for (const boot::MemoryRegion& region : map.usable_regions()) {
-        for (uint64_t frame = region.base / kFrameSize; frame < (region.base + region.length) / kFrameSize;
-             ++frame)
-            set(m_usable, frame);
-    }
+    // The mended map has usable regions in whole frames. Ranges are filled
+    // a word at a time: a frame at a time took 3 ms a GiB of memory under
+    // QEMU, so boot time grew with the machine.
+    for (const boot::MemoryRegion& region : map.usable_regions())
+        fill_range(m_usable, region.base / kFrameSize, (region.base + region.length) / kFrameSize, true);
     // Carve-outs cover every frame they touch, even partly.
     for (size_t i = 0; i < carve_out_count; ++i) {
         uint64_t first = carve_outs[i].base / kFrameSize;
         uint64_t end = (carve_outs[i].base + carve_outs[i].length + kFrameSize - 1) / kFrameSize;
-        for (uint64_t frame = first; frame < end && frame < frames; ++frame)
-            clear(m_usable, frame);
+        fill_range(m_usable, first, end < frames ? end : frames, false);
     }
     if (frames > 0)
         clear(m_usable, 0); // frame 0 is never handed out: a null physical address stays invalid
 
     uint64_t usable = 0;
     for (uint64_t i = 0; i < m_words; ++i)
-        usable += lib::popcount64(m_usable[i]);
+        usable += m_usable[i] == ~0ull ? 64 : lib::popcount64(m_usable[i]); // most words are whole
     m_statistics = { frames, usable, usable, 0 };
     m_next_word = 0;
 }

@@ -59,6 +59,8 @@ private:
     static bool test(const uint64_t* bits, uint64_t frame) { return (bits[frame / 64] >> (frame % 64)) & 1; }
     static void set(uint64_t* bits, uint64_t frame) { bits[frame / 64] |= 1ull << (frame % 64); }
     static void clear(uint64_t* bits, uint64_t frame) { bits[frame / 64] &= ~(1ull << (frame % 64)); }
+    // Sets (value) or clears frames [first, end), whole words at a time.
+    static void fill_range(uint64_t* bits, uint64_t first, uint64_t end, bool value);
 
     uint64_t* m_usable = nullptr; // 1 = may be handed out
     uint64_t* m_used = nullptr; // 1 = handed out
