@@ -114,6 +114,43 @@ def deterministic_boot_figures(build, firmware):
     return figures.get("floor"), figures.get("entry"), figures.get("ready")
 
 
+# Memory sizes the kernel's boot must not grow with. QEMU reserves guest RAM
+# up front, which a host with less memory refuses for 32 GiB; reserve=off
+# (MAP_NORESERVE) lets it boot, and the guest touches only what it uses.
+MEMORY_FLAT_SIZES = ("512M", "32G")
+
+
+def memory_flat_figures(build):
+    """{size: (kernel boot_entry to profile line in us, {phase: us})} from
+    -icount boots, the same every run."""
+    figures = {}
+    for size in MEMORY_FLAT_SIZES:
+        backend = ("-object", f"memory-backend-ram,id=flat-ram,size={size},reserve=off",
+                   "-machine", "memory-backend=flat-ram")
+        with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
+            config = BootConfig(cmdline="exit", memory=size, timeout=300, extra_args=DETERMINISTIC_CLOCK + backend)
+            result = boot(config, build / "rayos.iso", folder)
+        phases = {match.group(1): int(match.group(2)) for line in result.lines if (match := PHASE.match(line))}
+        totals = [int(match.group(1)) for line in result.lines if (match := PROFILE.match(line))]
+        figures[size] = (totals[0] if totals else None, phases)
+    return figures
+
+
+def print_memory_flat_figures(figures):
+    print("### Boot cost against memory size (-icount; the kernel's own boot, boot_entry to the profile line)\n")
+    names = sorted({name for _, phases in figures.values() for name in phases},
+                   key=lambda name: -max(phases.get(name, 0) for _, phases in figures.values()))[:4]
+    print("| memory | kernel boot | " + " | ".join(names) + " |")
+    print("|---|---:|" + "---:|" * len(names))
+    for size, (total, phases) in figures.items():
+        cells = " | ".join(f"{phases[name] / 1000:.1f} ms" if name in phases else "-" for name in names)
+        print(f"| {size} | {total / 1000:.1f} ms | {cells} |" if total else f"| {size} | (no profile line) | |")
+    sizes = list(figures)
+    first, last = figures[sizes[0]][0], figures[sizes[-1]][0]
+    if first and last:
+        print(f"\n{sizes[-1]} costs {(last - first) / 1000:.1f} ms more than {sizes[0]}; target: at most 10 ms.\n")
+
+
 def boot_figures(build, bios_runs, uefi_runs):
     isos = {"rayos": build / "rayos.iso", "floor": build / "test/bench/floor.iso"}
     times = {(kernel, firmware): [] for kernel in isos for firmware in ("bios", "uefi")}
@@ -521,6 +558,7 @@ def main():
     if "boot" in parts:
         times, phases, totals = boot_figures(build, args.bios_runs, args.uefi_runs)
         deterministic = {firmware: deterministic_boot_figures(build, firmware) for firmware in ("bios", "uefi")}
+        memory_flat = memory_flat_figures(build)
         chart_note = chart(phases, out / "boot_profile.png")
     if "kernel" in parts:
         kernel_heap = kernel_heap_figures(build)
@@ -548,6 +586,7 @@ def main():
     if "boot" in parts:
         print_boot_figures(times, phases, totals, chart_note)
         print_deterministic_boot_figures(deterministic)
+        print_memory_flat_figures(memory_flat)
     if "kernel" in parts:
         print_kernel_heap_figures(kernel_heap)
     if "heap" in parts:
