@@ -30,6 +30,11 @@ KernelAddressSpace build_kernel_address_space(bool no_execute, uint64_t direct_m
 // (the heap). Maps one 4 KiB page read-write and no-execute; false only
 // when no frame is left for a page table. Mapping a mapped page panics.
 bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical);
+// The same for count pages from virtual_address onto frames[0..count), under
+// one hold of the page tables' lock (the heap maps hundreds at a time).
+// Returns how many were mapped: fewer than count only when no frame was
+// left for a page table.
+size_t map_kernel_data_pages(uint64_t virtual_address, const uint64_t* frames, size_t count);
 // Extends the direct map by one read-only, no-execute 4 KiB page at
 // kDirectMapBase + physical: for firmware tables in memory the direct map
 // does not reach (it covers usable memory). False when no frame is left for

@@ -11,17 +11,28 @@ namespace {
 // Heap pages: a frame each, mapped read-write and no-execute.
 class FrameBacking final : public HeapBacking {
 public:
+    // In batches, each batch's frames and mappings under one hold of each
+    // lock: a lock pair a page made mapping the heap's first 2 MiB cost
+    // 1.5 ms of boot under QEMU (the lock validator's checks, mostly).
     bool map(uintptr_t address, size_t count) override
     {
-        for (size_t i = 0; i < count; ++i) {
-            uintptr_t page = address + i * kHeapPageSize;
-            auto frame = allocate_frame();
-            if (frame && arch::map_kernel_data_page(page, frame.value()))
-                continue;
-            if (frame)
-                free_frame(frame.value());
-            unmap(address, i); // all or nothing
-            return false;
+        constexpr size_t kBatch = 64;
+        uint64_t frames[kBatch];
+        for (size_t done = 0; done < count;) {
+            size_t batch = count - done < kBatch ? count - done : kBatch;
+            uintptr_t start = address + done * kHeapPageSize;
+            if (!allocate_frames(frames, batch)) {
+                unmap(address, done); // all or nothing
+                return false;
+            }
+            size_t mapped = arch::map_kernel_data_pages(start, frames, batch);
+            done += mapped;
+            if (mapped < batch) {
+                for (size_t i = mapped; i < batch; ++i)
+                    free_frame(frames[i]);
+                unmap(address, done);
+                return false;
+            }
         }
         return true;
     }

@@ -91,6 +91,26 @@ lib::Result<uint64_t, FrameError> allocate_frame()
     return g_frames.with([](FrameAllocator& frames) { return frames.allocate(); });
 }
 
+bool allocate_frames(uint64_t* frames, size_t count)
+{
+    return g_frames.with([&](FrameAllocator& allocator) {
+        for (size_t i = 0; i < count; ++i) {
+            auto frame = allocator.allocate();
+            if (frame) {
+                frames[i] = frame.value();
+                continue;
+            }
+            while (i > 0) {
+                auto freed = allocator.free(frames[--i]);
+                if (!freed)
+                    PANIC("freeing frame {:#x} just allocated: {}", frames[i], describe(freed.error()));
+            }
+            return false;
+        }
+        return true;
+    });
+}
+
 void free_frame(uint64_t physical)
 {
     auto freed = g_frames.with([physical](FrameAllocator& frames) { return frames.free(physical); });

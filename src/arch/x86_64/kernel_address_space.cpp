@@ -149,7 +149,24 @@ bool map_one_page(const char* caller, uint64_t virtual_address, uint64_t physica
 
 bool map_kernel_data_page(uint64_t virtual_address, uint64_t physical)
 {
-    return map_one_page("map_kernel_data_page", virtual_address, physical, { true, false, false });
+    return map_kernel_data_pages(virtual_address, &physical, 1) == 1;
+}
+
+size_t map_kernel_data_pages(uint64_t virtual_address, const uint64_t* frames, size_t count)
+{
+    return with_live_tables("map_kernel_data_pages", [&](PageTables& tables) {
+        for (size_t i = 0; i < count; ++i) {
+            uint64_t page = virtual_address + i * kPageSize;
+            auto mapped = tables.map(page, frames[i], { true, false, false });
+            if (mapped)
+                continue;
+            if (mapped.error() == PagingError::OutOfTables)
+                return i;
+            PANIC("map_kernel_data_pages: mapping {:#x} -> {:#x}: {}", page, frames[i],
+                describe(mapped.error()));
+        }
+        return count;
+    });
 }
 
 bool map_device_page(uint64_t virtual_address, uint64_t physical)
