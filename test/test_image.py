@@ -104,27 +104,27 @@ def test_kernel_on_the_iso_is_the_built_kernel_without_debug_information_or_symb
 
 
 # GRUB reads every byte of .data from the ISO (under TCG a slow loop of
-# emulated disk reads); a large object whose bytes are all zero belongs in
-# .bss, which costs nothing to load.
-LARGEST_ZERO_OBJECT_IN_DATA = 4096
+# emulated disk reads); zeros belong in .bss, which costs nothing to load.
+# An object is refused when it stores more than this many zero bytes and is
+# mostly (90%) zeros: the screen console's grid and the APs' idle threads
+# were (216 and 95 KiB); the scheduler's per-CPU table (10 KiB, 94% zeros)
+# is under the line, left where it is.
+MOST_ZERO_BYTES_IN_A_DATA_OBJECT = 16 * 1024
 
 
-def test_no_large_all_zero_object_is_stored_in_data(kernel_elf):
-    """Every object in .data over a page is read from the ELF itself
-    (pyelftools): one that holds only zeros, or only zeros past a few
-    bytes, should have been left to .bss (a zero-initialized object, or one
-    constructed at start-up)."""
+def test_no_large_mostly_zero_object_is_stored_in_data(kernel_elf):
+    """Every object in .data, read from the ELF itself (pyelftools)."""
     elf = KernelElf(kernel_elf)
     data = elf.section(".data")
     start, contents = data["sh_addr"], data.data()
     mostly_zero = []
     for symbol in elf.get_section_by_name(".symtab").iter_symbols():
         size, address = symbol["st_size"], symbol["st_value"]
-        if size <= LARGEST_ZERO_OBJECT_IN_DATA or not start <= address < start + len(contents):
+        if size <= MOST_ZERO_BYTES_IN_A_DATA_OBJECT or not start <= address < start + len(contents):
             continue
-        nonzero = sum(1 for byte in contents[address - start:address - start + size] if byte)
-        if nonzero * 100 < size:  # under 1% of its bytes set
-            mostly_zero.append((symbol.name, size, nonzero))
+        zeros = contents[address - start:address - start + size].count(0)
+        if zeros > MOST_ZERO_BYTES_IN_A_DATA_OBJECT and zeros * 10 >= size * 9:
+            mostly_zero.append((symbol.name, size, zeros))
     assert not mostly_zero, mostly_zero
 
 

@@ -29,15 +29,16 @@ uint64_t bracketed_rate_bound_ppm(
     uint64_t counts, uint64_t start_bracket, uint64_t end_bracket, uint64_t reference_counts)
 {
     constexpr uint64_t kPpm = 1000000;
-    if (counts == 0 || reference_counts == 0)
+    if (counts == 0 || reference_counts == 0 || counts > UINT64_MAX / 2)
         return UINT64_MAX;
-    // (start + end) / 2 / counts + 1 / reference_counts, each rounded up.
+    // (start + end) / 2 / counts + 1 / reference_counts, each rounded up;
+    // the remainder decides the rounding, so no sum can wrap.
     uint64_t brackets = start_bracket + end_bracket;
     uint64_t product = 0;
     if (brackets < start_bracket || __builtin_mul_overflow(brackets, kPpm, &product))
         return UINT64_MAX;
-    uint64_t from_brackets = (product + 2 * counts - 1) / (2 * counts);
-    uint64_t from_quantum = (kPpm + reference_counts - 1) / reference_counts;
+    uint64_t from_brackets = product / (2 * counts) + (product % (2 * counts) != 0 ? 1 : 0);
+    uint64_t from_quantum = kPpm / reference_counts + (kPpm % reference_counts != 0 ? 1 : 0);
     return from_brackets + from_quantum;
 }
 

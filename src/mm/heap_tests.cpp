@@ -342,13 +342,16 @@ private:
 // The frames run out while the heap maps pages for a block: the block is
 // refused (nullptr), and every page mapped for it goes back. Only page
 // tables (kept once made) and the heap's page descriptors for a larger
-// extent may keep frames; the heap holds no more pages than before.
-KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
+// extent may keep frames; the heap holds no more pages than before. The
+// heap's backing maps 64 pages a batch: 24 frames left fail the first
+// batch, 88 fail the second after the first was mapped (its rollback).
+namespace {
+
+void check_a_block_refused_for_want_of_frames(ktest::Context& ktest_context, uint64_t frames_left)
 {
     // More than the 3 MiB the heap keeps mapped and free, so the block needs
     // new pages; a few frames, so some of them map before the frames run out.
     constexpr size_t kBlockSize = size_t { 4 } << 20;
-    constexpr uint64_t kFramesLeft = 24;
     HeapStatistics before {};
     HeapStatistics after {};
     uint64_t frames_before = 0;
@@ -357,8 +360,8 @@ KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
     uint64_t tables_after = 0;
     void* block = nullptr;
     {
-        AllFramesButSomeHeld held(kFramesLeft);
-        KASSERT_EQ(frame_statistics().free, kFramesLeft);
+        AllFramesButSomeHeld held(frames_left);
+        KASSERT_EQ(frame_statistics().free, frames_left);
         before = kernel_heap_statistics();
         frames_before = frame_statistics().free;
         tables_before = arch::count_page_table_frames();
@@ -367,10 +370,10 @@ KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
         frames_after = frame_statistics().free;
         tables_after = arch::count_page_table_frames();
         ktest_context.diagnostic(
-            "{} frames held; free frames {} -> {}, page tables {} -> {}, heap pages {} -> {}, "
+            "{} frames held, {} left; free frames {} -> {}, page tables {} -> {}, heap pages {} -> {}, "
             "descriptor pages {} -> {}",
-            held.count(), frames_before, frames_after, tables_before, tables_after, before.pages_held,
-            after.pages_held, before.metadata_pages, after.metadata_pages);
+            held.count(), frames_left, frames_before, frames_after, tables_before, tables_after,
+            before.pages_held, after.pages_held, before.metadata_pages, after.metadata_pages);
     }
     if (block != nullptr)
         kfree(block);
@@ -381,6 +384,18 @@ KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
     uint64_t kept = (tables_after - tables_before) + (after.metadata_pages - before.metadata_pages);
     KEXPECT_EQ(frames_after + kept, frames_before);
     audit_kernel_heap();
+}
+
+} // namespace
+
+KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
+{
+    check_a_block_refused_for_want_of_frames(ktest_context, 24);
+}
+
+KTEST(heap, a_block_refused_after_a_whole_batch_was_mapped_gives_the_batch_back)
+{
+    check_a_block_refused_for_want_of_frames(ktest_context, 64 + 24);
 }
 
 KTEST(heap, audit_is_clean_after_all_of_it)

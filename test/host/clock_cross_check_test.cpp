@@ -48,6 +48,10 @@ TEST(ClockCrossCheck, TheBoundOfABracketedRateIsHalfEachBracketPlusOneReferenceC
     EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, 1, 1, 0), UINT64_MAX);
     EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, ~0ull, 2, 10), UINT64_MAX); // would overflow
     EXPECT_EQ(drivers::bracketed_rate_bound_ppm(10, ~0ull / 2, 0, 10), UINT64_MAX);
+    // Counts past 2^63 would wrap the divisor; a product near the top of
+    // 64 bits must still round up, not wrap to almost nothing.
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(~0ull, 0, 0, 10), UINT64_MAX);
+    EXPECT_EQ(drivers::bracketed_rate_bound_ppm(300000, 18446744073709ull, 0, 1000000), 30744573456183u);
 }
 
 TEST(ClockCrossCheck, AgreementIsWithinThePercentBothWays)

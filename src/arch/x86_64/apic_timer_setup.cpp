@@ -107,6 +107,13 @@ bool start_apic_timer(uint32_t requested_hz)
     drivers::set_tick_rate(millihertz, drivers::TickSource::LocalApicTimer);
     start_periodic_local_apic_timer(static_cast<uint32_t>(initial_count), drivers::count_tick);
     uint64_t window_us = drivers::pm_counts_to_us(calibration.pm_counts);
+    // The window ran to its limit without the bound coming down (PM reads
+    // stalled at both ends): the figure is used, and said to be loose.
+    if (calibration.bound_ppm > kApicTimerCalibrationBoundPpm)
+        log(LogTag::Timer,
+            "warning: local APIC timer calibration within only {} ppm after {}.{:03} ms (wanted {} ppm): the "
+            "ACPI PM timer's reads stalled",
+            calibration.bound_ppm, window_us / 1000, window_us % 1000, kApicTimerCalibrationBoundPpm);
     log(LogTag::Timer,
         "local APIC timer input clock {}.{:03} MHz against the ACPI PM timer ({} counts at divide by {} in "
         "{}.{:03} ms, one-shot, within {} ppm); the APs' timers run off the same clock and reuse it",

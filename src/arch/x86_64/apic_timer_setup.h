@@ -13,9 +13,10 @@ namespace arch {
 
 // The calibration counts until its error bound (the PM reads' brackets
 // and the PM timer's own quantum, drivers::bracketed_rate_bound_ppm) is
-// within kApicTimerCalibrationBoundPpm: about 1.5 ms when the reads are
-// quick, longer when the emulator stalls them; never less than the
-// minimum, and never more than the limit, whatever the bound then is.
+// within kApicTimerCalibrationBoundPpm: about 1 ms under QEMU when the
+// reads are quick, longer when the emulator stalls them; never less than
+// the minimum, and never more than the limit (a [TIMER] warning then says
+// the bound was not reached).
 inline constexpr uint32_t kApicTimerCalibrationBoundPpm = 1000;
 inline constexpr uint32_t kApicTimerCalibrationMinUs = 1000;
 inline constexpr uint32_t kApicTimerCalibrationMaxMs = 50;
