@@ -28,7 +28,13 @@ with socket.socket() as probe:
                  "program holds it, perhaps an earlier QEMU; end it, or pick a free port with "
                  "RAYOS_GDB_PORT=<port> bash ci/debug.sh")
 PY
-bash ci/setup.sh --boot >&2
+# The release kernel, or with --test-kernel the one with the kernel tests.
+kernel=rayos-release
+for argument in "$@"; do
+  if [ "$argument" = -- ]; then break; fi
+  if [ "$argument" = --test-kernel ]; then kernel=rayos; fi
+done
+bash ci/setup.sh --boot "$kernel.iso" >&2
 
 # QEMU in a session of its own: Ctrl-C in gdb must interrupt the kernel, not
 # reach QEMU through the terminal's process group and end it.
@@ -36,4 +42,4 @@ PYTHONPATH="test${PYTHONPATH:+:$PYTHONPATH}" setsid /usr/bin/python3 -m harness.
 qemu_runner=$!
 trap 'kill -- -"$qemu_runner" 2>/dev/null || true' EXIT
 
-gdb -q -x ci/gdb/rayos.gdb -x ci/gdb/rayos.py -ex "rayos-connect $port" build/rayos.elf
+gdb -q -x ci/gdb/rayos.gdb -x ci/gdb/rayos.py -ex "rayos-connect $port" "build/$kernel.elf"

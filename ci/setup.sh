@@ -3,7 +3,8 @@
 # through sudo), then configures and builds build/. Safe to run again: it
 # installs only what is missing and reconfigures only when needed.
 #   bash ci/setup.sh           everything: the kernel, the ISO, host tests, fuzzers, benchmarks
-#   bash ci/setup.sh --boot    only what a boot needs: the kernel and the ISO (ci/boot.sh)
+#   bash ci/setup.sh --boot [ISO...]   only what a boot needs: the release kernel
+#                                      and its ISO (ci/boot.sh), or the ISOs named
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,8 @@ if [ ! -f build/build.ninja ]; then
   meson setup build --cross-file ci/x86_64-kernel.ini
 fi
 if [ "${1:-}" = --boot ]; then
-  meson compile -C build rayos.iso
+  shift
+  meson compile -C build "${@:-rayos-release.iso}"
 else
   meson compile -C build
 fi

@@ -92,7 +92,7 @@ def host_tsc_mhz(tmp_path_factory):
 @pytest.fixture(scope="session")
 def build_dir(request):
     path = Path(request.config.getoption("--build-dir")).resolve()
-    for artefact in ("rayos.elf", "rayos.iso"):
+    for artefact in ("rayos.elf", "rayos.iso", "rayos-release.elf", "rayos-release.iso"):
         if not (path / artefact).is_file():
             pytest.fail(f"{path / artefact} is missing: build first (bash ci/test.sh does)", pytrace=False)
     return path
@@ -105,7 +105,21 @@ def kernel_elf(build_dir):
 
 @pytest.fixture(scope="session")
 def iso(build_dir):
+    """The test kernel's ISO: what the boot tests boot unless they ask for
+    the release kernel (meson.build: the two kernels)."""
     return build_dir / "rayos.iso"
+
+
+@pytest.fixture(scope="session")
+def release_elf(build_dir):
+    return build_dir / "rayos-release.elf"
+
+
+@pytest.fixture(scope="session")
+def release_iso(build_dir):
+    """The release kernel's ISO: no kernel tests and no UBSan; what
+    ci/boot.sh boots and what the image and boot figures measure."""
+    return build_dir / "rayos-release.iso"
 
 
 def require_marks(request, config):
@@ -128,11 +142,12 @@ def recordable(config):
 @pytest.fixture
 def boot(request, iso, tmp_path):
     """boot(cmdline="exit", firmware="bios", ...) -> BootResult. Each call is
-    a fresh QEMU; the results are kept for the failure report."""
+    a fresh QEMU; the results are kept for the failure report. iso=PATH
+    boots another ISO (the release kernel's) instead of the test kernel's."""
     results = []
     request.node.rayos_boots = results
 
-    def run(**options):
+    def run(iso=iso, **options):
         config = BootConfig(**options)
         require_marks(request, config)
         workdir = tmp_path / f"boot{len(results)}"
@@ -213,3 +228,14 @@ def pytest_runtest_makereport(item, call):
             report.sections.append((f"RayOS boot {index}", result.report()))
         for index, running in enumerate(getattr(item, "rayos_running_boots", [])):
             report.sections.append((f"RayOS running boot {index}", running.snapshot().report()))
+
+
+# The two kernels of a build (meson.build: the test kernel the boot tests
+# boot, and the release kernel ci/boot.sh boots).
+KERNEL_NAMES = {"test-kernel": "rayos", "release-kernel": "rayos-release"}
+
+
+@pytest.fixture(params=list(KERNEL_NAMES.values()), ids=list(KERNEL_NAMES))
+def each_kernel(request, build_dir):
+    """(ISO, ELF) of each kernel: a test that takes it runs once per kernel."""
+    return build_dir / f"{request.param}.iso", build_dir / f"{request.param}.elf"

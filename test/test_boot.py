@@ -37,14 +37,14 @@ def assert_boot_sequence(result):
     assert result.kernel_lines[-1].startswith("[BOOT] RayOS ready")
 
 
-def test_bios_boot_reaches_ready(boot):
-    assert_boot_sequence(boot(firmware="bios"))
+def test_bios_boot_reaches_ready(boot, each_kernel):
+    assert_boot_sequence(boot(firmware="bios", iso=each_kernel[0]))
 
 
 @pytest.mark.slow
 @pytest.mark.uefi
-def test_uefi_boot_reaches_ready(boot):
-    result = boot(firmware="uefi", timeout=90)
+def test_uefi_boot_reaches_ready(boot, each_kernel):
+    result = boot(firmware="uefi", timeout=90, iso=each_kernel[0])
     assert_boot_sequence(result)
     assert result.lines_with("[MEM] memory map:")
 

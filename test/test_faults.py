@@ -247,8 +247,9 @@ def test_cpu_exception_report(boot, kernel_elf, kind, mnemonic, vector, function
         assert int(field(result, r" RAX (0x[0-9a-f]+)").group(1), 16) == NON_CANONICAL_ADDRESS
 
 
-def test_page_fault_on_unmapped_read(boot, kernel_elf):
-    result = boot(cmdline="exit fault=unmapped-read", trace_interrupts=True)
+def test_page_fault_on_unmapped_read(boot, each_kernel):
+    iso, kernel_elf = each_kernel
+    result = boot(cmdline="exit fault=unmapped-read", trace_interrupts=True, iso=iso)
     assert_fatal_report(result, "#PF", 14, "arch::trigger_unmapped_read()")
     code, cr2 = page_fault_fields(result)
     assert (code, cr2) == (0, UNMAPPED_ADDRESS)
@@ -330,8 +331,9 @@ def test_smashed_stack_canary_is_caught_and_names_the_function(boot, kernel_elf)
                                            trigger="kernel::(anonymous namespace)::smash_the_stack()")
 
 
-def test_requested_panic_prints_the_backtrace_of_where_it_was_raised(boot, kernel_elf):
-    result = boot(cmdline="exit fault=panic")
+def test_requested_panic_prints_the_backtrace_of_where_it_was_raised(boot, each_kernel):
+    iso, kernel_elf = each_kernel
+    result = boot(cmdline="exit fault=panic", iso=iso)
     assert result.outcome is Outcome.PANIC, result.reason
     assert re.match(r"^\[PANIC\] fault injection: panic requested on the command line "
                     rf"\(src/kernel/fault_injection\.cpp:\d+\){ON_BOOT_CPU}$",

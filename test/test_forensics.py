@@ -297,11 +297,11 @@ def boot_command(build, *arguments):
 
 
 def private_build(build_dir, tmp_path):
-    """A build folder of links to the real ISO and ELF, so this test's boots
+    """A build folder of links to the real ISOs and ELFs, so this test's boots
     (harness.run writes into <build>/boot) stay apart from other tests'."""
     build = tmp_path / "build"
     build.mkdir()
-    for name in ("rayos.iso", "rayos.elf"):
+    for name in ("rayos.iso", "rayos.elf", "rayos-release.iso", "rayos-release.elf"):
         (build / name).symlink_to(build_dir / name)
     return build
 
@@ -317,14 +317,24 @@ def test_the_boot_command_records_and_replays(build_dir, tmp_path):
     assert replayed.stdout == recorded.stdout and b"[BOOT] RayOS ready" in replayed.stdout
 
 
+def test_the_boot_command_boots_the_release_kernel_unless_asked_for_the_test_kernel(build_dir, tmp_path):
+    build = private_build(build_dir, tmp_path)
+    release = boot_command(build, "--", "test=no-such-test")
+    assert b"[BOOT] warning: this kernel has no kernel tests linked in" in release.stdout, release.stdout[-2000:]
+    test_kernel = boot_command(build, "--test-kernel", "--", "test=no-such-test")
+    assert (b"[BOOT] warning: test='no-such-test' selects no kernel test" in test_kernel.stdout
+            ), test_kernel.stdout[-2000:]
+
+
 def test_a_replay_refuses_another_iso_and_recording_refuses_several_cpus(build_dir, tmp_path):
     build = private_build(build_dir, tmp_path)
     recording = tmp_path / "recording"
     assert boot_command(build, "--record", str(recording), "--", "exit").returncode == 0
     other = tmp_path / "other"
     other.mkdir()
-    (other / "rayos.iso").write_bytes((build_dir / "rayos.iso").read_bytes() + b"\0")
-    (other / "rayos.elf").symlink_to(build_dir / "rayos.elf")
+    # The boot command boots the release kernel.
+    (other / "rayos-release.iso").write_bytes((build_dir / "rayos-release.iso").read_bytes() + b"\0")
+    (other / "rayos-release.elf").symlink_to(build_dir / "rayos-release.elf")
     refused = boot_command(other, "--replay", str(recording))
     assert refused.returncode != 0
     assert b"is not the ISO recorded in" in refused.stderr, refused.stderr

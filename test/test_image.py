@@ -16,6 +16,18 @@ KERNEL_VMA = 0xFFFFFFFF80000000
 PAGE = 4096
 
 
+# Each test of this module that takes kernel_elf or iso runs on both kernels
+# of the build (conftest.py: each_kernel).
+@pytest.fixture
+def kernel_elf(each_kernel):
+    return each_kernel[1]
+
+
+@pytest.fixture
+def iso(each_kernel):
+    return each_kernel[0]
+
+
 def test_kernel_is_loaded_above_1mib_and_linked_in_the_higher_half(kernel_elf):
     elf = KernelElf(kernel_elf)
     assert elf["e_machine"] == "EM_X86_64"
@@ -278,13 +290,13 @@ def scaffolding_functions(elf):
 
 
 @pytest.mark.slow
-def test_lean_build_links_no_kernel_test_and_no_fault_kind(lean_build, kernel_elf):
+def test_lean_build_links_no_kernel_test_and_no_fault_kind(lean_build, build_dir):
     lean = KernelElf(lean_build / "rayos.elf")
     assert registered_entries(lean, ".kernel_tests") == 0
     assert registered_entries(lean, ".fault_kinds") == 0
     assert scaffolding_functions(lean) == []
-    # The same checks can fail: the default build has all of them.
-    full = KernelElf(kernel_elf)
+    # The same checks can fail: the test kernel has all of them.
+    full = KernelElf(build_dir / "rayos.elf")
     assert registered_entries(full, ".kernel_tests") > 0
     assert registered_entries(full, ".fault_kinds") > 0
     assert scaffolding_functions(full) != []
@@ -298,12 +310,12 @@ def ubsan_call_sites(elf_path):
 
 
 @pytest.mark.slow
-def test_lean_build_compiles_no_ubsan_check_and_is_smaller(lean_build, kernel_elf, build_dir):
+def test_lean_build_compiles_no_ubsan_check_and_is_smaller(lean_build, build_dir):
     """-Dkernel_ubsan=false: no code calls a UBSan handler (the default
     kernel has thousands of such calls, so the check can fail), and the
     image GRUB reads is smaller by the checks and their records."""
     assert ubsan_call_sites(lean_build / "rayos.elf") == []
-    assert len(ubsan_call_sites(kernel_elf)) > 1000
+    assert len(ubsan_call_sites(build_dir / "rayos.elf")) > 1000
     assert (lean_build / "rayos-stripped.elf").stat().st_size < (build_dir / "rayos-stripped.elf").stat().st_size / 2
 
 
@@ -315,3 +327,17 @@ def test_lean_build_boots_and_refuses_fault_words(request, lean_build, tmp_path)
     assert ("[BOOT] warning: unknown fault kind 'panic' ignored (known: none: built without fault words)"
             in result.lines)
     assert "[BOOT] RayOS ready" in result.lines
+
+
+def test_release_kernel_has_fault_words_and_neither_kernel_tests_nor_ubsan_checks(build_dir):
+    """The release kernel (meson.build) leaves out the kernel tests and
+    UBSan, and keeps the fault words; the test kernel, built from the same
+    sources in the same build, has all three, so each check can fail."""
+    release, full = build_dir / "rayos-release.elf", build_dir / "rayos.elf"
+    assert registered_entries(KernelElf(release), ".kernel_tests") == 0
+    assert registered_entries(KernelElf(full), ".kernel_tests") > 0
+    assert ubsan_call_sites(release) == []
+    assert len(ubsan_call_sites(full)) > 1000
+    # The fault words but the ubsan-* ones, which need UBSan.
+    release_kinds, full_kinds = (registered_entries(KernelElf(elf), ".fault_kinds") for elf in (release, full))
+    assert 0 < release_kinds < full_kinds

@@ -353,13 +353,19 @@ def _capture_if_asked(process, config, iso, workdir, command, started):
     QEMU runs on afterwards. A failed capture stops QEMU and reports the boot."""
     if not config.capture_boot_information:
         return None
-    kernel_elf = Path(iso).parent / "rayos.elf"
+    kernel_elf = kernel_elf_of(iso)
     try:
         return boot_information_capture.capture(process, config.gdb_port, kernel_elf, workdir)
     except RuntimeError as error:
         stop_qemu(process)
         partial = wait_for_boot(process, config, workdir, command, started)
         raise AssertionError(f"{error}\n{partial.report()}") from None
+
+
+def kernel_elf_of(iso):
+    """The ELF built with an ISO, beside it: rayos.iso and rayos.elf (the test
+    kernel), rayos-release.iso and rayos-release.elf."""
+    return Path(iso).with_suffix(".elf")
 
 
 def _kernel_elf(config, iso):
@@ -369,7 +375,7 @@ def _kernel_elf(config, iso):
     if config.direct:
         elf = Path(config.modules[0]) if config.modules else None
         return elf if elf is not None and elf.name == "rayos.elf" and elf.is_file() else None
-    elf = Path(iso).parent / "rayos.elf"
+    elf = kernel_elf_of(iso)
     return elf if elf.is_file() else None
 
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from .outcome import EXIT_SUCCESS
-from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, forensics_socket, qemu_command
+from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, forensics_socket, kernel_elf_of, qemu_command
 from .symbolize import decorate_stream
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -35,7 +35,10 @@ def parse_arguments():
     parser.add_argument("--gdb-port", type=int, help="open QEMU's GDB stub on this port")
     parser.add_argument("--paused", action="store_true", help="start with the CPU stopped (for gdb)")
     parser.add_argument("--serial-file", help="write COM1 to this file instead of the terminal")
-    parser.add_argument("--build-dir", default=str(REPO / "build"), help="folder holding rayos.iso")
+    parser.add_argument("--build-dir", default=str(REPO / "build"), help="folder holding the ISOs")
+    parser.add_argument("--test-kernel", action="store_true",
+                        help="boot the test kernel (build/rayos.iso: the kernel tests and UBSan) instead of the "
+                             "release kernel (build/rayos-release.iso)")
     parser.add_argument("--record", metavar="FOLDER",
                         help="record the boot (QEMU record/replay, one CPU, BIOS) into FOLDER")
     parser.add_argument("--replay", metavar="FOLDER",
@@ -58,7 +61,7 @@ def show_decorated(kernel_elf, process):
             sys.stdout.buffer.flush()
 
 
-def run_decorated(command, build, workdir, stdin, timeout):
+def run_decorated(command, kernel_elf, workdir, stdin, timeout):
     """Runs QEMU with its output decorated on the way; (exit status, whether
     it was killed at the timeout). QEMU never outlives the call."""
     process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE)
@@ -72,7 +75,7 @@ def run_decorated(command, build, workdir, stdin, timeout):
     if timer is not None:
         timer.start()
     try:
-        show_decorated(build / "rayos.elf", process)
+        show_decorated(kernel_elf, process)
         status = process.wait()
     finally:
         if timer is not None:
@@ -86,17 +89,20 @@ def run_decorated(command, build, workdir, stdin, timeout):
 def main():
     args = parse_arguments()
     build = Path(args.build_dir)
-    iso = build / "rayos.iso"
-    if not iso.is_file():
-        sys.exit(f"{iso} is missing: run bash ci/setup.sh first")
-
     if args.record and args.replay:
         sys.exit("rayos: --record or --replay, not both")
-    interactive = sys.stdin.isatty() and args.serial_file is None and not args.replay
+    iso = build / ("rayos.iso" if args.test_kernel else "rayos-release.iso")
     words = list(args.words)
     if args.replay:
-        # The recorded disk carries the recorded command line.
-        words = json.loads((Path(args.replay) / RECORDING_FACTS).read_text())["cmdline"].split()
+        # The recorded disk carries the recorded command line, and the
+        # facts name the kernel recorded (the test or the release one).
+        facts = json.loads((Path(args.replay) / RECORDING_FACTS).read_text())
+        words = facts["cmdline"].split()
+        iso = build / Path(facts["iso"]).name
+    kernel_elf = kernel_elf_of(iso)
+    if not iso.is_file():
+        sys.exit(f"{iso} is missing: run bash ci/setup.sh first")
+    interactive = sys.stdin.isatty() and args.serial_file is None and not args.replay
     # Words that choose what the kernel does after the ready line; the
     # kernel warns when two are given, so add one only where none is.
     keys = {word.split("=", 1)[0] for word in words}
@@ -132,7 +138,7 @@ def main():
         print(f"rayos: recording into {args.record}; replay: bash ci/boot.sh --replay {args.record} "
               "[--gdb-port 1234]", file=sys.stderr)
     if args.replay and args.gdb_port is not None:
-        print(f"rayos: replay paused for gdb: gdb {build / 'rayos.elf'} -ex 'target remote :{args.gdb_port}'",
+        print(f"rayos: replay paused for gdb: gdb {kernel_elf} -ex 'target remote :{args.gdb_port}'",
               file=sys.stderr)
     if interactive or args.gdb_port is not None:
         if interactive:
@@ -140,13 +146,13 @@ def main():
         # The terminal stays QEMU's (keys, Ctrl-A); what it prints passes
         # through the decoder on its way to the terminal, so a report there
         # has file:line too.
-        status, _ = run_decorated(command, build, workdir, stdin=None, timeout=None)
+        status, _ = run_decorated(command, kernel_elf, workdir, stdin=None, timeout=None)
         sys.exit(status)
 
     # Unattended: the log on stdout as it comes, each code address in a
     # report followed by its file:line (harness/symbolize.py), a bounded
     # run, a clear status.
-    status, expired = run_decorated(command, build, workdir, stdin=subprocess.DEVNULL,
+    status, expired = run_decorated(command, kernel_elf, workdir, stdin=subprocess.DEVNULL,
                                     timeout=UNATTENDED_TIMEOUT_SECONDS)
     if expired:
         sys.exit(f"rayos: no exit after {UNATTENDED_TIMEOUT_SECONDS} s")

@@ -44,7 +44,7 @@ def main(arguments):
     output.mkdir(parents=True, exist_ok=True)
     for name, cmdline, last_line in SHOTS:
         with tempfile.TemporaryDirectory() as workdir:
-            take(build / "rayos.iso", workdir, cmdline, last_line, output / name)
+            take(build / "rayos-release.iso", workdir, cmdline, last_line, output / name)
         print(f"screenshots: {output / name}")
 
 
