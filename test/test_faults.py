@@ -60,6 +60,8 @@ class KernelCode:
 
     CALL = re.compile(r"^\s*([0-9a-f]+):\s+call\s+(.*)$")
     INSTRUCTION = re.compile(r"^\s*([0-9a-f]+):\s")
+    TAKEN_ADDRESS = re.compile(r"^\s*[0-9a-f]+:\s+(?:mov|lea)\S*\s+(?:\$0x([0-9a-f]{16}),|.*# ([0-9a-f]{16}) <)",
+                               re.MULTILINE)
 
     def __init__(self, kernel_elf):
         self.path = kernel_elf
@@ -72,7 +74,14 @@ class KernelCode:
         names = subprocess.run(["c++filt"], input="\n".join(starts[a] for a in self.starts), capture_output=True,
                                text=True, check=True).stdout.splitlines()
         self.names = dict(zip(self.starts, names))
+        # Addresses a pointer can hold: words stored in the data, and
+        # addresses the code takes as an immediate (mov $function, %rsi)
+        # or RIP-relative (lea function(%rip): objdump's "# address <name>").
         self.stored_words = {int.from_bytes(data[i:i + 8], "little") for i in range(0, len(data) - 7)}
+        listing = subprocess.run(["objdump", "-d", "-w", "--no-show-raw-insn", str(kernel_elf)],
+                                 capture_output=True, text=True, check=True).stdout
+        self.stored_words |= {int(value, 16) for values in self.TAKEN_ADDRESS.findall(listing)
+                              for value in values if value}
 
     def function_at(self, address):
         """(start, demangled name) of the function holding address, or None outside .text."""

@@ -78,7 +78,7 @@ void panic_arguments(const PanicSite& site, lib::StringView format, const lib::F
         lib::SymbolLocation location = kernel_symbols().find(site.fault_rip);
         if (location.found)
             log(LogTag::Panic, "{} at {:#018x} {}+{:#x} on CPU {}", sink.view(), site.fault_rip,
-                location.name, location.offset, cpu);
+                kernel_symbols().name_of(location).view(), location.offset, cpu);
         else
             log(LogTag::Panic, "{} at {:#018x} (no symbol) on CPU {}", sink.view(), site.fault_rip, cpu);
     } else {

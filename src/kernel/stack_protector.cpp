@@ -20,7 +20,8 @@ extern "C" [[noreturn]] void __stack_chk_fail()
     auto caller = reinterpret_cast<uint64_t>(__builtin_return_address(0));
     lib::SymbolLocation where = kernel::kernel_symbols().find(caller - 1);
     if (where.found)
-        PANIC("stack smashing detected in {} (canary overwritten; return address {:#x})", where.name, caller);
+        PANIC("stack smashing detected in {} (canary overwritten; return address {:#x})",
+            kernel::kernel_symbols().name_of(where).view(), caller);
     PANIC("stack smashing detected at {:#x} (canary overwritten)", caller);
 }
 

@@ -17,12 +17,13 @@
 // What demo_failures.leaks keeps: the framework's tests read these from the
 // ELF (by these unmangled names: extern "C", and extern so that const does
 // not make them internal) and expect the runner's leak report to name
-// exactly them.
+// exactly them. The code uses their values, folded in, so retain keeps the
+// linker's --gc-sections from dropping the objects themselves.
 extern "C" {
 extern const uint64_t ktest_demo_leaked_frames;
 extern const uint64_t ktest_demo_leaked_block_sizes[2];
-constinit const uint64_t ktest_demo_leaked_frames = 3;
-constinit const uint64_t ktest_demo_leaked_block_sizes[2] = { 100, 28 };
+[[gnu::used, gnu::retain]] constinit const uint64_t ktest_demo_leaked_frames = 3;
+[[gnu::used, gnu::retain]] constinit const uint64_t ktest_demo_leaked_block_sizes[2] = { 100, 28 };
 }
 
 namespace ktest {

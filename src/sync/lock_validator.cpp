@@ -123,7 +123,8 @@ void log_acquisition_backtrace(const Acquisition& acquired)
         uint64_t address = acquired.frames[i];
         lib::SymbolLocation location = kernel::kernel_symbols().find(address - 1);
         if (location.found)
-            log(LogTag::Lockdep, "  #{} {:#018x} {}+{:#x}", i, address, location.name, location.offset + 1);
+            log(LogTag::Lockdep, "  #{} {:#018x} {}+{:#x}", i, address,
+                kernel::kernel_symbols().name_of(location).view(), location.offset + 1);
         else
             log(LogTag::Lockdep, "  #{} {:#018x} (no symbol)", i, address);
     }
