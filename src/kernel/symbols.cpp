@@ -12,8 +12,8 @@ namespace kernel {
 
 const lib::SymbolTable& kernel_symbols()
 {
-    static const lib::SymbolTable table(
-        kernel_symbol_base, kernel_symbol_entries, kernel_symbol_count, kernel_symbol_names, kernel_symbol_tokens);
+    static const lib::SymbolTable table(kernel_symbol_base, kernel_symbol_entries, kernel_symbol_count,
+        kernel_symbol_names, kernel_symbol_tokens);
     return table;
 }
 

@@ -53,8 +53,8 @@ SymbolName SymbolTable::name_of(const SymbolLocation& location) const
     // bytes, second first. A well-formed table never holds more than one
     // byte per code level plus one.
     uint8_t pending[kSymbolTokenCount + 2];
-    for (const char* next = m_names + m_entries[location.index].name_offset; *next != '\0' && !name.truncated();
-        ++next) {
+    for (const char* next = m_names + m_entries[location.index].name_offset;
+         *next != '\0' && !name.truncated(); ++next) {
         size_t depth = 0;
         pending[depth++] = static_cast<uint8_t>(*next);
         while (depth > 0 && !name.truncated()) {

@@ -91,8 +91,8 @@ void log_symbolized(lib::StringView label, uint64_t address, uint64_t lookup_add
 {
     lib::SymbolLocation location = kernel::kernel_symbols().find(lookup_address);
     if (location.found)
-        log(LogTag::Fault, "{}{:#018x} {}+{:#x}", label, address, kernel::kernel_symbols().name_of(location).view(),
-            location.offset + (address - lookup_address));
+        log(LogTag::Fault, "{}{:#018x} {}+{:#x}", label, address,
+            kernel::kernel_symbols().name_of(location).view(), location.offset + (address - lookup_address));
     else
         log(LogTag::Fault, "{}{:#018x} (no symbol)", label, address);
 }
