@@ -1,6 +1,6 @@
 #include "sched/scheduler.h"
 
-#include <new>
+#include "lib/late_init.h"
 
 #include "arch/cpu.h"
 #include "arch/cross_cpu.h"
@@ -43,16 +43,27 @@ struct CpuScheduler {
     lib::Atomic<uint64_t> preemptions = 0;
     lib::Atomic<uint64_t> steals = 0;
 };
-CpuScheduler g_cpus[kMaxCpus];
+// In .bss (lib/late_init.h: a lock's declaration site and running_idle are
+// not zero, and the array would otherwise be 10 KiB of .data in the image
+// GRUB reads), and constructed with the global constructors, which the boot
+// runs before anything can reach the scheduler (the APs come online before
+// start_scheduler).
+lib::LateInit<CpuScheduler> g_cpus[kMaxCpus];
+struct CpuSchedulersConstructor {
+    CpuSchedulersConstructor()
+    {
+        for (auto& scheduler : g_cpus)
+            scheduler.construct();
+    }
+} g_cpu_schedulers_constructor;
 
 // The boot CPU's flow, and every application processor's boot flow (its
 // idle thread): threads whose stacks are the CPUs' own.
-Thread g_main_thread;
-// Constructed as each AP adopts its flow: a Thread's defaults are not all
-// zero, and an array of them initialized in place would be stored in .data,
-// in the image GRUB reads, instead of .bss.
-alignas(Thread) unsigned char g_ap_idle_thread_storage[kMaxCpus][sizeof(Thread)];
-Thread g_boot_cpu_idle_thread;
+// Constructed as each CPU adopts its flow (a Thread's defaults are not all
+// zero either).
+lib::LateInit<Thread> g_main_thread;
+lib::LateInit<Thread> g_ap_idle_threads[kMaxCpus];
+lib::LateInit<Thread> g_boot_cpu_idle_thread;
 
 uint32_t g_timeslice_ms = kDefaultTimesliceMs;
 uint64_t g_timeslice_ticks = 1;
@@ -61,7 +72,7 @@ lib::Atomic<unsigned> g_next_cpu_hint = 0;
 
 CpuScheduler& this_scheduler()
 {
-    return g_cpus[arch::current_cpu_index()];
+    return *g_cpus[arch::current_cpu_index()];
 }
 
 void make_current(CpuScheduler& cpu, Thread& thread)
@@ -80,14 +91,14 @@ Thread* steal(unsigned self)
     unsigned online = arch::cpu_count_online();
     for (unsigned step = 1; step < online; ++step) {
         unsigned victim_index = (self + step) % online;
-        CpuScheduler& victim = g_cpus[victim_index];
+        CpuScheduler& victim = *g_cpus[victim_index];
         if (victim.queue.unpinned_length() == 0 || !victim.running.load(lib::MemoryOrder::Relaxed))
             continue;
         victim.lock.lock();
         Thread* thread = victim.queue.pop_unpinned();
         victim.lock.unlock();
         if (thread != nullptr) {
-            g_cpus[self].steals.fetch_add(1, lib::MemoryOrder::Relaxed);
+            g_cpus[self]->steals.fetch_add(1, lib::MemoryOrder::Relaxed);
             return thread;
         }
     }
@@ -101,7 +112,7 @@ bool work_to_steal(unsigned self)
         // Only threads free to move count: a queue of threads pinned to
         // their CPU has nothing for this one, which would otherwise loop
         // through schedule() without ever halting.
-        if (other != self && g_cpus[other].queue.unpinned_length() > 0)
+        if (other != self && g_cpus[other]->queue.unpinned_length() > 0)
             return true;
     }
     return false;
@@ -199,7 +210,7 @@ void on_cpu_tick()
 [[noreturn]] void idle_loop()
 {
     unsigned self = arch::current_cpu_index();
-    CpuScheduler& cpu = g_cpus[self];
+    CpuScheduler& cpu = *g_cpus[self];
     for (;;) {
         // Interrupts on for part of every round: an IPI (a TLB shootdown)
         // must never wait on an idle CPU that keeps finding almost-work.
@@ -248,7 +259,7 @@ void adopt_running_flow(CpuScheduler& cpu, Thread& thread, const char* name, boo
 
 bool cpu_is_scheduling(unsigned cpu)
 {
-    return cpu < kMaxCpus && g_cpus[cpu].running.load(lib::MemoryOrder::Acquire);
+    return cpu < kMaxCpus && g_cpus[cpu]->running.load(lib::MemoryOrder::Acquire);
 }
 
 unsigned choose_cpu_for_new_thread()
@@ -261,7 +272,7 @@ unsigned choose_cpu_for_new_thread()
         unsigned index = (start + step) % online;
         if (!cpu_is_scheduling(index))
             continue;
-        CpuScheduler& cpu = g_cpus[index];
+        CpuScheduler& cpu = *g_cpus[index];
         size_t length = cpu.queue.length() + (cpu.running_idle.load(lib::MemoryOrder::Relaxed) ? 0 : 1);
         if (length < best_length) {
             best = index;
@@ -274,7 +285,7 @@ unsigned choose_cpu_for_new_thread()
 void enqueue(Thread& thread)
 {
     unsigned target = thread.m_pinned_cpu != kAnyCpu ? thread.m_pinned_cpu : thread.m_cpu;
-    CpuScheduler& cpu = g_cpus[target];
+    CpuScheduler& cpu = *g_cpus[target];
     {
         sync::InterruptGuard interrupts;
         cpu.lock.lock();
@@ -307,7 +318,7 @@ void schedule()
         PANIC("schedule() called with interrupts on");
     refuse_switch_while_locked("schedule()");
     unsigned self = arch::current_cpu_index();
-    CpuScheduler& cpu = g_cpus[self];
+    CpuScheduler& cpu = *g_cpus[self];
     Thread& previous = *cpu.current;
     cpu.need_resched.store(false, lib::MemoryOrder::Relaxed);
     // A job another CPU waits for runs first: the idle thread runs it.
@@ -460,13 +471,13 @@ void start_scheduler(uint32_t timeslice_ms)
     if (g_timeslice_ticks == 0)
         g_timeslice_ticks = 1;
 
-    CpuScheduler& cpu = g_cpus[0];
+    CpuScheduler& cpu = *g_cpus[0];
     {
         sync::InterruptGuard interrupts;
-        adopt_running_flow(cpu, g_main_thread, "main", false, 0);
+        adopt_running_flow(cpu, g_main_thread.construct(), "main", false, 0);
     }
     // Static, as the other CPUs' idle threads: only its stack is allocated.
-    Thread& idle = g_boot_cpu_idle_thread;
+    Thread& idle = g_boot_cpu_idle_thread.construct();
     if (auto set_up = set_up_thread(idle, "idle/0", SpawnOptions { Priority::Low, 0 }); !set_up)
         PANIC("no stack for CPU 0's idle thread: {}", thread_error_name(set_up.error()));
     idle.m_idle = true;
@@ -477,7 +488,7 @@ void start_scheduler(uint32_t timeslice_ms)
     g_started.store(true, lib::MemoryOrder::Release);
     kernel::log(kernel::LogTag::Boot,
         "scheduler: {} CPUs, time slice {} ms ({} ticks), {} priorities; thread 'main' (id {}) on CPU 0",
-        arch::cpu_count_online(), g_timeslice_ms, g_timeslice_ticks, kPriorityCount, g_main_thread.id());
+        arch::cpu_count_online(), g_timeslice_ms, g_timeslice_ticks, kPriorityCount, g_main_thread->id());
 }
 
 bool scheduler_running()
@@ -493,10 +504,10 @@ uint32_t timeslice_ms()
 [[noreturn]] void run_idle_thread_on_application_processor()
 {
     unsigned self = arch::current_cpu_index();
-    CpuScheduler& cpu = g_cpus[self];
+    CpuScheduler& cpu = *g_cpus[self];
     char name[kThreadNameCapacity];
     lib::format_to_buffer(name, sizeof(name), "idle/{}", self);
-    adopt_running_flow(cpu, *new (g_ap_idle_thread_storage[self]) Thread, name, true, self);
+    adopt_running_flow(cpu, g_ap_idle_threads[self].construct(), name, true, self);
     cpu.idle = cpu.current;
     cpu.running.store(true, lib::MemoryOrder::Release);
     idle_loop();
@@ -506,7 +517,7 @@ SchedulerStatistics scheduler_statistics(unsigned cpu)
 {
     if (cpu >= kMaxCpus)
         return {};
-    CpuScheduler& scheduler = g_cpus[cpu];
+    CpuScheduler& scheduler = *g_cpus[cpu];
     return { scheduler.switches.load(), scheduler.preemptions.load(), scheduler.steals.load() };
 }
 
