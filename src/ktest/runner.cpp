@@ -195,11 +195,7 @@ RunSummary run_tests(lib::StringView selection)
 
     RunSummary summary {};
     summary.selected = static_cast<unsigned>(count);
-    if (&__kernel_tests_start[0] == &__kernel_tests_end[0])
-        log(LogTag::Boot,
-            "warning: this kernel has no kernel tests linked in (the release kernel, or a build "
-            "with -Dkernel_tests=false): boot build/rayos.iso, the test kernel");
-    else if (count == 0)
+    if (count == 0)
         log(LogTag::Boot, "warning: test='{}' selects no kernel test", selection);
     g_runner_thread = sched::current_thread();
     drivers::set_tick_observer(on_tick);
