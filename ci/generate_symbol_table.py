@@ -97,11 +97,16 @@ def generate(stage1, output):
     blob, tokens = compress([name for _, _, name in symbols])
     if expand(blob, tokens) != [name for _, _, name in symbols]:
         sys.exit("generate_symbol_table: the compressed names do not expand to the names")
+    if len(blob) > 0x10000:
+        sys.exit(f"generate_symbol_table: {len(blob)} bytes of compressed names, over the 64 KiB that "
+                 "lib::SymbolEntry's 16-bit name offsets reach (src/lib/symbol_table.h)")
     entries, offset = [], 0
     for (address, size, _), compressed in zip(symbols, blob.split(b"\0")):
         if address - base > 0xFFFFFFFF:
             sys.exit(f"generate_symbol_table: {address:#x} is over 4 GiB from the first function")
-        entries.append(f"    {{ {address - base:#x}, {min(size, 0xFFFFFFFF):#x}, {offset} }},")
+        # A size of 64 KiB or more is stored as unknown: the function then
+        # reaches to the next one.
+        entries.append(f"    {{ {address - base:#x}, {size if size <= 0xFFFF else 0:#x}, {offset} }},")
         offset += len(compressed) + 1
     token_lines = [f"    {{ {first:#04x}, {second:#04x} }}," for first, second in tokens]
     with open(output, "w") as stream:

@@ -17,10 +17,10 @@ namespace lib {
 
 struct SymbolEntry {
     uint32_t address_offset; // from the table's base address
-    uint32_t size; // bytes; 0 when the ELF did not say
-    uint32_t name_offset; // into the names blob
+    uint16_t size; // bytes; 0 when the ELF did not say, or for 64 KiB or more
+    uint16_t name_offset; // into the names blob (the generator refuses a larger one)
 };
-static_assert(sizeof(SymbolEntry) == 12);
+static_assert(sizeof(SymbolEntry) == 8);
 
 constexpr uint8_t kFirstSymbolCode = 0x80;
 constexpr size_t kSymbolTokenCount = 0x100 - kFirstSymbolCode;
