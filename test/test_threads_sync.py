@@ -36,7 +36,7 @@ def backtrace_functions(result):
 
 def test_unlock_by_a_thread_that_does_not_hold_the_mutex_panics_naming_both(boot):
     holder, _ = source_match(MISUSE, r'sched::spawn\("([^"]+)", hold_the_mutex')
-    main, _ = source_match(SCHEDULER, r'adopt_running_flow\(cpu, g_main_thread, "([^"]+)"')
+    main, _ = source_match(SCHEDULER, r'adopt_running_flow\(cpu, g_main_thread\.construct\(\), "([^"]+)"')
     mutex, declared_at = source_match(MISUSE, r'static Mutex mutex\("([^"]+)"\);')
     result = boot(cmdline="exit fault=mutex-unlock-not-owner")
     line = panic_line(result)
