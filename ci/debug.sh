@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds RayOS, starts QEMU paused with its GDB stub, and opens gdb on
-# build/rayos.elf stopped at the C++ entry point (kernel_main). QEMU's
-# serial log goes to build/debug-serial.log; quitting gdb ends QEMU.
-#   bash ci/debug.sh [--uefi] [-- KERNEL WORDS...]
+# build/rayos-release.elf (with --test-kernel, build/rayos.elf) stopped at
+# the C++ entry point (kernel_main). QEMU's serial log goes to
+# build/debug-serial.log; quitting gdb ends QEMU.
+#   bash ci/debug.sh [--uefi] [--test-kernel] [-- KERNEL WORDS...]
 #   RAYOS_GDB_PORT=1235 bash ci/debug.sh    (the stub's port; 1234 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
