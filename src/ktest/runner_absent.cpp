@@ -12,7 +12,7 @@ RunSummary run_tests(lib::StringView)
 {
     kernel::log(kernel::LogTag::Boot,
         "warning: this kernel has no kernel tests linked in (the release kernel, or a build with "
-        "-Dkernel_tests=false): boot build/rayos.iso, the test kernel");
+        "-Dkernel_tests=false): boot the test kernel, build/rayos.iso of a build with kernel_tests on");
     return {};
 }
 
