@@ -203,10 +203,11 @@ def handoff_running_boot(running_boot, kernel_elf, direct_boot_binaries, tmp_pat
 @pytest.fixture
 def running_boot(request, iso, tmp_path):
     """running_boot(**options) -> RunningBoot, for tests that talk to a live
-    kernel; stopped at the end, its result kept for the failure report."""
+    kernel; stopped at the end, its result kept for the failure report.
+    iso=PATH boots another ISO, as boot() does."""
     started = request.node.__dict__.setdefault("rayos_running_boots", [])
 
-    def start(**options):
+    def start(iso=iso, **options):
         config = BootConfig(**options)
         require_marks(request, config)
         running = RunningBoot(config, iso, tmp_path / f"running{len(started)}")

@@ -4,6 +4,7 @@ import pytest
 
 from harness.boot_config_disk import grub_single_quoted
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
+from harness.qemu import complete_serial_lines
 
 READY = ["[BOOT] RayOS booting", "[BOOT] RayOS ready"]
 
@@ -37,6 +38,20 @@ def test_serial_lines_drop_carriage_returns_and_terminal_escapes():
 
 def test_serial_lines_survive_invalid_utf8():
     assert serial_lines(b"[BOOT] \xff\xfe\n") == ["[BOOT] \ufffd\ufffd", ""]
+
+
+@pytest.mark.parametrize("raw, complete", [
+    (b"", []),
+    (b"[BOOT] one\r\n", ["[BOOT] one"]),
+    (b"[BOOT] one\r\nrayos> ", ["[BOOT] one"]),
+    (b"[BOOT] one\r\n[BOOT] tw", ["[BOOT] one"]),
+    (b"[BOOT] one\r\n[BOOT] two\r\n", ["[BOOT] one", "[BOOT] two"]),
+])
+def test_the_complete_lines_of_a_running_boot_are_the_lines_ended_so_far(tmp_path, raw, complete):
+    """A log that ends at a line's end has no line after it yet: counting
+    one there put a console test's start past the echo of what it typed."""
+    (tmp_path / "serial.log").write_bytes(raw)
+    assert complete_serial_lines(tmp_path / "serial.log") == complete
 
 
 @pytest.mark.parametrize("text, quoted", [

@@ -30,15 +30,19 @@ def smp_params():
     params = []
     for machine in ("pc", "q35"):
         for count in (1, 2, 4, 8):
-            params.append(pytest.param(machine, count, None, id=f"{machine}-smp{count}"))
-    # -cpu max: SMEP, SMAP and UMIP on, in the CR4 the APs take over.
-    params.append(pytest.param("q35", 4, "max", id="q35-smp4-cpu-max"))
+            params.append(pytest.param(machine, count, None, "rayos", id=f"{machine}-smp{count}"))
+    # -cpu max: SMEP, SMAP and UMIP on, in the CR4 the APs take over. Also
+    # with the release kernel (-Os, no UBSan: code of its own).
+    params.append(pytest.param("q35", 4, "max", "rayos", id="q35-smp4-cpu-max"))
+    params.append(pytest.param("q35", 4, "max", "rayos-release", id="q35-smp4-cpu-max-release-kernel"))
+    params.append(pytest.param("pc", 8, None, "rayos-release", id="pc-smp8-release-kernel"))
     return params
 
 
-@pytest.mark.parametrize("machine, count, cpu", smp_params())
-def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, machine, count, cpu):
-    kernel = running_boot(cmdline="", machine=machine, smp=count, cpu=cpu, qmp=True, timeout=BOOT_TIMEOUT)
+@pytest.mark.parametrize("machine, count, cpu, kernel_name", smp_params())
+def test_every_cpu_is_online_and_idles_in_the_kernel(running_boot, build_dir, machine, count, cpu, kernel_name):
+    kernel = running_boot(cmdline="", machine=machine, smp=count, cpu=cpu, qmp=True, timeout=BOOT_TIMEOUT,
+                          iso=build_dir / f"{kernel_name}.iso")
     match = smp_line(kernel)
     with qmp_of(kernel) as qmp:
         expected_ids = qemu_apic_ids(qmp)

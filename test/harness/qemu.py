@@ -297,11 +297,12 @@ def _read(path):
         return b""
 
 
-def _complete_lines(path):
-    """Serial lines of a boot still running: the kernel may be writing the last one."""
-    raw = _read(path)
-    lines = serial_lines(raw)
-    return lines if raw.endswith(b"\n") else lines[:-1]
+def complete_serial_lines(path):
+    """Serial lines of a boot still running: the kernel may be writing the
+    last one. What follows the last line end is that partial line, or
+    nothing (an empty string) when the log ends at a line's end: neither is
+    a line yet."""
+    return serial_lines(_read(path))[:-1]
 
 
 def wait_for_boot(process, config, workdir, command, started, kernel_elf=None):
@@ -321,7 +322,7 @@ def wait_for_boot(process, config, workdir, command, started, kernel_elf=None):
             timed_out = True
             break
         if config.stop_on is not None and seen_stop_line_at is None:
-            if any(line.startswith(config.stop_on) for line in _complete_lines(serial_path)):
+            if any(line.startswith(config.stop_on) for line in complete_serial_lines(serial_path)):
                 seen_stop_line_at = now
         time.sleep(SERIAL_POLL_SECONDS)
     seconds = time.monotonic() - started
@@ -427,7 +428,7 @@ class RunningBoot:
                                              self.started)
 
     def lines(self):
-        return _complete_lines(self.workdir / "serial.log")
+        return complete_serial_lines(self.workdir / "serial.log")
 
     def type_serial(self, data):
         """Sends bytes to COM1 (needs serial_input=True)."""
