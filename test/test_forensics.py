@@ -276,6 +276,7 @@ def serial_bytes(tmp_path, index):
     return (tmp_path / f"boot{index}" / "serial.log").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_recorded_boot_replays_byte_for_byte(boot, tmp_path):
     recording = tmp_path / "recording"
     recorded = boot(cmdline="exit", record_replay="record", recording=str(recording))
@@ -306,6 +307,7 @@ def private_build(build_dir, tmp_path):
     return build
 
 
+@pytest.mark.slow
 def test_the_boot_command_records_and_replays(build_dir, tmp_path):
     build = private_build(build_dir, tmp_path)
     recording = tmp_path / "recording"
@@ -343,6 +345,7 @@ def test_a_replay_refuses_another_iso_and_recording_refuses_several_cpus(build_d
     assert b"record/replay needs one CPU: QEMU 7.2 cannot record -smp 2" in several.stderr, several.stderr
 
 
+@pytest.mark.slow
 def test_a_failing_recorded_boot_says_how_to_replay_it_and_replays_its_panic(boot, tmp_path):
     recording = tmp_path / "recording"
     failed = boot(cmdline="exit fault=unmapped-read", record_replay="record", recording=str(recording))
