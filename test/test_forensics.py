@@ -267,9 +267,11 @@ def test_a_reset_asked_for_is_told_apart_from_a_fault(boot, direct_boot_binaries
 
 # Deterministic reruns: QEMU's record/replay. A recorded boot replays the
 # same log byte for byte, TSC figures included; a second recording of the
-# same boot does not (the figures follow the host), which is what makes the
-# first comparison mean something.
-FIGURES = re.compile(r"\b\d+(?:\.\d+)? (?:us|MHz|Hz)\b")
+# same boot does not, which is what makes the first comparison mean
+# something. Under -icount the kernel's own measurements come out the same
+# in both recordings (they are instruction counts, and the kernel busy-waits
+# on its clocks), but the TSC at boot_entry does not: the firmware and GRUB
+# wait for the host's time, which QEMU records.
 
 
 def serial_bytes(tmp_path, index):
@@ -286,9 +288,8 @@ def test_a_recorded_boot_replays_byte_for_byte(boot, tmp_path):
     assert serial_bytes(tmp_path, 1) == serial_bytes(tmp_path, 0)
     assert any(line.startswith("[TIMER] TSC ") for line in replayed.lines), replayed.lines
     other = boot(cmdline="exit", record_replay="record", recording=str(tmp_path / "another"))
-    figures = [FIGURES.findall(serial_bytes(tmp_path, index).decode(errors="replace")) for index in (0, 2)]
-    assert figures[0] and figures[0] != figures[1], "two recordings gave the same figures"
-    assert other.outcome.value == "passed"
+    assert other.outcome.value == "passed", other.report()
+    assert serial_bytes(tmp_path, 2) != serial_bytes(tmp_path, 0), "two recordings gave the same log"
 
 
 def boot_command(build, *arguments):
