@@ -44,6 +44,9 @@ from harness.kernel_tests import read_kernel_tests  # noqa: E402
 from harness.qemu import BootConfig, boot, make_config_disk, qemu_command  # noqa: E402
 
 READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready"}
+# RayOS's figures are the release kernel's (meson.build: the two kernels),
+# except those the kernel tests print, which only the test kernel has.
+RELEASE_ISO = "rayos-release.iso"
 PHASE = re.compile(r"^\[BOOT\] phase (.+): (\d+) us$")
 PROFILE = re.compile(r"^\[BOOT\] boot profile: (\d+) us from boot_entry to here, TSC (\d+) MHz")
 # "[BENCH] <part> <name> <value> <unit> (<how>)": a figure the kernel
@@ -102,7 +105,7 @@ def deterministic_boot_figures(build, firmware):
     """(floor's TSC at its line, RayOS's TSC at boot_entry, at its ready
     line), each boot under -icount; None for a figure a boot did not print."""
     figures = {}
-    for kernel, iso in (("floor", build / "test/bench/floor.iso"), ("rayos", build / "rayos-release.iso")):
+    for kernel, iso in (("floor", build / "test/bench/floor.iso"), ("rayos", build / RELEASE_ISO)):
         with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
             config = BootConfig(cmdline="exit", firmware=firmware, timeout=300, extra_args=DETERMINISTIC_CLOCK)
             result = boot(config, iso, folder)
@@ -129,7 +132,7 @@ def memory_flat_figures(build):
                    "-machine", "memory-backend=flat-ram")
         with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
             config = BootConfig(cmdline="exit", memory=size, timeout=300, extra_args=DETERMINISTIC_CLOCK + backend)
-            result = boot(config, build / "rayos-release.iso", folder)
+            result = boot(config, build / RELEASE_ISO, folder)
         phases = {match.group(1): int(match.group(2)) for line in result.lines if (match := PHASE.match(line))}
         totals = [int(match.group(1)) for line in result.lines if (match := PROFILE.match(line))]
         figures[size] = (totals[0] if totals else None, phases)
@@ -152,7 +155,7 @@ def print_memory_flat_figures(figures):
 
 
 def boot_figures(build, bios_runs, uefi_runs):
-    isos = {"rayos": build / "rayos-release.iso", "floor": build / "test/bench/floor.iso"}
+    isos = {"rayos": build / RELEASE_ISO, "floor": build / "test/bench/floor.iso"}
     times = {(kernel, firmware): [] for kernel in isos for firmware in ("bios", "uefi")}
     phases, totals = {}, []
     for firmware, runs in (("bios", bios_runs), ("uefi", uefi_runs)):
@@ -170,7 +173,7 @@ def boot_figures(build, bios_runs, uefi_runs):
 
 
 def kernel_heap_figures(build):
-    _, lines = timed_boot(build / "rayos-release.iso", "bios", "bench: kalloc+kfree 4096", cmdline="exit bench")
+    _, lines = timed_boot(build / RELEASE_ISO, "bios", "bench: kalloc+kfree 4096", cmdline="exit bench")
     return [tuple(int(x) for x in KERNEL_BENCH.match(line).groups()) for line in lines if KERNEL_BENCH.match(line)]
 
 
@@ -204,7 +207,7 @@ def threads_figures(build, runs, variants=THREAD_VARIANTS):
     for _ in range(runs):
         for variant in variants:
             cmdline = f"exit bench {variant}".strip()
-            _, lines = timed_boot(build / "rayos-release.iso", "bios", READY["rayos"], cmdline=cmdline,
+            _, lines = timed_boot(build / RELEASE_ISO, "bios", READY["rayos"], cmdline=cmdline,
                                   smp=THREADS_CPUS, timeout=300)
             unknown = [m.group(1) for m in map(UNKNOWN_WORD.match, lines) if m]
             if unknown:
@@ -373,11 +376,11 @@ def pipeline_figures(build, run_suite):
         clean = Path(folder) / "build"
         figures["clean configure + build of kernel and ISO"] = timed(
             ["meson", "setup", str(clean), "--cross-file", "ci/x86_64-kernel.ini"], cwd=REPO) + timed(
-            ["meson", "compile", "-C", str(clean), "rayos-release.iso"], cwd=REPO)
+            ["meson", "compile", "-C", str(clean), RELEASE_ISO], cwd=REPO)
         source = REPO / "src/kernel/panic.cpp"
         os.utime(source)
         figures["rebuild after touching src/kernel/panic.cpp"] = timed(
-            ["meson", "compile", "-C", str(clean), "rayos-release.iso"], cwd=REPO)
+            ["meson", "compile", "-C", str(clean), RELEASE_ISO], cwd=REPO)
     if run_suite:
         figures["whole test suite (bash ci/test.sh)"] = timed(["bash", "ci/test.sh"], cwd=REPO)
     sizes = {"release kernel GRUB loads (build/rayos-release-stripped.elf)":
@@ -386,7 +389,7 @@ def pipeline_figures(build, run_suite):
              (build / "rayos-release.elf").stat().st_size,
              "test kernel GRUB loads (build/rayos-stripped.elf: kernel tests, UBSan)":
              (build / "rayos-stripped.elf").stat().st_size,
-             "release ISO (BIOS and UEFI GRUB)": (build / "rayos-release.iso").stat().st_size}
+             "release ISO (BIOS and UEFI GRUB)": (build / RELEASE_ISO).stat().st_size}
     return figures, sizes
 
 
@@ -443,7 +446,7 @@ def smp_bring_up_figures(build, runs, counts=SMP_BRING_UP_COUNTS):
     figures = {count: [] for count in counts}
     for _ in range(runs):
         for count in counts:
-            _, lines = timed_boot(build / "rayos-release.iso", "bios", READY["rayos"], smp=count)
+            _, lines = timed_boot(build / RELEASE_ISO, "bios", READY["rayos"], smp=count)
             figures[count].append(bring_up_of(lines, count))
     return figures
 

@@ -110,18 +110,6 @@ def iso(build_dir):
     return build_dir / "rayos.iso"
 
 
-@pytest.fixture(scope="session")
-def release_elf(build_dir):
-    return build_dir / "rayos-release.elf"
-
-
-@pytest.fixture(scope="session")
-def release_iso(build_dir):
-    """The release kernel's ISO: no kernel tests and no UBSan; what
-    ci/boot.sh boots and what the image and boot figures measure."""
-    return build_dir / "rayos-release.iso"
-
-
 def require_marks(request, config):
     """A boot that needs OVMF or gdb belongs to a test marked so (pytest.ini),
     so that -m "not uefi" or -m "not gdb" leaves out every such boot."""

@@ -343,8 +343,9 @@ private:
 // refused (nullptr), and every page mapped for it goes back. Only page
 // tables (kept once made) and the heap's page descriptors for a larger
 // extent may keep frames; the heap holds no more pages than before. The
-// heap's backing maps 64 pages a batch: 24 frames left fail the first
-// batch, 88 fail the second after the first was mapped (its rollback).
+// heap's backing maps kHeapMappingBatchPages (64) a batch: 24 frames left
+// fail the first batch, 88 fail the second after the first was mapped (its
+// rollback).
 namespace {
 
 void check_a_block_refused_for_want_of_frames(ktest::Context& ktest_context, uint64_t frames_left)
@@ -395,7 +396,7 @@ KTEST(heap, a_block_refused_for_want_of_frames_leaves_no_page_mapped)
 
 KTEST(heap, a_block_refused_after_a_whole_batch_was_mapped_gives_the_batch_back)
 {
-    check_a_block_refused_for_want_of_frames(ktest_context, 64 + 24);
+    check_a_block_refused_for_want_of_frames(ktest_context, kHeapMappingBatchPages + 24);
 }
 
 KTEST(heap, audit_is_clean_after_all_of_it)

@@ -17,10 +17,9 @@ public:
     // mostly: 3.3 ms then, 1.4 ms now).
     bool map(uintptr_t address, size_t count) override
     {
-        constexpr size_t kBatch = 64;
-        uint64_t frames[kBatch];
+        uint64_t frames[kHeapMappingBatchPages];
         for (size_t done = 0; done < count;) {
-            size_t batch = count - done < kBatch ? count - done : kBatch;
+            size_t batch = count - done < kHeapMappingBatchPages ? count - done : kHeapMappingBatchPages;
             uintptr_t start = address + done * kHeapPageSize;
             if (!allocate_frames(frames, batch)) {
                 unmap(address, done); // all or nothing

@@ -17,6 +17,10 @@ inline constexpr uint64_t kHeapMetadataBase = 0xFFFFC00000000000;
 inline constexpr uint64_t kHeapArenaBase = 0xFFFFC10000000000;
 inline constexpr size_t kHeapArenaPages = size_t(16) << 18; // 16 GiB reserved
 inline constexpr size_t kHeapInitialBytes = size_t { 2 } * 1024 * 1024;
+// The heap's pages are mapped this many at a time: their frames under one
+// hold of the frame allocator's lock, their mappings under one of the page
+// tables'.
+inline constexpr size_t kHeapMappingBatchPages = 64;
 
 // Maps the first 2 MiB; panics if it cannot. secret: mixed into the block
 // header checks, so a forged header is hard to guess.
