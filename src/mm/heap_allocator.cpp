@@ -9,16 +9,9 @@
 #include "mm/heap_block_checks.h"
 #include "mm/heap_pages.h"
 #include "mm/heap_size_classes.h"
+#include "mm/heap_slab_blocks.h"
 
 namespace mm {
-
-struct HeapAllocator::BlockLocation {
-    uintptr_t block;
-    size_t length; // the slab stride, or the large span's bytes
-    uint32_t slab; // first page of the slab, or kNone for a large block
-    uint32_t index; // block index within the slab
-    bool live;
-};
 
 namespace {
 
@@ -68,8 +61,9 @@ lib::Result<void, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapB
     m_statistics = {};
     for (uint32_t& bin : m_bins)
         bin = kNone;
-    for (size_t c = 0; c < 32; ++c)
-        m_partial[c] = m_empty[c] = kNone;
+    m_empty_slab_pages = 0;
+    for (uint32_t& list : m_partial)
+        list = kNone;
     if (layout.initial_pages == 0 || layout.initial_pages > layout.arena_pages)
         return heap_error(HeapErrorKind::TooLarge, layout.arena, layout.initial_pages, "initial size");
 
@@ -81,6 +75,8 @@ lib::Result<void, HeapError> HeapAllocator::init(const HeapLayout& layout, HeapB
     TRY(map_span_pages(0, initial, newly_mapped));
     page(0).mapped_pages = initial;
     fill_poison(m_layout.arena, size_t(initial) * kHeapPageSize);
+    for (uint32_t i = 0; i < initial; ++i)
+        page(i).poisoned = true;
     return {};
 }
 
@@ -94,7 +90,26 @@ uintptr_t HeapAllocator::place(uintptr_t block, size_t size, size_t alignment, u
     return pointer;
 }
 
+// The fast path: a block of a slab that exists, at 16 bytes' alignment,
+// its header right before the pointer. Everything else (a new slab, a pad
+// record, a large block, every refusal) is allocate_slowly's, which checks
+// from scratch.
 lib::Result<void*, HeapError> HeapAllocator::allocate(size_t size, size_t alignment)
+{
+    if (size <= kMaxSlabStride - kHeapHeaderSize && alignment - 1 < kHeapHeaderSize
+        && is_power_of_two(alignment)) {
+        uint8_t size_class = size_class_for((size == 0 ? 1 : size) + kHeapHeaderSize);
+        uintptr_t block = try_take_slab_block(size_class);
+        if (block != 0) {
+            write_record(m_layout.secret, block, kLiveMagic, static_cast<uint32_t>(size), 0);
+            count_allocation(size, kHeapClasses.stride[size_class]);
+            return reinterpret_cast<void*>(block + kHeapHeaderSize);
+        }
+    }
+    return allocate_slowly(size, alignment);
+}
+
+lib::Result<void*, HeapError> HeapAllocator::allocate_slowly(size_t size, size_t alignment)
 {
     if (!is_power_of_two(alignment) || alignment > kMaxHeapAlignment)
         return heap_error(HeapErrorKind::BadAlignment, 0, alignment, "alignment");
@@ -126,7 +141,12 @@ lib::Result<void*, HeapError> HeapAllocator::allocate(size_t size, size_t alignm
     }
     uint32_t offset;
     uintptr_t pointer = place(block, size, alignment, offset);
+    count_allocation(size, length);
+    return reinterpret_cast<void*>(pointer);
+}
 
+void HeapAllocator::count_allocation(size_t size, size_t length)
+{
     HeapStatistics& stats = m_statistics;
     stats.bytes_in_use += size;
     stats.block_bytes_in_use += length;
@@ -134,33 +154,29 @@ lib::Result<void*, HeapError> HeapAllocator::allocate(size_t size, size_t alignm
         stats.peak_bytes_in_use = stats.bytes_in_use;
     ++stats.allocations;
     ++stats.live_allocations;
-    return reinterpret_cast<void*>(pointer);
 }
 
-lib::Result<HeapAllocator::BlockLocation, HeapError> HeapAllocator::locate(uintptr_t header) const
+// Fills in where and returns no value: a Result<BlockLocation> went through
+// memory, its flag a byte inside a word read whole, and cost a
+// store-forwarding stall on every free.
+lib::Result<void, HeapError> HeapAllocator::locate(uintptr_t header, BlockLocation& where) const
 {
     auto index = static_cast<uint32_t>((header - m_layout.arena) / kHeapPageSize);
     const PageDescriptor& descriptor = page(index);
     uintptr_t pointer = header + kHeapHeaderSize;
     switch (descriptor.kind) {
-    case PageKind::Slab: {
-        uint8_t size_class = descriptor.size_class;
-        uint32_t slab = descriptor.head;
-        uintptr_t base = page_address(slab);
-        auto block_index = block_index_in_slab(header - base, size_class);
-        if (block_index >= kHeapClasses.blocks[size_class])
+    case PageKind::Slab:
+        where = slab_block_at(header, descriptor);
+        if (where.index >= kHeapClasses.blocks[descriptor.size_class])
             return heap_error(
                 HeapErrorKind::ForeignPointer, pointer, 0, "it points into a slab's unused tail");
-        bool live = (page(slab).live[block_index / 64] >> (block_index % 64)) & 1;
-        return BlockLocation { base + uintptr_t(block_index) * kHeapClasses.stride[size_class],
-            kHeapClasses.stride[size_class], slab, block_index, live };
-    }
+        return {};
     case PageKind::Large:
     case PageKind::LargeInterior: {
         // Alignments above a page put the header past the first page.
         uint32_t head = descriptor.head;
-        return BlockLocation { page_address(head), size_t(page(head).span_pages) * kHeapPageSize, kNone, 0,
-            true };
+        where = { page_address(head), size_t(page(head).span_pages) * kHeapPageSize, kNone, 0, true };
+        return {};
     }
     case PageKind::Free:
         if (descriptor.freed_header_here && header == page_address(index) + descriptor.last_offset)
@@ -170,7 +186,32 @@ lib::Result<HeapAllocator::BlockLocation, HeapError> HeapAllocator::locate(uintp
     return heap_error(HeapErrorKind::Corrupted, pointer, index, "page descriptor of unknown kind");
 }
 
+// The fast path: a live slab block whose header, right before the pointer,
+// is intact. Everything else (nullptr, a pad record, a large block, every
+// kind of misuse) is free_slowly's, which classifies from scratch.
 lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
+{
+    auto pointer = reinterpret_cast<uintptr_t>(pointer_to_free);
+    uintptr_t header = pointer - kHeapHeaderSize;
+    if (header - m_layout.arena < uintptr_t(m_extent) * kHeapPageSize && pointer % kHeapHeaderSize == 0) {
+        const PageDescriptor& descriptor
+            = page(static_cast<uint32_t>((header - m_layout.arena) / kHeapPageSize));
+        if (descriptor.kind == PageKind::Slab) {
+            BlockLocation where = slab_block_at(header, descriptor);
+            if (where.index < kHeapClasses.blocks[descriptor.size_class] && where.live
+                && where.block == header && record_is(m_layout.secret, header, kLiveMagic)
+                && record_at(header).offset == 0) {
+                uint32_t size = record_at(header).size;
+                free_slab_block(where, header, size);
+                count_free(size, where.length);
+                return {};
+            }
+        }
+    }
+    return free_slowly(pointer_to_free);
+}
+
+lib::Result<void, HeapError> HeapAllocator::free_slowly(void* pointer_to_free)
 {
     if (pointer_to_free == nullptr)
         return {};
@@ -180,8 +221,8 @@ lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
     if (pointer % kHeapHeaderSize != 0)
         return heap_error(HeapErrorKind::ForeignPointer, pointer, 0, "it is not 16-byte aligned");
     uintptr_t header = pointer - kHeapHeaderSize;
-    auto located = TRY(locate(header));
-    const BlockLocation& where = located;
+    BlockLocation where;
+    TRY(locate(header, where));
     const auto& block_record = record_at(where.block);
 
     if (!where.live) {
@@ -202,42 +243,30 @@ lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
     uint32_t size = live_header.size;
 
     if (where.slab != kNone) {
-        PageDescriptor& slab = page(where.slab);
-        uint8_t size_class = slab.size_class;
-        fill_poison(where.block, where.length);
-        write_record(m_layout.secret, where.block, kFreedMagic, size, offset);
-        slab.live[where.index / 64] &= ~(1ull << (where.index % 64));
-        bool was_full = slab.live_blocks == kHeapClasses.blocks[size_class];
-        --slab.live_blocks;
-        // The slab that was just freed into goes first: its memory is warm,
-        // and a write after free there is caught by the next allocations.
-        if (!was_full)
-            remove_partial(size_class, where.slab);
-        push_partial(size_class, where.slab);
-        if (slab.live_blocks == 0) {
-            // Keep one empty slab a class, so a class at its boundary does
-            // not build and tear down a slab on every call.
-            if (m_empty[size_class] == kNone)
-                m_empty[size_class] = where.slab;
-            else
-                retire_slab(size_class, where.slab);
-        }
+        free_slab_block(where, header, size);
     } else {
         auto head = static_cast<uint32_t>((where.block - m_layout.arena) / kHeapPageSize);
         uint32_t pages = page(head).span_pages;
         fill_poison(where.block, where.length);
+        for (uint32_t i = head; i < head + pages; ++i)
+            page(i).poisoned = true;
         PageDescriptor& header_page = page(static_cast<uint32_t>((header - m_layout.arena) / kHeapPageSize));
         header_page.freed_header_here = true;
-        header_page.last_offset = static_cast<uint32_t>(header % kHeapPageSize);
+        header_page.last_offset = static_cast<uint16_t>(header % kHeapPageSize);
         give_span(head, pages);
     }
 
+    count_free(size, where.length);
+    return {};
+}
+
+void HeapAllocator::count_free(size_t size, size_t length)
+{
     HeapStatistics& stats = m_statistics;
     stats.bytes_in_use -= size;
-    stats.block_bytes_in_use -= where.length;
+    stats.block_bytes_in_use -= length;
     ++stats.frees;
     --stats.live_allocations;
-    return {};
 }
 
 } // namespace mm

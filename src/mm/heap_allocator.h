@@ -15,14 +15,27 @@
 // the caller's pointer, or, when alignment pushed the pointer further in, a
 // pad record that says where the header is. Headers carry a check value
 // mixed with a secret, so an overwritten header is told apart from a
-// pointer the heap never returned. Free memory holds a poison pattern (a
-// freed slab block keeps a record of its last owner at its start), checked
-// when it is handed out again: a write after free is caught on reuse.
+// pointer the heap never returned.
 //
-// Giving back: up to 2 MiB of free memory stays mapped for reuse. When a
-// free span of 16 pages or more forms while 1 MiB more than that is free,
-// its pages are unmapped (their frames go back) down to the 2 MiB, never
-// taking the heap below its initial size.
+// Poison. Free memory holds a poison pattern, checked when it is handed out
+// again: a write after free is caught on reuse. A freed slab block is
+// poisoned in the 48 bytes after its record (all of it, for blocks of up to
+// 48 bytes; heap_block_checks.h says why no more) and keeps a record of its
+// last owner; a freed large block and the free pages it leaves are poisoned
+// whole. A retired slab's pages are not filled: only their blocks' prefixes
+// were poison, and the page descriptors say which free pages are
+// (PageDescriptor::poisoned).
+//
+// Fast path. allocate() and free() handle a slab block at 16 bytes'
+// alignment inline (heap_slab_blocks.h) and send everything else, misuse
+// included, to allocate_slowly() and free_slowly(), which check from
+// scratch.
+//
+// Giving back: up to 2 MiB of free memory (free pages and empty slabs,
+// which stay slabs of their class for reuse) stays mapped. When a free span
+// of 16 pages or more forms while 1 MiB more than that is free, its pages
+// are unmapped (their frames go back) down to the 2 MiB, never taking the
+// heap below its initial size.
 //
 // The allocator does not lock; the kernel wraps it in a spinlock.
 //
@@ -31,7 +44,8 @@
 // heap_pages.h (the page descriptors), heap_span_bins.cpp (free spans in
 // bins: take, give, coalesce), heap_page_mapping.cpp (growing the arena,
 // mapping pages, giving them back), heap_slabs.cpp (slabs of one size
-// class), heap_allocator.cpp (allocate and free, large blocks, locating a
+// class: made, listed, retired), heap_slab_blocks.h (a slab block taken and
+// given back: the fast path), heap_allocator.cpp (allocate and free, large blocks, locating a
 // pointer's block) and heap_audit.cpp (the consistency walk).
 
 #include <stddef.h>
@@ -157,13 +171,31 @@ private:
     lib::Result<uint32_t, HeapError> new_slab(uint8_t size_class);
     void push_partial(uint8_t size_class, uint32_t slab);
     void remove_partial(uint8_t size_class, uint32_t slab);
+    // Handing out and taking back a slab block: the fast path
+    // (heap_slab_blocks.h).
+    static uint32_t first_free_block(const PageDescriptor& slab);
+    bool block_is_as_freed(uintptr_t block, uint16_t stride) const;
+    void mark_taken(uint32_t slab, uint8_t size_class, uint32_t index);
+    uintptr_t try_take_slab_block(uint8_t size_class);
     lib::Result<uintptr_t, HeapError> take_slab_block(uint8_t size_class);
+    BlockLocation slab_block_at(uintptr_t header, const PageDescriptor& descriptor) const;
+    void free_slab_block(const BlockLocation& where, uintptr_t header, uint32_t size);
     void retire_slab(uint8_t size_class, uint32_t slab);
+    // Free memory the heap holds: mapped free pages and empty slabs.
+    uint64_t free_pages_kept() const
+    {
+        return m_statistics.pages_held - m_statistics.pages_in_use + m_empty_slab_pages;
+    }
 
     // Blocks: where a pointer's block is, where a pointer goes in a block
     // (heap_allocator.cpp).
-    lib::Result<BlockLocation, HeapError> locate(uintptr_t header) const;
+    lib::Result<void, HeapError> locate(uintptr_t header, BlockLocation& where) const;
     uintptr_t place(uintptr_t block, size_t size, size_t alignment, uint32_t& offset) const;
+    void count_allocation(size_t size, size_t length);
+    void count_free(size_t size, size_t length);
+    // Everything allocate() and free() do not do on their fast paths.
+    [[gnu::noinline]] lib::Result<void*, HeapError> allocate_slowly(size_t size, size_t alignment);
+    [[gnu::noinline]] lib::Result<void, HeapError> free_slowly(void* pointer);
 
     // The audit (heap_audit.cpp).
     lib::Result<void, HeapError> audit_slab(
@@ -176,7 +208,7 @@ private:
     uint64_t m_nonempty_bins = 0;
     uint32_t m_bins[kBinCount] {};
     uint32_t m_partial[32] {}; // per size class: slabs with a free block
-    uint32_t m_empty[32] {}; // per size class: one empty slab kept back
+    uint64_t m_empty_slab_pages = 0; // pages of slabs with no live block (on their partial lists)
     HeapStatistics m_statistics {};
 };
 

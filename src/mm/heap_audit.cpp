@@ -36,11 +36,16 @@ lib::Result<void, HeapError> HeapAllocator::audit_slab(
             if (!record_is(m_layout.secret, block, kFreedMagic))
                 return heap_error(
                     HeapErrorKind::UseAfterFree, block, 0, "audit: a freed block's record was overwritten");
-            TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
+            TRY(check_poison(block + kHeapHeaderSize, slab_poison_length(stride), block));
         }
     }
-    if (counted != first.live_blocks
-        || lib::popcount64(first.live[0]) + lib::popcount64(first.live[1]) != counted)
+    // The bits past the last block are set (new_slab says why).
+    uint64_t past_low = blocks >= 64 ? 0 : ~uint64_t(0) << blocks;
+    uint64_t past_high = blocks >= 128 ? 0 : ~uint64_t(0) << (blocks > 64 ? blocks - 64 : 0);
+    if (counted != first.live_blocks || (first.live[0] & past_low) != past_low
+        || (first.live[1] & past_high) != past_high
+        || lib::popcount64(first.live[0] & ~past_low) + lib::popcount64(first.live[1] & ~past_high)
+            != counted)
         return heap_error(
             HeapErrorKind::Corrupted, page_address(head), counted, "audit: slab's live count is wrong");
     return {};
@@ -48,7 +53,8 @@ lib::Result<void, HeapError> HeapAllocator::audit_slab(
 
 lib::Result<void, HeapError> HeapAllocator::audit() const
 {
-    uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0, used = 0;
+    uint64_t bytes = 0, block_bytes = 0, live = 0, mapped = 0, free_spans = 0, partial_slabs = 0, used = 0,
+             empty_slab_pages = 0;
     bool previous_free = false;
     for (uint32_t head = 0; head < m_extent;) {
         const PageDescriptor& first = page(head);
@@ -72,7 +78,8 @@ lib::Result<void, HeapError> HeapAllocator::audit() const
                 if (!page(i).mapped)
                     continue;
                 ++span_mapped;
-                TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
+                if (page(i).poisoned)
+                    TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
             }
             if (span_mapped != first.mapped_pages)
                 return heap_error(
@@ -93,6 +100,8 @@ lib::Result<void, HeapError> HeapAllocator::audit() const
                 return slab;
             if (first.live_blocks < kHeapClasses.blocks[first.size_class])
                 ++partial_slabs;
+            if (first.live_blocks == 0)
+                empty_slab_pages += pages;
             used += pages;
             break;
         }
@@ -150,7 +159,7 @@ lib::Result<void, HeapError> HeapAllocator::audit() const
         || live != stats.live_allocations || mapped != stats.pages_held || used != m_statistics.pages_in_use
         || stats.bytes_held != stats.pages_held * kHeapPageSize
         || stats.allocations - stats.frees != stats.live_allocations
-        || stats.pages_held < m_layout.initial_pages)
+        || stats.pages_held < m_layout.initial_pages || empty_slab_pages != m_empty_slab_pages)
         return heap_error(HeapErrorKind::Corrupted, 0, bytes, "audit: statistics disagree with the blocks");
     return {};
 }

@@ -48,8 +48,8 @@ lib::Result<void, HeapError> HeapAllocator::grow(uint32_t pages)
 
     uint32_t head = m_extent;
     for (uint32_t i = head; i < head + growth; ++i)
-        page(i)
-            = PageDescriptor { PageKind::Free, 0, false, false, 0, head, kNone, kNone, 0, 0, 0, { 0, 0 } };
+        page(i) = PageDescriptor { PageKind::Free, 0, false, false, false, 0, 0, head, kNone, kNone, 0, 0,
+            { 0, 0 } };
     m_extent += growth;
 
     // Join the free span below, if any.
@@ -114,7 +114,7 @@ void HeapAllocator::release_pages(uint32_t head)
     PageDescriptor& first = page(head);
     // Free memory kept mapped is reused without touching the page tables;
     // beyond 2 MiB of it (and never below the initial size) it goes back.
-    uint64_t free_mapped = m_statistics.pages_held - m_statistics.pages_in_use;
+    uint64_t free_mapped = free_pages_kept();
     if (first.mapped_pages < kHeapReleaseMinPages
         || free_mapped <= kHeapRetainFreePages + kHeapReleaseBatchPages
         || m_statistics.pages_held <= m_layout.initial_pages)
@@ -135,7 +135,7 @@ void HeapAllocator::release_pages(uint32_t head)
         uint32_t count = run_end - i;
         m_backing->unmap(page_address(i), count);
         for (uint32_t j = i; j < run_end; ++j)
-            page(j).mapped = false;
+            page(j).mapped = page(j).poisoned = false;
         first.mapped_pages -= count;
         budget -= count;
         m_statistics.pages_held -= count;

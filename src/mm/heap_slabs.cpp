@@ -1,7 +1,8 @@
 // Slabs: a few pages cut into blocks of one size class (heap_size_classes.h),
 // with a bitmap of live blocks in the first page's descriptor. Per class, a
-// list of slabs with a free block and one empty slab kept back; a block is
-// checked (record and poison) before it is handed out again.
+// list of slabs with a free block, empty ones kept while the heap's free
+// memory allows; a block is checked (record and poisoned prefix) before it
+// is handed out again.
 
 #include "mm/heap_allocator.h"
 #include "mm/heap_block_checks.h"
@@ -32,56 +33,31 @@ lib::Result<uint32_t, HeapError> HeapAllocator::new_slab(uint8_t size_class)
     }
     PageDescriptor& first = page(head);
     first.live_blocks = 0;
-    first.live[0] = first.live[1] = 0;
+    // The bits past the slab's last block are set, as if those blocks were
+    // live, so finding a free block needs no mask.
+    uint32_t blocks = kHeapClasses.blocks[size_class];
+    first.live[0] = blocks >= 64 ? 0 : ~uint64_t(0) << blocks;
+    first.live[1] = blocks >= 128 ? 0 : ~uint64_t(0) << (blocks > 64 ? blocks - 64 : 0);
 
     uintptr_t base = page_address(head);
-    fill_poison(base, size_t(pages) * kHeapPageSize);
-    for (uint32_t block = 0; block < kHeapClasses.blocks[size_class]; ++block)
-        write_record(m_layout.secret, base + uintptr_t(block) * kHeapClasses.stride[size_class], kFreedMagic,
-            0, kNeverUsed);
-    push_partial(size_class, head);
-    return head;
-}
-
-lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_class)
-{
-    uint32_t slab = m_partial[size_class];
-    if (slab == kNone) {
-        auto created = TRY(new_slab(size_class));
-        slab = created;
-    }
-    PageDescriptor& first = page(slab);
-    uint32_t blocks = kHeapClasses.blocks[size_class];
-    uint32_t index = kNone;
-    for (uint32_t word = 0; word < 2 && index == kNone; ++word) {
-        uint64_t free_bits = ~first.live[word];
-        if (blocks < (word + 1) * 64)
-            free_bits &= (1ull << (blocks - word * 64)) - 1; // blocks - word*64 < 64 here
-        if (free_bits != 0)
-            index = word * 64 + static_cast<uint32_t>(__builtin_ctzll(free_bits));
-    }
     uint16_t stride = kHeapClasses.stride[size_class];
-    uintptr_t block = page_address(slab) + uintptr_t(index) * stride;
-
-    // The block must be exactly as free() left it.
-    if (!record_is(m_layout.secret, block, kFreedMagic))
-        return heap_error(HeapErrorKind::UseAfterFree, block, 0, "the freed block's record was overwritten");
-    TRY(check_poison(block + kHeapHeaderSize, stride - kHeapHeaderSize, block));
-
-    first.live[index / 64] |= 1ull << (index % 64);
-    if (++first.live_blocks == blocks)
-        remove_partial(size_class, slab);
-    if (m_empty[size_class] == slab)
-        m_empty[size_class] = kNone;
-    return block;
+    size_t poisoned = slab_poison_length(stride);
+    for (uint32_t block = 0; block < blocks; ++block) {
+        uintptr_t address = base + uintptr_t(block) * stride;
+        write_record(m_layout.secret, address, kFreedMagic, 0, kNeverUsed);
+        fill_poison(address + kHeapHeaderSize, poisoned);
+    }
+    push_partial(size_class, head);
+    m_empty_slab_pages += pages;
+    return head;
 }
 
 void HeapAllocator::retire_slab(uint8_t size_class, uint32_t slab)
 {
     remove_partial(size_class, slab);
-    uint32_t pages = kHeapClasses.pages[size_class];
-    fill_poison(page_address(slab), size_t(pages) * kHeapPageSize);
-    give_span(slab, pages);
+    // Its pages are not poisoned whole (PageDescriptor::poisoned): the
+    // blocks' records and prefixes are, the rest is what the blocks held.
+    give_span(slab, kHeapClasses.pages[size_class]);
 }
 
 } // namespace mm

@@ -94,13 +94,14 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
     uint32_t span = page(head).span_pages;
     uint32_t mapped = page(head).mapped_pages;
 
-    // Pages that stayed mapped while free must still be poison.
+    // Pages that stayed mapped while free, poisoned whole, must still be poison.
     uint32_t already_mapped = 0;
     for (uint32_t i = head; i < head + pages; ++i) {
         if (!page(i).mapped)
             continue;
         ++already_mapped;
-        TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
+        if (page(i).poisoned)
+            TRY(check_poison(page_address(i), kHeapPageSize, page_address(i)));
     }
     uint32_t newly_mapped = 0;
     TRY(map_span_pages(head, pages, newly_mapped));
@@ -108,8 +109,10 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
     remove_free_span(head);
     if (span > pages)
         insert_free_span(head + pages, span - pages, mapped - already_mapped);
-    for (uint32_t i = head; i < head + pages; ++i)
+    for (uint32_t i = head; i < head + pages; ++i) {
         page(i).freed_header_here = false;
+        page(i).poisoned = false;
+    }
     page(head).span_pages = pages;
     m_statistics.pages_in_use += pages;
     return head;

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "host_heap_backing.h"
+#include "mm/heap_block_checks.h"
+#include "mm/heap_size_classes.h"
 
 namespace {
 
@@ -314,6 +316,56 @@ TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheBlockIsReused)
     mm::HeapError error = heap.reuse_error(64);
     EXPECT_EQ(error.address, reinterpret_cast<uintptr_t>(block) - 16);
     EXPECT_EQ(error.detail, 16u + 40);
+}
+
+// Every class, its largest size: a write after free to the first or the
+// last byte of a freed block's poisoned prefix (mm::slab_poison_length) is
+// caught when the block is handed out again, and the byte is named. The
+// block held its owner's data before it was freed, so a free that poisoned
+// less would leave that data behind and be named instead.
+TEST(HeapAllocator, WriteAfterFreeAnywhereInThePoisonedPrefixIsCaughtInEveryClass)
+{
+    for (size_t c = 0; c < mm::kHeapClassCount; ++c) {
+        size_t stride = mm::kHeapClasses.stride[c];
+        size_t size = stride - 16;
+        size_t poisoned = mm::slab_poison_length(stride);
+        for (size_t byte : { size_t(0), poisoned - 1 }) {
+            Heap heap;
+            uint8_t* block = heap.allocate(size);
+            std::memset(block, 0x11, size);
+            heap.free(block);
+            block[byte] = 0x41;
+            mm::HeapError error = heap.reuse_error(size);
+            EXPECT_EQ(error.address, reinterpret_cast<uintptr_t>(block) - 16) << "stride " << stride;
+            EXPECT_EQ(error.detail, 16 + byte) << "stride " << stride;
+        }
+    }
+}
+
+// A slab that empties stays a slab of its class (no page goes back, none is
+// made again) while the heap's free memory is within what it keeps: 200
+// pages of 256-byte blocks, freed and taken again.
+TEST(HeapAllocator, EmptiedSlabsAreKeptForTheirClassWithinTheFreeMemoryKept)
+{
+    Heap heap;
+    std::vector<uint8_t*> blocks;
+    for (int i = 0; i < 2400; ++i) // 12 blocks of 320 bytes a one-page slab
+        blocks.push_back(heap.allocate(256));
+    uint64_t slab_pages = heap.stats().pages_in_use;
+    EXPECT_EQ(slab_pages, 200u);
+    for (int round = 0; round < 2; ++round) {
+        for (uint8_t* block : blocks)
+            heap.free(block);
+        EXPECT_EQ(heap.stats().pages_in_use, slab_pages) << "round " << round;
+        EXPECT_EQ(heap.stats().pages_held, kInitialPages) << "round " << round;
+        heap.expect_sound();
+        for (uint8_t*& block : blocks)
+            block = heap.allocate(256);
+        EXPECT_EQ(heap.stats().pages_in_use, slab_pages) << "round " << round;
+    }
+    for (uint8_t* block : blocks)
+        heap.free(block);
+    heap.expect_sound();
 }
 
 TEST(HeapAllocator, WriteAfterFreeOfALargeBlockIsCaughtWhenItsPagesAreReused)
