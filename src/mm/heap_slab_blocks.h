@@ -109,10 +109,13 @@ inline HeapAllocator::BlockLocation HeapAllocator::slab_block_at(
     if (slab.live_blocks != 0)
         return;
     // An empty slab is kept for its class while the free memory the heap
-    // holds stays within what it keeps for reuse; past that it goes back to
-    // the free pages.
+    // holds stays within what it keeps for reuse, and always when it is the
+    // class's only slab with a free block (or a pair of calls at the class's
+    // boundary would make and retire a slab each time); past that it goes
+    // back to the free pages.
     uint32_t pages = kHeapClasses.pages[size_class];
-    if (free_pages_kept() + pages <= kHeapRetainFreePages)
+    bool only_slab = m_partial[size_class] == where.slab && slab.next == kNone;
+    if (only_slab || free_pages_kept() + pages <= kHeapRetainFreePages)
         m_empty_slab_pages += pages;
     else
         retire_slab(size_class, where.slab);

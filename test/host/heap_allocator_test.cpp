@@ -368,6 +368,28 @@ TEST(HeapAllocator, EmptiedSlabsAreKeptForTheirClassWithinTheFreeMemoryKept)
     heap.expect_sound();
 }
 
+// A heap that holds all the free memory it keeps (it grew, and gave back
+// down to that) still keeps a class's last slab when it empties: retired and
+// made again on every call, the slab would cost a page of records a pair,
+// and its freed block's record and poison (what catches this write) would
+// be written over.
+TEST(HeapAllocator, AClassKeepsItsLastSlabWhenTheHeapHoldsAllTheFreeMemoryItKeeps)
+{
+    Heap heap;
+    std::vector<uint8_t*> large;
+    for (int i = 0; i < 64; ++i)
+        large.push_back(heap.allocate(65536));
+    for (uint8_t* block : large)
+        heap.free(block);
+    ASSERT_GE(heap.stats().pages_held - heap.stats().pages_in_use, mm::kHeapRetainFreePages);
+    uint8_t* block = heap.allocate(64);
+    heap.free(block);
+    block[40] = 0x41;
+    mm::HeapError error = heap.reuse_error(64);
+    EXPECT_EQ(error.address, reinterpret_cast<uintptr_t>(block) - 16);
+    EXPECT_EQ(error.detail, 16u + 40);
+}
+
 TEST(HeapAllocator, WriteAfterFreeOfALargeBlockIsCaughtWhenItsPagesAreReused)
 {
     Heap heap;
