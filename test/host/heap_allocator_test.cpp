@@ -69,6 +69,17 @@ struct Heap {
                                        << " at " << std::hex << audit.error().address;
     }
 
+    // 4 MiB in 64 KiB blocks, taken and freed: the heap grows past its
+    // initial size, then gives pages back down to the free memory it keeps.
+    void grow_and_give_back()
+    {
+        std::vector<uint8_t*> large;
+        for (int i = 0; i < 64; ++i)
+            large.push_back(allocate(65536));
+        for (uint8_t* block : large)
+            free(block);
+    }
+
     const mm::HeapStatistics& stats() const { return allocator.statistics(); }
 };
 
@@ -233,11 +244,7 @@ TEST(HeapAllocator, EmptySlabsGoBackToo)
 TEST(HeapAllocator, GivenBackPagesAreReallyUnmapped)
 {
     Heap heap;
-    std::vector<uint8_t*> large;
-    for (int i = 0; i < 64; ++i)
-        large.push_back(heap.allocate(65536));
-    for (uint8_t* block : large)
-        heap.free(block);
+    heap.grow_and_give_back();
     ASSERT_NE(heap.backing.last_unmapped(), 0u);
     auto* given_back = reinterpret_cast<volatile uint8_t*>(heap.backing.last_unmapped());
     EXPECT_DEATH(given_back[100] = 1, "");
@@ -376,11 +383,7 @@ TEST(HeapAllocator, EmptiedSlabsAreKeptForTheirClassWithinTheFreeMemoryKept)
 TEST(HeapAllocator, AClassKeepsItsLastSlabWhenTheHeapHoldsAllTheFreeMemoryItKeeps)
 {
     Heap heap;
-    std::vector<uint8_t*> large;
-    for (int i = 0; i < 64; ++i)
-        large.push_back(heap.allocate(65536));
-    for (uint8_t* block : large)
-        heap.free(block);
+    heap.grow_and_give_back();
     ASSERT_GE(heap.stats().pages_held - heap.stats().pages_in_use, mm::kHeapRetainFreePages);
     uint8_t* block = heap.allocate(64);
     heap.free(block);
