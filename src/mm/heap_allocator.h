@@ -24,7 +24,9 @@
 // last owner; a freed large block and the free pages it leaves are poisoned
 // whole. A retired slab's pages are not filled: only their blocks' prefixes
 // were poison, and the page descriptors say which free pages are
-// (PageDescriptor::poisoned).
+// (PageDescriptor::poisoned). So a write after free into a block whose slab
+// has since been retired is not caught (the old fill and its check on reuse
+// did catch it).
 //
 // Fast path. allocate() and free() handle a slab block at 16 bytes'
 // alignment inline (heap_slab_blocks.h) and send everything else, misuse
@@ -134,7 +136,8 @@ public:
     lib::Result<void, HeapError> free(void* pointer);
 
     // Walks every span, block and list and checks they agree with each
-    // other and with the statistics, and that free memory is still poison.
+    // other and with the statistics, and that free memory is still poison
+    // where the heap put poison.
     lib::Result<void, HeapError> audit() const;
 
     const HeapStatistics& statistics() const { return m_statistics; }
@@ -156,6 +159,7 @@ private:
     void list_push(uint32_t& list, uint32_t head);
     void list_remove(uint32_t& list, uint32_t head);
     lib::Result<uint32_t, HeapError> take_span(uint32_t pages);
+    lib::Result<uint32_t, HeapError> take_span_once(uint32_t pages);
     void give_span(uint32_t head, uint32_t pages);
     void insert_free_span(uint32_t head, uint32_t pages, uint32_t mapped);
     void remove_free_span(uint32_t head);
@@ -181,6 +185,7 @@ private:
     BlockLocation slab_block_at(uintptr_t header, const PageDescriptor& descriptor) const;
     void free_slab_block(const BlockLocation& where, uintptr_t header, uint32_t size);
     void retire_slab(uint8_t size_class, uint32_t slab);
+    void retire_empty_slabs(); // when pages run out
     // Free memory the heap holds: mapped free pages and empty slabs.
     uint64_t free_pages_kept() const
     {

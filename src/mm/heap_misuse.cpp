@@ -16,8 +16,10 @@ constexpr size_t kBlockSize = 64;
 // Which byte of the freed block the use after free writes (test/test_faults.py
 // reads it here): the heap's panic names it, counted from the block header.
 constexpr size_t kByteWrittenAfterFree = 40;
-// Enough allocations to reach any block of a slab (the freed-into slab is
-// tried first, lowest free block first).
+// Enough allocations to reach any block of the first few slabs of the class
+// (taken in list order, lowest free block first; the freed block's slab is
+// among the first: it was the first when the block was taken, and a full
+// slab freed into goes to the front).
 constexpr unsigned kReuseAttempts = 256;
 
 uint8_t* block_for_misuse()

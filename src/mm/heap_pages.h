@@ -40,8 +40,8 @@ struct HeapAllocator::PageDescriptor {
     uint64_t live[2]; // slab: one bit a block
 };
 
-// Where a pointer's block is (locate() in heap_allocator.cpp; free_slab_block()
-// in heap_slabs.cpp).
+// Where a pointer's block is (locate() in heap_allocator.cpp; slab_block_at()
+// and free_slab_block() in heap_slab_blocks.h).
 struct HeapAllocator::BlockLocation {
     uintptr_t block;
     size_t length; // the slab stride, or the large span's bytes

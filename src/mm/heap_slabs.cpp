@@ -52,6 +52,20 @@ lib::Result<uint32_t, HeapError> HeapAllocator::new_slab(uint8_t size_class)
     return head;
 }
 
+void HeapAllocator::retire_empty_slabs()
+{
+    for (uint8_t size_class = 0; size_class < kHeapClassCount; ++size_class) {
+        for (uint32_t slab = m_partial[size_class]; slab != kNone;) {
+            uint32_t next = page(slab).next; // giving the span back touches only free pages
+            if (page(slab).live_blocks == 0) {
+                m_empty_slab_pages -= kHeapClasses.pages[size_class];
+                retire_slab(size_class, slab);
+            }
+            slab = next;
+        }
+    }
+}
+
 void HeapAllocator::retire_slab(uint8_t size_class, uint32_t slab)
 {
     remove_partial(size_class, slab);

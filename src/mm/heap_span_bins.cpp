@@ -86,6 +86,17 @@ uint32_t HeapAllocator::find_free_span(uint32_t pages) const
 
 lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
 {
+    // When the arena or the frames run out, the empty slabs kept for their
+    // classes give way first.
+    auto taken = take_span_once(pages);
+    if (taken.has_value() || taken.error().kind != HeapErrorKind::OutOfMemory || m_empty_slab_pages == 0)
+        return taken;
+    retire_empty_slabs();
+    return take_span_once(pages);
+}
+
+lib::Result<uint32_t, HeapError> HeapAllocator::take_span_once(uint32_t pages)
+{
     uint32_t head = find_free_span(pages);
     if (head == kNone) {
         TRY(grow(pages));

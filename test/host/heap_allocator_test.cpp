@@ -319,7 +319,7 @@ TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheBlockIsReused)
     ASSERT_FALSE(audit.has_value());
     EXPECT_EQ(audit.error().kind, HeapErrorKind::UseAfterFree);
 
-    // Reuse finds it: the freed-into slab is first, its lowest free block is this one.
+    // Reuse finds it: the heap's only slab of the class, its lowest free block is this one.
     mm::HeapError error = heap.reuse_error(64);
     EXPECT_EQ(error.address, reinterpret_cast<uintptr_t>(block) - 16);
     EXPECT_EQ(error.detail, 16u + 40);
@@ -384,7 +384,7 @@ TEST(HeapAllocator, AClassKeepsItsLastSlabWhenTheHeapHoldsAllTheFreeMemoryItKeep
 {
     Heap heap;
     heap.grow_and_give_back();
-    ASSERT_GE(heap.stats().pages_held - heap.stats().pages_in_use, mm::kHeapRetainFreePages);
+    ASSERT_GT(heap.stats().pages_held - heap.stats().pages_in_use, mm::kHeapRetainFreePages);
     uint8_t* block = heap.allocate(64);
     heap.free(block);
     block[40] = 0x41;
@@ -431,6 +431,26 @@ TEST(HeapAllocator, RunningOutOfPagesIsAnErrorAndLeavesTheHeapSound)
         heap.free(block);
     heap.expect_sound();
     EXPECT_NE(heap.allocate(30000), nullptr);
+}
+
+// Empty slabs kept for their class give way when pages run out: a heap at
+// its page limit, all of it small blocks, freed; then a block of 49 pages,
+// more than the slabs past the 2 MiB kept gave back.
+TEST(HeapAllocator, EmptySlabsGiveWayWhenPagesRunOut)
+{
+    Heap heap(kInitialPages + 40);
+    std::vector<uint8_t*> small;
+    for (;;) {
+        auto result = heap.allocator.allocate(64, 16);
+        if (!result.has_value())
+            break;
+        small.push_back(static_cast<uint8_t*>(result.value()));
+    }
+    for (uint8_t* block : small)
+        heap.free(block);
+    ASSERT_GT(heap.stats().pages_in_use, 400u) << "the emptied slabs are kept";
+    EXPECT_NE(heap.allocate(200000), nullptr);
+    heap.expect_sound();
 }
 
 TEST(HeapAllocator, ArenaReservationIsTheHardLimit)
