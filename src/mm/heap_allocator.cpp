@@ -202,9 +202,11 @@ lib::Result<void, HeapError> HeapAllocator::free(void* pointer_to_free)
                 && where.block == header && record_is(m_layout.secret, header, kLiveMagic)
                 && record_at(header).offset == 0) {
                 uint32_t size = record_at(header).size;
-                free_slab_block(where, header, size);
+                // Freed whatever the slab's retirement found (it names
+                // another block's damage).
+                auto freed = free_slab_block(where, header, size);
                 count_free(size, where.length);
-                return {};
+                return freed;
             }
         }
     }
@@ -243,18 +245,19 @@ lib::Result<void, HeapError> HeapAllocator::free_slowly(void* pointer_to_free)
     uint32_t size = live_header.size;
 
     if (where.slab != kNone) {
-        free_slab_block(where, header, size);
-    } else {
-        auto head = static_cast<uint32_t>((where.block - m_layout.arena) / kHeapPageSize);
-        uint32_t pages = page(head).span_pages;
-        fill_poison(where.block, where.length);
-        for (uint32_t i = head; i < head + pages; ++i)
-            page(i).poisoned = true;
-        PageDescriptor& header_page = page(static_cast<uint32_t>((header - m_layout.arena) / kHeapPageSize));
-        header_page.freed_header_here = true;
-        header_page.last_offset = static_cast<uint16_t>(header % kHeapPageSize);
-        give_span(head, pages);
+        auto freed = free_slab_block(where, header, size);
+        count_free(size, where.length);
+        return freed;
     }
+    auto head = static_cast<uint32_t>((where.block - m_layout.arena) / kHeapPageSize);
+    uint32_t pages = page(head).span_pages;
+    fill_poison(where.block, where.length);
+    for (uint32_t i = head; i < head + pages; ++i)
+        page(i).poisoned = true;
+    PageDescriptor& header_page = page(static_cast<uint32_t>((header - m_layout.arena) / kHeapPageSize));
+    header_page.freed_header_here = true;
+    header_page.last_offset = static_cast<uint16_t>(header % kHeapPageSize);
+    give_span(head, pages);
 
     count_free(size, where.length);
     return {};

@@ -24,9 +24,10 @@
 // last owner; a freed large block and the free pages it leaves are poisoned
 // whole. A retired slab's pages are not filled: only their blocks' prefixes
 // were poison, and the page descriptors say which free pages are
-// (PageDescriptor::poisoned). So a write after free into a block whose slab
-// has since been retired is not caught (the old fill and its check on reuse
-// did catch it).
+// (PageDescriptor::poisoned). So a slab's blocks are checked as it retires,
+// as their reuse would check them, and a write after free into a block of
+// a slab already retired is not caught (a fill of its pages and a check on
+// their reuse would catch it, at a write and a read of every byte).
 //
 // Fast path. allocate() and free() handle a slab block at 16 bytes'
 // alignment inline (heap_slab_blocks.h) and send everything else, misuse
@@ -183,9 +184,10 @@ private:
     uintptr_t try_take_slab_block(uint8_t size_class);
     lib::Result<uintptr_t, HeapError> take_slab_block(uint8_t size_class);
     BlockLocation slab_block_at(uintptr_t header, const PageDescriptor& descriptor) const;
-    void free_slab_block(const BlockLocation& where, uintptr_t header, uint32_t size);
-    void retire_slab(uint8_t size_class, uint32_t slab);
-    void retire_empty_slabs(); // when pages run out
+    lib::Failure<HeapError> damage_in_freed_block(uintptr_t block, uint16_t stride) const;
+    lib::Result<void, HeapError> free_slab_block(const BlockLocation& where, uintptr_t header, uint32_t size);
+    lib::Result<void, HeapError> retire_slab(uint8_t size_class, uint32_t slab);
+    lib::Result<void, HeapError> retire_empty_slabs(); // when pages run out
     // Free memory the heap holds: mapped free pages and empty slabs.
     uint64_t free_pages_kept() const
     {

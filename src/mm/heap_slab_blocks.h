@@ -57,6 +57,14 @@ inline void HeapAllocator::mark_taken(uint32_t slab, uint8_t size_class, uint32_
     return block;
 }
 
+// What block_is_as_freed() found wrong with a block, named.
+inline lib::Failure<HeapError> HeapAllocator::damage_in_freed_block(uintptr_t block, uint16_t stride) const
+{
+    if (!record_is(m_layout.secret, block, kFreedMagic))
+        return heap_error(HeapErrorKind::UseAfterFree, block, 0, "the freed block's record was overwritten");
+    return lib::fail(check_poison(block + kHeapHeaderSize, slab_poison_length(stride), block).error());
+}
+
 inline lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t size_class)
 {
     uint32_t slab = m_partial[size_class];
@@ -67,12 +75,8 @@ inline lib::Result<uintptr_t, HeapError> HeapAllocator::take_slab_block(uint8_t 
     uint32_t index = first_free_block(page(slab));
     uint16_t stride = kHeapClasses.stride[size_class];
     uintptr_t block = page_address(slab) + uintptr_t(index) * stride;
-    if (!block_is_as_freed(block, stride)) {
-        if (!record_is(m_layout.secret, block, kFreedMagic))
-            return heap_error(
-                HeapErrorKind::UseAfterFree, block, 0, "the freed block's record was overwritten");
-        return lib::fail(check_poison(block + kHeapHeaderSize, slab_poison_length(stride), block).error());
-    }
+    if (!block_is_as_freed(block, stride))
+        return damage_in_freed_block(block, stride);
     mark_taken(slab, size_class, index);
     return block;
 }
@@ -91,7 +95,7 @@ inline HeapAllocator::BlockLocation HeapAllocator::slab_block_at(
     return { base + uintptr_t(index) * stride, stride, slab, index, live };
 }
 
-[[gnu::always_inline]] inline void HeapAllocator::free_slab_block(
+[[gnu::always_inline]] inline lib::Result<void, HeapError> HeapAllocator::free_slab_block(
     const BlockLocation& where, uintptr_t header, uint32_t size)
 {
     PageDescriptor& slab = page(where.slab);
@@ -107,18 +111,17 @@ inline HeapAllocator::BlockLocation HeapAllocator::slab_block_at(
     if (slab.live_blocks-- == kHeapClasses.blocks[size_class])
         push_partial(size_class, where.slab);
     if (slab.live_blocks != 0)
-        return;
+        return {};
     // An empty slab is kept for its class while the free memory the heap
     // holds stays within what it keeps for reuse, and always when it is the
     // class's only slab with a free block (or a pair of calls at the class's
     // boundary would make and retire a slab each time); past that it goes
     // back to the free pages.
-    uint32_t pages = kHeapClasses.pages[size_class];
+    m_empty_slab_pages += kHeapClasses.pages[size_class];
     bool only_slab = m_partial[size_class] == where.slab && slab.next == kNone;
-    if (only_slab || free_pages_kept() + pages <= kHeapRetainFreePages)
-        m_empty_slab_pages += pages;
-    else
-        retire_slab(size_class, where.slab);
+    if (only_slab || free_pages_kept() <= kHeapRetainFreePages)
+        return {};
+    return retire_slab(size_class, where.slab);
 }
 
 } // namespace mm

@@ -8,6 +8,7 @@
 #include "mm/heap_block_checks.h"
 #include "mm/heap_pages.h"
 #include "mm/heap_size_classes.h"
+#include "mm/heap_slab_blocks.h"
 
 namespace mm {
 
@@ -52,26 +53,35 @@ lib::Result<uint32_t, HeapError> HeapAllocator::new_slab(uint8_t size_class)
     return head;
 }
 
-void HeapAllocator::retire_empty_slabs()
+lib::Result<void, HeapError> HeapAllocator::retire_empty_slabs()
 {
     for (uint8_t size_class = 0; size_class < kHeapClassCount; ++size_class) {
         for (uint32_t slab = m_partial[size_class]; slab != kNone;) {
             uint32_t next = page(slab).next; // giving the span back touches only free pages
-            if (page(slab).live_blocks == 0) {
-                m_empty_slab_pages -= kHeapClasses.pages[size_class];
-                retire_slab(size_class, slab);
-            }
+            if (page(slab).live_blocks == 0)
+                TRY(retire_slab(size_class, slab));
             slab = next;
         }
     }
+    return {};
 }
 
-void HeapAllocator::retire_slab(uint8_t size_class, uint32_t slab)
+lib::Result<void, HeapError> HeapAllocator::retire_slab(uint8_t size_class, uint32_t slab)
 {
-    remove_partial(size_class, slab);
     // Its pages are not poisoned whole (PageDescriptor::poisoned): the
     // blocks' records and prefixes are, the rest is what the blocks held.
+    // Nothing looks at them again, so each block is checked now, as its
+    // reuse would have checked it; a damaged slab stays, empty and kept.
+    uint16_t stride = kHeapClasses.stride[size_class];
+    for (uint32_t index = 0; index < kHeapClasses.blocks[size_class]; ++index) {
+        uintptr_t block = page_address(slab) + uintptr_t(index) * stride;
+        if (!block_is_as_freed(block, stride))
+            return damage_in_freed_block(block, stride);
+    }
+    remove_partial(size_class, slab);
+    m_empty_slab_pages -= kHeapClasses.pages[size_class];
     give_span(slab, kHeapClasses.pages[size_class]);
+    return {};
 }
 
 } // namespace mm

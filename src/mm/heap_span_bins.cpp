@@ -91,7 +91,7 @@ lib::Result<uint32_t, HeapError> HeapAllocator::take_span(uint32_t pages)
     auto taken = take_span_once(pages);
     if (taken.has_value() || taken.error().kind != HeapErrorKind::OutOfMemory || m_empty_slab_pages == 0)
         return taken;
-    retire_empty_slabs();
+    TRY(retire_empty_slabs());
     return take_span_once(pages);
 }
 

@@ -393,6 +393,29 @@ TEST(HeapAllocator, AClassKeepsItsLastSlabWhenTheHeapHoldsAllTheFreeMemoryItKeep
     EXPECT_EQ(error.detail, 16u + 40);
 }
 
+// A slab retired once its last block is freed (the heap holds more free
+// memory than it keeps, and the class has other slabs with a free block):
+// its pages are not refilled, so a write after free into one of its blocks
+// is caught as it retires, and that free names the damaged block.
+TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheSlabIsRetired)
+{
+    Heap heap;
+    heap.grow_and_give_back();
+    constexpr size_t kPerSlab = 4096 / 80; // 64-byte blocks: 51 a one-page slab
+    std::vector<uint8_t*> blocks;
+    for (size_t i = 0; i < 2 * kPerSlab + 1; ++i)
+        blocks.push_back(heap.allocate(64));
+    heap.free(blocks[kPerSlab]); // the second slab has a free block too
+    for (size_t i = 0; i + 1 < kPerSlab; ++i)
+        heap.free(blocks[i]);
+    blocks[3][40] = 0x41;
+    auto retired = heap.allocator.free(blocks[kPerSlab - 1]);
+    ASSERT_FALSE(retired.has_value()) << "the damage went back with the slab's pages";
+    EXPECT_EQ(retired.error().kind, HeapErrorKind::UseAfterFree);
+    EXPECT_EQ(retired.error().address, reinterpret_cast<uintptr_t>(blocks[3]) - 16);
+    EXPECT_EQ(retired.error().detail, 16u + 40);
+}
+
 TEST(HeapAllocator, WriteAfterFreeOfALargeBlockIsCaughtWhenItsPagesAreReused)
 {
     Heap heap;
