@@ -401,6 +401,7 @@ TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheSlabIsRetired)
 {
     Heap heap;
     heap.grow_and_give_back();
+    ASSERT_GT(heap.stats().pages_held - heap.stats().pages_in_use, mm::kHeapRetainFreePages + 2);
     constexpr size_t kPerSlab = 4096 / 80; // 64-byte blocks: 51 a one-page slab
     std::vector<uint8_t*> blocks;
     for (size_t i = 0; i < 2 * kPerSlab + 1; ++i)
@@ -414,6 +415,9 @@ TEST(HeapAllocator, WriteAfterFreeIsCaughtWhenTheSlabIsRetired)
     EXPECT_EQ(retired.error().kind, HeapErrorKind::UseAfterFree);
     EXPECT_EQ(retired.error().address, reinterpret_cast<uintptr_t>(blocks[3]) - 16);
     EXPECT_EQ(retired.error().detail, 16u + 40);
+    // The damaged slab stayed, empty and counted; mended, the heap is sound.
+    blocks[3][40] = mm::kHeapPoisonByte;
+    heap.expect_sound();
 }
 
 TEST(HeapAllocator, WriteAfterFreeOfALargeBlockIsCaughtWhenItsPagesAreReused)
@@ -456,12 +460,11 @@ TEST(HeapAllocator, RunningOutOfPagesIsAnErrorAndLeavesTheHeapSound)
     EXPECT_NE(heap.allocate(30000), nullptr);
 }
 
-// Empty slabs kept for their class give way when pages run out: a heap at
-// its page limit, all of it small blocks, freed; then a block of 49 pages,
-// more than the slabs past the 2 MiB kept gave back.
-TEST(HeapAllocator, EmptySlabsGiveWayWhenPagesRunOut)
+// A heap at its page limit, all of it 64-byte blocks, every one freed: the
+// emptied slabs are kept, up to the 2 MiB of free memory kept. Returns the
+// freed blocks.
+std::vector<uint8_t*> fill_with_small_blocks_and_free(Heap& heap)
 {
-    Heap heap(kInitialPages + 40);
     std::vector<uint8_t*> small;
     for (;;) {
         auto result = heap.allocator.allocate(64, 16);
@@ -471,9 +474,32 @@ TEST(HeapAllocator, EmptySlabsGiveWayWhenPagesRunOut)
     }
     for (uint8_t* block : small)
         heap.free(block);
-    ASSERT_GT(heap.stats().pages_in_use, 400u) << "the emptied slabs are kept";
+    EXPECT_GT(heap.stats().pages_in_use, 400u) << "the emptied slabs are kept";
+    return small;
+}
+
+// Empty slabs kept for their class give way when pages run out: a block of
+// 49 pages, more than the slabs past the 2 MiB kept gave back.
+TEST(HeapAllocator, EmptySlabsGiveWayWhenPagesRunOut)
+{
+    Heap heap(kInitialPages + 40);
+    fill_with_small_blocks_and_free(heap);
     EXPECT_NE(heap.allocate(200000), nullptr);
     heap.expect_sound();
+}
+
+// ...and a write after free in one of them is named as they give way (they
+// are checked as they retire), not handed on with their pages.
+TEST(HeapAllocator, AWriteAfterFreeInAnEmptySlabIsNamedAsItGivesWay)
+{
+    Heap heap(kInitialPages + 40);
+    std::vector<uint8_t*> small = fill_with_small_blocks_and_free(heap);
+    small[5][40] = 0x41; // the first slab emptied: kept
+    auto refused = heap.allocator.allocate(200000, 16);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().kind, HeapErrorKind::UseAfterFree);
+    EXPECT_EQ(refused.error().address, reinterpret_cast<uintptr_t>(small[5]) - 16);
+    EXPECT_EQ(refused.error().detail, 16u + 40);
 }
 
 TEST(HeapAllocator, ArenaReservationIsTheHardLimit)
