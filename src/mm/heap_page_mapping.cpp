@@ -112,16 +112,17 @@ lib::Result<void, HeapError> HeapAllocator::map_span_pages(
 void HeapAllocator::release_pages(uint32_t head)
 {
     PageDescriptor& first = page(head);
-    // Free memory kept mapped is reused without touching the page tables;
-    // beyond 2 MiB of it (and never below the initial size) it goes back.
-    uint64_t free_mapped = free_pages_kept();
+    // Free memory kept (free pages mapped and empty slabs) is reused without
+    // touching the page tables; beyond 2 MiB of it (and never below the
+    // initial size) free pages go back.
+    uint64_t free_kept = free_pages_kept();
     if (first.mapped_pages < kHeapReleaseMinPages
-        || free_mapped <= kHeapRetainFreePages + kHeapReleaseBatchPages
+        || free_kept <= kHeapRetainFreePages + kHeapReleaseBatchPages
         || m_statistics.pages_held <= m_layout.initial_pages)
         return;
     uint64_t budget = m_statistics.pages_held - m_layout.initial_pages;
-    if (free_mapped - kHeapRetainFreePages < budget)
-        budget = free_mapped - kHeapRetainFreePages;
+    if (free_kept - kHeapRetainFreePages < budget)
+        budget = free_kept - kHeapRetainFreePages;
     // From the top of the span down, in runs of mapped pages.
     uint32_t i = head + first.span_pages;
     while (i > head && budget > 0) {

@@ -3,8 +3,8 @@
 // A slab block handed out and given back: the heap's fast path, inline in
 // allocate() and free() (heap_allocator.cpp; heap_slabs.cpp uses the block
 // checks), since a Result returned through memory from another file cost a
-// store-forwarding stall on every call. The slabs' lives (made, listed, retired) are
-// heap_slabs.cpp's.
+// store-forwarding stall on every call. The slabs' lives (made, listed,
+// retired) are heap_slabs.cpp's.
 
 #include "mm/heap_allocator.h"
 #include "mm/heap_block_checks.h"
