@@ -66,6 +66,11 @@ inline constexpr uint64_t kEcamWindowBase = kDeviceWindowBase + 0x40000000;
 // Unmaps one 4 KiB page, flushes it from the TLB and returns the frame it
 // mapped. Unmapping an unmapped page panics.
 uint64_t unmap_kernel_page(uint64_t virtual_address);
+// The same for count pages from virtual_address, under one hold of the page
+// tables' lock and with one TLB shootdown for them all (a shootdown waits
+// for every other CPU's answer: a thread's stack took four of them, a
+// round trip each); the frames they mapped go to frames[0..count).
+void unmap_kernel_pages(uint64_t virtual_address, size_t count, uint64_t* frames);
 
 // What the live tables say about an address (for kernel tests and reports).
 struct KernelMapping {

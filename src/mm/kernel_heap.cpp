@@ -37,10 +37,17 @@ public:
         return true;
     }
 
+    // In batches too, each with one TLB shootdown for all its pages.
     void unmap(uintptr_t address, size_t count) override
     {
-        for (size_t i = 0; i < count; ++i)
-            free_frame(arch::unmap_kernel_page(address + i * kHeapPageSize));
+        uint64_t frames[kHeapMappingBatchPages];
+        for (size_t done = 0; done < count;) {
+            size_t batch = count - done < kHeapMappingBatchPages ? count - done : kHeapMappingBatchPages;
+            arch::unmap_kernel_pages(address + done * kHeapPageSize, batch, frames);
+            for (size_t i = 0; i < batch; ++i)
+                free_frame(frames[i]);
+            done += batch;
+        }
     }
 };
 

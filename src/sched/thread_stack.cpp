@@ -40,10 +40,17 @@ void give_back_slot(size_t slot)
     g_slots.with([&](SlotMap& map) { map.used[slot / 64] &= ~(uint64_t { 1 } << (slot % 64)); });
 }
 
+constexpr size_t kStackPages = kThreadStackBytes / arch::kPageSize;
+
+// The pages of [bottom, end) (a stack, or the part of one mapped when
+// mapping failed) unmapped in one go, and their frames freed.
 void unmap_range(uint64_t bottom, uint64_t end)
 {
-    for (uint64_t address = bottom; address < end; address += arch::kPageSize)
-        mm::free_frame(arch::unmap_kernel_page(address));
+    uint64_t frames[kStackPages];
+    size_t count = (end - bottom) / arch::kPageSize;
+    arch::unmap_kernel_pages(bottom, count, frames);
+    for (size_t i = 0; i < count; ++i)
+        mm::free_frame(frames[i]);
 }
 
 } // namespace

@@ -234,19 +234,30 @@ bool no_execute_enforced()
     return Efer::read().no_execute_enable();
 }
 
-uint64_t unmap_kernel_page(uint64_t virtual_address)
+void unmap_kernel_pages(uint64_t virtual_address, size_t count, uint64_t* frames)
 {
     // As in make_kernel_pages_read_only: no move to another CPU between the
-    // local flush and the others'.
+    // local flushes and the others'.
     sync::InterruptGuard stay_on_this_cpu;
-    auto unmapped = with_live_tables(
-        "unmap_kernel_page", [&](PageTables& tables) { return tables.unmap(virtual_address); });
-    if (!unmapped)
-        PANIC("unmapping {:#x}: {}", virtual_address, describe(unmapped.error()));
-    // Flushed here already; another CPU may still cache the translation
-    // and read the frame after the caller gave it back.
-    flush_tlb_on_other_cpus(virtual_address & ~(kPageSize - 1), 1);
-    return unmapped.value();
+    with_live_tables("unmap_kernel_pages", [&](PageTables& tables) {
+        for (size_t i = 0; i < count; ++i) {
+            uint64_t page = virtual_address + i * kPageSize;
+            auto unmapped = tables.unmap(page);
+            if (!unmapped)
+                PANIC("unmapping {:#x}: {}", page, describe(unmapped.error()));
+            frames[i] = unmapped.value();
+        }
+    });
+    // Flushed here already; another CPU may still cache the translations
+    // and read the frames after the caller gave them back.
+    flush_tlb_on_other_cpus(virtual_address & ~(kPageSize - 1), count);
+}
+
+uint64_t unmap_kernel_page(uint64_t virtual_address)
+{
+    uint64_t frame;
+    unmap_kernel_pages(virtual_address, 1, &frame);
+    return frame;
 }
 
 } // namespace arch

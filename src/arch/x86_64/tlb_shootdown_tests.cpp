@@ -72,7 +72,64 @@ void map_and_unmap_with_interrupts_off(void* argument)
     }
 }
 
+// A run of pages unmapped at once, well above the pages of the tests above
+// (one a CPU).
+constexpr uint64_t kRangeTestPages = 8;
+constexpr uint64_t kRangeTestStart = kShootdownTestPage + 256 * kPageSize;
+
+struct RangeRead {
+    unsigned readable;
+    unsigned right_values;
+};
+
+void read_range(void* argument)
+{
+    auto& read = *static_cast<RangeRead*>(argument);
+    for (uint64_t i = 0; i < kRangeTestPages; ++i) {
+        uint64_t value = 0;
+        if (!read_word_nofault(kRangeTestStart + i * kPageSize, value))
+            continue;
+        ++read.readable;
+        read.right_values += value == kPattern + i ? 1 : 0;
+    }
+}
+
+RangeRead read_range_on(unsigned cpu)
+{
+    RangeRead read {};
+    kernel::run_on_cpus(kernel::CpuSet::just(cpu), read_range, &read);
+    return read;
+}
+
 } // namespace
+
+KTEST(tlb_shootdown, pages_unmapped_together_fault_on_another_cpu_after_one_shootdown)
+{
+    unsigned reader = cpu_count_online() > 1 ? 1 : current_cpu_index();
+    uint64_t frames[kRangeTestPages] = {};
+    ktest::OwnedFrames owned(frames, kRangeTestPages);
+    for (uint64_t i = 0; i < kRangeTestPages; ++i)
+        KASSERT_TRUE(owned.allocate());
+    for (uint64_t i = 0; i < kRangeTestPages; ++i)
+        *mm::physical_to_virtual<uint64_t>(frames[i]) = kPattern + i;
+    KASSERT_EQ(map_kernel_data_pages(kRangeTestStart, frames, kRangeTestPages), size_t { kRangeTestPages });
+    RangeRead before = read_range_on(reader);
+    KEXPECT_EQ(before.right_values, unsigned { kRangeTestPages });
+    uint64_t unmapped[kRangeTestPages] = {};
+    uint64_t sent;
+    {
+        // On this CPU from before to after: the count is this CPU's.
+        sync::InterruptGuard stay_on_this_cpu;
+        uint64_t sent_before = this_cpu().tlb_shootdowns_sent;
+        unmap_kernel_pages(kRangeTestStart, kRangeTestPages, unmapped);
+        sent = this_cpu().tlb_shootdowns_sent - sent_before;
+    }
+    for (uint64_t i = 0; i < kRangeTestPages; ++i)
+        KEXPECT_EQ(unmapped[i], frames[i]);
+    RangeRead after = read_range_on(reader);
+    KEXPECT_EQ(after.readable, 0u);
+    KEXPECT_EQ(sent, cpu_count_online() > 1 ? uint64_t { 1 } : uint64_t { 0 });
+}
 
 KTEST(tlb_shootdown, every_cpu_unmapping_at_once_with_interrupts_off_completes)
 {
