@@ -18,14 +18,20 @@ using testing::TestThreads;
 
 constexpr uint64_t kSleepMs[] = { 1, 5, 20, 50 };
 constexpr unsigned kSleepCount = sizeof(kSleepMs) / sizeof(kSleepMs[0]);
-// A host that stalls the guest (the tick stops, the PM timer runs on)
-// makes any one sleep late: each length is tried until kSleepOnTime
-// attempts woke within the bound, at most kSleepAttempts times, so most
-// attempts must be on time. A scheduler late by design, or late every
-// other time, fails; none may ever wake early. (Quiet or beside a full
-// threads suite on the 2-core machine, every first attempt was on time.)
+// Each length is tried until kSleepOnTime attempts woke within the bound,
+// at most kSleepAttempts times, so most attempts must be on time. A
+// scheduler late by design, or late every other time, fails; none may ever
+// wake early. A host that stalls the guest (a CPU's timer stops, the PM
+// timer runs on) makes one sleep late with the scheduler doing nothing
+// wrong, as it made this test fail on a loaded 2-core host (4 of 5 on
+// time): an attempt late by the PM timer in which the CPU's own timer
+// ticked no more often than the sleep needs was a stall of that timer, not
+// a late wake-up. It is counted apart and retried, up to kSleepStallsAllowed
+// times. A wake-up the scheduler missed shows as more ticks, and fails.
 constexpr unsigned kSleepOnTime = 5;
 constexpr unsigned kSleepAttempts = 8;
+constexpr unsigned kSleepStallsAllowed = 8;
+constexpr unsigned kSleepMaxAttempts = kSleepAttempts + kSleepStallsAllowed;
 // Past the tick that ends a sleep, the woken thread runs at that
 // interrupt's exit: the wake-up, the switch and the PM timer's port reads
 // cost a few microseconds on hardware and some tens under TCG; 500 us
@@ -34,26 +40,48 @@ constexpr uint64_t kWakeAllowanceUs = 500;
 
 struct SleepTimes {
     uint64_t bound_us;
-    uint64_t us[kSleepCount][kSleepAttempts];
+    uint64_t tick_us;
+    uint64_t us[kSleepCount][kSleepMaxAttempts];
+    uint64_t ticks[kSleepCount][kSleepMaxAttempts];
     unsigned attempts[kSleepCount];
     unsigned on_time[kSleepCount];
+    unsigned stalled[kSleepCount];
 };
+
+// The sleeper's CPU's own ticks a sleep of asked_us takes at most: those
+// up to the deadline, wherever in a tick the sleep began, and the one that
+// ends it. A wake-up a tick late takes one more.
+uint64_t ticks_a_sleep_needs(uint64_t asked_us, uint64_t tick_us)
+{
+    return (asked_us + tick_us - 1) / tick_us + 1;
+}
 
 uint64_t sleep_and_time_it(void* argument)
 {
     auto& times = *static_cast<SleepTimes*>(argument);
+    unsigned cpu = arch::current_cpu_index(); // pinned: the same CPU throughout
     for (unsigned which = 0; which < kSleepCount; ++which) {
+        uint64_t asked_us = kSleepMs[which] * 1000;
         unsigned attempt = 0;
         unsigned on_time = 0;
-        for (; attempt < kSleepAttempts && on_time < kSleepOnTime; ++attempt) {
+        unsigned stalled = 0;
+        for (; attempt < kSleepAttempts + stalled && on_time < kSleepOnTime; ++attempt) {
+            uint64_t ticks_before = arch::cpu_timer_ticks(cpu);
             drivers::PmStopwatch stopwatch;
             sleep_ms(kSleepMs[which]);
             uint64_t us = drivers::pm_counts_to_us(stopwatch.elapsed());
+            uint64_t ticks = arch::cpu_timer_ticks(cpu) - ticks_before;
             times.us[which][attempt] = us;
-            on_time += us >= kSleepMs[which] * 1000 && us <= kSleepMs[which] * 1000 + times.bound_us ? 1 : 0;
+            times.ticks[which][attempt] = ticks;
+            bool late = us > asked_us + times.bound_us;
+            if (us >= asked_us && !late)
+                ++on_time;
+            else if (late && ticks <= ticks_a_sleep_needs(asked_us, times.tick_us) && stalled < kSleepStallsAllowed)
+                ++stalled;
         }
         times.attempts[which] = attempt;
         times.on_time[which] = on_time;
+        times.stalled[which] = stalled;
     }
     return 0;
 }
@@ -75,6 +103,7 @@ KTEST(threads, sleep_ms_wakes_no_earlier_and_within_a_tick_by_the_pm_timer)
     static SleepTimes times;
     times = {};
     times.bound_us = tick_us + kWakeAllowanceUs;
+    times.tick_us = tick_us;
     TestThreads<1> threads;
     KASSERT_TRUE(
         threads.spawn("sleeper", sleep_and_time_it, &times, { Priority::Normal, quiet_cpu() }) != nullptr);
@@ -91,9 +120,11 @@ KTEST(threads, sleep_ms_wakes_no_earlier_and_within_a_tick_by_the_pm_timer)
         }
         ktest_context.diagnostic(
             "sleep_ms({}): {} of {} attempts woke within {} us after {} us by the PM timer "
-            "(first {} us, latest {} us)",
+            "(first {} us in {} ticks, latest {} us); {} late with the CPU's timer stalled (at most {} "
+            "ticks)",
             kSleepMs[which], times.on_time[which], times.attempts[which], times.bound_us, asked_us,
-            times.us[which][0], latest);
+            times.us[which][0], times.ticks[which][0], latest, times.stalled[which],
+            ticks_a_sleep_needs(asked_us, tick_us));
         KEXPECT_EQ(times.on_time[which], kSleepOnTime);
     }
 }
