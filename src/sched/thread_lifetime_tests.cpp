@@ -76,7 +76,8 @@ uint64_t sleep_and_time_it(void* argument)
             bool late = us > asked_us + times.bound_us;
             if (us >= asked_us && !late)
                 ++on_time;
-            else if (late && ticks <= ticks_a_sleep_needs(asked_us, times.tick_us) && stalled < kSleepStallsAllowed)
+            else if (late && ticks <= ticks_a_sleep_needs(asked_us, times.tick_us)
+                && stalled < kSleepStallsAllowed)
                 ++stalled;
         }
         times.attempts[which] = attempt;
