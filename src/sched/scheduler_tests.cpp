@@ -9,6 +9,7 @@
 #include "sched/scheduler.h"
 #include "sched/test_threads.h"
 #include "sched/thread.h"
+#include "sync/preemption_guard.h"
 
 namespace sched {
 namespace {
@@ -294,15 +295,23 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     uint64_t steals_before = total_steals();
     unsigned queued_on_cpu_0 = 0;
     static bool placed_on_cpu_0[kWorkersPerCpu * arch::kMaxCpus];
-    for (unsigned i = 0; i < worker_count; ++i) {
-        Thread* worker = threads.spawn("worker", work_briefly, &workers[i]);
-        KASSERT_TRUE(worker != nullptr);
-        placed_on_cpu_0[i] = worker->last_cpu() == 0;
-        queued_on_cpu_0 += placed_on_cpu_0[i] ? 1 : 0;
+    Thread* hog = nullptr;
+    {
+        // No switch on CPU 0 until the hog is queued: a spawning that
+        // outlasts the time slice (a host stall did, in a loaded suite run)
+        // would otherwise let CPU 0 run the workers queued on it, and none
+        // would be left for the others to steal.
+        sync::PreemptionGuard spawn_before_anything_runs_here;
+        for (unsigned i = 0; i < worker_count; ++i) {
+            Thread* worker = threads.spawn("worker", work_briefly, &workers[i]);
+            KASSERT_TRUE(worker != nullptr);
+            placed_on_cpu_0[i] = worker->last_cpu() == 0;
+            queued_on_cpu_0 += placed_on_cpu_0[i] ? 1 : 0;
+        }
+        // Spawned last, High and pinned to CPU 0: it runs first there, and
+        // this thread waits too.
+        hog = threads.spawn("hog", hog_cpu, nullptr, { Priority::High, 0 });
     }
-    // Spawned last, High and pinned to CPU 0: it runs at once, and this
-    // thread waits too.
-    Thread* hog = threads.spawn("hog", hog_cpu, nullptr, { Priority::High, 0 });
     KASSERT_TRUE(hog != nullptr);
     threads.join_all();
     uint64_t hog_ended_at = threads.result(threads.count() - 1);
