@@ -3,6 +3,7 @@ code address in it (harness/symbolize.py, from the ELF's DWARF), return
 addresses looked up at the call, not the line after it; ci/boot.sh shows a
 person the same; a fault's panic line names the fault's site."""
 
+import json
 import re
 import subprocess
 import sys
@@ -341,6 +342,16 @@ def test_a_replay_refuses_another_iso_and_recording_refuses_several_cpus(build_d
     refused = boot_command(other, "--replay", str(recording))
     assert refused.returncode != 0
     assert b"is not the ISO recorded in" in refused.stderr, refused.stderr
+    # A recording from before the CD moved to AHCI has no layout, or another.
+    facts_path = recording / "recording.json"
+    facts = json.loads(facts_path.read_text())
+    assert facts["disks"] == "the CD on an AHCI port, the command-line disk on ide.0"
+    del facts["disks"]
+    facts_path.write_text(json.dumps(facts))
+    stale = boot_command(build, "--replay", str(recording))
+    assert stale.returncode != 0
+    assert (b"was recorded with the CD on the IDE channel (before the layout was recorded); boots now have "
+            b"the CD on an AHCI port, the command-line disk on ide.0: record it again") in stale.stderr, stale.stderr
     several = boot_command(build, "--smp", "2", "--record", str(tmp_path / "smp"), "--", "exit")
     assert several.returncode != 0
     assert b"record/replay needs one CPU: QEMU 7.2 cannot record -smp 2" in several.stderr, several.stderr

@@ -138,6 +138,10 @@ RECORD_REPLAY_MODES = ("record", "replay")
 RECORDING_EVENTS = "boot.rr"
 RECORDING_DISK = "rayos-boot.img"
 RECORDING_FACTS = "recording.json"
+# How disk_arguments lays out the disks, kept with a recording: a replay
+# with the disks elsewhere (a recording made before the CD moved off the
+# IDE channel) would go astray at the firmware's first read.
+DISK_LAYOUT = "the CD on an AHCI port, the command-line disk on ide.0"
 
 
 def replay_arguments(config):
@@ -268,10 +272,15 @@ def start_qemu(config, iso, workdir):
 
 def config_disk_for(config, iso, workdir):
     """The command-line disk: made for the boot, kept with a recording, and
-    for a replay the recorded one (with a check that the ISO is the one
-    recorded: a replay of another kernel would go astray at once)."""
+    for a replay the recorded one (with checks that the ISO and the disks'
+    layout are the ones recorded: a replay of another kernel, or with the
+    disks elsewhere, would go astray at once)."""
     if config.record_replay == "replay":
         facts = json.loads((Path(config.recording) / RECORDING_FACTS).read_text())
+        recorded_layout = facts.get("disks", "the CD on the IDE channel (before the layout was recorded)")
+        if recorded_layout != DISK_LAYOUT:
+            raise ValueError(f"{config.recording} was recorded with {recorded_layout}; boots now have "
+                             f"{DISK_LAYOUT}: record it again")
         if facts["iso_sha256"] != _sha256(iso):
             raise ValueError(f"{iso} is not the ISO recorded in {config.recording} (rebuilt since?)")
         disk = Path(workdir) / RECORDING_DISK
@@ -283,7 +292,8 @@ def config_disk_for(config, iso, workdir):
         recording.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(disk, recording / RECORDING_DISK)
         (recording / RECORDING_FACTS).write_text(json.dumps(
-            {"iso": str(Path(iso).resolve()), "iso_sha256": _sha256(iso), "cmdline": config.cmdline}) + "\n")
+            {"iso": str(Path(iso).resolve()), "iso_sha256": _sha256(iso), "cmdline": config.cmdline,
+             "disks": DISK_LAYOUT}) + "\n")
     return disk
 
 
@@ -340,7 +350,7 @@ def wait_for_boot(process, config, workdir, command, started, kernel_elf=None):
             if any(line.startswith(config.stop_on) for line in complete_serial_lines(serial_path)):
                 seen_stop_line_at = now
         try:
-            process.wait(SERIAL_POLL_SECONDS)   # back at once when QEMU ends
+            process.wait(SERIAL_POLL_SECONDS)   # back within milliseconds when QEMU ends
         except subprocess.TimeoutExpired:
             pass
     seconds = time.monotonic() - started
