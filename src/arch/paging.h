@@ -71,6 +71,10 @@ uint64_t unmap_kernel_page(uint64_t virtual_address);
 // for every other CPU's answer: a thread's stack took four of them, a
 // round trip each); the frames they mapped go to frames[0..count).
 void unmap_kernel_pages(uint64_t virtual_address, size_t count, uint64_t* frames);
+// Unmaps count pages from virtual_address and frees the frames they mapped
+// (stacks, heap pages): a shootdown for every kUnmapBatchPages of them.
+inline constexpr size_t kUnmapBatchPages = 64;
+void unmap_and_free_kernel_pages(uint64_t virtual_address, size_t count);
 
 // What the live tables say about an address (for kernel tests and reports).
 struct KernelMapping {

@@ -40,14 +40,7 @@ public:
     // In batches too, each with one TLB shootdown for all its pages.
     void unmap(uintptr_t address, size_t count) override
     {
-        uint64_t frames[kHeapMappingBatchPages];
-        for (size_t done = 0; done < count;) {
-            size_t batch = count - done < kHeapMappingBatchPages ? count - done : kHeapMappingBatchPages;
-            arch::unmap_kernel_pages(address + done * kHeapPageSize, batch, frames);
-            for (size_t i = 0; i < batch; ++i)
-                free_frame(frames[i]);
-            done += batch;
-        }
+        arch::unmap_and_free_kernel_pages(address, count);
     }
 };
 

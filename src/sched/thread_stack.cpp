@@ -40,17 +40,11 @@ void give_back_slot(size_t slot)
     g_slots.with([&](SlotMap& map) { map.used[slot / 64] &= ~(uint64_t { 1 } << (slot % 64)); });
 }
 
-constexpr size_t kStackPages = kThreadStackBytes / arch::kPageSize;
-
 // The pages of [bottom, end) (a stack, or the part of one mapped when
 // mapping failed) unmapped in one go, and their frames freed.
 void unmap_range(uint64_t bottom, uint64_t end)
 {
-    uint64_t frames[kStackPages];
-    size_t count = (end - bottom) / arch::kPageSize;
-    arch::unmap_kernel_pages(bottom, count, frames);
-    for (size_t i = 0; i < count; ++i)
-        mm::free_frame(frames[i]);
+    arch::unmap_and_free_kernel_pages(bottom, (end - bottom) / arch::kPageSize);
 }
 
 } // namespace

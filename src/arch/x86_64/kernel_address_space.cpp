@@ -253,6 +253,18 @@ void unmap_kernel_pages(uint64_t virtual_address, size_t count, uint64_t* frames
     flush_tlb_on_other_cpus(virtual_address & ~(kPageSize - 1), count);
 }
 
+void unmap_and_free_kernel_pages(uint64_t virtual_address, size_t count)
+{
+    uint64_t frames[kUnmapBatchPages];
+    for (size_t done = 0; done < count;) {
+        size_t batch = count - done < kUnmapBatchPages ? count - done : kUnmapBatchPages;
+        unmap_kernel_pages(virtual_address + done * kPageSize, batch, frames);
+        for (size_t i = 0; i < batch; ++i)
+            mm::free_frame(frames[i]);
+        done += batch;
+    }
+}
+
 uint64_t unmap_kernel_page(uint64_t virtual_address)
 {
     uint64_t frame;

@@ -73,8 +73,7 @@ uint32_t initial_apic_id()
 
 void unmap_pages(uint64_t bottom, size_t bytes)
 {
-    for (uint64_t address = bottom; address < bottom + bytes; address += kPageSize)
-        mm::free_frame(unmap_kernel_page(address));
+    unmap_and_free_kernel_pages(bottom, bytes / kPageSize);
 }
 
 // All of [bottom, bottom + bytes) on fresh frames, or nothing mapped.
