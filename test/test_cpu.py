@@ -110,8 +110,8 @@ def test_without_nx_qemu_sees_no_page_kept_from_execution(running_boot, kernel_e
     pages, result = tlb_once_ready(running_boot(cmdline="", cpu=NO_NX, qmp=True))
     assert pages and not any(page.no_execute for page in pages)
     # The warning's figures were taken before the heap, the APICs' registers,
-    # the framebuffer and the idle thread's stack were mapped and before .data.ro_after_init
-    # was sealed read-only.
+    # the framebuffer and the idle thread's stack were mapped and before the RO_AFTER_INIT
+    # pages were sealed read-only.
     writable_executable, mapped = (int(group) for group in
                                    next(filter(None, map(NO_NX_WARNING.match, result.lines))).groups())
     outside_heap = [page for page in pages if not HEAP_ADDRESSES[0] <= page.address < HEAP_ADDRESSES[1]

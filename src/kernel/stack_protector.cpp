@@ -9,7 +9,7 @@
 // unseeded boot is still protected, and with a zero byte, so a string copy
 // that runs over it stops there.
 extern "C" {
-RO_AFTER_INIT uint64_t __stack_chk_guard = 0x00F0E1D2C3B4A596;
+RO_AFTER_INIT_INITIALIZED uint64_t __stack_chk_guard = 0x00F0E1D2C3B4A596;
 }
 
 extern "C" [[noreturn]] void __stack_chk_fail()
