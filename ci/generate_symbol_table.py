@@ -53,7 +53,7 @@ def code_symbols(elf):
             continue
         if sections[shndx][2] & SHF_EXECINSTR:
             symbols.append((value, size, string(name)))
-    return sorted(symbols)
+    return sorted(symbols, key=lambda symbol: (symbol[0], symbol[2]))  # as nm --numeric-sort
 
 
 def function_symbols(elf):
@@ -66,7 +66,7 @@ def function_symbols(elf):
 
 def demangled(names):
     """The names as C++ spells them (c++filt, once for all of them)."""
-    output = subprocess.run(["c++filt"], input="\n".join(names) + "\n", capture_output=True, text=True,
+    output = subprocess.run(["c++filt", "--no-verbose"], input="\n".join(names) + "\n", capture_output=True, text=True,
                             check=True).stdout.splitlines()
     if len(output) != len(names):
         sys.exit("generate_symbol_table: c++filt returned a different number of names")
