@@ -6,10 +6,11 @@ import bisect
 import re
 import subprocess
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
-from harness.elf import KernelElf
+from harness.elf import KernelElf, once_per_build
 from harness.outcome import EXIT_FAILURE, Outcome
 
 UNMAPPED_ADDRESS = 0x0000100000000000     # src/arch/fault_triggers.h
@@ -28,8 +29,9 @@ FIRST_KERNEL_FRAME = "higher_half_entry"
 ON_BOOT_CPU = " on CPU 0"
 
 
+@once_per_build
 def elf_symbols(kernel_elf):
-    return KernelElf(kernel_elf).symbols()
+    return MappingProxyType(KernelElf(kernel_elf).symbols())
 
 
 def address_of(kernel_elf, part):
@@ -39,11 +41,12 @@ def address_of(kernel_elf, part):
     return matches.pop()
 
 
+@once_per_build
 def nm_addresses(kernel_elf):
     """Demangled name -> address, as the kernel's table names functions."""
     output = subprocess.run(["nm", "--defined-only", "-C", str(kernel_elf)], capture_output=True, text=True,
                             check=True).stdout
-    return {line[19:]: int(line[:16], 16) for line in output.splitlines() if len(line) > 19}
+    return MappingProxyType({line[19:]: int(line[:16], 16) for line in output.splitlines() if len(line) > 19})
 
 
 def addr2line_functions(kernel_elf, address):
@@ -82,6 +85,13 @@ class KernelCode:
                                  capture_output=True, text=True, check=True).stdout
         self.stored_words |= {int(value, 16) for values in self.TAKEN_ADDRESS.findall(listing)
                               for value in values if value}
+
+    @staticmethod
+    @once_per_build
+    def of(kernel_elf):
+        """The KernelCode of an ELF, read once per build of it (an objdump
+        of the whole kernel each time cost half a second a test)."""
+        return KernelCode(kernel_elf)
 
     def function_at(self, address):
         """(start, demangled name) of the function holding address, or None outside .text."""
@@ -161,7 +171,7 @@ def assert_backtrace_agrees_with_addr2line(result, kernel_elf, trigger=None,
     assert from_panic != (EXCEPTION_BACKTRACE in result.lines), "exactly one backtrace, of the fault or of the panic"
     assert [int(frame.group(1)) for frame in frames] == list(range(len(frames)))
     addresses = nm_addresses(kernel_elf)
-    code = KernelCode(kernel_elf)
+    code = KernelCode.of(kernel_elf)
     functions = []
     for frame in frames:
         index, address, name = int(frame.group(1)), int(frame.group(2), 16), frame.group(3)
@@ -320,7 +330,7 @@ def test_breakpoint_is_reported_and_survived(boot, kernel_elf):
     assert result.outcome is Outcome.PASSED, result.reason
     index = result.lines.index(f"[FAULT] #BP Breakpoint (vector 3) in kernel mode{ON_BOOT_CPU}: resuming")
     # RIP is just past the int3: find it in the function's code.
-    code = KernelCode(kernel_elf)
+    code = KernelCode.of(kernel_elf)
     start = code.start_of("arch::trigger_breakpoint()")
     disassembly = subprocess.run(["objdump", "-d", "-w", "--no-show-raw-insn", f"--start-address={start:#x}",
                                   f"--stop-address={start + 64:#x}", str(kernel_elf)],

@@ -1,8 +1,12 @@
 """The harness's verdicts, from synthetic boots: only a real pass passes."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from harness.boot_config_disk import grub_single_quoted
+from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
 from harness.qemu import complete_serial_lines
 
@@ -62,3 +66,27 @@ def test_the_complete_lines_of_a_running_boot_are_the_lines_ended_so_far(tmp_pat
 ])
 def test_grub_single_quoting(text, quoted):
     assert grub_single_quoted(text) == quoted
+
+
+def test_an_oracle_read_once_per_build_is_read_again_when_the_elf_is_rebuilt(tmp_path):
+    """once_per_build shares a result between tests only while the ELF is
+    the same build: a rewritten file (another modification time) is read
+    again, and another path never gets this one's result."""
+    reads = []
+
+    @once_per_build
+    def first_byte(path):
+        reads.append(path)
+        return Path(path).read_bytes()[0]
+
+    elf = tmp_path / "rayos.elf"
+    elf.write_bytes(b"\x01")
+    assert [first_byte(elf), first_byte(elf)] == [1, 1]
+    assert len(reads) == 1
+    elf.write_bytes(b"\x02")
+    os.utime(elf, ns=(elf.stat().st_atime_ns, elf.stat().st_mtime_ns + 1_000_000_000))
+    assert first_byte(elf) == 2
+    other = tmp_path / "rayos-release.elf"
+    other.write_bytes(b"\x03")
+    assert first_byte(other) == 3
+    assert len(reads) == 3

@@ -3,6 +3,7 @@ loadable segments, the entry point and the bytes behind an address. Every
 test and harness module that needs a figure from build/rayos.elf asks here,
 so the ELF is the oracle read one way."""
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -12,6 +13,24 @@ from elftools.elf.elffile import ELFFile
 
 # The linker script's bounds (__text_start, __bss_end...): addresses, not functions.
 _LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
+
+
+def once_per_build(function):
+    """function(elf_path, ...) computed once per build of the ELF: the key is
+    its resolved path and modification time, so a rebuilt ELF gets a fresh
+    result. For the oracles many tests read from the same ELF (a symbol
+    table, a disassembly): each cost up to half a second a test. What it
+    returns is shared between callers, so it must not be changed."""
+    @functools.lru_cache(maxsize=8)
+    def cached(path, _modified, *arguments):
+        return function(path, *arguments)
+
+    @functools.wraps(function)
+    def once(elf_path, *arguments):
+        path = Path(elf_path).resolve()
+        return cached(path, path.stat().st_mtime_ns, *arguments)
+
+    return once
 
 
 class KernelElf(ELFFile):

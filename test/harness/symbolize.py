@@ -12,7 +12,6 @@ As a command, it filters a log from stdin to stdout line by line:
     python3 -m harness.symbolize build/rayos.elf < serial.log
 """
 
-import functools
 import os
 import re
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
 
-from .elf import KernelElf
+from .elf import KernelElf, once_per_build
 
 # A 64-bit address as the kernel prints it: 0x and 16 hex digits.
 ADDRESS = re.compile(r"0x([0-9a-f]{16})\b")
@@ -153,17 +152,11 @@ class Symbolizer:
         return found
 
 
-@functools.lru_cache(maxsize=4)
-def _symbolizer(elf_path, modified):
-    del modified  # part of the key only: a rebuilt ELF gets a new one
-    return Symbolizer(elf_path)
-
-
+@once_per_build
 def symbolizer_for(elf_path):
     """The Symbolizer of an ELF, one (and its cache) per build of it: the
     reports, the hang and the reset forensics share it."""
-    path = Path(elf_path)
-    return _symbolizer(path, path.stat().st_mtime_ns)
+    return Symbolizer(elf_path)
 
 
 def decorate_lines(elf_path, lines):
