@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import ktap
+from harness import firmware, ktap
 from harness.kernel_test_run import KERNEL_TEST_CPUS, RUN_TIMEOUT_SECONDS, KernelTestRun, selection_word
 from harness.kernel_tests import read_kernel_tests
 from harness.host_tsc import measure_host_tsc_mhz
@@ -25,6 +25,12 @@ def pytest_addoption(parser):
     parser.addoption("--kernel-suites", default="",
                      help="comma-separated kernel test suites to collect, explicit-only ones included "
                           "(default: every suite that `test` runs)")
+
+
+def pytest_configure(config):
+    """Each process's UEFI boots after its first of a machine type start from
+    the variable store a passed boot left (harness/firmware.py)."""
+    firmware.reuse_warm_variables()
 
 
 def built_for_coverage(config):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.boot_config_disk import grub_single_quoted
+from harness import firmware
 from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
 from harness.qemu import complete_serial_lines
@@ -90,3 +91,23 @@ def test_an_oracle_read_once_per_build_is_read_again_when_the_elf_is_rebuilt(tmp
     other.write_bytes(b"\x03")
     assert first_byte(other) == 3
     assert len(reads) == 3
+
+
+def test_uefi_boots_start_from_the_store_a_passed_boot_left_for_their_machine_type(tmp_path, monkeypatch):
+    """harness/firmware.py: the first UEFI boot of a machine type starts from
+    the distribution's template; once a boot passed, the later ones of that
+    type start from a copy of the store it left (not the file itself, which
+    its boot's folder owns), and another machine type does not."""
+    monkeypatch.setattr(firmware, "_warm_variables", {})
+    pristine = firmware.find_ovmf()[1]
+    assert firmware.variables_template(None) == pristine
+    left = tmp_path / "OVMF_VARS.fd"
+    left.write_bytes(b"booted once")
+    firmware.remember_variables("pc", left)
+    left.write_bytes(b"changed since")
+    warm = firmware.variables_template(None)
+    assert warm != pristine and warm.read_bytes() == b"booted once"
+    assert firmware.variables_template("q35,accel=tcg") == pristine
+    # Without reuse (ci/boot.sh, the benchmark), every boot starts afresh.
+    monkeypatch.setattr(firmware, "_reuse", False)
+    assert firmware.variables_template(None) == pristine

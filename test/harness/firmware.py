@@ -1,5 +1,7 @@
 """Where the distribution keeps OVMF, the UEFI firmware QEMU boots with."""
 
+import shutil
+import tempfile
 from pathlib import Path
 
 # (code, variables template) pairs, newest layout first: Debian 12 and
@@ -17,3 +19,46 @@ def find_ovmf():
             return Path(code), Path(variables)
     tried = ", ".join(code for code, _ in OVMF_CANDIDATES)
     raise FileNotFoundError(f"no OVMF firmware found (tried {tried}); install the 'ovmf' package")
+
+
+# OVMF's variable store as a boot that reached the kernel left it, per
+# machine type, for the later UEFI boots of the same process, once
+# reuse_warm_variables() is called (the boot tests' conftest.py does; ci/boot.sh and the benchmark,
+# whose floor and RayOS boots must start alike, do not). A store copied
+# fresh from the template is a machine's first boot ever: OVMF spends 0.8 s
+# of its 4.6 under TCG writing its boot options and settings into the
+# emulated flash. A store it has booted from already is what a machine has
+# on every later boot, and OVMF then writes little. The first UEFI boot of
+# each machine type in a process still starts from the template, and the
+# boot order is QEMU's (bootindex) either way.
+_warm_variables = {}
+_reuse = False
+
+
+def reuse_warm_variables():
+    global _reuse
+    _reuse = True
+
+
+def _machine_key(machine):
+    """OVMF's boot options name device paths, which differ between QEMU's
+    machine types (the i440fx's AHCI controller, q35's own)."""
+    return "q35" if machine is not None and "q35" in machine else "pc"
+
+
+def variables_template(machine):
+    """The variable store a UEFI boot of this machine type starts from: one a
+    boot left (remember_variables), else the distribution's template."""
+    warm = _warm_variables.get(_machine_key(machine)) if _reuse else None
+    return warm if warm is not None else find_ovmf()[1]
+
+
+def remember_variables(machine, variables):
+    """Keeps the store a boot left once its kernel was running (OVMF was done
+    writing it) for later boots of its machine type."""
+    key = _machine_key(machine)
+    if not _reuse or key in _warm_variables:
+        return
+    kept = Path(tempfile.mkdtemp(prefix="rayos-ovmf-")) / f"OVMF_VARS-{key}.fd"
+    shutil.copyfile(variables, kept)
+    _warm_variables[key] = kept

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from . import boot_information_capture, coverage, hang_forensics, reset_forensics
 from .boot_config_disk import make_config_disk
-from .firmware import find_ovmf
-from .outcome import Outcome, classify, serial_lines
+from .firmware import find_ovmf, remember_variables, variables_template
+from .outcome import READY_PREFIX, Outcome, classify, serial_lines
 from .symbolize import decorate_lines
 
 QEMU_LOG_TAIL_LINES = 40
@@ -232,9 +232,9 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     if config.cpu:
         command += ["-cpu", config.cpu]
     if config.firmware == "uefi":
-        code, variables_template = find_ovmf()
+        code, _ = find_ovmf()
         variables = workdir / "OVMF_VARS.fd"   # OVMF writes to it: a private copy
-        shutil.copyfile(variables_template, variables)
+        shutil.copyfile(variables_template(config.machine), variables)
         command += [
             "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,file={variables}",
@@ -421,7 +421,16 @@ def boot(config, iso, workdir):
         stop_qemu(process, workdir)
     if result.outcome in (Outcome.TRIPLE_FAULT, Outcome.RESET):
         result.reset_report = _explain_reset(result, iso, workdir)
+    _remember_uefi_variables(result, workdir)
     return result
+
+
+def _remember_uefi_variables(result, workdir):
+    """A UEFI boot whose kernel reached its ready line left a variable store
+    OVMF was done with (it writes before it hands over): later boots of the
+    machine type may start from it (harness/firmware.py)."""
+    if result.config.firmware == "uefi" and any(line.startswith(READY_PREFIX) for line in result.lines):
+        remember_variables(result.config.machine, Path(workdir) / "OVMF_VARS.fd")
 
 
 def _explain_reset(result, iso, workdir):
@@ -493,7 +502,9 @@ class RunningBoot:
         """Stops QEMU and returns the BootResult (STOPPED if it was still running)."""
         running = self.process.poll() is None
         stop_qemu(self.process, self.workdir)
-        return self._result(running)
+        result = self._result(running)
+        _remember_uefi_variables(result, self.workdir)
+        return result
 
     def _result(self, running):
         lines = self.lines()
