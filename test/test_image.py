@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from elftools.elf.constants import P_FLAGS
+from elftools.elf.constants import P_FLAGS, SH_FLAGS
 
 from harness.elf import KernelElf, load_segments, rights
 from harness.outcome import Outcome
@@ -68,6 +68,28 @@ def test_no_loadable_segment_is_both_writable_and_executable(kernel_elf):
     writable = set().union(*(pages(segment) for segment in segments if segment["p_flags"] & P_FLAGS.PF_W))
     shared = sorted(hex(page * PAGE) for page in executable & writable)
     assert not shared, f"pages both in a writable and in an executable segment: {shared}"
+
+
+# The sections linker/kernel.ld places in the image, with their rights. A
+# section it does not name fails the link (--orphan-handling=error in
+# meson.build); without that, ld put such a section wherever it fitted: a
+# writable one after .data, inside the pages sealed read-only after boot.
+LOADED_SECTIONS = {".boot": "AX", ".boot.data": "WA", ".boot.bss": "WA", ".text": "AX", ".rodata": "A",
+                   ".init_array": "WA", ".exception_table": "A", ".kernel_tests": "A", ".fault_kinds": "A",
+                   ".kernel_symbols": "A", ".data": "WA", ".bss": "WA"}
+
+
+def section_rights(section):
+    flags = section["sh_flags"]
+    return "".join(letter for letter, bit in (("W", SH_FLAGS.SHF_WRITE), ("A", SH_FLAGS.SHF_ALLOC),
+                                              ("X", SH_FLAGS.SHF_EXECINSTR)) if flags & bit)
+
+
+def test_every_loaded_section_is_one_the_linker_script_places(kernel_elf):
+    loaded = {section.name: section_rights(section) for section in KernelElf(kernel_elf).iter_sections()
+              if section["sh_flags"] & SH_FLAGS.SHF_ALLOC}
+    # Empty sections are dropped from the ELF (.kernel_tests in the release kernel).
+    assert {name: rights for name, rights in LOADED_SECTIONS.items() if name in loaded} == loaded
 
 
 def test_linker_script_exports_the_image_bounds(kernel_elf):
