@@ -28,8 +28,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    """Each process's UEFI boots after its first of a machine type start from
-    the variable store a passed boot left (harness/firmware.py)."""
+    """Each process's UEFI boots, once one of a machine type reached the
+    kernel, start from the variable store it left (harness/firmware.py)."""
     firmware.reuse_warm_variables()
 
 

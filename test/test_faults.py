@@ -72,19 +72,20 @@ class KernelCode:
         _low, high = elf.section_bounds(".text")
         starts = elf.text_symbols()
         data = elf.data_bytes()
-        self.starts = sorted(starts)
+        self.starts = tuple(sorted(starts))
         self.text_end = high
         names = subprocess.run(["c++filt"], input="\n".join(starts[a] for a in self.starts), capture_output=True,
                                text=True, check=True).stdout.splitlines()
-        self.names = dict(zip(self.starts, names))
+        self.names = MappingProxyType(dict(zip(self.starts, names)))
         # Addresses a pointer can hold: words stored in the data, and
         # addresses the code takes as an immediate (mov $function, %rsi)
         # or RIP-relative (lea function(%rip): objdump's "# address <name>").
         self.stored_words = {int.from_bytes(data[i:i + 8], "little") for i in range(0, len(data) - 7)}
         listing = subprocess.run(["objdump", "-d", "-w", "--no-show-raw-insn", str(kernel_elf)],
                                  capture_output=True, text=True, check=True).stdout
-        self.stored_words |= {int(value, 16) for values in self.TAKEN_ADDRESS.findall(listing)
-                              for value in values if value}
+        self.stored_words = frozenset(self.stored_words | {int(value, 16) for values in
+                                                           self.TAKEN_ADDRESS.findall(listing)
+                                                           for value in values if value})
 
     @staticmethod
     @once_per_build

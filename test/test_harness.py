@@ -9,7 +9,7 @@ from harness.boot_config_disk import grub_single_quoted
 from harness import firmware
 from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
-from harness.qemu import complete_serial_lines
+from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables
 
 READY = ["[BOOT] RayOS booting", "[BOOT] RayOS ready"]
 
@@ -84,8 +84,11 @@ def test_an_oracle_read_once_per_build_is_read_again_when_the_elf_is_rebuilt(tmp
     elf.write_bytes(b"\x01")
     assert [first_byte(elf), first_byte(elf)] == [1, 1]
     assert len(reads) == 1
+    # Rewritten in place with its old modification time (cp -p, a cache
+    # restore): the change time still tells.
+    modified = elf.stat().st_mtime_ns
     elf.write_bytes(b"\x02")
-    os.utime(elf, ns=(elf.stat().st_atime_ns, elf.stat().st_mtime_ns + 1_000_000_000))
+    os.utime(elf, ns=(modified, modified))
     assert first_byte(elf) == 2
     other = tmp_path / "rayos-release.elf"
     other.write_bytes(b"\x03")
@@ -93,21 +96,47 @@ def test_an_oracle_read_once_per_build_is_read_again_when_the_elf_is_rebuilt(tmp
     assert len(reads) == 3
 
 
-def test_uefi_boots_start_from_the_store_a_passed_boot_left_for_their_machine_type(tmp_path, monkeypatch):
-    """harness/firmware.py: the first UEFI boot of a machine type starts from
-    the distribution's template; once a boot passed, the later ones of that
-    type start from a copy of the store it left (not the file itself, which
-    its boot's folder owns), and another machine type does not."""
+@pytest.fixture
+def no_kept_stores(tmp_path, monkeypatch):
+    """harness/firmware.py as at the start of a process, keeping its stores
+    in tmp_path (not beside the ones this process's real boots use)."""
     monkeypatch.setattr(firmware, "_warm_variables", {})
+    monkeypatch.setattr(firmware, "_reuse", True)
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    monkeypatch.setattr(firmware, "_kept_stores_folder", lambda: kept)
+
+
+def test_uefi_boots_start_from_the_store_an_earlier_boot_left_for_their_machine_type(
+        tmp_path, monkeypatch, no_kept_stores):
+    """harness/firmware.py: the first UEFI boot of a machine type starts from
+    the distribution's template; once a boot reached the kernel, the later
+    ones of that type start from a copy of the store it left (not the file
+    itself, which its boot's folder owns), unless they ask for a fresh one,
+    and another machine type does not."""
     pristine = firmware.find_ovmf()[1]
-    assert firmware.variables_template(None) == pristine
+    assert firmware.starting_variables(None) == pristine
     left = tmp_path / "OVMF_VARS.fd"
     left.write_bytes(b"booted once")
     firmware.remember_variables("pc", left)
     left.write_bytes(b"changed since")
-    warm = firmware.variables_template(None)
+    warm = firmware.starting_variables(None)
     assert warm != pristine and warm.read_bytes() == b"booted once"
-    assert firmware.variables_template("q35,accel=tcg") == pristine
+    assert firmware.starting_variables(None, fresh=True) == pristine
+    assert firmware.starting_variables("q35,accel=tcg") == pristine
     # Without reuse (ci/boot.sh, the benchmark), every boot starts afresh.
     monkeypatch.setattr(firmware, "_reuse", False)
-    assert firmware.variables_template(None) == pristine
+    assert firmware.starting_variables(None) == pristine
+
+
+@pytest.mark.parametrize("firmware_name, lines, kept", [
+    ("uefi", ["[BOOT] RayOS booting", "[BOOT] RayOS ready"], True),
+    ("uefi", ["BdsDxe: starting Boot0001", "[BOOT] RayOS booting"], False),  # OVMF may not be done
+    ("bios", ["[BOOT] RayOS ready"], False),
+])
+def test_only_a_uefi_boot_that_reached_the_kernels_ready_line_leaves_its_store(
+        tmp_path, no_kept_stores, firmware_name, lines, kept):
+    (tmp_path / "OVMF_VARS.fd").write_bytes(b"left by the boot")
+    result = BootResult(BootConfig(firmware=firmware_name), [], Outcome.STOPPED, "stopped", None, lines, "", 1.0)
+    remember_uefi_variables(result, tmp_path)
+    assert (firmware.starting_variables(None) != firmware.find_ovmf()[1]) == kept

@@ -1,5 +1,6 @@
 """The built artefacts: the kernel ELF's layout and code, and the ISO."""
 
+import fcntl
 import re
 import shutil
 import subprocess
@@ -293,7 +294,9 @@ REPO = Path(__file__).resolve().parent.parent
 LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false", "-Dkernel_ubsan=false"]
 
 
-# The lean kernel's tests run on one worker: they share its build folder.
+# The lean kernel's tests run on one worker (under --dist loadgroup, as
+# ci/test.sh runs them); a lock on the folder keeps any other process that
+# builds it (another worker, another pytest) out while one does.
 LEAN_BUILD_GROUP = pytest.mark.xdist_group("lean-build")
 
 
@@ -303,19 +306,24 @@ def lean_build(build_dir):
     ISO (not the host tests): <build>/lean, kept between runs as the build
     itself is, so ninja brings it up to date (a tenth of a second when
     nothing changed, where a fresh folder took 20-40 s of every run). Made
-    anew when LEAN_OPTIONS change: Meson keeps a folder's options."""
+    anew when its `meson setup` command changes: Meson keeps a folder's
+    options."""
     folder = build_dir / "lean"
-    options_stamp = folder / "rayos-lean-options"
-    commands = []
-    if not options_stamp.is_file() or options_stamp.read_text() != " ".join(LEAN_OPTIONS):
-        shutil.rmtree(folder, ignore_errors=True)
-        commands.append(["meson", "setup", str(folder), *LEAN_OPTIONS, "--cross-file", "ci/x86_64-kernel.ini"])
-    commands.append(["ninja", "-C", str(folder), "rayos.iso"])
-    for command in commands:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    options_stamp.write_text(" ".join(LEAN_OPTIONS))
+    setup = ["meson", "setup", str(folder), *LEAN_OPTIONS, "--cross-file", "ci/x86_64-kernel.ini"]
+    setup_stamp = folder / "rayos-lean-setup"
+    with open(build_dir / "lean.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not setup_stamp.is_file() or setup_stamp.read_text() != " ".join(setup):
+            shutil.rmtree(folder, ignore_errors=True)
+            run_build_step(setup)
+            setup_stamp.write_text(" ".join(setup))
+        run_build_step(["ninja", "-C", str(folder), "rayos.iso"])
     return folder
+
+
+def run_build_step(command):
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
 def registered_entries(elf, section):

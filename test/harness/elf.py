@@ -17,18 +17,20 @@ _LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
 
 def once_per_build(function):
     """function(elf_path, ...) computed once per build of the ELF: the key is
-    its resolved path and modification time, so a rebuilt ELF gets a fresh
-    result. For the oracles many tests read from the same ELF (a symbol
+    its resolved path, inode, size and modification and change times, so a
+    rebuilt ELF gets a fresh result (and one copied in with its old
+    modification time too: the copy's change time is new). For the oracles many tests read from the same ELF (a symbol
     table, a disassembly): each cost up to half a second a test. What it
     returns is shared between callers, so it must not be changed."""
     @functools.lru_cache(maxsize=8)
-    def cached(path, _modified, *arguments):
+    def cached(path, _build, *arguments):
         return function(path, *arguments)
 
     @functools.wraps(function)
     def once(elf_path, *arguments):
         path = Path(elf_path).resolve()
-        return cached(path, path.stat().st_mtime_ns, *arguments)
+        status = path.stat()
+        return cached(path, (status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns), *arguments)
 
     return once
 

@@ -1,5 +1,8 @@
-"""Where the distribution keeps OVMF, the UEFI firmware QEMU boots with."""
+"""Where the distribution keeps OVMF, the UEFI firmware QEMU boots with,
+and which variable store a UEFI boot starts from."""
 
+import atexit
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,19 +26,21 @@ def find_ovmf():
 
 # OVMF's variable store as a boot that reached the kernel left it, per
 # machine type, for the later UEFI boots of the same process, once
-# reuse_warm_variables() is called (the boot tests' conftest.py does; ci/boot.sh and the benchmark,
-# whose floor and RayOS boots must start alike, do not). A store copied
-# fresh from the template is a machine's first boot ever: OVMF spends 0.8 s
-# of its 4.6 under TCG writing its boot options and settings into the
-# emulated flash. A store it has booted from already is what a machine has
-# on every later boot, and OVMF then writes little. The first UEFI boot of
-# each machine type in a process still starts from the template, and the
+# reuse_warm_variables() is called (the boot tests' conftest.py does;
+# ci/boot.sh and the benchmark, whose floor and RayOS boots must start
+# alike, do not). A store copied fresh from the template is a machine's
+# first boot ever: OVMF spends 0.8 s of its 4.6 under TCG writing its boot
+# options and settings into the emulated flash. A store it has booted from
+# already is what a machine has on every later boot, and OVMF then writes
+# little. A boot that asks for a fresh store (BootConfig's
+# fresh_uefi_variables: test_boot.py's UEFI boots) always gets one, and the
 # boot order is QEMU's (bootindex) either way.
 _warm_variables = {}
 _reuse = False
 
 
 def reuse_warm_variables():
+    """Lets this process's UEFI boots start from a store an earlier boot left."""
     global _reuse
     _reuse = True
 
@@ -46,11 +51,20 @@ def _machine_key(machine):
     return "q35" if machine is not None and "q35" in machine else "pc"
 
 
-def variables_template(machine):
+def starting_variables(machine, fresh=False):
     """The variable store a UEFI boot of this machine type starts from: one a
-    boot left (remember_variables), else the distribution's template."""
-    warm = _warm_variables.get(_machine_key(machine)) if _reuse else None
+    boot left (remember_variables) unless fresh, else the distribution's
+    template."""
+    warm = _warm_variables.get(_machine_key(machine)) if _reuse and not fresh else None
     return warm if warm is not None else find_ovmf()[1]
+
+
+@functools.cache
+def _kept_stores_folder():
+    """One folder for this process's kept stores, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="rayos-ovmf-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def remember_variables(machine, variables):
@@ -59,6 +73,6 @@ def remember_variables(machine, variables):
     key = _machine_key(machine)
     if not _reuse or key in _warm_variables:
         return
-    kept = Path(tempfile.mkdtemp(prefix="rayos-ovmf-")) / f"OVMF_VARS-{key}.fd"
+    kept = _kept_stores_folder() / f"OVMF_VARS-{key}.fd"
     shutil.copyfile(variables, kept)
     _warm_variables[key] = kept

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import boot_information_capture, coverage, hang_forensics, reset_forensics
 from .boot_config_disk import make_config_disk
-from .firmware import find_ovmf, remember_variables, variables_template
+from .firmware import find_ovmf, remember_variables, starting_variables
 from .outcome import READY_PREFIX, Outcome, classify, serial_lines
 from .symbolize import decorate_lines
 
@@ -69,6 +69,10 @@ class BootConfig:
     # replay).
     record_replay: str | None = None
     recording: str | None = None
+    # OVMF's variable store from the distribution's template even where the
+    # boot tests let UEFI boots start from one an earlier boot left
+    # (harness/firmware.py): a machine's first boot ever.
+    fresh_uefi_variables: bool = False
 
     @property
     def direct(self):
@@ -234,7 +238,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     if config.firmware == "uefi":
         code, _ = find_ovmf()
         variables = workdir / "OVMF_VARS.fd"   # OVMF writes to it: a private copy
-        shutil.copyfile(variables_template(config.machine), variables)
+        shutil.copyfile(starting_variables(config.machine, config.fresh_uefi_variables), variables)
         command += [
             "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,file={variables}",
@@ -421,11 +425,11 @@ def boot(config, iso, workdir):
         stop_qemu(process, workdir)
     if result.outcome in (Outcome.TRIPLE_FAULT, Outcome.RESET):
         result.reset_report = _explain_reset(result, iso, workdir)
-    _remember_uefi_variables(result, workdir)
+    remember_uefi_variables(result, workdir)
     return result
 
 
-def _remember_uefi_variables(result, workdir):
+def remember_uefi_variables(result, workdir):
     """A UEFI boot whose kernel reached its ready line left a variable store
     OVMF was done with (it writes before it hands over): later boots of the
     machine type may start from it (harness/firmware.py)."""
@@ -503,7 +507,7 @@ class RunningBoot:
         running = self.process.poll() is None
         stop_qemu(self.process, self.workdir)
         result = self._result(running)
-        _remember_uefi_variables(result, self.workdir)
+        remember_uefi_variables(result, self.workdir)
         return result
 
     def _result(self, running):
