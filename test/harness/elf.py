@@ -16,12 +16,13 @@ _LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
 
 
 def once_per_build(function):
-    """function(elf_path, ...) computed once per build of the ELF: the key is
-    its resolved path, inode, size and modification and change times, so a
-    rebuilt ELF gets a fresh result (and one copied in with its old
-    modification time too: the copy's change time is new). For the oracles many tests read from the same ELF (a symbol
-    table, a disassembly): each cost up to half a second a test. What it
-    returns is shared between callers, so it must not be changed."""
+    """function(elf_path, ...) computed once per build of the ELF, for the
+    oracles many tests read from the same ELF (a symbol table, a
+    disassembly: each cost up to half a second a test). The key is the
+    ELF's resolved path, inode, size, and modification and change times: a
+    rebuilt ELF gets a fresh result, and so does one copied in with its old
+    modification time (its change time is new). What it returns is shared
+    between callers, so it must not be changed."""
     @functools.lru_cache(maxsize=8)
     def cached(path, _build, *arguments):
         return function(path, *arguments)
