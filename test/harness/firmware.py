@@ -45,17 +45,12 @@ def reuse_warm_variables():
     _reuse = True
 
 
-def _machine_key(machine):
-    """OVMF's boot options name device paths, which differ between QEMU's
-    machine types (the i440fx's AHCI controller, q35's own)."""
-    return "q35" if machine is not None and "q35" in machine else "pc"
-
-
-def starting_variables(machine, fresh=False):
-    """The variable store a UEFI boot of this machine type starts from: one a
-    boot left (remember_variables) unless fresh, else the distribution's
-    template."""
-    warm = _warm_variables.get(_machine_key(machine)) if _reuse and not fresh else None
+def starting_variables(machine_type, fresh=False):
+    """The variable store a UEFI boot of this machine type ("pc" or "q35":
+    OVMF's boot options name device paths, which differ between the two)
+    starts from: one a boot left (remember_variables) unless fresh, else the
+    distribution's template."""
+    warm = _warm_variables.get(machine_type) if _reuse and not fresh else None
     return warm if warm is not None else find_ovmf()[1]
 
 
@@ -67,12 +62,11 @@ def _kept_stores_folder():
     return folder
 
 
-def remember_variables(machine, variables):
+def remember_variables(machine_type, variables):
     """Keeps the store a boot left once its kernel was running (OVMF was done
     writing it) for later boots of its machine type."""
-    key = _machine_key(machine)
-    if not _reuse or key in _warm_variables:
+    if not _reuse or machine_type in _warm_variables:
         return
-    kept = _kept_stores_folder() / f"OVMF_VARS-{key}.fd"
+    kept = _kept_stores_folder() / f"OVMF_VARS-{machine_type}.fd"
     shutil.copyfile(variables, kept)
-    _warm_variables[key] = kept
+    _warm_variables[machine_type] = kept

@@ -170,6 +170,11 @@ def on_q35(config):
     return config.machine is not None and "q35" in config.machine
 
 
+def machine_type(config):
+    """The machine QEMU emulates: "q35", or "pc" (the i440fx, its default)."""
+    return "q35" if on_q35(config) else "pc"
+
+
 def disk_arguments(config, iso, config_disk):
     """The ISO as a CD and the command-line disk as the first hard disk.
     The CD sits on an AHCI port: the firmware (SeaBIOS, OVMF) and so GRUB
@@ -238,7 +243,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     if config.firmware == "uefi":
         code, _ = find_ovmf()
         variables = workdir / "OVMF_VARS.fd"   # OVMF writes to it: a private copy
-        shutil.copyfile(starting_variables(config.machine, config.fresh_uefi_variables), variables)
+        shutil.copyfile(starting_variables(machine_type(config), config.fresh_uefi_variables), variables)
         command += [
             "-drive", f"if=pflash,format=raw,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,file={variables}",
@@ -434,7 +439,7 @@ def remember_uefi_variables(result, workdir):
     OVMF was done with (it writes before it hands over): later boots of the
     machine type may start from it (harness/firmware.py)."""
     if result.config.firmware == "uefi" and any(line.startswith(READY_PREFIX) for line in result.lines):
-        remember_variables(result.config.machine, Path(workdir) / "OVMF_VARS.fd")
+        remember_variables(machine_type(result.config), Path(workdir) / "OVMF_VARS.fd")
 
 
 def _explain_reset(result, iso, workdir):
