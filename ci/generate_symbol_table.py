@@ -7,17 +7,26 @@
       function moves when the table is linked in).
   generate_symbol_table.py --verify STAGE1.elf FINAL.elf STAMP
       fails unless every function has the same address in both links.
+
+Both run on every link, on a one-file rebuild's path: Python starts without
+site (-S, from meson.build), and a module only one path needs is imported
+where it is used (20 to 30 ms of imports a call otherwise).
 """
 
-import collections
-import re
+import os
 import struct
-import subprocess
 import sys
 
-# Bounds that linker/kernel.ld defines (__text_start, __kernel_end, ...):
-# addresses, not functions.
-LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
+
+def is_linker_bound(name):
+    """A bound that linker/kernel.ld defines (__text_start, __kernel_end,
+    ...): an address, not a function."""
+    for suffix in ("_start", "_end"):
+        if name.startswith("__") and name.endswith(suffix):
+            middle = name[2:-len(suffix)]
+            return middle != "" and middle.replace("_", "a").isalnum() and middle.isascii()
+    return False
+
 
 # ELF64 (the System V ABI's gABI): the few fields this step reads. The
 # symbol table is read here rather than through nm, which took 80 ms a call
@@ -61,11 +70,12 @@ def function_symbols(elf):
     symbols = code_symbols(elf)
     bounds = {name: address for address, _, name in symbols if name in ("__text_start", "__text_end")}
     start, end = bounds["__text_start"], bounds["__text_end"]
-    return [symbol for symbol in symbols if start <= symbol[0] < end and not LINKER_BOUND.match(symbol[2])]
+    return [symbol for symbol in symbols if start <= symbol[0] < end and not is_linker_bound(symbol[2])]
 
 
 def demangled(names):
     """The names as C++ spells them (c++filt, once for all of them)."""
+    import subprocess
     output = subprocess.run(["c++filt", "--no-verbose"], input="\n".join(names) + "\n", capture_output=True, text=True,
                             check=True).stdout.splitlines()
     if len(output) != len(names):
@@ -92,12 +102,17 @@ PAIRS_PER_COUNT = 4
 
 def compress(names):
     """(blob of the NUL-ended names with codes in, [(first, second)] per code)."""
+    import collections
     blob = b"".join(name.encode("ascii") + b"\0" for name in names)
     tokens = []
     while FIRST_CODE + len(tokens) < CODE_LIMIT:
-        counts = collections.Counter(zip(blob, blob[1:]))
-        ranked = sorted(((count, pair) for pair, count in counts.items()
-                         if 0 not in pair and count >= LEAST_PAIR_COUNT), reverse=True)
+        # Each pair as a little-endian 16-bit word, at even and at odd
+        # offsets: Counter counts those in C, where a Python tuple a pair
+        # cost a fifth more.
+        counts = collections.Counter(memoryview(blob[:len(blob) // 2 * 2]).cast("H"))
+        counts.update(memoryview(blob[1:1 + (len(blob) - 1) // 2 * 2]).cast("H"))
+        ranked = sorted(((count, (word & 0xFF, word >> 8)) for word, count in counts.items()
+                         if word & 0xFF and word >> 8 and count >= LEAST_PAIR_COUNT), reverse=True)
         chosen, bytes_taken = [], set()
         for _, pair in ranked:
             if len(chosen) == PAIRS_PER_COUNT or FIRST_CODE + len(tokens) + len(chosen) == CODE_LIMIT:
@@ -114,13 +129,14 @@ def compress(names):
 
 
 def expand(blob, tokens):
-    """The names again, from compress()'s output (the --verify check)."""
-    def expand_byte(byte):
-        if byte < FIRST_CODE:
-            return bytes([byte])
-        first, second = tokens[byte - FIRST_CODE]
-        return expand_byte(first) + expand_byte(second)
-    return [b"".join(expand_byte(byte) for byte in name).decode("ascii") for name in blob.split(b"\0")[:-1]]
+    """The names again, from compress()'s output (generate's check)."""
+    expansions = []  # each code's characters, from its two bytes'
+    for pair in tokens:
+        expansions.append(b"".join(bytes([byte]) if byte < FIRST_CODE else expansions[byte - FIRST_CODE]
+                                   for byte in pair))
+    for code in reversed(range(len(tokens))):
+        blob = blob.replace(bytes([FIRST_CODE + code]), expansions[code])
+    return [name.decode("ascii") for name in blob.split(b"\0")[:-1]]
 
 
 def c_bytes(blob):
@@ -134,13 +150,72 @@ def c_bytes(blob):
     return "\n".join(f'    "{"".join(pieces[i:i + 40])}"' for i in range(0, len(pieces), 40)) or '    ""'
 
 
-def generate(stage1, output):
-    symbols = function_symbols(stage1)
-    names = demangled([name for _, _, name in symbols])
-    base = symbols[0][0] if symbols else 0
+# The last link's names, demangled and compressed, kept beside the output:
+# a one-file rebuild seldom changes a function's name, only addresses, and
+# demangling and compressing are most of this step's time (0.1 s of the
+# test kernel's 0.15). The key is everything the result depends on: the
+# whole list of mangled names, this script's text and which c++filt
+# demangles, so a table is only ever what compress() makes of these names.
+CACHE_MAGIC = b"rayos symbol names 1\n"
+CACHE_HEADER = struct.Struct("<IHI")  # key bytes, codes, compressed bytes
+
+
+def read_cache(path, key):
+    """(blob, tokens) kept at path for these mangled names, or None."""
+    try:
+        with open(path, "rb") as stream:
+            cache = stream.read()
+    except OSError:
+        return None
+    start = len(CACHE_MAGIC) + CACHE_HEADER.size
+    if not cache.startswith(CACHE_MAGIC) or len(cache) < start:
+        return None
+    key_size, codes, blob_size = CACHE_HEADER.unpack_from(cache, len(CACHE_MAGIC))
+    if len(cache) != start + key_size + 2 * codes + blob_size or cache[start:start + key_size] != key:
+        return None
+    pairs = cache[start + key_size:start + key_size + 2 * codes]
+    return cache[len(cache) - blob_size:], [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
+
+
+def write_cache(path, key, blob, tokens):
+    """Written whole or not at all (a rename), so a build stopped halfway
+    leaves no half a cache."""
+    with open(path + ".new", "wb") as stream:
+        stream.write(CACHE_MAGIC + CACHE_HEADER.pack(len(key), len(tokens), len(blob)) + key
+                     + bytes(byte for pair in tokens for byte in pair) + blob)
+    os.replace(path + ".new", path)
+
+
+def demangler_identity():
+    """The c++filt that PATH finds, as its path, size and modification time."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder, "c++filt")
+        if os.access(candidate, os.X_OK):
+            found = os.stat(candidate)
+            return f"{candidate} {found.st_size} {found.st_mtime_ns}".encode()
+    return b"no c++filt"
+
+
+def compressed_names(mangled, cache_path):
+    """compress() of the demangled names: (blob, tokens)."""
+    with open(__file__, "rb") as stream:
+        key = stream.read() + b"\0" + demangler_identity() + b"\0"
+    key += b"\0".join(name.encode("ascii") for name in mangled)
+    cached = read_cache(cache_path, key)
+    if cached is not None and len(expand(*cached)) == len(mangled):
+        return cached
+    names = demangled(mangled)
     blob, tokens = compress(names)
     if expand(blob, tokens) != names:
         sys.exit("generate_symbol_table: the compressed names do not expand to the names")
+    write_cache(cache_path, key, blob, tokens)
+    return blob, tokens
+
+
+def generate(stage1, output):
+    symbols = function_symbols(stage1)
+    base = symbols[0][0] if symbols else 0
+    blob, tokens = compressed_names([name for _, _, name in symbols], output + ".names")
     if len(blob) > 0x10000:
         sys.exit(f"generate_symbol_table: {len(blob)} bytes of compressed names, over the 64 KiB that "
                  "lib::SymbolEntry's 16-bit name offsets reach (src/lib/symbol_table.h)")

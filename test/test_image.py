@@ -394,3 +394,39 @@ def test_release_kernel_has_fault_words_and_neither_kernel_tests_nor_ubsan_check
     # The fault words but the ubsan-* ones, which need UBSan.
     release_kinds, full_kinds = (registered_entries(KernelElf(elf), ".fault_kinds") for elf in (release, full))
     assert 0 < release_kinds < full_kinds
+
+
+def run_symbol_table_step(stage1, output, script=REPO / "ci/generate_symbol_table.py"):
+    subprocess.run(["/usr/bin/python3", "-S", str(script), str(stage1), str(output)], check=True)
+    return output.read_bytes()
+
+
+def test_symbol_table_step_reuses_its_work_only_for_the_same_names(build_dir, tmp_path):
+    """The step keeps its demangled, compressed names beside its output for
+    the next link: a table made from names kept for another kernel's, or
+    from a cache cut short, would name the wrong functions. The tables the
+    build made are the oracle: every run here must give them byte for byte."""
+    output, cache = tmp_path / "symbols.cpp", tmp_path / "symbols.cpp.names"
+    release_table = (build_dir / "rayos-release-symbols.cpp").read_bytes()
+    test_table = (build_dir / "rayos-symbols.cpp").read_bytes()
+    assert release_table != test_table
+    assert run_symbol_table_step(build_dir / "rayos-release-stage1.elf", output) == release_table
+    assert cache.exists()
+    # The release kernel's names are kept; the test kernel's are others.
+    assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output) == test_table
+    kept = cache.stat().st_mtime_ns, cache.read_bytes()
+    # The same names again: taken from the cache, which is not written again.
+    assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output) == test_table
+    assert (cache.stat().st_mtime_ns, cache.read_bytes()) == kept
+    # Names kept for a list as long but with one name changed, and a cache
+    # cut short: neither is used, and the cache is made again.
+    last_name = kept[1].rindex(b"\0_Z") + 3  # the key's last mangled name
+    for damaged in (kept[1][:last_name] + b"X" + kept[1][last_name + 1:], kept[1][:-100]):
+        cache.write_bytes(damaged)
+        assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output) == test_table
+        assert cache.read_bytes() == kept[1]
+    # A changed script makes its own names, whatever it changed.
+    changed_script = tmp_path / "generate_symbol_table.py"
+    changed_script.write_text((REPO / "ci/generate_symbol_table.py").read_text() + "# changed\n")
+    assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output, changed_script) == test_table
+    assert cache.read_bytes() != kept[1]
