@@ -18,14 +18,16 @@ import struct
 import sys
 
 
+WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
 def is_linker_bound(name):
     """A bound that linker/kernel.ld defines (__text_start, __kernel_end,
     ...): an address, not a function."""
-    for suffix in ("_start", "_end"):
-        if name.startswith("__") and name.endswith(suffix):
-            middle = name[2:-len(suffix)]
-            return middle != "" and middle.replace("_", "a").isalnum() and middle.isascii()
-    return False
+    if not name.startswith("__"):
+        return False
+    middle = name[2:].removesuffix("_start") if name.endswith("_start") else name[2:].removesuffix("_end")
+    return len(middle) < len(name) - 2 and middle != "" and WORD_CHARACTERS.issuperset(middle)
 
 
 # ELF64 (the System V ABI's gABI): the few fields this step reads. The
@@ -100,18 +102,24 @@ LEAST_PAIR_COUNT = 4
 PAIRS_PER_COUNT = 4
 
 
+def pair_of(word):
+    """The two bytes (first, second) that memoryview.cast("H") read as word,
+    in the host's byte order."""
+    low, high = word & 0xFF, word >> 8
+    return (low, high) if sys.byteorder == "little" else (high, low)
+
+
 def compress(names):
     """(blob of the NUL-ended names with codes in, [(first, second)] per code)."""
     import collections
     blob = b"".join(name.encode("ascii") + b"\0" for name in names)
     tokens = []
     while FIRST_CODE + len(tokens) < CODE_LIMIT:
-        # Each pair as a little-endian 16-bit word, at even and at odd
-        # offsets: Counter counts those in C, where a Python tuple a pair
-        # cost a fifth more.
+        # Each pair as a 16-bit word, at even and at odd offsets: Counter
+        # counts those in C, where a Python tuple a pair cost a fifth more.
         counts = collections.Counter(memoryview(blob[:len(blob) // 2 * 2]).cast("H"))
         counts.update(memoryview(blob[1:1 + (len(blob) - 1) // 2 * 2]).cast("H"))
-        ranked = sorted(((count, (word & 0xFF, word >> 8)) for word, count in counts.items()
+        ranked = sorted(((count, pair_of(word)) for word, count in counts.items()
                          if word & 0xFF and word >> 8 and count >= LEAST_PAIR_COUNT), reverse=True)
         chosen, bytes_taken = [], set()
         for _, pair in ranked:
@@ -129,13 +137,18 @@ def compress(names):
 
 
 def expand(blob, tokens):
-    """The names again, from compress()'s output (generate's check)."""
+    """The names again, from compress()'s output: the check of a fresh or a
+    kept table. A code refers only to codes before it."""
     expansions = []  # each code's characters, from its two bytes'
     for pair in tokens:
+        if any(byte >= FIRST_CODE + len(expansions) for byte in pair):
+            return None
         expansions.append(b"".join(bytes([byte]) if byte < FIRST_CODE else expansions[byte - FIRST_CODE]
                                    for byte in pair))
     for code in reversed(range(len(tokens))):
         blob = blob.replace(bytes([FIRST_CODE + code]), expansions[code])
+    if not blob.isascii():
+        return None
     return [name.decode("ascii") for name in blob.split(b"\0")[:-1]]
 
 
@@ -150,18 +163,19 @@ def c_bytes(blob):
     return "\n".join(f'    "{"".join(pieces[i:i + 40])}"' for i in range(0, len(pieces), 40)) or '    ""'
 
 
-# The last link's names, demangled and compressed, kept beside the output:
-# a one-file rebuild seldom changes a function's name, only addresses, and
-# demangling and compressing are most of this step's time (0.1 s of the
-# test kernel's 0.15). The key is everything the result depends on: the
-# whole list of mangled names, this script's text and which c++filt
-# demangles, so a table is only ever what compress() makes of these names.
+# The last link's names, compressed, kept beside the output: a one-file
+# rebuild seldom changes a function's name, only addresses, and compressing
+# was most of this step's time (0.1 s of the test kernel's 0.15). The key is
+# what compress() reads: this script's text and the demangled names, in
+# order (demangled afresh on every run: c++filt is a program and a library
+# whose identity a key could not pin). What is taken from the cache must
+# expand to those names again, so a damaged cache is never used.
 CACHE_MAGIC = b"rayos symbol names 1\n"
 CACHE_HEADER = struct.Struct("<IHI")  # key bytes, codes, compressed bytes
 
 
 def read_cache(path, key):
-    """(blob, tokens) kept at path for these mangled names, or None."""
+    """(blob, tokens) kept at path under this key, or None."""
     try:
         with open(path, "rb") as stream:
             cache = stream.read()
@@ -178,33 +192,23 @@ def read_cache(path, key):
 
 
 def write_cache(path, key, blob, tokens):
-    """Written whole or not at all (a rename), so a build stopped halfway
-    leaves no half a cache."""
-    with open(path + ".new", "wb") as stream:
+    """Written whole or not at all (a rename of a file of this process's
+    own), so a build stopped halfway leaves no half a cache, and two
+    builds in one folder do not write one file."""
+    partial = f"{path}.{os.getpid()}.new"
+    with open(partial, "wb") as stream:
         stream.write(CACHE_MAGIC + CACHE_HEADER.pack(len(key), len(tokens), len(blob)) + key
                      + bytes(byte for pair in tokens for byte in pair) + blob)
-    os.replace(path + ".new", path)
+    os.replace(partial, path)
 
 
-def demangler_identity():
-    """The c++filt that PATH finds, as its path, size and modification time."""
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(folder, "c++filt")
-        if os.access(candidate, os.X_OK):
-            found = os.stat(candidate)
-            return f"{candidate} {found.st_size} {found.st_mtime_ns}".encode()
-    return b"no c++filt"
-
-
-def compressed_names(mangled, cache_path):
-    """compress() of the demangled names: (blob, tokens)."""
+def compressed_names(names, cache_path):
+    """compress() of the names: (blob, tokens)."""
     with open(__file__, "rb") as stream:
-        key = stream.read() + b"\0" + demangler_identity() + b"\0"
-    key += b"\0".join(name.encode("ascii") for name in mangled)
+        key = stream.read() + b"\0" + b"\0".join(name.encode("ascii") for name in names)
     cached = read_cache(cache_path, key)
-    if cached is not None and len(expand(*cached)) == len(mangled):
+    if cached is not None and expand(*cached) == names:
         return cached
-    names = demangled(mangled)
     blob, tokens = compress(names)
     if expand(blob, tokens) != names:
         sys.exit("generate_symbol_table: the compressed names do not expand to the names")
@@ -215,7 +219,7 @@ def compressed_names(mangled, cache_path):
 def generate(stage1, output):
     symbols = function_symbols(stage1)
     base = symbols[0][0] if symbols else 0
-    blob, tokens = compressed_names([name for _, _, name in symbols], output + ".names")
+    blob, tokens = compressed_names(demangled([name for _, _, name in symbols]), output + ".names")
     if len(blob) > 0x10000:
         sys.exit(f"generate_symbol_table: {len(blob)} bytes of compressed names, over the 64 KiB that "
                  "lib::SymbolEntry's 16-bit name offsets reach (src/lib/symbol_table.h)")

@@ -3,6 +3,7 @@
 import fcntl
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -402,10 +403,11 @@ def run_symbol_table_step(stage1, output, script=REPO / "ci/generate_symbol_tabl
 
 
 def test_symbol_table_step_reuses_its_work_only_for_the_same_names(build_dir, tmp_path):
-    """The step keeps its demangled, compressed names beside its output for
-    the next link: a table made from names kept for another kernel's, or
-    from a cache cut short, would name the wrong functions. The tables the
-    build made are the oracle: every run here must give them byte for byte."""
+    """The step keeps its compressed names beside its output for the next
+    link: a table made from names kept for another kernel, from a damaged
+    cache or by another version of the script would name the wrong
+    functions. The tables the build made are the oracle here (whether those
+    name the right functions, the fault tests check against the ELF)."""
     output, cache = tmp_path / "symbols.cpp", tmp_path / "symbols.cpp.names"
     release_table = (build_dir / "rayos-release-symbols.cpp").read_bytes()
     test_table = (build_dir / "rayos-symbols.cpp").read_bytes()
@@ -418,10 +420,19 @@ def test_symbol_table_step_reuses_its_work_only_for_the_same_names(build_dir, tm
     # The same names again: taken from the cache, which is not written again.
     assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output) == test_table
     assert (cache.stat().st_mtime_ns, cache.read_bytes()) == kept
-    # Names kept for a list as long but with one name changed, and a cache
-    # cut short: neither is used, and the cache is made again.
-    last_name = kept[1].rindex(b"\0_Z") + 3  # the key's last mangled name
-    for damaged in (kept[1][:last_name] + b"X" + kept[1][last_name + 1:], kept[1][:-100]):
+    # The cache's layout (ci/generate_symbol_table.py): a magic line, the
+    # sizes of the key, the codes and the compressed names, then each.
+    magic = kept[1][:kept[1].index(b"\n") + 1]
+    key_size, = struct.unpack_from("<I", kept[1], len(magic))
+    key_end = len(magic) + struct.calcsize("<IHI") + key_size
+
+    def changed_at(offset):
+        return kept[1][:offset] + bytes([kept[1][offset] ^ 0x01]) + kept[1][offset + 1:]
+    # Damaged in the key's last name (as if kept for names that differ in
+    # one letter), in the compressed names, in a code, or cut short: never
+    # used, and made again.
+    for damaged in (changed_at(key_end - 2), changed_at(len(kept[1]) - 2), changed_at(key_end + 1),
+                    kept[1][:-100]):
         cache.write_bytes(damaged)
         assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output) == test_table
         assert cache.read_bytes() == kept[1]
