@@ -441,3 +441,19 @@ def test_symbol_table_step_reuses_its_work_only_for_the_same_names(build_dir, tm
     changed_script.write_text((REPO / "ci/generate_symbol_table.py").read_text() + "# changed\n")
     assert run_symbol_table_step(build_dir / "rayos-stage1.elf", output, changed_script) == test_table
     assert cache.read_bytes() != kept[1]
+
+
+def test_symbol_table_check_fails_when_a_function_moved_between_the_links(build_dir, tmp_path):
+    """The build's check that stage 2 put every function where stage 1 had
+    it (the table lists stage 1's addresses). Two links of different
+    kernels stand for a stage 2 that moved functions."""
+    def check(stage1, final):
+        return subprocess.run(["/usr/bin/python3", "-S", str(REPO / "ci/generate_symbol_table.py"), "--verify",
+                               str(build_dir / stage1), str(build_dir / final), str(tmp_path / "stamp")],
+                              capture_output=True, text=True)
+    passed = check("rayos-stage1.elf", "rayos.elf")
+    assert passed.returncode == 0 and (tmp_path / "stamp").exists(), passed.stderr
+    (tmp_path / "stamp").unlink()
+    moved = check("rayos-release-stage1.elf", "rayos.elf")
+    assert moved.returncode != 0 and "functions moved between the link stages" in moved.stderr
+    assert not (tmp_path / "stamp").exists()
