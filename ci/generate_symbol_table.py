@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Build step: the kernel's symbol table, for symbolized backtraces.
 
-  generate_symbol_table.py STAGE1.elf OUTPUT.cpp
-      writes the function symbols of the first-stage kernel as C++ data in
-      the .kernel_symbols section (the end of the read-only group, so no
+  generate_symbol_table.py STAGE1.elf OUTPUT.o
+      writes the function symbols of the first-stage kernel as an object
+      file whose .kernel_symbols section holds them (the end of the read-only group, so no
       function moves when the table is linked in).
   generate_symbol_table.py --verify STAGE1.elf FINAL.elf STAMP
       fails unless every function has the same address in both links.
@@ -157,17 +157,6 @@ def expand(blob, tokens):
     return [name.decode("ascii") for name in blob.split(b"\0")[:-1]]
 
 
-def c_bytes(blob):
-    """A C string literal of blob: octal escapes (never more than three
-    digits, unlike hex ones) for the codes, quotes and backslashes."""
-    def escape(byte):
-        if byte >= FIRST_CODE or byte < 0x20 or byte in b'"\\?':
-            return f"\\{byte:03o}"
-        return chr(byte)
-    pieces = [escape(byte) for byte in blob]
-    return "\n".join(f'    "{"".join(pieces[i:i + 40])}"' for i in range(0, len(pieces), 40)) or '    ""'
-
-
 # The last link's names, compressed, kept beside the output: a one-file
 # rebuild seldom changes a function's name, only addresses, and compressing
 # was most of this step's time (0.1 s of the test kernel's 0.15). The key is
@@ -221,6 +210,68 @@ def compressed_names(names, cache_path):
     return blob, tokens
 
 
+# The table is written as an object file, not as C++ to compile: the
+# compiler's start alone took 60 ms of a one-file rebuild, on its path. The
+# layouts are src/lib/symbol_table.h's (whose static_asserts pin them):
+# lib::SymbolEntry is {uint32_t address_offset; uint16_t size; uint16_t
+# name_offset}, lib::SymbolToken {uint8_t first, second}, kSymbolTokenCount
+# of them; the symbols are those src/kernel/symbols.cpp declares extern "C".
+SYMBOL_ENTRY = struct.Struct("<IHH")
+SYMBOL_TOKEN_COUNT = 0x100 - FIRST_CODE
+# ELF64 for x86-64 (the System V gABI and its AMD64 supplement).
+ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
+ELF_SYMBOL = struct.Struct("<IBBHQQ")
+ET_REL, EM_X86_64, EV_CURRENT = 1, 62, 1
+SHT_PROGBITS, SHT_STRTAB, SHF_ALLOC = 1, 3, 0x2
+STB_GLOBAL_STT_OBJECT = 0x11
+
+
+class TableSection:
+    """The .kernel_symbols section of one object file, and its symbols."""
+
+    def __init__(self):
+        self.data = bytearray()
+        self.symbols = []  # (name, offset, size)
+        self.alignment = 1
+
+    def add(self, name, value, alignment):
+        self.data += bytes(-len(self.data) % alignment)
+        self.symbols.append((name, len(self.data), len(value)))
+        self.data += value
+        self.alignment = max(self.alignment, alignment)
+
+    def relocatable_object(self):
+        """An ELF relocatable object: the section (read-only data, placed by
+        linker/kernel.ld), a symbol table naming each value, their names,
+        the sections' names. No relocations: every value is a number."""
+        names = b"\0" + b"".join(name.encode() + b"\0" for name, _, _ in self.symbols)
+        symbols = ELF_SYMBOL.pack(0, 0, 0, 0, 0, 0)
+        name_offset = 1
+        for name, offset, size in self.symbols:
+            symbols += ELF_SYMBOL.pack(name_offset, STB_GLOBAL_STT_OBJECT, 0, 1, offset, size)
+            name_offset += len(name) + 1
+        section_names = b"\0.kernel_symbols\0.symtab\0.strtab\0.shstrtab\0"
+        # (name offset in section_names, type, flags, contents, link, info, alignment, entry size)
+        sections = [(1, SHT_PROGBITS, SHF_ALLOC, bytes(self.data), 0, 0, self.alignment, 0),
+                    (17, SHT_SYMTAB, 0, symbols, 3, 1, 8, ELF_SYMBOL.size),  # info: the first global
+                    (25, SHT_STRTAB, 0, names, 0, 0, 1, 0),
+                    (33, SHT_STRTAB, 0, section_names, 0, 0, 1, 0)]
+        image = bytearray(ELF_HEADER.size)
+        headers = SECTION_HEADER.pack(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        for name, kind, flags, contents, link, info, alignment, entry_size in sections:
+            image += bytes(-len(image) % alignment)
+            headers += SECTION_HEADER.pack(name, kind, flags, 0, len(image), len(contents), link, info,
+                                           alignment, entry_size)
+            image += contents
+        image += bytes(-len(image) % 8)
+        section_headers = len(image)
+        identity = b"\x7fELF\x02\x01\x01"  # 64-bit, little-endian, version 1, System V ABI
+        image[:ELF_HEADER.size] = ELF_HEADER.pack(identity, ET_REL, EM_X86_64, EV_CURRENT, 0, 0, section_headers,
+                                                  0, ELF_HEADER.size, 0, 0, SECTION_HEADER.size, len(sections) + 1,
+                                                  len(sections))
+        return bytes(image + headers)
+
+
 def generate(stage1, output):
     symbols = function_symbols(stage1)
     base = symbols[0][0] if symbols else 0
@@ -234,21 +285,17 @@ def generate(stage1, output):
             sys.exit(f"generate_symbol_table: {address:#x} is over 4 GiB from the first function")
         # A size of 64 KiB or more is stored as unknown: the function then
         # reaches to the next one.
-        entries.append(f"    {{ {address - base:#x}, {size if size <= 0xFFFF else 0:#x}, {offset} }},")
+        entries.append(SYMBOL_ENTRY.pack(address - base, size if size <= 0xFFFF else 0, offset))
         offset += len(compressed) + 1
-    token_lines = [f"    {{ {first:#04x}, {second:#04x} }}," for first, second in tokens]
-    with open(output, "w") as stream:
-        stream.write("// Generated by ci/generate_symbol_table.py from the first-stage kernel. Do not edit.\n")
-        stream.write('#include "lib/symbol_table.h"\n\nextern "C" {\n')
-        section = '[[gnu::section(".kernel_symbols")]] extern const'
-        stream.write(f"{section} uint64_t kernel_symbol_base = {base:#x};\n")
-        stream.write(f"{section} lib::SymbolEntry kernel_symbol_entries[{max(len(entries), 1)}] = {{\n")
-        stream.write("\n".join(entries) + "\n};\n")
-        stream.write(f"{section} char kernel_symbol_names[] =\n{c_bytes(blob)};\n")
-        stream.write(f"{section} lib::SymbolToken kernel_symbol_tokens[lib::kSymbolTokenCount] = {{\n")
-        stream.write("\n".join(token_lines) + "\n};\n")
-        stream.write(f"{section} size_t kernel_symbol_count = {len(entries)};\n")
-        stream.write("}\n")
+    table = TableSection()
+    table.add("kernel_symbol_base", struct.pack("<Q", base), 8)
+    table.add("kernel_symbol_entries", b"".join(entries) or SYMBOL_ENTRY.pack(0, 0, 0), 4)
+    table.add("kernel_symbol_names", blob or b"\0", 1)
+    token_bytes = bytes(byte for pair in tokens for byte in pair)
+    table.add("kernel_symbol_tokens", token_bytes.ljust(2 * SYMBOL_TOKEN_COUNT, b"\0"), 1)
+    table.add("kernel_symbol_count", struct.pack("<Q", len(entries)), 8)
+    with open(output, "wb") as stream:
+        stream.write(table.relocatable_object())
 
 
 def verify(stage1, final, stamp):

@@ -408,9 +408,9 @@ def test_symbol_table_step_reuses_its_work_only_for_the_same_names(build_dir, tm
     cache or by another version of the script would name the wrong
     functions. The tables the build made are the oracle here (whether those
     name the right functions, the fault tests check against the ELF)."""
-    output, cache = tmp_path / "symbols.cpp", tmp_path / "symbols.cpp.names"
-    release_table = (build_dir / "rayos-release-symbols.cpp").read_bytes()
-    test_table = (build_dir / "rayos-symbols.cpp").read_bytes()
+    output, cache = tmp_path / "symbols.o", tmp_path / "symbols.o.names"
+    release_table = (build_dir / "rayos-release-symbols.o").read_bytes()
+    test_table = (build_dir / "rayos-symbols.o").read_bytes()
     assert release_table != test_table
     assert run_symbol_table_step(build_dir / "rayos-release-stage1.elf", output) == release_table
     assert cache.exists()

@@ -1,7 +1,8 @@
 #pragma once
 
 // Address to function name, for backtraces. The table is generated at build
-// time from the linked kernel (ci/generate_symbol_table.py): entries sorted
+// time from the linked kernel (ci/generate_symbol_table.py, as an object
+// file whose symbols src/kernel/symbols.cpp declares): entries sorted
 // by address, and the names in one blob, each ended by a NUL and compressed
 // by byte-pair encoding (as Linux's kallsyms compresses its names): a byte
 // below kFirstSymbolCode is itself, a byte at or above it a token of two
@@ -20,7 +21,11 @@ struct SymbolEntry {
     uint16_t size; // bytes; 0 when the ELF did not say, or for 64 KiB or more
     uint16_t name_offset; // into the names blob (the generator refuses a larger one)
 };
-static_assert(sizeof(SymbolEntry) == 8);
+// The generator writes these layouts byte by byte (SYMBOL_ENTRY and the
+// token pairs in ci/generate_symbol_table.py): they must not move.
+static_assert(sizeof(SymbolEntry) == 8 && alignof(SymbolEntry) == 4);
+static_assert(offsetof(SymbolEntry, address_offset) == 0 && offsetof(SymbolEntry, size) == 4
+    && offsetof(SymbolEntry, name_offset) == 6);
 
 constexpr uint8_t kFirstSymbolCode = 0x80;
 constexpr size_t kSymbolTokenCount = 0x100 - kFirstSymbolCode;
@@ -31,6 +36,7 @@ struct SymbolToken {
     uint8_t first;
     uint8_t second;
 };
+static_assert(sizeof(SymbolToken) == 2 && alignof(SymbolToken) == 1);
 
 struct SymbolLocation {
     size_t index = 0; // of the entry, for SymbolTable::name_of
