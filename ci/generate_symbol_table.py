@@ -3,8 +3,8 @@
 
   generate_symbol_table.py STAGE1.elf OUTPUT.o
       writes the function symbols of the first-stage kernel as an object
-      file whose .kernel_symbols section holds them (the end of the read-only group, so no
-      function moves when the table is linked in).
+      file whose .kernel_symbols section holds them (the end of the
+      read-only group, so no function moves when the table is linked in).
   generate_symbol_table.py --verify STAGE1.elf FINAL.elf STAMP
       fails unless every function has the same address in both links.
 
@@ -46,6 +46,8 @@ def code_symbols(elf):
     sections (what nm marks T, t, W or w), sorted by address then name."""
     # Mapped, not read: the DWARF is most of the file and never looked at.
     with open(elf, "rb") as stream:
+        if os.fstat(stream.fileno()).st_size < 64:
+            sys.exit(f"generate_symbol_table: {elf} is not a 64-bit ELF file")
         image = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
     if image[:5] != b"\x7fELF\x02":
         sys.exit(f"generate_symbol_table: {elf} is not a 64-bit ELF file")
@@ -212,7 +214,8 @@ def compressed_names(names, cache_path):
 
 # The table is written as an object file, not as C++ to compile: the
 # compiler's start alone took 60 ms of a one-file rebuild, on its path. The
-# layouts are src/lib/symbol_table.h's (whose static_asserts pin them):
+# layouts are src/lib/symbol_table.h's (its static_asserts pin the C++ side,
+# test_image.py decodes a built kernel's table against its ELF symbols):
 # lib::SymbolEntry is {uint32_t address_offset; uint16_t size; uint16_t
 # name_offset}, lib::SymbolToken {uint8_t first, second}, kSymbolTokenCount
 # of them; the symbols are those src/kernel/symbols.cpp declares extern "C".
@@ -235,6 +238,9 @@ class TableSection:
         self.alignment = 1
 
     def add(self, name, value, alignment):
+        # As GCC places a global: an array of 16 bytes or more at 16 (the
+        # x86-64 psABI's rule).
+        alignment = max(alignment, 16 if len(value) >= 16 else 1)
         self.data += bytes(-len(self.data) % alignment)
         self.symbols.append((name, len(self.data), len(value)))
         self.data += value
@@ -250,22 +256,26 @@ class TableSection:
         for name, offset, size in self.symbols:
             symbols += ELF_SYMBOL.pack(name_offset, STB_GLOBAL_STT_OBJECT, 0, 1, offset, size)
             name_offset += len(name) + 1
-        section_names = b"\0.kernel_symbols\0.symtab\0.strtab\0.shstrtab\0"
-        # (name offset in section_names, type, flags, contents, link, info, alignment, entry size)
-        sections = [(1, SHT_PROGBITS, SHF_ALLOC, bytes(self.data), 0, 0, self.alignment, 0),
-                    (17, SHT_SYMTAB, 0, symbols, 3, 1, 8, ELF_SYMBOL.size),  # info: the first global
-                    (25, SHT_STRTAB, 0, names, 0, 0, 1, 0),
-                    (33, SHT_STRTAB, 0, section_names, 0, 0, 1, 0)]
+        # (name, type, flags, contents, link, info, alignment, entry size);
+        # sections 1 to 4, in this order (the symbols' section index 1, the
+        # symbol table's link 3 and the header's string table index 4).
+        sections = [(".kernel_symbols", SHT_PROGBITS, SHF_ALLOC, bytes(self.data), 0, 0, self.alignment, 0),
+                    (".symtab", SHT_SYMTAB, 0, symbols, 3, 1, 8, ELF_SYMBOL.size),  # info: the first global
+                    (".strtab", SHT_STRTAB, 0, names, 0, 0, 1, 0),
+                    (".shstrtab", SHT_STRTAB, 0, None, 0, 0, 1, 0)]
+        section_names = b"\0" + b"".join(name.encode() + b"\0" for name, *_ in sections)
         image = bytearray(ELF_HEADER.size)
         headers = SECTION_HEADER.pack(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         for name, kind, flags, contents, link, info, alignment, entry_size in sections:
+            contents = section_names if contents is None else contents
             image += bytes(-len(image) % alignment)
-            headers += SECTION_HEADER.pack(name, kind, flags, 0, len(image), len(contents), link, info,
-                                           alignment, entry_size)
+            headers += SECTION_HEADER.pack(section_names.index(b"\0" + name.encode() + b"\0") + 1, kind, flags, 0,
+                                           len(image), len(contents), link, info, alignment, entry_size)
             image += contents
         image += bytes(-len(image) % 8)
         section_headers = len(image)
-        identity = b"\x7fELF\x02\x01\x01"  # 64-bit, little-endian, version 1, System V ABI
+        # 64-bit, little-endian, ELF version 1, the System V ABI (0) version 0.
+        identity = b"\x7fELF\x02\x01\x01\x00\x00".ljust(16, b"\0")
         image[:ELF_HEADER.size] = ELF_HEADER.pack(identity, ET_REL, EM_X86_64, EV_CURRENT, 0, 0, section_headers,
                                                   0, ELF_HEADER.size, 0, 0, SECTION_HEADER.size, len(sections) + 1,
                                                   len(sections))

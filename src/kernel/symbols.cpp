@@ -1,7 +1,7 @@
 #include "kernel/symbols.h"
 
-// Defined by the generated kernel_symbols.cpp (or, in the first link stage,
-// by symbol_table_placeholder.cpp).
+// Defined by the object ci/generate_symbol_table.py writes (or, in the
+// first link stage, by symbol_table_placeholder.cpp).
 extern "C" const uint64_t kernel_symbol_base;
 extern "C" const lib::SymbolEntry kernel_symbol_entries[];
 extern "C" const char kernel_symbol_names[];
