@@ -27,7 +27,7 @@ inline uint32_t HeapAllocator::first_free_block(const PageDescriptor& slab)
 inline bool HeapAllocator::block_is_as_freed(uintptr_t block, uint16_t stride) const
 {
     return record_is(m_layout.secret, block, kFreedMagic)
-        && holds_poison(block + kHeapHeaderSize, slab_poison_length(stride));
+        && prefix_holds_poison(block + kHeapHeaderSize, slab_poison_length(stride));
 }
 
 inline void HeapAllocator::mark_taken(uint32_t slab, uint8_t size_class, uint32_t index)
@@ -101,7 +101,7 @@ inline HeapAllocator::BlockLocation HeapAllocator::slab_block_at(
     PageDescriptor& slab = page(where.slab);
     uint8_t size_class = slab.size_class;
     auto offset = static_cast<uint32_t>(header - where.block);
-    fill_poison(where.block + kHeapHeaderSize, slab_poison_length(where.length));
+    fill_prefix_poison(where.block + kHeapHeaderSize, slab_poison_length(where.length));
     if (offset != 0)
         fill_poison(header, kHeapHeaderSize); // a live header past the poisoned prefix
     write_record(m_layout.secret, where.block, kFreedMagic, size, offset);

@@ -63,6 +63,32 @@ TEST(HeapBlockChecks, PoisonCoversExactlyTheLengthAsked)
     EXPECT_TRUE(mm::check_poison(address_of(buffer, 16), 256, address_of(buffer)).has_value());
 }
 
+// A slab block's prefix, at every length slab_poison_length gives (16, 32
+// and 48 bytes): filled exactly, and every byte of it checked, none after.
+TEST(HeapBlockChecks, APrefixIsPoisonedAndCheckedExactlyAtItsLength)
+{
+    for (size_t length : { 16, 32, 48 }) {
+        Buffer buffer {};
+        mm::fill_prefix_poison(address_of(buffer, 16), length);
+        for (size_t i = 0; i < sizeof(buffer.bytes); ++i) {
+            bool inside = i >= 16 && i < 16 + length;
+            EXPECT_EQ(buffer.bytes[i], inside ? mm::kHeapPoisonByte : 0) << "length " << length << ", byte " << i;
+        }
+        EXPECT_TRUE(mm::prefix_holds_poison(address_of(buffer, 16), length)) << "length " << length;
+        for (size_t changed = 16; changed < 16 + length + 16; ++changed) {
+            mm::fill_prefix_poison(address_of(buffer, 16), length);
+            uint8_t kept = buffer.bytes[changed];
+            buffer.bytes[changed] ^= 0x01;
+            bool inside = changed < 16 + length;
+            EXPECT_EQ(mm::prefix_holds_poison(address_of(buffer, 16), length), !inside)
+                << "length " << length << ", byte " << changed;
+            buffer.bytes[changed] = kept;
+        }
+    }
+    static_assert(mm::slab_poison_length(32) == 16 && mm::slab_poison_length(48) == 32
+        && mm::slab_poison_length(64) == 48 && mm::slab_poison_length(mm::kMaxSlabStride) == 48);
+}
+
 TEST(HeapBlockChecks, ThePoisonCheckNamesTheFirstChangedByteFromTheBlock)
 {
     Buffer buffer {};
