@@ -72,7 +72,8 @@ TEST(HeapBlockChecks, APrefixIsPoisonedAndCheckedExactlyAtItsLength)
         mm::fill_prefix_poison(address_of(buffer, 16), length);
         for (size_t i = 0; i < sizeof(buffer.bytes); ++i) {
             bool inside = i >= 16 && i < 16 + length;
-            EXPECT_EQ(buffer.bytes[i], inside ? mm::kHeapPoisonByte : 0) << "length " << length << ", byte " << i;
+            EXPECT_EQ(buffer.bytes[i], inside ? mm::kHeapPoisonByte : 0)
+                << "length " << length << ", byte " << i;
         }
         EXPECT_TRUE(mm::prefix_holds_poison(address_of(buffer, 16), length)) << "length " << length;
         for (size_t changed = 16; changed < 16 + length + 16; ++changed) {
