@@ -220,10 +220,10 @@ def compressed_names(names, cache_path):
 # name_offset}, lib::SymbolToken {uint8_t first, second}, kSymbolTokenCount
 # of them; the symbols are those src/kernel/symbols.cpp declares extern "C".
 SYMBOL_ENTRY = struct.Struct("<IHH")
-SYMBOL_TOKEN_COUNT = 0x100 - FIRST_CODE
-# ELF64 for x86-64 (the System V gABI and its AMD64 supplement).
+SYMBOL_TOKEN_COUNT = CODE_LIMIT - FIRST_CODE
+# ELF64 for x86-64 (the System V gABI and its AMD64 supplement); the
+# section headers and symbols are SECTION_HEADER and SYMBOL above.
 ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
-ELF_SYMBOL = struct.Struct("<IBBHQQ")
 ET_REL, EM_X86_64, EV_CURRENT = 1, 62, 1
 SHT_PROGBITS, SHT_STRTAB, SHF_ALLOC = 1, 3, 0x2
 STB_GLOBAL_STT_OBJECT = 0x11
@@ -251,16 +251,16 @@ class TableSection:
         linker/kernel.ld), a symbol table naming each value, their names,
         the sections' names. No relocations: every value is a number."""
         names = b"\0" + b"".join(name.encode() + b"\0" for name, _, _ in self.symbols)
-        symbols = ELF_SYMBOL.pack(0, 0, 0, 0, 0, 0)
+        symbols = SYMBOL.pack(0, 0, 0, 0, 0, 0)
         name_offset = 1
         for name, offset, size in self.symbols:
-            symbols += ELF_SYMBOL.pack(name_offset, STB_GLOBAL_STT_OBJECT, 0, 1, offset, size)
+            symbols += SYMBOL.pack(name_offset, STB_GLOBAL_STT_OBJECT, 0, 1, offset, size)
             name_offset += len(name) + 1
         # (name, type, flags, contents, link, info, alignment, entry size);
         # sections 1 to 4, in this order (the symbols' section index 1, the
         # symbol table's link 3 and the header's string table index 4).
         sections = [(".kernel_symbols", SHT_PROGBITS, SHF_ALLOC, bytes(self.data), 0, 0, self.alignment, 0),
-                    (".symtab", SHT_SYMTAB, 0, symbols, 3, 1, 8, ELF_SYMBOL.size),  # info: the first global
+                    (".symtab", SHT_SYMTAB, 0, symbols, 3, 1, 8, SYMBOL.size),  # info: the first global
                     (".strtab", SHT_STRTAB, 0, names, 0, 0, 1, 0),
                     (".shstrtab", SHT_STRTAB, 0, None, 0, 0, 1, 0)]
         section_names = b"\0" + b"".join(name.encode() + b"\0" for name, *_ in sections)

@@ -11,7 +11,7 @@ import pytest
 
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 
-from harness.elf import KernelElf, load_segments, rights
+from harness.elf import LINKER_BOUND, KernelElf, load_segments, rights
 from harness.outcome import Outcome
 from harness.qemu import BootConfig, boot as boot_once
 
@@ -397,8 +397,15 @@ def test_release_kernel_has_fault_words_and_neither_kernel_tests_nor_ubsan_check
     assert 0 < release_kinds < full_kinds
 
 
+def symbol_table_step(*arguments, script=REPO / "ci/generate_symbol_table.py"):
+    """ci/generate_symbol_table.py run as the build runs it."""
+    return subprocess.run(["/usr/bin/python3", "-S", str(script), *map(str, arguments)], capture_output=True,
+                          text=True)
+
+
 def run_symbol_table_step(stage1, output, script=REPO / "ci/generate_symbol_table.py"):
-    subprocess.run(["/usr/bin/python3", "-S", str(script), str(stage1), str(output)], check=True)
+    done = symbol_table_step(stage1, output, script=script)
+    assert done.returncode == 0, done.stderr
     return output.read_bytes()
 
 
@@ -448,9 +455,7 @@ def test_symbol_table_check_fails_when_a_function_moved_between_the_links(build_
     it (the table lists stage 1's addresses). The oracle of a move: the
     built kernel with one function's symbol 16 bytes further on."""
     def check(final):
-        return subprocess.run(["/usr/bin/python3", "-S", str(REPO / "ci/generate_symbol_table.py"), "--verify",
-                               str(build_dir / "rayos-stage1.elf"), str(final), str(tmp_path / "stamp")],
-                              capture_output=True, text=True)
+        return symbol_table_step("--verify", build_dir / "rayos-stage1.elf", final, tmp_path / "stamp")
     passed = check(build_dir / "rayos.elf")
     assert passed.returncode == 0 and (tmp_path / "stamp").exists(), passed.stderr
     (tmp_path / "stamp").unlink()
@@ -479,7 +484,7 @@ def test_the_kernels_own_symbol_table_lists_every_function_of_its_elf(build_dir,
     for symbol in elf.section(".symtab").iter_symbols():
         section_index = symbol["st_shndx"]
         if (not isinstance(section_index, int) or symbol["st_info"]["type"] in ("STT_SECTION", "STT_FILE")
-                or not low <= symbol["st_value"] < high or re.fullmatch(r"__\w+_(start|end)", symbol.name)):
+                or not low <= symbol["st_value"] < high or LINKER_BOUND.match(symbol.name)):
             continue
         if elf.get_section(section_index)["sh_flags"] & SH_FLAGS.SHF_EXECINSTR:
             functions.append((symbol["st_value"], symbol["st_size"], symbol.name))

@@ -12,7 +12,7 @@ from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 # The linker script's bounds (__text_start, __bss_end...): addresses, not functions.
-_LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
+LINKER_BOUND = re.compile(r"^__\w+_(start|end)$")
 
 
 def once_per_build(function):
@@ -115,7 +115,7 @@ class KernelElf(ELFFile):
         starts = {}
         for symbol in self._symbol_table().iter_symbols():
             if (symbol["st_info"]["type"] in ("STT_FUNC", "STT_NOTYPE") and symbol.name
-                    and low <= symbol["st_value"] < high and not _LINKER_BOUND.match(symbol.name)
+                    and low <= symbol["st_value"] < high and not LINKER_BOUND.match(symbol.name)
                     and not skip(symbol.name)):
                 starts.setdefault(symbol["st_value"], symbol.name)
         return starts
