@@ -86,9 +86,19 @@ private:
 
 // The offset of the first byte that no longer holds the fill, or size: a
 // block that overlaps another, or that the heap reused while live, shows.
+// Compared a word at a time up to the first word that differs (the heap
+// aligns every block to 16 bytes): under QEMU's TCG a byte loop over the
+// churn tests' 100 MB took most of their 3 s.
 size_t first_changed_byte(const Block& block)
 {
-    for (size_t i = 0; i < block.size; ++i) {
+    uint64_t fill_word = 0x0101010101010101ull * block.fill;
+    size_t i = 0;
+    if (reinterpret_cast<uintptr_t>(block.data) % alignof(uint64_t) == 0) {
+        const auto* words = reinterpret_cast<const uint64_t*>(block.data);
+        while (i + 8 <= block.size && words[i / 8] == fill_word)
+            i += 8;
+    }
+    for (; i < block.size; ++i) {
         if (block.data[i] != block.fill)
             return i;
     }
