@@ -18,7 +18,8 @@ void log_backtrace_from_frame(uint64_t frame_pointer);
 // The return addresses above the frame at frame_pointer (a function's
 // __builtin_frame_address(0): #0 is where that function was called from),
 // at most capacity; how many were found. For records kept for later
-// reports (lock acquisitions).
+// reports (lock acquisitions): the code's own live chain, so the frames on
+// its own stack are read without the exception table.
 size_t capture_callers(uint64_t frame_pointer, uint64_t* return_addresses, size_t capacity);
 
 } // namespace arch

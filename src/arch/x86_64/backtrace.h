@@ -3,8 +3,10 @@
 // Frame-pointer backtraces. Every C++ function sets up its frame first thing
 // (push %rbp; mov %rsp,%rbp: meson.build's flags, checked over the ELF by
 // test/test_image.py), so [RBP] is the caller's RBP and [RBP + 8] the
-// return address. Reads only inside the kernel's known stacks, through the
-// exception table, so a corrupt chain ends the walk instead of faulting again.
+// return address. Reads only inside the kernel's known stacks; the walks
+// here read through the exception table too, so a corrupt chain ends the
+// walk instead of faulting again (capture_callers, for the running code's
+// own chain, reads its own stack directly).
 
 #include <stddef.h>
 #include <stdint.h>
