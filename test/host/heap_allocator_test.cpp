@@ -530,6 +530,21 @@ TEST(HeapAllocator, MillionRandomOperationsKeepEveryInvariant)
     std::map<uintptr_t, size_t> ranges;
     std::mt19937_64 random(20261124);
     uint64_t expected_bytes = 0;
+    // A block's contents are compared whole with its fill (memcmp), and only
+    // a mismatch is looked at byte by byte: an assertion a byte made this
+    // test 35 s unoptimised, 6.5 s at -O2 (test/host/meson.build).
+    std::vector<uint8_t> pattern;
+    auto first_changed_byte = [&](const Live& block) -> size_t {
+        if (block.size == 0)
+            return 0;
+        pattern.assign(block.size, block.fill);
+        if (std::memcmp(block.block, pattern.data(), block.size) == 0)
+            return block.size;
+        size_t byte = 0;
+        while (block.block[byte] == block.fill)
+            ++byte;
+        return byte;
+    };
 
     auto random_size = [&]() -> size_t {
         unsigned kind = random() % 100;
@@ -562,8 +577,8 @@ TEST(HeapAllocator, MillionRandomOperationsKeepEveryInvariant)
             Live victim = live[index];
             live[index] = live.back();
             live.pop_back();
-            for (size_t b = 0; b < victim.size; ++b)
-                ASSERT_EQ(victim.block[b], victim.fill) << "block " << static_cast<void*>(victim.block);
+            ASSERT_EQ(first_changed_byte(victim), victim.size)
+                << "block " << static_cast<void*>(victim.block);
             heap.free(victim.block);
             ranges.erase(reinterpret_cast<uintptr_t>(victim.block));
             expected_bytes -= victim.size;
