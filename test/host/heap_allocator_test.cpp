@@ -536,7 +536,7 @@ TEST(HeapAllocator, MillionRandomOperationsKeepEveryInvariant)
     std::vector<uint8_t> pattern;
     auto first_changed_byte = [&](const Live& block) -> size_t {
         if (block.size == 0)
-            return 0;
+            return block.size;
         pattern.assign(block.size, block.fill);
         if (std::memcmp(block.block, pattern.data(), block.size) == 0)
             return block.size;
@@ -577,8 +577,9 @@ TEST(HeapAllocator, MillionRandomOperationsKeepEveryInvariant)
             Live victim = live[index];
             live[index] = live.back();
             live.pop_back();
-            ASSERT_EQ(first_changed_byte(victim), victim.size)
-                << "block " << static_cast<void*>(victim.block);
+            size_t changed = first_changed_byte(victim);
+            ASSERT_EQ(changed, victim.size) << "block " << static_cast<void*>(victim.block) << " filled with "
+                                            << int(victim.fill) << " holds " << int(victim.block[changed]);
             heap.free(victim.block);
             ranges.erase(reinterpret_cast<uintptr_t>(victim.block));
             expected_bytes -= victim.size;
