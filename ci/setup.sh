@@ -12,7 +12,7 @@ packages=(
   g++ binutils nasm meson ninja-build pkg-config      # build
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools   # ISO for BIOS and UEFI
   console-setup-linux                                  # the screen console's font
-  qemu-system-x86 ovmf                                 # run it
+  qemu-system-x86 ovmf swtpm                           # run it (swtpm: test/harness/software_tpm.py)
   gdb                                                  # debug it
   libgtest-dev clang libbenchmark-dev                  # host unit tests; libFuzzer; benchmarks
   python3 python3-pytest python3-pytest-xdist python3-pyelftools  # boot tests

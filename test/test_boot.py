@@ -6,6 +6,7 @@ import re
 import pytest
 
 from harness.outcome import EXIT_FAILURE, Outcome
+from harness.qmp import QmpClient
 
 # Lines every successful boot prints, in this order, before the ready line.
 BOOT_SEQUENCE = [
@@ -49,6 +50,21 @@ def test_uefi_boot_reaches_ready(boot, each_kernel):
     result = boot(firmware="uefi", timeout=90, iso=each_kernel[0], fresh_uefi_variables=True)
     assert_boot_sequence(result)
     assert result.lines_with("[MEM] memory map:")
+
+
+@pytest.mark.uefi
+def test_a_uefi_boot_carries_the_tpm_that_spares_ovmf_its_wait(running_boot):
+    """harness/software_tpm.py: every UEFI boot has a TPM 1.2 on swtpm, or
+    OVMF spends 1.5 s probing for one. QEMU is the oracle: its TPM devices,
+    asked while the kernel runs."""
+    kernel = running_boot(firmware="uefi", cmdline="", qmp=True, timeout=60)
+    kernel.wait_for_line("[BOOT] RayOS ready")
+    monitor = QmpClient(kernel.workdir / "qmp.sock")
+    try:
+        devices = monitor.execute("query-tpm")
+    finally:
+        monitor.close()
+    assert [(device["model"], device["options"]["type"]) for device in devices] == [("tpm-tis", "emulator")]
 
 
 def test_cpu_without_long_mode_stops_with_fatal_line(boot):

@@ -1,12 +1,13 @@
 """The harness's verdicts, from synthetic boots: only a real pass passes."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from harness.boot_config_disk import grub_single_quoted
-from harness import firmware
+from harness import firmware, software_tpm
 from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
 from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables
@@ -140,3 +141,25 @@ def test_only_a_uefi_boot_that_reached_the_kernels_ready_line_leaves_its_store(
     result = BootResult(BootConfig(firmware=firmware_name), [], Outcome.STOPPED, "stopped", None, lines, "", 1.0)
     remember_uefi_variables(result, tmp_path)
     assert (firmware.starting_variables("pc") != firmware.find_ovmf()[1]) == kept
+
+
+def test_a_uefi_boot_without_swtpm_installed_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(software_tpm.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="install the 'swtpm' package"):
+        software_tpm.with_tpm(["qemu-system-x86_64"], tmp_path)
+
+
+def test_a_swtpm_that_dies_before_listening_ends_the_boot_with_a_reason(tmp_path, monkeypatch):
+    """The launcher waits for swtpm's socket, but not for a swtpm that is
+    gone: it fails, saying so, and never starts QEMU."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "swtpm").write_text("#!/bin/sh\necho no TPM state here >&2\nexit 3\n")
+    (fake / "swtpm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    started = tmp_path / "qemu-started"
+    command = software_tpm.with_tpm(["sh", "-c", f"touch {started}"], tmp_path)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    assert finished.returncode == 1
+    assert "swtpm exited before making its socket; its log:\nno TPM state here" in finished.stderr
+    assert not started.exists()

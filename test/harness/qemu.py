@@ -16,6 +16,7 @@ from . import boot_information_capture, coverage, hang_forensics, reset_forensic
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf, remember_variables, starting_variables
 from .outcome import READY_PREFIX, Outcome, classify, serial_lines
+from .software_tpm import with_tpm
 from .symbolize import decorate_lines
 
 QEMU_LOG_TAIL_LINES = 40
@@ -263,6 +264,9 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
         command += replay_arguments(config)
     command += coverage.qemu_arguments(workdir, _kernel_elf(config, iso))
     command += list(config.extra_args)
+    if config.firmware == "uefi":
+        # Or OVMF waits 1.5 s for a TPM that is not there (harness/software_tpm.py).
+        command = with_tpm(command, workdir)
     return command
 
 
