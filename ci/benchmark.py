@@ -38,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test"))
 
-from harness import ktap  # noqa: E402
+from harness import ktap, software_tpm  # noqa: E402
 from harness.cpus import SMP_LINE  # noqa: E402
 from harness.kernel_tests import read_kernel_tests  # noqa: E402
 from harness.qemu import BootConfig, boot, make_config_disk, qemu_command  # noqa: E402
@@ -86,6 +86,7 @@ def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1):
             if process.poll() is None:
                 process.kill()
             process.wait()
+            software_tpm.stop(workdir)
         if ready is None and marker in serial_text(serial):
             ready = time.monotonic() - started  # seen only after exit: an upper bound
         if ready is None:

@@ -2,6 +2,8 @@
 
 import os
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from harness.boot_config_disk import grub_single_quoted
 from harness import firmware, software_tpm
 from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
-from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables
+from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables, stop_qemu
 
 READY = ["[BOOT] RayOS booting", "[BOOT] RayOS ready"]
 
@@ -163,3 +165,54 @@ def test_a_swtpm_that_dies_before_listening_ends_the_boot_with_a_reason(tmp_path
     assert finished.returncode == 1
     assert "swtpm exited before making its socket; its log:\nno TPM state here" in finished.stderr
     assert not started.exists()
+
+
+def _live_processes_of_session(session):
+    """(PID, name) of each process still running in session: zombies,
+    waiting only to be reaped, are not running."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[3]) == session and fields[0] not in "ZX":
+            found.append((int(stat.parent.name), name))
+    return found
+
+
+def test_a_qemu_that_ends_before_connecting_leaves_no_swtpm_behind(tmp_path):
+    """swtpm waits for QEMU's connection before it can end by itself; a QEMU
+    that exits first (here false, as for a bad option) must neither leave
+    the harness waiting on the output pipe nor leave swtpm running."""
+    process = subprocess.Popen(software_tpm.with_tpm(["false"], tmp_path), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    pool = ThreadPoolExecutor(1)
+    try:
+        pool.submit(process.stdout.read).result(timeout=10)    # the end of file: nothing else holds the pipe
+        stop_qemu(process, tmp_path)
+        deadline = time.monotonic() + 5
+        while (left := _live_processes_of_session(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left == []
+        assert not software_tpm.control_socket(tmp_path).exists()
+    finally:
+        for pid, _ in _live_processes_of_session(process.pid):
+            os.kill(pid, 9)
+        pool.shutdown()
+
+
+def test_swtpm_control_socket_fits_a_unix_socket_path_whatever_the_folder(tmp_path):
+    workdir = tmp_path / ("a-long-test-name-" * 8)
+    command = software_tpm.with_tpm(["qemu-system-x86_64"], workdir)
+    [socket] = [argument.split("path=", 1)[1] for argument in command if argument.startswith("socket,id=tpm-control")]
+    assert len(socket.encode()) < 108    # sun_path's size, with its terminating zero
+
+
+def test_a_failure_report_shows_the_qemu_command_not_the_tpm_launcher(tmp_path):
+    command = software_tpm.with_tpm(["qemu-system-x86_64", "-m", "128M"], tmp_path)
+    report = BootResult(BootConfig(firmware="uefi"), command, Outcome.STOPPED, "stopped", None, [], "", 1.0).report()
+    assert "command: (with a software TPM, harness/software_tpm.py) qemu-system-x86_64 -m 128M -chardev" in report
+    assert "kill -0" not in report

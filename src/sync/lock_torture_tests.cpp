@@ -20,7 +20,8 @@ namespace sync {
 namespace {
 
 constexpr unsigned kIncrementsPerCpu = 100000;
-constexpr unsigned kSpinsInside = 64;
+// Reads of the counter while the lock is held (why reads: below).
+constexpr unsigned kReadsInside = 64;
 
 struct CpuWaits {
     uint64_t increments;
@@ -47,11 +48,9 @@ struct LockTorture {
             // enough that CPUs a broken lock lets in together overlap. Not
             // PAUSEs: under QEMU's TCG each PAUSE leaves the CPU's loop and
             // takes QEMU's global lock, which every waiting CPU's PAUSE
-            // takes too, so the holder queued behind them 8 times an
-            // increment (the test took 2.2 s on 4 CPUs, 0.5 s now). With
-            // a lock that excludes nothing, 4 CPUs lost 234110 of 400000
-            // increments this way, 273661 with the PAUSEs.
-            for (unsigned spin = 0; spin < kSpinsInside; ++spin)
+            // takes too, so the holder would queue behind the waiters once
+            // a PAUSE (the README gives the figures).
+            for (unsigned read = 0; read < kReadsInside; ++read)
                 (void)counter;
             counter = value + 1;
             ++mine.increments;

@@ -16,7 +16,7 @@ from . import boot_information_capture, coverage, hang_forensics, reset_forensic
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf, remember_variables, starting_variables
 from .outcome import READY_PREFIX, Outcome, classify, serial_lines
-from .software_tpm import with_tpm
+from . import software_tpm
 from .symbolize import decorate_lines
 
 QEMU_LOG_TAIL_LINES = 40
@@ -118,7 +118,7 @@ class BootResult:
             *([f"recorded: replay it exactly with bash ci/boot.sh --replay {self.config.recording}"]
               if self.config.record_replay == "record" else []),
             f"time: {self.seconds:.2f} s",
-            "command: " + " ".join(self.command),
+            "command: " + software_tpm.shown(self.command),
             "--- serial log" + (" (code addresses followed by their file:line)" if self.kernel_elf else "")
             + " ---",
             *(decorate_lines(self.kernel_elf, self.lines) if self.kernel_elf else self.lines),
@@ -266,7 +266,7 @@ def qemu_command(config, iso, workdir, config_disk, serial=None):
     command += list(config.extra_args)
     if config.firmware == "uefi":
         # Or OVMF waits 1.5 s for a TPM that is not there (harness/software_tpm.py).
-        command = with_tpm(command, workdir)
+        command = software_tpm.with_tpm(command, workdir)
     return command
 
 
@@ -315,8 +315,9 @@ def _sha256(path):
 
 
 def stop_qemu(process, workdir=None):
-    """Ends QEMU and everything in its session (and removes the forensics
-    socket of workdir's boot, and files its coverage dump if there is one)."""
+    """Ends QEMU and everything in its session (and, for workdir's boot, its
+    software TPM and forensics socket, and files its coverage dump if there
+    is one)."""
     snapshot_taken = False
     if process.poll() is None:
         if workdir is not None:
@@ -324,6 +325,7 @@ def stop_qemu(process, workdir=None):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if workdir is not None:
+        software_tpm.stop(workdir)
         forensics_socket(workdir).unlink(missing_ok=True)
         coverage.collect(workdir, snapshot_taken)
 
