@@ -29,12 +29,14 @@ struct Block {
     uint8_t fill;
 };
 
-// Fills memory (if there is any) and describes it.
+// Fills memory (if there is any) and describes it. With memset, not a
+// byte loop: the test kernel's UBSan checks every byte's pointer in a
+// loop, about ten instructions a byte over the churn tests' 100 MB.
 Block fill_block(void* memory, size_t size, uint8_t fill)
 {
     Block block { static_cast<uint8_t*>(memory), size, fill };
-    for (size_t i = 0; block.data != nullptr && i < size; ++i)
-        block.data[i] = fill;
+    if (block.data != nullptr)
+        __builtin_memset(block.data, fill, size);
     return block;
 }
 

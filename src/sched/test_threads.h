@@ -40,6 +40,16 @@ inline void spin_for_us(uint64_t us)
         arch::cpu_relax();
 }
 
+// Yields until the TSC has advanced by us microseconds: the thread keeps
+// what it holds for that long, whatever the tick rate (a sleep_ms(1) lasts
+// a whole tick: 53 ms at timer_hz=19).
+inline void yield_for_us(uint64_t us)
+{
+    uint64_t end = arch::read_timestamp_counter() + us * kernel::tsc_cycles_per_ms() / 1000;
+    while (arch::read_timestamp_counter() < end)
+        yield();
+}
+
 // Up to kCapacity threads. The destructor raises the stop flag (if any)
 // and joins every thread not joined yet.
 template <size_t kCapacity>

@@ -7,6 +7,7 @@
 #include "ktest/ktest.h"
 #include "lib/atomic.h"
 #include "sched/scheduler.h"
+#include "sched/test_threads.h"
 #include "sync/semaphore.h"
 #include "sync/thread_crew_for_tests.h"
 
@@ -20,9 +21,12 @@ constexpr unsigned kRoundsPerThread = 1000;
 // Holding a permit across a yield lets the others pile in: a semaphore
 // that let too many through would show it at once. Yields alone reached
 // only 2 of 3 inside now and then with 8 CPUs (a holder's up and its next
-// down take turns with the woken waiter); a holder that sleeps now and then
-// stays inside long enough for the others to fill every permit.
-constexpr unsigned kSleepInsideEvery = 16;
+// down take turns with the woken waiter); a holder that stays inside for a
+// while now and then (yielding) lets the others fill every permit. By the
+// TSC, not a sleep: at timer_hz=19 each sleep_ms(1) lasted a 53 ms tick,
+// 6.5 s of the kernel tests.
+constexpr unsigned kStayInsideEvery = 16;
+constexpr uint64_t kStayInsideUs = 2000;
 
 struct PermitShared {
     Semaphore semaphore { kPermits };
@@ -47,8 +51,8 @@ uint64_t permit_thread(void* argument)
     for (unsigned i = 0; i < kRoundsPerThread; ++i) {
         shared.semaphore.down();
         raise_to(shared.most_inside, shared.inside.fetch_add(1) + 1);
-        if (i % kSleepInsideEvery == 0)
-            sched::sleep_ms(1);
+        if (i % kStayInsideEvery == 0)
+            sched::testing::yield_for_us(kStayInsideUs);
         else
             sched::yield();
         shared.inside.fetch_add(~uint64_t { 0 }); // minus one
