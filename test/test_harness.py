@@ -1,6 +1,7 @@
 """The harness's verdicts, from synthetic boots: only a real pass passes."""
 
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ import pytest
 
 from harness.boot_config_disk import grub_single_quoted
 from harness import firmware, software_tpm
+from harness import qemu as harness_qemu
 from harness.elf import once_per_build
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
 from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables, stop_qemu
@@ -151,17 +153,24 @@ def test_a_uefi_boot_without_swtpm_installed_names_the_package(tmp_path, monkeyp
         software_tpm.with_tpm(["qemu-system-x86_64"], tmp_path)
 
 
-def test_a_swtpm_that_dies_before_listening_ends_the_boot_with_a_reason(tmp_path, monkeypatch):
-    """The launcher waits for swtpm's socket, but not for a swtpm that is
-    gone: it fails, saying so, and never starts QEMU."""
+def _launch_with_stand_in_swtpm(tmp_path, monkeypatch, script, **options):
+    """Runs the launcher with a stand-in swtpm (a shell script) first on
+    PATH and a stand-in QEMU that leaves a file; (the finished process, the
+    file the stand-in QEMU would leave)."""
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "swtpm").write_text("#!/bin/sh\necho no TPM state here >&2\nexit 3\n")
+    (fake / "swtpm").write_text(f"#!/bin/sh\n{script}\n")
     (fake / "swtpm").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
     started = tmp_path / "qemu-started"
-    command = software_tpm.with_tpm(["sh", "-c", f"touch {started}"], tmp_path)
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    command = software_tpm.with_tpm(["sh", "-c", f"touch {started}"], tmp_path, **options)
+    return subprocess.run(command, capture_output=True, text=True, timeout=10), started
+
+
+def test_a_swtpm_that_dies_before_listening_ends_the_boot_with_a_reason(tmp_path, monkeypatch):
+    """The launcher waits for swtpm's socket, but not for a swtpm that is
+    gone: it fails, saying so, and never starts QEMU."""
+    finished, started = _launch_with_stand_in_swtpm(tmp_path, monkeypatch, "echo no TPM state here >&2\nexit 3")
     assert finished.returncode == 1
     assert "swtpm exited before making its socket; its log:\nno TPM state here" in finished.stderr
     assert not started.exists()
@@ -183,12 +192,37 @@ def _live_processes_of_session(session):
     return found
 
 
+def _running(pid):
+    """Whether pid is a running process (not a zombie waiting to be reaped)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) not in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _live_processes_naming(text):
+    """PIDs of running processes whose command line contains text."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            named = text.encode() in cmdline.read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if named and _running(int(cmdline.parent.name)):
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+# The tests below start a real swtpm: marked uefi, as the boots that need it are.
+@pytest.mark.uefi
 def test_a_qemu_that_ends_before_connecting_leaves_no_swtpm_behind(tmp_path):
     """swtpm waits for QEMU's connection before it can end by itself; a QEMU
     that exits first (here false, as for a bad option) must neither leave
     the harness waiting on the output pipe nor leave swtpm running."""
     process = subprocess.Popen(software_tpm.with_tpm(["false"], tmp_path), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    # Not `with`: its exit would wait on a read that never ends, the failure
+    # this test is for; the finally ends the readers' writers first.
     pool = ThreadPoolExecutor(1)
     try:
         pool.submit(process.stdout.read).result(timeout=10)    # the end of file: nothing else holds the pipe
@@ -200,10 +234,58 @@ def test_a_qemu_that_ends_before_connecting_leaves_no_swtpm_behind(tmp_path):
         assert not software_tpm.control_socket(tmp_path).exists()
     finally:
         for pid, _ in _live_processes_of_session(process.pid):
-            os.kill(pid, 9)
+            os.kill(pid, signal.SIGKILL)
+        software_tpm.stop(tmp_path)
         pool.shutdown()
 
 
+@pytest.mark.uefi
+def test_stop_ends_only_its_own_boots_swtpm(tmp_path):
+    """After a boot's swtpm ends, its PID may go to another boot's swtpm:
+    stop() must leave that one alone (here the other boot's PID is written
+    where this boot's would be)."""
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    stand_in_qemu = ["sh", "-c", "sleep 30"]    # QEMU's arguments become the shell's $0, $1...
+    process = subprocess.Popen(software_tpm.with_tpm(stand_in_qemu, other), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not software_tpm.control_socket(other).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        other_pid = int((other / "tpm" / "swtpm.pid").read_text())
+        (mine / "tpm").mkdir(parents=True)
+        (mine / "tpm" / "swtpm.pid").write_text(f"{other_pid}\n")
+        software_tpm.stop(mine)
+        time.sleep(0.1)
+        assert _running(other_pid)
+        software_tpm.stop(other)
+        deadline = time.monotonic() + 5
+        while _running(other_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(other_pid)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        software_tpm.stop(other)
+
+
+def test_a_swtpm_that_never_makes_its_socket_ends_the_boot_in_time(tmp_path, monkeypatch):
+    """The launcher's wait for the socket has an end: a swtpm that never
+    makes it (here a stand-in that only sleeps) ends the boot with a reason
+    once the wait is over, and is itself ended, and QEMU never starts."""
+    finished, started = _launch_with_stand_in_swtpm(tmp_path, monkeypatch, "echo listening soon >&2\nexec sleep 60",
+                                                    socket_wait_seconds=1)
+    assert finished.returncode == 1
+    assert "swtpm made no socket in 1 s; its log:\nlistening soon" in finished.stderr
+    assert not started.exists()
+    stand_in = int((tmp_path / "tpm" / "swtpm.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _running(stand_in) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(stand_in)
+
+
+@pytest.mark.uefi
 def test_swtpm_control_socket_fits_a_unix_socket_path_whatever_the_folder(tmp_path):
     workdir = tmp_path / ("a-long-test-name-" * 8)
     command = software_tpm.with_tpm(["qemu-system-x86_64"], workdir)
@@ -211,8 +293,29 @@ def test_swtpm_control_socket_fits_a_unix_socket_path_whatever_the_folder(tmp_pa
     assert len(socket.encode()) < 108    # sun_path's size, with its terminating zero
 
 
+@pytest.mark.uefi
 def test_a_failure_report_shows_the_qemu_command_not_the_tpm_launcher(tmp_path):
     command = software_tpm.with_tpm(["qemu-system-x86_64", "-m", "128M"], tmp_path)
     report = BootResult(BootConfig(firmware="uefi"), command, Outcome.STOPPED, "stopped", None, [], "", 1.0).report()
     assert "command: (with a software TPM, harness/software_tpm.py) qemu-system-x86_64 -m 128M -chardev" in report
     assert "kill -0" not in report
+
+
+def test_a_running_boot_whose_capture_fails_otherwise_leaves_no_qemu(tmp_path, monkeypatch, iso):
+    """RunningBoot's constructor handles a failed capture (RuntimeError) by
+    reporting the boot; anything else it raises (gdb's timeout, an
+    interrupt) must still end QEMU: no fixture holds the object to end it."""
+    def capture_times_out(*arguments):
+        raise subprocess.TimeoutExpired("gdb", 1)
+    monkeypatch.setattr(harness_qemu, "_capture_if_asked", capture_times_out)
+    workdir = tmp_path / "boot"
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            harness_qemu.RunningBoot(BootConfig(cmdline=""), iso, workdir)
+        deadline = time.monotonic() + 5
+        while (left := _live_processes_naming(str(workdir / "serial.log"))) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert left == []
+    finally:
+        for pid in _live_processes_naming(str(workdir / "serial.log")):
+            os.kill(pid, signal.SIGKILL)

@@ -31,7 +31,9 @@ struct Block {
 
 // Fills memory (if there is any) and describes it. With memset, not a
 // byte loop: the test kernel's UBSan checks every byte's pointer in a
-// loop, about ten instructions a byte over the churn tests' 100 MB.
+// loop, about ten instructions a byte over the churn tests' 100 MB. The
+// blocks are read back by first_changed_byte, not by memset's code, and
+// memset has its own host tests (test/host/memory_functions_test.cpp).
 Block fill_block(void* memory, size_t size, uint8_t fill)
 {
     Block block { static_cast<uint8_t*>(memory), size, fill };

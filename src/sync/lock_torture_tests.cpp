@@ -49,7 +49,7 @@ struct LockTorture {
             // PAUSEs: under QEMU's TCG each PAUSE leaves the CPU's loop and
             // takes QEMU's global lock, which every waiting CPU's PAUSE
             // takes too, so the holder would queue behind the waiters once
-            // a PAUSE (the README gives the figures).
+            // a PAUSE (the README gives the timings).
             for (unsigned read = 0; read < kReadsInside; ++read)
                 (void)counter;
             counter = value + 1;

@@ -476,8 +476,15 @@ class RunningBoot:
         self.started = time.monotonic()
         self.process, self.command = start_qemu(self.config, iso, workdir)
         # With capture_boot_information, the boot runs once this returns.
-        self.handed_over = _capture_if_asked(self.process, self.config, iso, workdir, self.command,
-                                             self.started)
+        # Whatever else it raises (gdb's timeout, an interrupt), QEMU and its
+        # software TPM end here: the fixture never sees this object to
+        # finish it.
+        try:
+            self.handed_over = _capture_if_asked(self.process, self.config, iso, workdir, self.command,
+                                                 self.started)
+        except BaseException:
+            stop_qemu(self.process, self.workdir)
+            raise
 
     def lines(self):
         return complete_serial_lines(self.workdir / "serial.log")
