@@ -6,6 +6,7 @@ import re
 import pytest
 
 import benchmark  # ci/benchmark.py (pytest.ini puts ci/ on the path)
+from harness.cpus import qmp_of, sample_until_every_cpu_halts
 from harness.outcome import EXIT_FAILURE, Outcome
 from harness.qmp import QmpClient
 
@@ -91,12 +92,24 @@ def test_cpu_without_long_mode_stops_with_fatal_line(boot):
     assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
 
 
-def test_without_exit_device_a_fatal_error_halts_instead_of_resetting(boot):
+def assert_halted_for_good(kernel, last_line):
+    """Once last_line is printed, QEMU must show every CPU halted with
+    interrupts off: only an NMI or a reset could move it on, so nothing
+    more comes. (A reset would end QEMU, -no-reboot.)"""
+    kernel.wait_for_line(last_line, timeout=30)
+    with qmp_of(kernel) as qmp:
+        states, text = sample_until_every_cpu_halts(qmp, settled=lambda states: not any(on for _, _, on in states),
+                                                    timeout=5)
+    assert all(halted and not interrupts_on for _, halted, interrupts_on in states), text
+    assert kernel.process.poll() is None, "QEMU ended: a reset?"
+
+
+def test_without_exit_device_a_fatal_error_halts_instead_of_resetting(running_boot):
     # No isa-debug-exit: the trampoline's write goes nowhere, and the CPU must
-    # then sit halted with interrupts off. A reset would end QEMU (-no-reboot)
-    # within the linger time and classify as RESET or TRIPLE_FAULT.
-    result = boot(cpu="qemu32", exit_device=False, stop_on="[BOOT] FATAL", linger=1.0)
-    assert result.outcome is Outcome.STOPPED, result.reason
+    # then sit halted with interrupts off, in 32-bit code.
+    kernel = running_boot(cpu="qemu32", exit_device=False, qmp=True)
+    assert_halted_for_good(kernel, "[BOOT] FATAL")
+    result = kernel.finish()
     assert result.kernel_lines == ["[BOOT] FATAL: CPU has no long mode (x86_64 required)"]
     assert "Triple fault" not in result.qemu_log
 
@@ -121,8 +134,10 @@ def test_kernel_panic_names_message_file_and_line_and_exits_with_failure(boot):
     assert not result.lines_with("[BOOT] RayOS ready")
 
 
-def test_kernel_panic_without_exit_device_halts(boot):
-    result = boot(cmdline="fault=panic", exit_device=False, stop_on="[PANIC]", linger=1.0)
+def test_kernel_panic_without_exit_device_halts(running_boot):
+    kernel = running_boot(cmdline="fault=panic", exit_device=False, qmp=True)
+    assert_halted_for_good(kernel, "[PANIC] fault injection: panic requested")
+    result = kernel.finish()
     assert result.outcome is Outcome.STOPPED, result.reason
     assert PANIC_LINE.match(result.kernel_lines[-1]), result.kernel_lines[-1]
     assert "Triple fault" not in result.qemu_log
