@@ -17,20 +17,20 @@ TPM_Startup, a self-test, two capability reads and 22 PCR extends. That
 work costs back part of the 1.5 s: under -icount the floor kernel's line
 comes 852 ms of virtual time earlier (the test kernel's entry 851.6 ms),
 and a warm boot takes 0.65 s less by the wall clock (3.17 against 3.82 s,
-median of 5 alternating; README, Tests).
-A TPM 2.0 costs more than it saves (7.0 s a boot). The machine gains a
-TPM 1.2 on the ISA bus, a TCPA ACPI table and a TPM device in the DSDT;
-the kernel uses none of them. SeaBIOS reads a zero device ID as no TPM and
-does not wait, so BIOS boots stay as they were.
+median of 5 alternating; README, Tests). A TPM 2.0 costs more than it
+saves (7.0 s a boot). The machine gains a TPM 1.2 on the ISA bus, a TCPA
+ACPI table and a TPM device in the DSDT; the kernel uses none of them.
+SeaBIOS reads a zero device ID as no TPM and does not wait, so BIOS boots
+stay as they were.
 
 QEMU talks to swtpm over its control socket; swtpm runs in the background
 of a shell that then becomes QEMU (exec), so it is in QEMU's process group
 and ends by itself when QEMU closes the connection (--terminate). A QEMU
 that ends before it connects (a bad option, a missing binary) would leave
 swtpm waiting for ever, so stop() ends it by the PID the launcher kept
-(stop_qemu, ci/boot.sh and the benchmark call it). swtpm's output goes to its log, never
-to the boot's output pipe: a swtpm left holding that pipe would keep the
-harness waiting for an end of file that never comes."""
+(stop_qemu, ci/boot.sh and the benchmark call it). swtpm's output goes to
+its log, never to the boot's output pipe: a swtpm left holding that pipe
+would keep the harness waiting for an end of file that never comes."""
 
 import hashlib
 import os
