@@ -176,28 +176,30 @@ def test_a_swtpm_that_dies_before_listening_ends_the_boot_with_a_reason(tmp_path
     assert not started.exists()
 
 
-def _live_processes_of_session(session):
-    """(PID, name) of each process still running in session: zombies,
-    waiting only to be reaped, are not running."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        name = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[3]) == session and fields[0] not in "ZX":
-            found.append((int(stat.parent.name), name))
-    return found
+def _process_stat(pid):
+    """(name, state, session) of a process from /proc, or None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return text[text.index("(") + 1:text.rindex(")")], fields[0], int(fields[3])
 
 
 def _running(pid):
     """Whether pid is a running process (not a zombie waiting to be reaped)."""
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) not in "ZX"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
+    stat = _process_stat(pid)
+    return stat is not None and stat[1] not in "ZX"
+
+
+def _live_processes_of_session(session):
+    """(PID, name) of each process still running in session."""
+    found = []
+    for folder in Path("/proc").glob("[0-9]*"):
+        stat = _process_stat(folder.name)
+        if stat is not None and stat[2] == session and _running(folder.name):
+            found.append((int(folder.name), stat[0]))
+    return found
 
 
 def _live_processes_naming(text):

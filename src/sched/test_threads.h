@@ -32,10 +32,16 @@ inline uint64_t cycles_to_us(uint64_t cycles)
     return per_ms == 0 ? 0 : cycles * 1000 / per_ms;
 }
 
+// The TSC's value us microseconds from now.
+inline uint64_t tsc_in_us(uint64_t us)
+{
+    return arch::read_timestamp_counter() + us * kernel::tsc_cycles_per_ms() / 1000;
+}
+
 // Spins (never yields) until the TSC has advanced by us microseconds.
 inline void spin_for_us(uint64_t us)
 {
-    uint64_t end = arch::read_timestamp_counter() + us * kernel::tsc_cycles_per_ms() / 1000;
+    uint64_t end = tsc_in_us(us);
     while (arch::read_timestamp_counter() < end)
         arch::cpu_relax();
 }
@@ -45,7 +51,7 @@ inline void spin_for_us(uint64_t us)
 // a whole tick: 53 ms at timer_hz=19).
 inline void yield_for_us(uint64_t us)
 {
-    uint64_t end = arch::read_timestamp_counter() + us * kernel::tsc_cycles_per_ms() / 1000;
+    uint64_t end = tsc_in_us(us);
     while (arch::read_timestamp_counter() < end)
         yield();
 }

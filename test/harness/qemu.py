@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from . import boot_information_capture, coverage, hang_forensics, reset_forensic
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf, remember_variables, starting_variables
 from .outcome import READY_PREFIX, Outcome, classify, serial_lines
+from .socket_paths import short_socket_path
 from . import software_tpm
 from .symbolize import decorate_lines
 
@@ -132,11 +132,9 @@ class BootResult:
 
 
 def forensics_socket(workdir):
-    """The QMP socket every boot has, for the harness to read a hung boot.
-    In the temporary folder under a short name: a Unix socket's path must
-    fit 108 bytes, and pytest's folders can be longer."""
-    digest = hashlib.sha1(str(Path(workdir).resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"rayos-{digest}.qmp"
+    """The QMP socket every boot has, for the harness to read a hung boot
+    (short_socket_path says where)."""
+    return short_socket_path(workdir, "qmp")
 
 
 RECORD_REPLAY_MODES = ("record", "replay")

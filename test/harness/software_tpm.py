@@ -32,13 +32,13 @@ swtpm waiting for ever, so stop() ends it by the PID the launcher kept
 its log, never to the boot's output pipe: a swtpm left holding that pipe
 would keep the harness waiting for an end of file that never comes."""
 
-import hashlib
 import os
 import shlex
 import shutil
 import signal
-import tempfile
 from pathlib import Path
+
+from .socket_paths import short_socket_path
 
 SWTPM = "swtpm"
 LAUNCHER_NAME = "with-software-tpm"
@@ -84,11 +84,8 @@ def _state(workdir):
 
 
 def control_socket(workdir):
-    """swtpm's control socket, in the temporary folder under a short name: a
-    Unix socket's path must fit 108 bytes, and pytest's folders can be
-    longer."""
-    digest = hashlib.sha1(str(Path(workdir).resolve()).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"rayos-{digest}.tpm"
+    """swtpm's control socket (short_socket_path says where)."""
+    return short_socket_path(workdir, "tpm")
 
 
 def with_tpm(qemu_command, workdir, socket_wait_seconds=SOCKET_WAIT_SECONDS):
