@@ -24,6 +24,7 @@ when the heap figures were not taken on equal terms). --parts picks some.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,10 +39,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "test"))
 
-from harness import ktap, software_tpm  # noqa: E402
+from harness import ktap  # noqa: E402
 from harness.cpus import SMP_LINE  # noqa: E402
 from harness.kernel_tests import read_kernel_tests  # noqa: E402
-from harness.qemu import BootConfig, boot, make_config_disk, qemu_command  # noqa: E402
+from harness.qemu import BootConfig, boot, make_config_disk, qemu_command, release_outside_files  # noqa: E402
 
 READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready"}
 # RayOS's figures are the release kernel's (meson.build: the two kernels),
@@ -63,11 +64,11 @@ def serial_text(path):
         return ""
 
 
-def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1):
+def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1, folder=None):
     """Seconds from starting QEMU to the first serial line with marker, and
-    the serial lines. The config disk is made before the clock starts."""
-    with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
-        workdir = Path(folder)
+    the serial lines. The config disk is made before the clock starts. The
+    boot's files go to folder, or to a temporary folder removed after."""
+    with _boot_folder(folder) as workdir:
         config = BootConfig(cmdline=cmdline, firmware=firmware, timeout=timeout, smp=smp)
         command = qemu_command(config, iso, workdir, make_config_disk(workdir, config.cmdline, config.loader))
         serial = workdir / "serial.log"
@@ -86,12 +87,22 @@ def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1):
             if process.poll() is None:
                 process.kill()
             process.wait()
-            software_tpm.stop(workdir)
+            release_outside_files(workdir)
         if ready is None and marker in serial_text(serial):
             ready = time.monotonic() - started  # seen only after exit: an upper bound
         if ready is None:
             raise RuntimeError(f"{iso.name} ({firmware}) never printed {marker!r}")
         return ready, serial_text(serial).splitlines()
+
+
+@contextlib.contextmanager
+def _boot_folder(folder):
+    if folder is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        yield Path(folder)
+        return
+    with tempfile.TemporaryDirectory(prefix="rayos-bench-") as temporary:
+        yield Path(temporary)
 
 
 # Under -icount shift=0,sleep=off QEMU's virtual clock advances one

@@ -137,6 +137,14 @@ def forensics_socket(workdir):
     return short_socket_path(workdir, "qmp")
 
 
+def release_outside_files(workdir):
+    """Once workdir's QEMU has ended: what its boot keeps outside workdir
+    goes, the software TPM and the sockets in the temporary folder (every
+    way of booting calls this, or each boot leaves them behind)."""
+    software_tpm.stop(workdir)
+    forensics_socket(workdir).unlink(missing_ok=True)
+
+
 RECORD_REPLAY_MODES = ("record", "replay")
 RECORDING_EVENTS = "boot.rr"
 RECORDING_DISK = "rayos-boot.img"
@@ -323,8 +331,7 @@ def stop_qemu(process, workdir=None):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if workdir is not None:
-        software_tpm.stop(workdir)
-        forensics_socket(workdir).unlink(missing_ok=True)
+        release_outside_files(workdir)
         coverage.collect(workdir, snapshot_taken)
 
 

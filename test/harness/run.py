@@ -15,9 +15,9 @@ import sys
 import threading
 from pathlib import Path
 
-from . import software_tpm
 from .outcome import EXIT_SUCCESS
-from .qemu import RECORDING_FACTS, BootConfig, config_disk_for, forensics_socket, kernel_elf_of, qemu_command
+from .qemu import (RECORDING_FACTS, BootConfig, config_disk_for, kernel_elf_of, qemu_command,
+                   release_outside_files)
 from .symbolize import decorate_stream
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -83,8 +83,7 @@ def run_decorated(command, kernel_elf, workdir, stdin, timeout):
             timer.cancel()
         process.kill()
         process.wait()
-        software_tpm.stop(workdir)
-        forensics_socket(workdir).unlink(missing_ok=True)
+        release_outside_files(workdir)
     return status, expired.is_set()
 
 
