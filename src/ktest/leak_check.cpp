@@ -3,6 +3,7 @@
 #include "arch/paging.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
+#include "sched/thread_stack.h"
 
 namespace ktest {
 
@@ -11,7 +12,8 @@ MemorySnapshot take_memory_snapshot()
     mm::HeapStatistics heap = mm::kernel_heap_statistics();
     uint64_t tables = arch::count_page_table_frames();
     uint64_t used = mm::frame_statistics().used;
-    return { used - heap.pages_held - heap.metadata_pages - tables, heap.live_allocations,
+    uint64_t kept_stacks = sched::cached_thread_stack_frames();
+    return { used - heap.pages_held - heap.metadata_pages - tables - kept_stacks, heap.live_allocations,
         heap.bytes_in_use };
 }
 

@@ -37,7 +37,7 @@ void destroy(Thread& thread)
         arch::cpu_relax();
     unregister_thread(thread);
     if (thread.m_owns_stack)
-        free_thread_stack({ thread.m_stack_guard, thread.m_stack_bottom, thread.m_stack_top });
+        give_back_thread_stack({ thread.m_stack_guard, thread.m_stack_bottom, thread.m_stack_top });
     thread.~Thread();
     mm::kfree(&thread);
 }
@@ -135,7 +135,7 @@ Thread* current_thread()
 lib::Result<void, ThreadError> set_up_thread(Thread& thread, const char* name, SpawnOptions options)
 {
     ThreadStack stack;
-    if (!allocate_thread_stack(stack))
+    if (!take_thread_stack(stack))
         return lib::fail(ThreadError::OutOfStackSlots);
     thread.m_stack_guard = stack.guard;
     thread.m_stack_bottom = stack.bottom;

@@ -76,4 +76,47 @@ void free_thread_stack(const ThreadStack& stack)
     give_back_slot((stack.guard - kThreadStackRegionBase) / kThreadStackSlotBytes);
 }
 
+namespace {
+
+struct StackCache {
+    ThreadStack stacks[kCachedThreadStacks];
+    size_t count = 0;
+};
+sync::Locked<StackCache> g_cache;
+
+} // namespace
+
+bool take_thread_stack(ThreadStack& stack)
+{
+    bool cached = g_cache.with([&](StackCache& cache) {
+        if (cache.count == 0)
+            return false;
+        stack = cache.stacks[--cache.count];
+        return true;
+    });
+    if (!cached && !allocate_thread_stack(stack))
+        return false;
+    // New frames are not zeroed either (mm::allocate_frame).
+    __builtin_memset(reinterpret_cast<void*>(stack.bottom), 0, kThreadStackBytes);
+    return true;
+}
+
+void give_back_thread_stack(const ThreadStack& stack)
+{
+    bool cached = g_cache.with([&](StackCache& cache) {
+        if (cache.count == kCachedThreadStacks)
+            return false;
+        cache.stacks[cache.count++] = stack;
+        return true;
+    });
+    if (!cached)
+        free_thread_stack(stack);
+}
+
+uint64_t cached_thread_stack_frames()
+{
+    return g_cache.with(
+        [](StackCache& cache) { return cache.count * (kThreadStackBytes / arch::kPageSize); });
+}
+
 } // namespace sched

@@ -51,3 +51,70 @@ KTEST(thread_stacks, a_stack_sits_above_an_unmapped_guard_and_goes_back_in_one_s
 }
 
 } // namespace sched
+
+namespace sched {
+namespace {
+
+constexpr uint8_t kScribble = 0xA5;
+
+bool every_byte_is(uint64_t start, uint64_t end, uint8_t value)
+{
+    for (auto* byte = reinterpret_cast<const volatile uint8_t*>(start);
+         byte < reinterpret_cast<const volatile uint8_t*>(end); ++byte) {
+        if (*byte != value)
+            return false;
+    }
+    return true;
+}
+
+// Shootdowns this CPU sent while give_back ran (interrupts off: it stays here).
+template <typename GiveBack>
+uint64_t shootdowns_sent_by(GiveBack give_back)
+{
+    sync::InterruptGuard stay_on_this_cpu;
+    uint64_t sent_before = arch::this_cpu().tlb_shootdowns_sent;
+    give_back();
+    return arch::this_cpu().tlb_shootdowns_sent - sent_before;
+}
+
+} // namespace
+
+KTEST(thread_stacks, a_stack_given_back_is_reused_zeroed_without_a_shootdown)
+{
+    ThreadStack first;
+    KASSERT_TRUE(take_thread_stack(first));
+    __builtin_memset(reinterpret_cast<void*>(first.bottom), kScribble, kThreadStackBytes);
+    KEXPECT_EQ(shootdowns_sent_by([&] { give_back_thread_stack(first); }), 0u);
+    KEXPECT_EQ(mapped_pages(first.bottom, first.top), kThreadStackBytes / arch::kPageSize);
+
+    ThreadStack again;
+    KASSERT_TRUE(take_thread_stack(again));
+    KEXPECT_EQ(again.bottom, first.bottom);
+    KEXPECT_FALSE(arch::look_up_kernel_address(again.guard).mapped);
+    // Nothing of the thread before is left for the next to find.
+    KEXPECT_TRUE(every_byte_is(again.bottom, again.top, 0));
+    give_back_thread_stack(again);
+}
+
+KTEST(thread_stacks, the_cache_keeps_a_bounded_number_of_stacks_and_frees_the_rest)
+{
+    // One more than the cache holds: whatever it held is taken, and at
+    // least one stack is newly mapped.
+    constexpr size_t kTaken = kCachedThreadStacks + 1;
+    ThreadStack stacks[kTaken];
+    for (auto& stack : stacks)
+        KASSERT_TRUE(take_thread_stack(stack));
+    KEXPECT_EQ(cached_thread_stack_frames(), 0u);
+    for (size_t i = 0; i < kCachedThreadStacks; ++i)
+        give_back_thread_stack(stacks[i]);
+    KEXPECT_EQ(cached_thread_stack_frames(), kCachedThreadStacks * (kThreadStackBytes / arch::kPageSize));
+    // The cache is full: the last stack is unmapped, its pages everywhere
+    // in one request.
+    ThreadStack& last = stacks[kTaken - 1];
+    KEXPECT_EQ(shootdowns_sent_by([&] { give_back_thread_stack(last); }),
+        arch::cpu_count_online() > 1 ? uint64_t { 1 } : uint64_t { 0 });
+    KEXPECT_EQ(mapped_pages(last.guard, last.top), 0u);
+    KEXPECT_EQ(cached_thread_stack_frames(), kCachedThreadStacks * (kThreadStackBytes / arch::kPageSize));
+}
+
+} // namespace sched
