@@ -78,13 +78,23 @@ void free_thread_stack(const ThreadStack& stack)
 
 namespace {
 
+constexpr uint64_t kFramesPerStack = kThreadStackBytes / arch::kPageSize;
+
 struct StackCache {
-    ThreadStack stacks[kCachedThreadStacks];
+    ThreadStack stacks[kMaxCachedThreadStacks];
     size_t count = 0;
 };
 sync::Locked<StackCache> g_cache;
 
 } // namespace
+
+size_t thread_stack_cache_capacity()
+{
+    uint64_t stacks = mm::frame_statistics().usable / kUsableFramesPerCachedFrame / kFramesPerStack;
+    if (stacks < 1)
+        return 1;
+    return stacks < kMaxCachedThreadStacks ? static_cast<size_t>(stacks) : kMaxCachedThreadStacks;
+}
 
 bool take_thread_stack(ThreadStack& stack)
 {
@@ -103,8 +113,10 @@ bool take_thread_stack(ThreadStack& stack)
 
 void give_back_thread_stack(const ThreadStack& stack)
 {
+    // Outside the cache's lock: the frame allocator has its own.
+    size_t capacity = thread_stack_cache_capacity();
     bool cached = g_cache.with([&](StackCache& cache) {
-        if (cache.count == kCachedThreadStacks)
+        if (cache.count >= capacity)
             return false;
         cache.stacks[cache.count++] = stack;
         return true;
@@ -115,8 +127,7 @@ void give_back_thread_stack(const ThreadStack& stack)
 
 uint64_t cached_thread_stack_frames()
 {
-    return g_cache.with(
-        [](StackCache& cache) { return cache.count * (kThreadStackBytes / arch::kPageSize); });
+    return g_cache.with([](StackCache& cache) { return cache.count * kFramesPerStack; });
 }
 
 } // namespace sched

@@ -36,9 +36,13 @@ void free_thread_stack(const ThreadStack& stack);
 // gave back, still mapped: spawning then maps nothing, and an exit unmaps
 // nothing, so it sends no TLB shootdown that stops every other CPU (under
 // TCG with 4 CPUs, the shootdown was two thirds of a spawn and join).
-// Linux keeps freed stacks for the same reason. Bounded, so a burst of
-// threads does not keep its memory: 8 stacks, 128 KiB.
-inline constexpr size_t kCachedThreadStacks = 8;
+// Linux and FreeBSD keep freed stacks for the same reason. Sized by memory,
+// so that a burst of threads ending together finds room without a small
+// machine giving its memory to it: a 256th of the usable frames, 64 stacks
+// (1 MiB) at most, one at least; 64 stacks on 256 MiB, 2 on 8 MiB.
+inline constexpr size_t kMaxCachedThreadStacks = 64;
+inline constexpr uint64_t kUsableFramesPerCachedFrame = 256;
+size_t thread_stack_cache_capacity();
 
 // A stack for a new thread, all zero (nothing of a thread before it is left
 // to mislead a reader of its memory): a cached one, or else a new mapping.

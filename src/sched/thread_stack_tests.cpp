@@ -8,6 +8,7 @@
 #include "arch/paging.h"
 #include "arch/x86_64/per_cpu.h"
 #include "ktest/ktest.h"
+#include "mm/physical_memory.h"
 #include "sched/thread_stack.h"
 #include "sync/interrupt_guard.h"
 
@@ -98,23 +99,31 @@ KTEST(thread_stacks, a_stack_given_back_is_reused_zeroed_without_a_shootdown)
 
 KTEST(thread_stacks, the_cache_keeps_a_bounded_number_of_stacks_and_frees_the_rest)
 {
+    // A 256th of the usable memory, as the physical memory map gave it.
+    uint64_t usable_bytes = mm::frame_statistics().usable * arch::kPageSize;
+    size_t capacity = thread_stack_cache_capacity();
+    ktest_context.diagnostic("{} stacks cached at most, {} MiB usable", capacity, usable_bytes >> 20);
+    KEXPECT_TRUE(capacity == 1 || capacity * kThreadStackBytes <= usable_bytes / 256);
+    KEXPECT_TRUE(
+        capacity == kMaxCachedThreadStacks || (capacity + 1) * kThreadStackBytes > usable_bytes / 256);
     // One more than the cache holds: whatever it held is taken, and at
     // least one stack is newly mapped.
-    constexpr size_t kTaken = kCachedThreadStacks + 1;
-    ThreadStack stacks[kTaken];
-    for (auto& stack : stacks)
-        KASSERT_TRUE(take_thread_stack(stack));
+    ThreadStack stacks[kMaxCachedThreadStacks + 1];
+    size_t taken = capacity + 1;
+    for (size_t i = 0; i < taken; ++i)
+        KASSERT_TRUE(take_thread_stack(stacks[i]));
     KEXPECT_EQ(cached_thread_stack_frames(), 0u);
-    for (size_t i = 0; i < kCachedThreadStacks; ++i)
+    for (size_t i = 0; i < capacity; ++i)
         give_back_thread_stack(stacks[i]);
-    KEXPECT_EQ(cached_thread_stack_frames(), kCachedThreadStacks * (kThreadStackBytes / arch::kPageSize));
+    uint64_t full = capacity * (kThreadStackBytes / arch::kPageSize);
+    KEXPECT_EQ(cached_thread_stack_frames(), full);
     // The cache is full: the last stack is unmapped, its pages everywhere
     // in one request.
-    ThreadStack& last = stacks[kTaken - 1];
+    ThreadStack& last = stacks[taken - 1];
     KEXPECT_EQ(shootdowns_sent_by([&] { give_back_thread_stack(last); }),
         arch::cpu_count_online() > 1 ? uint64_t { 1 } : uint64_t { 0 });
     KEXPECT_EQ(mapped_pages(last.guard, last.top), 0u);
-    KEXPECT_EQ(cached_thread_stack_frames(), kCachedThreadStacks * (kThreadStackBytes / arch::kPageSize));
+    KEXPECT_EQ(cached_thread_stack_frames(), full);
 }
 
 } // namespace sched
