@@ -35,11 +35,13 @@ void free_thread_stack(const ThreadStack& stack);
 // Threads take their stacks through a cache of stacks that dead threads
 // gave back, still mapped: spawning then maps nothing, and an exit unmaps
 // nothing, so it sends no TLB shootdown that stops every other CPU (under
-// TCG with 4 CPUs, the shootdown was two thirds of a spawn and join).
+// TCG with 2 CPUs, a spawn and join took a third of the time it took
+// without the cache: README, Threads inside the kernel).
 // Linux and FreeBSD keep freed stacks for the same reason. Sized by memory,
 // so that a burst of threads ending together finds room without a small
 // machine giving its memory to it: a 256th of the usable frames, 64 stacks
-// (1 MiB) at most, one at least; 64 stacks on 256 MiB, 2 on 8 MiB.
+// (1 MiB) at most, one at least; 63 stacks with -m 256M (253 MiB usable),
+// one with -m 8M.
 inline constexpr size_t kMaxCachedThreadStacks = 64;
 inline constexpr uint64_t kUsableFramesPerCachedFrame = 256;
 size_t thread_stack_cache_capacity();
