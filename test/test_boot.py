@@ -180,7 +180,8 @@ def test_command_line_reaches_kernel_through_grub(boot, typed, as_written):
                          "ubsan-unreachable, ubsan-invalid-bool, ubsan-division-by-zero, "
                          "ro-after-init-write, heap-execute, "
                          "use-after-free, double-free, foreign-free, heap-header-overwrite, "
-                         "thread-page-fault, thread-stack-overflow, mutex-unlock-not-owner, mutex-in-interrupt, "
+                         "thread-page-fault, thread-stack-overflow, thread-stack-given-back-twice, "
+                         "mutex-unlock-not-owner, mutex-in-interrupt, "
                          "sleep-with-interrupts-off, exit-holding-mutex, yield-holding-spinlock, sleep-in-idle-thread, "
                          "lockdep-abba, hang-interrupts-off, hang-spinning)"]),
     ('exit greeting="hello world" say=\\"hi\\"', [

@@ -3,7 +3,7 @@
 #include "arch/paging.h"
 #include "mm/kernel_heap.h"
 #include "mm/physical_memory.h"
-#include "sched/thread_stack.h"
+#include "sched/thread_stack_cache.h"
 
 namespace ktest {
 

@@ -2,17 +2,20 @@
 
 // For the kernel tests of src/sched: threads a test spawns and is sure to
 // join on every way out (a KASSERT returns early; a thread left behind would
-// be a leak and would keep running into the next test), and the clocks the
-// tests measure with.
+// be a leak and would keep running into the next test), the clocks the
+// tests measure with, and the TLB shootdowns a call sends.
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/x86_64/per_cpu.h"
 #include "drivers/acpi_pm_timer.h"
 #include "kernel/boot_profile.h"
 #include "lib/atomic.h"
+#include "sched/scheduler.h"
 #include "sched/thread.h"
+#include "sync/interrupt_guard.h"
 
 namespace sched::testing {
 
@@ -54,6 +57,17 @@ inline void yield_for_us(uint64_t us)
     uint64_t end = tsc_in_us(us);
     while (arch::read_timestamp_counter() < end)
         yield();
+}
+
+// The TLB shootdowns this CPU sent while call ran (interrupts off, so it
+// stays on this CPU and the count is this CPU's).
+template <typename Call>
+uint64_t shootdowns_sent_by(Call call)
+{
+    sync::InterruptGuard stay_on_this_cpu;
+    uint64_t sent_before = arch::this_cpu().tlb_shootdowns_sent;
+    call();
+    return arch::this_cpu().tlb_shootdowns_sent - sent_before;
 }
 
 // Up to kCapacity threads. The destructor raises the stop flag (if any)

@@ -9,7 +9,7 @@
 #include "mm/kernel_heap.h"
 #include "sched/scheduler.h"
 #include "sched/scheduler_internal.h"
-#include "sched/thread_stack.h"
+#include "sched/thread_stack_cache.h"
 #include "sync/lock_validator.h"
 
 namespace sched {
