@@ -97,6 +97,8 @@ def timed_boot(iso, firmware, marker, cmdline="exit", timeout=120, smp=1, folder
 
 @contextlib.contextmanager
 def _boot_folder(folder):
+    """The folder a timed boot keeps its files in: the caller's (kept after,
+    for a look at the serial log) or a temporary one, removed after."""
     if folder is not None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         yield Path(folder)
