@@ -16,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <type_traits>
-
 #include "lib/string_view.h"
+#include "lib/type_traits.h"
 
 namespace lib {
 
@@ -89,33 +88,32 @@ struct FormatArgument {
 template <typename T>
 FormatArgument make_format_argument(const T& value)
 {
-    using Decayed = std::remove_cv_t<std::remove_reference_t<T>>;
+    using Decayed = RemoveCvReference<T>;
     FormatArgument argument {};
-    if constexpr (std::is_same_v<Decayed, bool>) {
+    if constexpr (SameAs<Decayed, bool>) {
         argument.kind = FormatArgument::Kind::Boolean;
         argument.boolean = value;
-    } else if constexpr (std::is_same_v<Decayed, char>) {
+    } else if constexpr (SameAs<Decayed, char>) {
         argument.kind = FormatArgument::Kind::Character;
         argument.character = value;
-    } else if constexpr (std::is_enum_v<Decayed>) {
-        return make_format_argument(static_cast<std::underlying_type_t<Decayed>>(value));
-    } else if constexpr (std::is_integral_v<Decayed> && std::is_signed_v<Decayed>) {
+    } else if constexpr (Enum<Decayed>) {
+        return make_format_argument(static_cast<UnderlyingType<Decayed>>(value));
+    } else if constexpr (SignedIntegral<Decayed>) {
         argument.kind = FormatArgument::Kind::Signed;
         argument.signed_value = value;
-    } else if constexpr (std::is_integral_v<Decayed>) {
+    } else if constexpr (Integral<Decayed>) {
         argument.kind = FormatArgument::Kind::Unsigned;
         argument.unsigned_value = value;
-    } else if constexpr (std::is_same_v<Decayed, StringView>) {
+    } else if constexpr (SameAs<Decayed, StringView>) {
         argument.kind = FormatArgument::Kind::String;
         argument.string = { value.data(), value.size() };
-    } else if constexpr (std::is_same_v<Decayed, const char*> || std::is_same_v<Decayed, char*>) {
+    } else if constexpr (SameAs<Decayed, const char*> || SameAs<Decayed, char*>) {
         StringView view(value == nullptr ? "(null)" : value);
         argument.kind = FormatArgument::Kind::String;
         argument.string = { view.data(), view.size() };
-    } else if constexpr (
-        std::is_array_v<Decayed> && std::is_same_v<std::remove_cv_t<std::remove_extent_t<Decayed>>, char>) {
+    } else if constexpr (Array<Decayed> && SameAs<RemoveCv<RemoveExtent<Decayed>>, char>) {
         return make_format_argument(static_cast<const char*>(value));
-    } else if constexpr (std::is_pointer_v<Decayed> || std::is_null_pointer_v<Decayed>) {
+    } else if constexpr (Pointer<Decayed> || NullPointer<Decayed>) {
         argument.kind = FormatArgument::Kind::Pointer;
         argument.pointer = value;
     } else {

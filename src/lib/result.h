@@ -6,8 +6,9 @@
 // the only way a failure travels to the caller; TRY (below) passes one on.
 
 #include <new>
-#include <type_traits>
-#include <utility>
+
+#include "lib/type_traits.h"
+#include "lib/utility.h"
 
 namespace lib {
 
@@ -32,13 +33,13 @@ constexpr Failure<E> fail(E error)
 
 template <typename T, typename E>
 class [[nodiscard]] Result {
-    static_assert(std::is_trivially_destructible_v<E>, "errors are plain values");
+    static_assert(TriviallyDestructible<E>, "errors are plain values");
 
 public:
     Result(T value)
         : m_has_value(true)
     {
-        new (&m_value) T(std::move(value));
+        new (&m_value) T(lib::move(value));
     }
     Result(Failure<E> failure)
         : m_has_value(false)
@@ -81,7 +82,7 @@ public:
     T release_value()
     {
         check_has_value();
-        return std::move(m_value);
+        return lib::move(m_value);
     }
     const E& error() const
     {
@@ -108,7 +109,7 @@ private:
 // fails.
 template <typename E>
 class [[nodiscard]] Result<void, E> {
-    static_assert(std::is_trivially_destructible_v<E>, "errors are plain values");
+    static_assert(TriviallyDestructible<E>, "errors are plain values");
 
 public:
     Result()

@@ -19,9 +19,9 @@
 // declared, for the lock-order validator.
 
 #include <stdint.h>
-#include <utility>
 
 #include "lib/atomic.h"
+#include "lib/utility.h"
 #include "sched/wait_queue.h"
 #include "sync/lock_site.h"
 
@@ -113,7 +113,7 @@ public:
     }
     Mutexed(const char* name, T value, const char* file = __builtin_FILE(), uint32_t line = __builtin_LINE())
         : m_mutex(name, file, line)
-        , m_value(std::move(value))
+        , m_value(lib::move(value))
     {
     }
 

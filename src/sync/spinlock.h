@@ -11,11 +11,10 @@
 // orders seen before it spins, and every acquisition is recorded on the
 // CPU's held-lock stack (innermost_spinlock_held()), validator on or off.
 
-#include <utility>
-
 #include "arch/cpu.h"
 #include "arch/thread_context.h"
 #include "lib/atomic.h"
+#include "lib/utility.h"
 #include "sync/interrupt_guard.h"
 #include "sync/lock_validator.h"
 
@@ -190,7 +189,7 @@ public:
     template <typename... Args>
     constexpr explicit Locked(LockName name, Args&&... args)
         : m_lock(name.name, name.declared)
-        , m_value(std::forward<Args>(args)...)
+        , m_value(lib::forward<Args>(args)...)
     {
     }
 

@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <concepts>
+#include "lib/type_traits.h"
 
 namespace arch {
 
 template <typename T>
-concept PortValue = std::same_as<T, uint8_t> || std::same_as<T, uint16_t> || std::same_as<T, uint32_t>;
+concept PortValue = lib::SameAs<T, uint8_t> || lib::SameAs<T, uint16_t> || lib::SameAs<T, uint32_t>;
 
 class IoPort {
 public:
