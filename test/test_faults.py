@@ -672,15 +672,19 @@ def test_stack_overflow_in_a_thread_hits_its_own_guard_page(boot, kernel_elf):
 
 # fault=thread-stack-given-back-twice (src/sched/thread_stack_misuse.cpp):
 # cached twice, a stack would go to two threads at once; the cache panics
-# and names the stack, a slot of the thread stack region.
+# and names the stack, a slot of the thread stack region. Two stacks go
+# back, then the first again: under the second, not on top of the cache.
 def test_a_thread_stack_given_back_twice_is_named(boot, kernel_elf):
     result = boot(cmdline="exit fault=thread-stack-given-back-twice")
     assert result.outcome is Outcome.PANIC, result.reason
     assert result.exit_status == EXIT_FAILURE
-    bottom = int(field(result, r"^\[FAULT\] thread stack misuse: giving back the stack at (0x[0-9a-f]+) "
-                               r"a second time$").group(1), 16)
-    slot, offset = divmod(bottom - 4096 - THREAD_STACK_REGION_BASE, THREAD_STACK_SLOT_BYTES)
-    assert offset == 0 and 0 <= slot < THREAD_STACK_SLOTS, f"{bottom:#x} is not a stack's bottom"
+    misuse = field(result, r"^\[FAULT\] thread stack misuse: gave back the stacks at (0x[0-9a-f]+) and "
+                           r"(0x[0-9a-f]+); giving back the first again$")
+    bottom, other = int(misuse.group(1), 16), int(misuse.group(2), 16)
+    assert bottom != other
+    for stack in (bottom, other):
+        slot, offset = divmod(stack - 4096 - THREAD_STACK_REGION_BASE, THREAD_STACK_SLOT_BYTES)
+        assert offset == 0 and 0 <= slot < THREAD_STACK_SLOTS, f"{stack:#x} is not a stack's bottom"
     line = result.kernel_lines[-1]
     assert re.match(rf"^\[PANIC\] thread stacks: the stack at {bottom:#x} given back twice \(it is cached "
                     rf"already\) \(src/sched/thread_stack_cache\.cpp:\d+\){ON_BOOT_CPU}$", line), line

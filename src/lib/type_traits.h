@@ -11,10 +11,26 @@
 
 namespace lib {
 
-// Both ways round, as std::same_as, so that SameAs<T, U> subsumes
-// SameAs<U, T> in overload resolution.
+namespace detail {
+
 template <typename T, typename U>
-concept SameAs = __is_same(T, U) && __is_same(U, T);
+concept Same = __is_same(T, U);
+
+// value.~T() is what the standard's "destructible" asks: false for a
+// deleted or inaccessible destructor, which __has_trivial_destructor
+// does not see.
+template <typename T>
+concept Destructible = requires(T& value)
+{
+    value.~T();
+};
+
+} // namespace detail
+
+// Both ways round through one named concept, as std::same_as, so that
+// SameAs<T, U> subsumes SameAs<U, T> in overload resolution.
+template <typename T, typename U>
+concept SameAs = detail::Same<T, U> && detail::Same<U, T>;
 
 template <typename T, typename... Candidates>
 concept OneOf = (SameAs<T, Candidates> || ...);
@@ -113,14 +129,14 @@ concept Enum = __is_enum(T);
 template <typename T>
 using UnderlyingType = __underlying_type(T);
 
-// GCC 12 has only the older built-in; Clang (clang-tidy) has both and
-// deprecates the older one.
+// GCC 12 has only the older built-in, blind to a deleted or private
+// destructor; Clang (clang-tidy) has both and deprecates the older one.
 #if __has_builtin(__is_trivially_destructible)
 template <typename T>
 concept TriviallyDestructible = __is_trivially_destructible(T);
 #else
 template <typename T>
-concept TriviallyDestructible = __has_trivial_destructor(T);
+concept TriviallyDestructible = __has_trivial_destructor(T) && detail::Destructible<RemoveExtent<T>>;
 #endif
 
 } // namespace lib

@@ -1,7 +1,6 @@
 #include "sched/thread_stack.h"
 
 #include "arch/paging.h"
-#include "lib/bits.h"
 #include "mm/physical_memory.h"
 #include "sync/spinlock.h"
 

@@ -68,18 +68,23 @@ bool take_thread_stack(ThreadStack& stack)
 
 void give_back_thread_stack(const ThreadStack& stack)
 {
+    enum class Outcome { Cached, CacheFull, CachedAlready };
     size_t capacity = thread_stack_cache_capacity();
-    bool cached = g_cache.with([&](StackCache& cache) {
+    Outcome outcome = g_cache.with([&](StackCache& cache) {
         // At most 64 entries to look through, and a stack cached twice
         // would be handed to two threads at once.
         if (cache.holds(stack))
-            PANIC("thread stacks: the stack at {:#x} given back twice (it is cached already)", stack.bottom);
+            return Outcome::CachedAlready;
         if (cache.count >= capacity)
-            return false;
+            return Outcome::CacheFull;
         cache.stacks[cache.count++] = stack;
-        return true;
+        return Outcome::Cached;
     });
-    if (!cached)
+    // The panic outside the lock: its backtrace starts here, whatever the
+    // compiler inlined of the lambda.
+    if (outcome == Outcome::CachedAlready)
+        PANIC("thread stacks: the stack at {:#x} given back twice (it is cached already)", stack.bottom);
+    if (outcome == Outcome::CacheFull)
         free_thread_stack(stack);
 }
 

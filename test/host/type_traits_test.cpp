@@ -23,6 +23,14 @@ struct Aggregate {
 struct WithDestructor {
     ~WithDestructor() { }
 };
+// Trivial to GCC's __has_trivial_destructor, not destructible at all to
+// the standard.
+struct DeletedDestructor {
+    ~DeletedDestructor() = delete;
+};
+class PrivateDestructor {
+    ~PrivateDestructor() = default;
+};
 
 template <typename T>
 constexpr bool agrees_with_std()
@@ -82,6 +90,8 @@ static_assert(agrees_in_every_form<Colour>());
 static_assert(agrees_in_every_form<Plain>());
 static_assert(agrees_in_every_form<Aggregate>());
 static_assert(agrees_in_every_form<WithDestructor>());
+static_assert(agrees_in_every_form<DeletedDestructor>());
+static_assert(agrees_in_every_form<PrivateDestructor>());
 static_assert(agrees_in_every_form<void*>());
 static_assert(all_agree_with_std<void, const void, int Aggregate::*, void (*)(), int(int)>());
 
@@ -90,6 +100,22 @@ static_assert(std::is_same_v<lib::UnderlyingType<Plain>, std::underlying_type_t<
 static_assert(lib::SameAs<int, int> && !lib::SameAs<int, const int> && !lib::SameAs<int, unsigned>);
 static_assert(lib::OneOf<int, char, int> && !lib::OneOf<int, char, long> && !lib::OneOf<int>);
 static_assert(lib::SameAs<uint8_t, unsigned char> && !lib::SameAs<uint8_t, char>);
+
+// SameAs<T, U> subsumes SameAs<U, T>, as std::same_as does: the more
+// constrained overload is chosen, not an ambiguity.
+template <typename T, typename U>
+requires lib::SameAs<T, U>
+constexpr int more_constrained_wins(T, U)
+{
+    return 1;
+}
+template <typename T, typename U>
+requires lib::SameAs<U, T> && lib::Integral<T>
+constexpr int more_constrained_wins(T, U)
+{
+    return 2;
+}
+static_assert(more_constrained_wins(1, 1) == 2);
 
 // What move and forward give, as std::move and std::forward give it.
 template <typename T>
