@@ -25,18 +25,6 @@ concept Destructible = requires(T& value)
     value.~T();
 };
 
-} // namespace detail
-
-// Both ways round through one named concept, as std::same_as, so that
-// SameAs<T, U> subsumes SameAs<U, T> in overload resolution.
-template <typename T, typename U>
-concept SameAs = detail::Same<T, U> && detail::Same<U, T>;
-
-template <typename T, typename... Candidates>
-concept OneOf = (SameAs<T, Candidates> || ...);
-
-namespace detail {
-
 template <typename T>
 struct RemoveReference {
     using Type = T;
@@ -94,6 +82,14 @@ struct IsPointer<T*> {
 };
 
 } // namespace detail
+
+// Both ways round through one named concept, as std::same_as, so that
+// SameAs<T, U> subsumes SameAs<U, T> in overload resolution.
+template <typename T, typename U>
+concept SameAs = detail::Same<T, U> && detail::Same<U, T>;
+
+template <typename T, typename... Candidates>
+concept OneOf = (SameAs<T, Candidates> || ...);
 
 template <typename T>
 using RemoveReference = typename detail::RemoveReference<T>::Type;

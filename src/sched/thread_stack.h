@@ -5,6 +5,9 @@
 // a fixed slot above an unmapped guard page, so an overflow faults on the
 // guard (and the fault report names the thread) instead of running into
 // another thread's stack.
+//
+// Threads take and give back their stacks through the cache of
+// sched/thread_stack_cache.h, which maps and unmaps with the two below.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +34,5 @@ struct ThreadStack {
 bool allocate_thread_stack(ThreadStack& stack);
 // Unmaps it (the TLBs of all CPUs flushed), frees its frames and its slot.
 void free_thread_stack(const ThreadStack& stack);
-
-// Threads take and give back their stacks through the cache of
-// sched/thread_stack_cache.h, which calls these two.
 
 } // namespace sched
