@@ -16,7 +16,9 @@ from pathlib import Path
 # source parses.
 # -mnop-mcount: clang takes it for SystemZ only; the kernel patches the
 #   -pg call sites into NOPs (clang keeps -pg itself).
-GCC_ONLY_FLAGS = {"-mnop-mcount"}
+# -falign-jumps=1, -falign-labels=1: no padding in the kernel's -O2 code
+#   (meson.build, kernel_hot_code_args); clang has no such options.
+GCC_ONLY_FLAGS = {"-mnop-mcount", "-falign-jumps=1", "-falign-labels=1"}
 # GCC's attributes clang does not know (no_sanitize_undefined,
 # no_stack_protector on a statement): GCC's -Wall -Werror build checks them.
 CLANG_EXTRA_FLAGS = ["-Wno-unknown-attributes"]
