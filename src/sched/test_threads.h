@@ -3,12 +3,14 @@
 // For the kernel tests of src/sched: threads a test spawns and is sure to
 // join on every way out (a KASSERT returns early; a thread left behind would
 // be a leak and would keep running into the next test), the clocks the
-// tests measure with, and the TLB shootdowns a call sends.
+// tests measure with, the TLB shootdowns a call sends and the pages mapped.
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "arch/cpu.h"
+#include "arch/page_size.h"
+#include "arch/paging.h"
 #include "arch/x86_64/per_cpu.h"
 #include "drivers/acpi_pm_timer.h"
 #include "kernel/boot_profile.h"
@@ -68,6 +70,22 @@ uint64_t shootdowns_sent_by(Call call)
     uint64_t sent_before = arch::this_cpu().tlb_shootdowns_sent;
     call();
     return arch::this_cpu().tlb_shootdowns_sent - sent_before;
+}
+
+// What unmapping one range costs the other CPUs: one shootdown request,
+// none with one CPU online.
+inline uint64_t shootdowns_for_one_unmap()
+{
+    return arch::cpu_count_online() > 1 ? 1 : 0;
+}
+
+// How many pages of [start, end) are mapped (the live page tables).
+inline unsigned mapped_pages(uint64_t start, uint64_t end)
+{
+    unsigned mapped = 0;
+    for (uint64_t page = start; page < end; page += arch::kPageSize)
+        mapped += arch::look_up_kernel_address(page).mapped ? 1 : 0;
+    return mapped;
 }
 
 // Up to kCapacity threads. The destructor raises the stop flag (if any)

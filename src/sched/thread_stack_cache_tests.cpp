@@ -17,18 +17,12 @@
 namespace sched {
 namespace {
 
+using testing::mapped_pages;
+using testing::shootdowns_for_one_unmap;
 using testing::shootdowns_sent_by;
 
 constexpr uint8_t kScribble = 0xA5;
 constexpr uint64_t kPagesPerStack = kThreadStackBytes / arch::kPageSize;
-
-unsigned mapped_pages(uint64_t start, uint64_t end)
-{
-    unsigned mapped = 0;
-    for (uint64_t page = start; page < end; page += arch::kPageSize)
-        mapped += arch::look_up_kernel_address(page).mapped ? 1 : 0;
-    return mapped;
-}
 
 bool every_byte_is(uint64_t start, uint64_t end, uint8_t value)
 {
@@ -81,8 +75,7 @@ KTEST(thread_stack_cache, the_cache_keeps_a_bounded_number_of_stacks_and_frees_t
     // The cache is full: the last stack is unmapped, its pages everywhere
     // in one request.
     ThreadStack& last = stacks[taken - 1];
-    KEXPECT_EQ(shootdowns_sent_by([&] { give_back_thread_stack(last); }),
-        arch::cpu_count_online() > 1 ? uint64_t { 1 } : uint64_t { 0 });
+    KEXPECT_EQ(shootdowns_sent_by([&] { give_back_thread_stack(last); }), shootdowns_for_one_unmap());
     KEXPECT_EQ(mapped_pages(last.guard, last.top), 0u);
     KEXPECT_EQ(cached_thread_stack_frames(), capacity * kPagesPerStack);
 }
