@@ -228,6 +228,12 @@ CASES = {
     "framebuffer_ega_text": (structure(mb2.framebuffer(address=0xB8000, pitch=160, width=80, height=25,
                                                        bits_per_pixel=16, kind=2, rgb=())),
                              refused_framebuffer("EGA text mode, not a pixel framebuffer")),
+    # What GRUB's VGA driver hands over on a machine without a VBE card
+    # (QEMU's -vga none): mode 0x13, 320x200 at 8 bits, 16 palette entries.
+    "framebuffer_indexed_colour": (structure(mb2.framebuffer(address=0xA0000, pitch=320, width=320, height=200,
+                                                             bits_per_pixel=8, kind=0,
+                                                             rgb=(16).to_bytes(2, "little") + bytes(3 * 16))),
+                                   refused_framebuffer("indexed (palette) colour is not supported, only direct RGB")),
     "framebuffer_tag_cut_short": (structure(mb2.framebuffer(cut_to=10)),
                                   refused_framebuffer("tag shorter than its fixed fields")),
     "framebuffer_tag_twice": (structure(mb2.framebuffer(), mb2.framebuffer()),
