@@ -14,5 +14,5 @@ bash ci/setup.sh >&2
 bash ci/install_packages.sh libbenchmark-dev libjemalloc-dev python3-matplotlib >&2
 # jemalloc may have arrived just now: let Meson find it.
 meson setup --reconfigure build --cross-file ci/x86_64-kernel.ini >&2
-meson compile -C build rayos.iso rayos-release.iso floor.iso heap_benchmark heap_benchmark_jemalloc >&2
+meson compile -C build rayos.iso rayos-release.iso floor.iso floor-plain.iso heap_benchmark heap_benchmark_jemalloc >&2
 exec /usr/bin/python3 ci/benchmark.py "$@"

@@ -1,0 +1,67 @@
+"""The benchmark's boot part (ci/benchmark.py): the boot floor boots in both
+GRUB set-ups it is measured in, and the tables compare RayOS with each floor.
+Which set-up a floor ISO carries is read from GRUB's own output on COM1
+(RayOS's grub.cfg puts GRUB's terminal there; the plain one does not); the
+tables' figures come from times and TSCs the test made up itself."""
+
+import re
+import subprocess
+
+import benchmark  # ci/benchmark.py (pytest.ini puts ci/ on the path)
+import pytest
+
+FLOOR_LINE = re.compile(r"^\[BOOT\] floor ready, TSC 0x[0-9a-f]{16}$")
+# GRUB's line as it boots RayOS's one menu entry, on the serial terminal.
+GRUB_BOOTING_RAYOS = "Booting `RayOS'"
+
+
+@pytest.fixture(scope="module")
+def floor_isos(build_dir):
+    """The two floor ISOs, built now (they are not default targets)."""
+    paths = {name: path for name, (path, _) in benchmark.FLOORS.items()}
+    subprocess.run(["ninja", "-C", str(build_dir), *paths.values()], check=True, stdout=subprocess.DEVNULL)
+    return {name: build_dir / path for name, path in paths.items()}
+
+
+@pytest.mark.parametrize("firmware", ["bios", pytest.param("uefi", marks=[pytest.mark.uefi, pytest.mark.slow])])
+def test_each_floor_boots_to_its_line_in_its_own_grub_set_up(floor_isos, tmp_path, firmware):
+    logs = {}
+    for name, iso in floor_isos.items():
+        _, lines = benchmark.timed_boot(iso, firmware, benchmark.READY[name], folder=tmp_path / name)
+        logs[name] = [line for line in lines if line.strip()]
+        assert FLOOR_LINE.match(logs[name][-1]), (name, logs[name])
+    # RayOS's set-up: GRUB's terminal on COM1 names RayOS's menu entry.
+    assert any(GRUB_BOOTING_RAYOS in line for line in logs["floor"]), logs["floor"]
+    # The plain one has another entry, and under BIOS no terminal on COM1:
+    # only the floor's own line. (OVMF puts its console, and so GRUB's
+    # output, on COM1 whatever grub.cfg says.)
+    assert not any(GRUB_BOOTING_RAYOS in line for line in logs["floor-plain"]), logs["floor-plain"]
+    if firmware == "bios":
+        assert len(logs["floor-plain"]) == 1, logs["floor-plain"]
+
+
+def table_rows(text, heading):
+    section = text.split(heading, 1)[1].split("\n\n", 2)[1]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in section.splitlines()[2:]]
+
+
+def test_the_boot_table_compares_rayos_with_each_floor(capsys):
+    seconds = {("floor", "bios"): [0.400, 0.380, 0.420], ("floor-plain", "bios"): [0.350, 0.330, 0.370],
+               ("rayos", "bios"): [0.460, 0.450, 0.500],
+               ("floor", "uefi"): [], ("floor-plain", "uefi"): [], ("rayos", "uefi"): []}
+    benchmark.print_boot_figures(seconds, {}, [], "")
+    rows = table_rows(capsys.readouterr().out, "### Boot: QEMU start to the ready line")
+    # Medians 400, 350 and 460 ms; fastest 380, 330 and 450.
+    assert rows == [["BIOS", "RayOS's", "3 each", "400 ms (380)", "460 ms (450)", "60 ms (70)", "1.15"],
+                    ["BIOS", "plain", "3 each", "350 ms (330)", "460 ms (450)", "110 ms (120)", "1.31"]]
+
+
+def test_the_icount_table_compares_rayos_with_each_floor(capsys):
+    deterministic = {"bios": ({"floor": 147_000_000, "floor-plain": 129_500_000}, 156_000_000, 174_000_000),
+                     "uefi": ({"floor": 1_868_900_000, "floor-plain": None}, 1_874_400_000, 1_891_900_000)}
+    benchmark.print_deterministic_boot_figures(deterministic)
+    rows = table_rows(capsys.readouterr().out, "### Boot under -icount")
+    assert rows == [["BIOS", "RayOS's", "147.0 ms", "156.0 ms", "174.0 ms", "27.0 ms", "50 ms"],
+                    ["BIOS", "plain", "129.5 ms", "156.0 ms", "174.0 ms", "44.5 ms", "50 ms"],
+                    ["UEFI", "RayOS's", "1868.9 ms", "1874.4 ms", "1891.9 ms", "23.0 ms", "100 ms"],
+                    ["UEFI", "plain", "None", "1874400000", "1891900000", "(a boot printed no TSC)", ""]]
