@@ -47,9 +47,10 @@ from harness.qemu import BootConfig, boot, make_config_disk, qemu_command, relea
 
 READY = {"rayos": "[BOOT] RayOS ready", "floor": "[BOOT] floor ready", "floor-plain": "[BOOT] floor ready"}
 # The boot floor's two ISOs (test/bench/meson.build) and the GRUB set-up of
-# each: against the first RayOS's figure is the kernel's cost (and its
-# larger image's); against the second, also what RayOS's grub.cfg does that a
-# plain one does not (a serial terminal, the command-line disk, a video mode).
+# each: against the first RayOS's figure is the kernel's cost (its larger
+# image, the framebuffer's mode, its own boot); against the second, also what
+# RayOS's grub.cfg does that a plain one does not (GRUB's terminal on COM1,
+# the command-line disk, the modules for them and for the video driver).
 FLOORS = {"floor": ("test/bench/floor.iso", "RayOS's"), "floor-plain": ("test/bench/floor-plain.iso", "plain")}
 # RayOS's figures are the release kernel's (meson.build: the two kernels),
 # except those the kernel tests print, which only the test kernel has.
@@ -683,7 +684,8 @@ def print_boot_figures(times, phases, totals, chart_note):
 
 
 def print_deterministic_boot_figures(deterministic):
-    print("### Boot under -icount: the TSC at the ready line (instructions, 1 ns each; the same every run)\n")
+    print("### Boot under -icount: the TSC at the ready line (instructions, 1 ns each; within about 1 ms from run "
+          "to run)\n")
     print("| firmware | floor's GRUB set-up | floor at its line | RayOS at boot_entry | RayOS at its ready line "
           "| RayOS adds | target |")
     print("|---|---|---:|---:|---:|---:|---:|")

@@ -1,11 +1,13 @@
 """The benchmark's boot part (ci/benchmark.py): the boot floor boots in both
 GRUB set-ups it is measured in, and the tables compare RayOS with each floor.
-Which set-up a floor ISO carries is read from GRUB's own output on COM1
-(RayOS's grub.cfg puts GRUB's terminal there; the plain one does not); the
-tables' figures come from times and TSCs the test made up itself."""
+Which set-up a floor ISO carries is read from the ISO itself (its
+/boot/grub/grub.cfg against the source file) and from GRUB's own output on
+COM1 (RayOS's grub.cfg puts GRUB's terminal there; the plain one does not);
+the tables' figures come from times and TSCs the test made up itself."""
 
 import re
 import subprocess
+from pathlib import Path
 
 import benchmark  # ci/benchmark.py (pytest.ini puts ci/ on the path)
 import pytest
@@ -13,6 +15,8 @@ import pytest
 FLOOR_LINE = re.compile(r"^\[BOOT\] floor ready, TSC 0x[0-9a-f]{16}$")
 # GRUB's line as it boots RayOS's one menu entry, on the serial terminal.
 GRUB_BOOTING_RAYOS = "Booting `RayOS'"
+REPO = Path(__file__).resolve().parent.parent
+GRUB_CONFIGS = {"floor": REPO / "iso/grub.cfg", "floor-plain": REPO / "test/bench/plain_grub.cfg"}
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +25,21 @@ def floor_isos(build_dir):
     paths = {name: path for name, (path, _) in benchmark.FLOORS.items()}
     subprocess.run(["ninja", "-C", str(build_dir), *paths.values()], check=True, stdout=subprocess.DEVNULL)
     return {name: build_dir / path for name, path in paths.items()}
+
+
+def test_each_floor_iso_carries_its_own_grub_set_up(floor_isos, tmp_path):
+    assert set(floor_isos) == set(GRUB_CONFIGS)
+    for name, iso in floor_isos.items():
+        extracted = tmp_path / f"{name}.cfg"
+        subprocess.run(["xorriso", "-osirrox", "on", "-indev", str(iso), "-extract", "/boot/grub/grub.cfg",
+                        str(extracted)], check=True, capture_output=True)
+        assert extracted.read_bytes() == GRUB_CONFIGS[name].read_bytes(), name
+    # And the plain one is plain: a menu entry that boots the floor at once,
+    # no module, terminal or disk of RayOS's set-up.
+    commands = [line.strip() for line in GRUB_CONFIGS["floor-plain"].read_text().splitlines()
+                if line.strip() and not line.strip().startswith("#")]
+    assert commands == ["set timeout=0", "set default=0", 'menuentry "boot floor" {', "multiboot2 /boot/rayos.elf",
+                        "boot", "}"], commands
 
 
 @pytest.mark.parametrize("firmware", ["bios", pytest.param("uefi", marks=[pytest.mark.uefi, pytest.mark.slow])])
@@ -38,6 +57,19 @@ def test_each_floor_boots_to_its_line_in_its_own_grub_set_up(floor_isos, tmp_pat
     assert not any(GRUB_BOOTING_RAYOS in line for line in logs["floor-plain"]), logs["floor-plain"]
     if firmware == "bios":
         assert len(logs["floor-plain"]) == 1, logs["floor-plain"]
+
+
+@pytest.mark.slow
+def test_the_icount_figures_belong_to_the_boots_they_name(build_dir, floor_isos):
+    """Three -icount boots (the two floors, RayOS): each floor's TSC is read
+    from its own boot. The plain set-up runs fewer of GRUB's instructions
+    before the floor's line than RayOS's (which loads modules, sets up a
+    serial terminal and looks for the command-line disk), and RayOS's
+    boot_entry comes after either floor's line (GRUB loads a larger image,
+    and sets the framebuffer's mode)."""
+    floors, entry, ready = benchmark.deterministic_boot_figures(build_dir, "bios")
+    assert set(floors) == set(floor_isos) and None not in floors.values(), floors
+    assert floors["floor-plain"] < floors["floor"] < entry < ready, (floors, entry, ready)
 
 
 def table_rows(text, heading):

@@ -228,11 +228,12 @@ CASES = {
     "framebuffer_ega_text": (structure(mb2.framebuffer(address=0xB8000, pitch=160, width=80, height=25,
                                                        bits_per_pixel=16, kind=2, rgb=())),
                              refused_framebuffer("EGA text mode, not a pixel framebuffer")),
-    # What GRUB's VGA driver hands over on a machine without a VBE card
-    # (QEMU's -vga none): mode 0x13, 320x200 at 8 bits, 16 palette entries.
-    "framebuffer_indexed_colour": (structure(mb2.framebuffer(address=0xA0000, pitch=320, width=320, height=200,
-                                                             bits_per_pixel=8, kind=0,
-                                                             rgb=(16).to_bytes(2, "little") + bytes(3 * 16))),
+    # What GRUB's VGA driver (all_video) handed over with QEMU's -vga none,
+    # read through gdb: 640x480 at 1 bit per pixel, pitch 80, at 0xA0000,
+    # one palette entry (a 37-byte tag).
+    "framebuffer_indexed_colour": (structure(mb2.framebuffer(address=0xA0000, pitch=80, width=640, height=480,
+                                                             bits_per_pixel=1, kind=0,
+                                                             rgb=(1).to_bytes(2, "little") + bytes(3))),
                                    refused_framebuffer("indexed (palette) colour is not supported, only direct RGB")),
     "framebuffer_tag_cut_short": (structure(mb2.framebuffer(cut_to=10)),
                                   refused_framebuffer("tag shorter than its fixed fields")),

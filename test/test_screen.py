@@ -100,10 +100,10 @@ def test_keys_typed_on_the_keyboard_reach_the_console_and_its_answer_the_screen(
 def test_without_a_display_the_log_stays_on_serial_and_says_why(boot):
     result = boot(cmdline="exit", extra_args=("-vga", "none"))
     assert result.outcome is Outcome.PASSED, result.report()
-    # GRUB, finding no video card, hands over no framebuffer tag (it loads
-    # only VBE or GOP: iso/grub.cfg): the kernel says so, and boots. A tag
-    # the kernel cannot use (GRUB's VGA driver once handed over a palette mode
-    # here) is refused with its reason: test_boot_information.py builds
-    # such tags itself.
+    # GRUB, finding no video card, hands over no framebuffer tag (none of
+    # the drivers iso/grub.cfg loads finds a display): the kernel says so,
+    # and boots. A tag the kernel cannot use (GRUB's VGA driver, which
+    # all_video loaded, handed over a palette mode here) is refused with
+    # its reason: test_boot_information.py builds such tags itself.
     assert result.lines_with("[FB] ") == ["[FB] no framebuffer from the boot loader: the log is on serial only"], \
         result.report()

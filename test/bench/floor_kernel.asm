@@ -2,7 +2,8 @@
 ; GRUB enters it in 32-bit protected mode; it sets up COM1 as RayOS does,
 ; writes one line and leaves QEMU through isa-debug-exit with status 33.
 ; ci/benchmark.py boots it from an ISO with RayOS's own GRUB set-up, so the
-; difference between the two boots is what RayOS itself costs.
+; difference between the two boots is what RayOS itself costs, and from one
+; with a plain set-up (plain_grub.cfg), which adds what RayOS's grub.cfg does.
 
 MULTIBOOT2_MAGIC     equ 0xE85250D6
 MULTIBOOT2_I386      equ 0
