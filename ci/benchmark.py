@@ -122,12 +122,17 @@ FLOOR_TSC = re.compile(r"^\[BOOT\] floor ready, TSC 0x([0-9a-f]{16})$")
 READY_TSC = re.compile(r"^\[BOOT\] TSC at boot_entry (\d+), at the ready line (\d+)$")
 
 
+def boot_isos(build):
+    """{name: ISO} of the boot part's boots: each floor, then RayOS."""
+    return {floor: build / path for floor, (path, _) in FLOORS.items()} | {"rayos": build / RELEASE_ISO}
+
+
 def deterministic_boot_figures(build, firmware):
     """({floor: its TSC at its line} for each of FLOORS, RayOS's TSC at
     boot_entry, at its ready line), each boot under -icount; None for a
     figure a boot did not print."""
     figures = {}
-    isos = {floor: build / path for floor, (path, _) in FLOORS.items()} | {"rayos": build / RELEASE_ISO}
+    isos = boot_isos(build)
     for kernel, iso in isos.items():
         with tempfile.TemporaryDirectory(prefix="rayos-bench-") as folder:
             config = BootConfig(cmdline="exit", firmware=firmware, timeout=300, extra_args=DETERMINISTIC_CLOCK)
@@ -178,7 +183,7 @@ def print_memory_flat_figures(figures):
 
 
 def boot_figures(build, bios_runs, uefi_runs):
-    isos = {floor: build / path for floor, (path, _) in FLOORS.items()} | {"rayos": build / RELEASE_ISO}
+    isos = boot_isos(build)
     times = {(kernel, firmware): [] for kernel in isos for firmware in ("bios", "uefi")}
     phases, totals = {}, []
     for firmware, runs in (("bios", bios_runs), ("uefi", uefi_runs)):
