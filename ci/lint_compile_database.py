@@ -2,12 +2,16 @@
 compile commands (the cross-compiled entries of BUILD_DIR's database, not the
 host tests') with the GCC-only flags clang cannot parse taken out, so each
 source is read with the defines, include paths and -ffreestanding the kernel
-is built with. Fails if a SOURCE has no kernel compile command (clang-tidy
-would otherwise guess its flags).
+is built with. The kernel compiles its files in unity batches (meson.build):
+each source gets its batch's command, so clang-tidy reads every file alone,
+as the compiler would with -Dkernel_unity=false. Fails if a SOURCE has no
+kernel compile command (clang-tidy would otherwise guess its flags).
 
 Usage: python3 ci/lint_compile_database.py BUILD_DIR OUTPUT_DIR SOURCE...
 """
 import json
+import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -31,6 +35,34 @@ def kernel_entries(entries):
             if "test/host/" not in e["output"] and e["file"].endswith(".cpp")]
 
 
+UNITY_BATCH = re.compile(r"-unity\d+\.cpp$")
+UNITY_INCLUDE = re.compile(r"^#include<(.+)>$")
+
+
+def unbatched(entries):
+    """One entry a source. The kernel compiles its files in unity batches
+    (meson.build, kernel_unity): a batch's entry names the generated file
+    that #includes its sources; each source gets the batch's command with
+    itself in the batch file's place, as a build with -Dkernel_unity=false
+    would compile it."""
+    result = []
+    for entry in entries:
+        if not UNITY_BATCH.search(entry["file"]):
+            result.append(entry)
+            continue
+        batch = Path(entry["directory"]) / entry["file"]
+        for line in batch.read_text().splitlines():
+            included = UNITY_INCLUDE.match(line)
+            if not included:
+                sys.exit(f"{batch}: not a unity batch's line: {line!r}")
+            source = os.path.normpath(included.group(1))  # build/../src/x.cpp
+            command = [source if a == entry["file"] else a
+                       for a in shlex.split(entry["command"])]
+            result.append({**entry, "file": source,
+                           "command": shlex.join(command)})
+    return result
+
+
 def clang_entry(entry):
     arguments = [a for a in shlex.split(entry["command"])
                  if a not in GCC_ONLY_FLAGS]
@@ -50,7 +82,7 @@ def main(argv):
     database = build_dir / "compile_commands.json"
     if not database.is_file():
         sys.exit(f"{database}: missing (run ci/setup.sh first)")
-    entries = kernel_entries(json.loads(database.read_text()))
+    entries = unbatched(kernel_entries(json.loads(database.read_text())))
     covered = {source_path(e) for e in entries}
     missing = [s for s in argv[3:] if Path(s).resolve() not in covered]
     if missing:

@@ -1,6 +1,7 @@
 """The built artefacts: the kernel ELF's layout and code, and the ISO."""
 
 import fcntl
+import json
 import re
 import shutil
 import struct
@@ -291,8 +292,13 @@ def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
 
 # The lean kernel: -Dkernel_tests=false -Dfault_words=false
 # (meson_options.txt) leaves the KTEST files and the fault triggers out.
+# It also compiles each file alone (-Dkernel_unity=false), where the default
+# build compiles them in unity batches (meson.build): a file that compiles
+# only because an earlier file of its batch included what it uses fails
+# here.
 REPO = Path(__file__).resolve().parent.parent
-LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false", "-Dkernel_ubsan=false"]
+LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false", "-Dkernel_ubsan=false", "-Dkernel_unity=false"]
+UNITY_BATCH = re.compile(r"-unity\d+\.cpp$")
 
 
 # The lean kernel's tests run on one worker (under --dist loadgroup, as
@@ -338,6 +344,38 @@ def scaffolding_functions(elf):
     """The test and fault-trigger functions, by their symbols' names."""
     pattern = re.compile(r"^(ktest_function_|_ZN4arch\d+trigger_|_ZN6kernel\d+ubsan_(?!handle)|_ZN2mm\d+misuse_)")
     return sorted(name for name in elf.symbols() if pattern.match(name))
+
+
+# The kernels' code: each kernel's own objects, and the pure code both link.
+KERNEL_LIBRARIES = re.compile(r"^librayos-(release-|pure-|pure-cold-)?objects\.a\.p/")
+
+
+def kernel_compiled_files(folder):
+    """The files the compile commands of the kernels' libraries in a build
+    folder name, resolved."""
+    return [(Path(entry["directory"]) / entry["file"]).resolve()
+            for entry in json.loads((folder / "compile_commands.json").read_text())
+            if KERNEL_LIBRARIES.match(entry["output"])]
+
+
+def test_the_kernel_compiles_in_unity_batches(build_dir):
+    files = kernel_compiled_files(build_dir)
+    batches = [path for path in files if UNITY_BATCH.search(path.name)]
+    # Four libraries, of 8 or 9 files a batch.
+    assert len(batches) == len(files) and 4 <= len(batches) <= len(git_files("src/*.cpp")) / 4, files
+
+
+@pytest.mark.slow
+@LEAN_BUILD_GROUP
+def test_lean_build_compiles_each_file_alone(lean_build):
+    files = kernel_compiled_files(lean_build)
+    assert not [path for path in files if UNITY_BATCH.search(path.name)]
+    assert {REPO / "src/kernel/main.cpp", REPO / "src/mm/heap_allocator.cpp"} <= set(files)
+
+
+def git_files(pattern):
+    return subprocess.run(["git", "ls-files", pattern], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout.split()
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ using lib::fail;
 // ACPI 6.4 Table 5.9: byte offsets of the fields read here.
 constexpr size_t kPmTimerBlockOffset = 76; // PM_TMR_BLK, 4 bytes
 constexpr size_t kPmTimerLengthOffset = 91; // PM_TMR_LEN, 1 byte
-constexpr size_t kFlagsOffset = 112; // Flags, 4 bytes
+constexpr size_t kFadtFlagsOffset = 112; // Flags, 4 bytes
 constexpr size_t kExtendedPmTimerBlockOffset = 208; // X_PM_TMR_BLK, a 12-byte GAS
 constexpr uint32_t kAcpi1FadtLength = 116; // through Flags
 constexpr uint32_t kTimerValueExtended = 1u << 8; // Flags.TMR_VAL_EXT
@@ -26,7 +26,7 @@ constexpr uint8_t kResetRegisterWidth = 8;
 lib::Result<ResetRegister, AcpiError> read_reset_register(
     const uint8_t* bytes, uint32_t length, uint64_t physical)
 {
-    bool supported = (read_field<uint32_t>(bytes, kFlagsOffset) & kResetRegisterSupported) != 0;
+    bool supported = (read_field<uint32_t>(bytes, kFadtFlagsOffset) & kResetRegisterSupported) != 0;
     if (!supported || length <= kResetValueOffset)
         return ResetRegister {};
     auto reg = read_field<GenericAddress>(bytes, kResetRegisterOffset);
@@ -63,7 +63,7 @@ lib::Result<Fadt, AcpiError> parse_fadt(const SdtView& table)
         return fail(reset.error());
     fadt.reset = reset.value();
     PmTimerRegister& timer = fadt.pm_timer;
-    timer.counts_32_bits = (read_field<uint32_t>(bytes, kFlagsOffset) & kTimerValueExtended) != 0;
+    timer.counts_32_bits = (read_field<uint32_t>(bytes, kFadtFlagsOffset) & kTimerValueExtended) != 0;
 
     // ACPI 6.4 5.2.9: a non-zero X_ field is used in preference to its
     // 32-bit counterpart.

@@ -7,8 +7,8 @@ using lib::fail;
 
 // ACPI 6.4 Table 5.19: the fields after the common header.
 constexpr size_t kLocalApicAddressOffset = 36; // 4 bytes
-constexpr size_t kFlagsOffset = 40; // 4 bytes
-constexpr size_t kFirstEntryOffset = 44;
+constexpr size_t kMadtFlagsOffset = 40; // 4 bytes
+constexpr size_t kMadtFirstEntryOffset = 44;
 constexpr uint32_t kPcAtCompatible = 1u << 0;
 
 // ACPI 6.4 Table 5.21: interrupt controller structure types, and (Tables
@@ -183,12 +183,12 @@ lib::Result<void, AcpiError> parse_madt_into(const SdtView& table, Madt& madt)
     uint32_t length = table.header.length;
     if (__builtin_memcmp(table.header.signature, kMadtSignature, 4) != 0)
         return fail(acpi_error(signature_of(table.header).text, "signature", "is not APIC", table.physical));
-    if (length < kFirstEntryOffset)
+    if (length < kMadtFirstEntryOffset)
         return fail(acpi_error("APIC", "length", "is shorter than the 44-byte MADT header", table.physical));
     madt.local_apic_address = read_field<uint32_t>(table.bytes, kLocalApicAddressOffset);
-    madt.pc_at_compatible = (read_field<uint32_t>(table.bytes, kFlagsOffset) & kPcAtCompatible) != 0;
+    madt.pc_at_compatible = (read_field<uint32_t>(table.bytes, kMadtFlagsOffset) & kPcAtCompatible) != 0;
 
-    for (uint32_t offset = kFirstEntryOffset; offset < length;) {
+    for (uint32_t offset = kMadtFirstEntryOffset; offset < length;) {
         if (length - offset < 2)
             return fail(acpi_error(
                 "APIC", "entry Type", "an entry header runs past the table's end", table.physical));

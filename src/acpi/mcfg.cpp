@@ -7,7 +7,7 @@ using lib::fail;
 
 // PCI Firmware 3.2 Table 4-2: 8 reserved bytes after the header, then the
 // allocation structures, 16 bytes each (Table 4-3).
-constexpr size_t kFirstEntryOffset = 44;
+constexpr size_t kMcfgFirstEntryOffset = 44;
 constexpr size_t kEntrySize = 16;
 constexpr size_t kBaseOffset = 0; // 8 bytes
 constexpr size_t kSegmentOffset = 8; // 2 bytes
@@ -60,20 +60,20 @@ lib::Result<Mcfg, AcpiError> parse_mcfg(const SdtView& table, const McfgLimits& 
     if (__builtin_memcmp(table.header.signature, kMcfgSignature, 4) != 0)
         return fail(acpi_error(signature_of(table.header).text, "signature", "is not MCFG", table.physical));
     uint32_t length = table.header.length;
-    if (length < kFirstEntryOffset + kEntrySize)
+    if (length < kMcfgFirstEntryOffset + kEntrySize)
         return fail(
             acpi_error("MCFG", "length", "leaves no room for one allocation structure", table.physical));
-    if ((length - kFirstEntryOffset) % kEntrySize != 0)
+    if ((length - kMcfgFirstEntryOffset) % kEntrySize != 0)
         return fail(acpi_error(
             "MCFG", "length", "does not end on a whole 16-byte allocation structure", table.physical));
-    size_t count = (length - kFirstEntryOffset) / kEntrySize;
+    size_t count = (length - kMcfgFirstEntryOffset) / kEntrySize;
     if (count > Mcfg::kMaxEntries)
         return fail(acpi_error("MCFG", "length",
             "lists more allocation structures than this reader holds (16)", table.physical));
 
     Mcfg mcfg {};
     for (size_t i = 0; i < count; ++i) {
-        McfgEntry entry = TRY(read_entry(table, kFirstEntryOffset + i * kEntrySize, limits));
+        McfgEntry entry = TRY(read_entry(table, kMcfgFirstEntryOffset + i * kEntrySize, limits));
         for (size_t j = 0; j < mcfg.entry_count; ++j) {
             if (buses_overlap(entry, mcfg.entries[j]))
                 return fail(acpi_error("MCFG", "Start Bus Number",

@@ -6,7 +6,7 @@
 namespace drivers {
 namespace {
 
-constinit arch::IoPort g_port(0);
+constinit arch::IoPort g_pm_timer_port(0);
 constinit bool g_present = false;
 constinit bool g_counts_32_bits = false;
 
@@ -17,7 +17,7 @@ static_assert(pm_timer_delta(0xFFFFFFF0, 0x10, true) == 0x20, "a 32-bit counter 
 
 void init_pm_timer(uint16_t port, bool counts_32_bits)
 {
-    g_port = arch::IoPort(port);
+    g_pm_timer_port = arch::IoPort(port);
     g_counts_32_bits = counts_32_bits;
     g_present = true;
 }
@@ -29,7 +29,7 @@ bool pm_timer_present()
 
 uint16_t pm_timer_port()
 {
-    return g_port.number();
+    return g_pm_timer_port.number();
 }
 
 bool pm_timer_counts_32_bits()
@@ -39,7 +39,7 @@ bool pm_timer_counts_32_bits()
 
 uint32_t read_pm_timer()
 {
-    auto value = g_port.read<uint32_t>();
+    auto value = g_pm_timer_port.read<uint32_t>();
     // ACPI 6.4 4.8.3.3: bits 31:24 of a 24-bit timer are reserved.
     return g_counts_32_bits ? value : value & 0x00FFFFFF;
 }

@@ -14,15 +14,15 @@ namespace {
 bool g_io_apic = false;
 IsaRoute g_routes[kIsaIrqCount];
 uint32_t g_destination = 0;
-IrqHandler g_handlers[kIsaIrqCount];
+IrqHandler g_isa_irq_handlers[kIsaIrqCount];
 lib::Atomic<uint64_t> g_counts[kIsaIrqCount];
 
 void dispatch_io_apic(arch::InterruptFrame& frame)
 {
     auto irq = static_cast<uint8_t>(frame.vector - arch::kIoApicIsaBaseVector);
     g_counts[irq].fetch_add(1, lib::MemoryOrder::Relaxed);
-    if (g_handlers[irq] != nullptr)
-        g_handlers[irq]();
+    if (g_isa_irq_handlers[irq] != nullptr)
+        g_isa_irq_handlers[irq]();
     arch::local_apic_end_of_interrupt();
 }
 
@@ -47,7 +47,7 @@ void handle_irq(uint8_t irq, IrqHandler handler)
         pic_handle_irq(irq, handler);
         return;
     }
-    g_handlers[irq] = handler;
+    g_isa_irq_handlers[irq] = handler;
     auto vector = static_cast<uint8_t>(arch::kIoApicIsaBaseVector + irq);
     arch::set_interrupt_handler(vector, dispatch_io_apic);
     const IsaRoute& route = g_routes[irq];

@@ -26,7 +26,7 @@ constexpr uint8_t kCascadeIrq = 2;
 constexpr uint8_t kMasterSpuriousIrq = 7;
 constexpr uint8_t kSlaveSpuriousIrq = 15;
 
-IrqHandler g_handlers[kIrqCount];
+IrqHandler g_pic_irq_handlers[kIrqCount];
 PicStatistics g_statistics;
 
 uint8_t in_service(arch::IoPort command)
@@ -73,8 +73,8 @@ void dispatch(arch::InterruptFrame& frame)
     if (is_spurious(irq))
         return;
     ++g_statistics.interrupts[irq];
-    if (g_handlers[irq] != nullptr)
-        g_handlers[irq]();
+    if (g_pic_irq_handlers[irq] != nullptr)
+        g_pic_irq_handlers[irq]();
     end_of_interrupt(irq);
 }
 
@@ -110,7 +110,7 @@ void init_pic()
 
 void pic_handle_irq(uint8_t irq, IrqHandler handler)
 {
-    g_handlers[irq] = handler;
+    g_pic_irq_handlers[irq] = handler;
     set_mask(irq, false);
     if (irq >= 8)
         set_mask(kCascadeIrq, false);

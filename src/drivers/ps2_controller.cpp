@@ -9,11 +9,11 @@ constexpr arch::IoPort kData(0x60);
 constexpr arch::IoPort kStatusCommand(0x64); // status on read, command on write
 
 // Bounded waits: a machine without a controller must not hang the boot.
-constexpr uint32_t kPollLimit = 1000000;
+constexpr uint32_t kControllerPollLimit = 1000000;
 
 bool wait_to_write()
 {
-    for (uint32_t i = 0; i < kPollLimit; ++i) {
+    for (uint32_t i = 0; i < kControllerPollLimit; ++i) {
         if (!(kStatusCommand.read<uint8_t>() & kInputFull))
             return true;
     }
@@ -24,7 +24,7 @@ bool wait_to_write()
 
 bool read_byte(uint8_t& value)
 {
-    for (uint32_t i = 0; i < kPollLimit; ++i) {
+    for (uint32_t i = 0; i < kControllerPollLimit; ++i) {
         if (kStatusCommand.read<uint8_t>() & kOutputFull) {
             value = kData.read<uint8_t>();
             return true;

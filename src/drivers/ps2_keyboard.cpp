@@ -24,15 +24,15 @@ constexpr uint8_t kKeyboardAcknowledge = kAcknowledge;
 constexpr uint8_t kKeyboardSelfTestPassed = 0xAA;
 constexpr uint8_t kKeyboardIrq = 1;
 
-ScancodeSet1Decoder g_decoder; // fed outside the interrupt handler only
+ScancodeSet1Decoder g_scancode_decoder; // fed outside the interrupt handler only
 
 // Scan codes as the controller delivered them. IRQ 1 only queues; they are
 // decoded and logged outside the interrupt (see serial_input.cpp for why).
 lib::RingBuffer<64> g_scancodes;
 // Only the reader's side touches these (never the interrupt handler).
-size_t g_dropped_reported = 0;
+size_t g_scancodes_dropped_reported = 0;
 constexpr uint32_t kLoggedKeysPerSecond = 32;
-lib::RateLimit g_log_limit(kLoggedKeysPerSecond, 1000);
+lib::RateLimit g_key_log_limit(kLoggedKeysPerSecond, 1000);
 
 void log_key(const KeyEvent& event)
 {
@@ -61,10 +61,10 @@ void on_keyboard_irq()
 // interrupt handler.
 bool next_key_event(KeyEvent& event)
 {
-    return next_decoded_event(g_scancodes, g_decoder, event);
+    return next_decoded_event(g_scancodes, g_scancode_decoder, event);
 }
 
-bool fail(const char* what, uint8_t value)
+bool fail_keyboard_setup(const char* what, uint8_t value)
 {
     log(LogTag::Kbd, "warning: PS/2 {} (got {:#04x}); no keyboard", what, value);
     return false;
@@ -77,38 +77,38 @@ bool init_keyboard()
     uint8_t value = 0;
     // Quiet both ports and drop whatever the firmware left in the buffer.
     if (!command(kDisablePort1) || !command(kDisablePort2))
-        return fail("controller does not take commands", 0);
+        return fail_keyboard_setup("controller does not take commands", 0);
     for (int i = 0; i < 16 && (status() & kOutputFull); ++i)
         read_data();
 
     if (!command(kReadConfig) || !read_byte(value))
-        return fail("controller configuration unreadable", 0);
+        return fail_keyboard_setup("controller configuration unreadable", 0);
     auto config = static_cast<uint8_t>(
         (value & ~(kConfigPort1Interrupt | kConfigPort2Interrupt)) | kConfigTranslation);
     if (!command(kWriteConfig) || !write_data(config))
-        return fail("controller configuration not writable", value);
+        return fail_keyboard_setup("controller configuration not writable", value);
 
     if (!command(kSelfTest) || !read_byte(value) || value != kSelfTestPassed)
-        return fail("controller self-test failed", value);
+        return fail_keyboard_setup("controller self-test failed", value);
     // Some controllers reset their configuration during the self-test.
     if (!command(kWriteConfig) || !write_data(config))
-        return fail("controller configuration not writable", config);
+        return fail_keyboard_setup("controller configuration not writable", config);
     if (!command(kTestPort1) || !read_byte(value) || value != kPortTestPassed)
-        return fail("port 1 test failed", value);
+        return fail_keyboard_setup("port 1 test failed", value);
     if (!command(kEnablePort1))
-        return fail("port 1 cannot be enabled", 0);
+        return fail_keyboard_setup("port 1 cannot be enabled", 0);
 
     if (!write_data(kKeyboardReset) || !read_byte(value) || value != kKeyboardAcknowledge)
-        return fail("keyboard did not acknowledge reset", value);
+        return fail_keyboard_setup("keyboard did not acknowledge reset", value);
     if (!read_byte(value) || value != kKeyboardSelfTestPassed)
-        return fail("keyboard self-test failed", value);
+        return fail_keyboard_setup("keyboard self-test failed", value);
 
     handle_irq(kKeyboardIrq, on_keyboard_irq);
     // The configuration read earlier has port 1's clock off (we had disabled
     // the port); writing it back unchanged would switch the keyboard off again.
     config = static_cast<uint8_t>((config & ~kConfigPort1ClockOff) | kConfigPort1Interrupt);
     if (!command(kWriteConfig) || !write_data(config))
-        return fail("controller configuration not writable", config);
+        return fail_keyboard_setup("controller configuration not writable", config);
     log(LogTag::Kbd,
         "PS/2 controller and port 1 self-tests passed, keyboard reset, scan code set 1 "
         "(translated), IRQ 1");
@@ -130,19 +130,19 @@ bool read_keyboard_input(char& character)
 void log_keyboard_input()
 {
     uint64_t now = uptime_ms();
-    if (uint64_t held_back = g_log_limit.take_held_back(now))
+    if (uint64_t held_back = g_key_log_limit.take_held_back(now))
         log(LogTag::Kbd, "{} more key presses, not logged one by one (over {} a second)", held_back,
-            g_log_limit.limit());
+            g_key_log_limit.limit());
     KeyEvent event {};
     while (next_key_event(event)) {
-        if (event.pressed && g_log_limit.allow(now))
+        if (event.pressed && g_key_log_limit.allow(now))
             log_key(event);
     }
     size_t dropped = 0;
     {
         sync::InterruptGuard guard;
-        dropped = g_scancodes.dropped() - g_dropped_reported;
-        g_dropped_reported += dropped;
+        dropped = g_scancodes.dropped() - g_scancodes_dropped_reported;
+        g_scancodes_dropped_reported += dropped;
     }
     if (dropped != 0)
         log(LogTag::Kbd, "dropped {} scan codes (queue full)", dropped);

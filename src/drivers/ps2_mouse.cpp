@@ -32,7 +32,7 @@ constexpr uint8_t kMouseIrq = 12;
 // Bytes as port 2 delivered them. IRQ 12 only queues; they are decoded and
 // logged outside the interrupt (as the keyboard's).
 lib::RingBuffer<256> g_bytes;
-MousePacketDecoder g_decoder; // replaced once the ID says the packet size
+MousePacketDecoder g_packet_decoder; // replaced once the ID says the packet size
 // Only the reader's side touches these (never the interrupt handler).
 size_t g_dropped_reported = 0;
 uint64_t g_sync_reported = 0;
@@ -42,7 +42,7 @@ bool g_middle = false;
 constexpr uint32_t kLoggedPacketsPerSecond = 32;
 lib::RateLimit g_log_limit(kLoggedPacketsPerSecond, 1000);
 
-bool fail(const char* what, uint8_t value)
+bool fail_mouse_setup(const char* what, uint8_t value)
 {
     log(LogTag::Mouse, "warning: PS/2 {} (got {:#04x}); no mouse", what, value);
     return false;
@@ -88,7 +88,7 @@ void log_event(const MouseEvent& event, bool logged)
 
 bool next_event(MouseEvent& event)
 {
-    return ps2::next_decoded_event(g_bytes, g_decoder, event);
+    return ps2::next_decoded_event(g_bytes, g_packet_decoder, event);
 }
 
 } // namespace
@@ -97,35 +97,35 @@ bool init_mouse()
 {
     uint8_t value = 0;
     if (!ps2::command(ps2::kTestPort2) || !ps2::read_byte(value) || value != ps2::kPortTestPassed)
-        return fail("port 2 test failed", value);
+        return fail_mouse_setup("port 2 test failed", value);
     if (!ps2::command(ps2::kEnablePort2))
-        return fail("port 2 cannot be enabled", 0);
+        return fail_mouse_setup("port 2 cannot be enabled", 0);
     if (!send(kReset, value))
-        return fail("mouse did not acknowledge reset", value);
+        return fail_mouse_setup("mouse did not acknowledge reset", value);
     if (!ps2::read_byte(value) || value != kMouseSelfTestPassed)
-        return fail("mouse self-test failed", value);
+        return fail_mouse_setup("mouse self-test failed", value);
     uint8_t reset_id = 0;
     if (!ps2::read_byte(reset_id))
-        return fail("mouse sent no ID after its reset", 0);
+        return fail_mouse_setup("mouse sent no ID after its reset", 0);
 
     for (uint8_t rate : kIntelliMouseKnock) {
         if (!send(kSetSampleRate, value) || !send(rate, value))
-            return fail("mouse refused a sample rate", value);
+            return fail_mouse_setup("mouse refused a sample rate", value);
     }
     uint8_t id = 0;
     if (!send(kGetId, value) || !ps2::read_byte(id))
-        return fail("mouse did not give its ID", value);
-    g_decoder = MousePacketDecoder(id == kIntelliMouseId ? 4 : 3);
+        return fail_mouse_setup("mouse did not give its ID", value);
+    g_packet_decoder = MousePacketDecoder(id == kIntelliMouseId ? 4 : 3);
     if (!send(kEnableReporting, value))
-        return fail("mouse did not acknowledge data reporting", value);
+        return fail_mouse_setup("mouse did not acknowledge data reporting", value);
 
     handle_irq(kMouseIrq, on_mouse_irq);
     uint8_t config = 0;
     if (!ps2::command(ps2::kReadConfig) || !ps2::read_byte(config))
-        return fail("controller configuration unreadable", 0);
+        return fail_mouse_setup("controller configuration unreadable", 0);
     config = static_cast<uint8_t>((config & ~ps2::kConfigPort2ClockOff) | ps2::kConfigPort2Interrupt);
     if (!ps2::command(ps2::kWriteConfig) || !ps2::write_data(config))
-        return fail("controller configuration not writable", config);
+        return fail_mouse_setup("controller configuration not writable", config);
     if (id == kIntelliMouseId)
         log(LogTag::Mouse,
             "PS/2 port 2 test passed, mouse reset (ID {}), IntelliMouse wheel on (ID 3, 4-byte "
@@ -155,7 +155,7 @@ void log_mouse_input()
     }
     if (dropped != 0)
         log(LogTag::Mouse, "dropped {} bytes (queue full)", dropped);
-    if (uint64_t lost = g_decoder.bytes_dropped_for_sync() - g_sync_reported; lost != 0) {
+    if (uint64_t lost = g_packet_decoder.bytes_dropped_for_sync() - g_sync_reported; lost != 0) {
         g_sync_reported += lost;
         log(LogTag::Mouse, "out of step: {} bytes dropped to find a packet's first byte", lost);
     }

@@ -17,11 +17,11 @@ constexpr uint8_t kCom1Irq = 4;
 constexpr size_t kQueueBytes = 4096;
 constexpr uint32_t kLoggedBytesPerSecond = 32;
 
-Uart16550* g_port = nullptr;
+Uart16550* g_input_uart = nullptr;
 lib::RingBuffer<kQueueBytes> g_input;
 // Only the reader's side touches these (never the interrupt handler).
-size_t g_dropped_reported = 0;
-lib::RateLimit g_log_limit(kLoggedBytesPerSecond, 1000);
+size_t g_bytes_dropped_reported = 0;
+lib::RateLimit g_byte_log_limit(kLoggedBytesPerSecond, 1000);
 uint64_t g_next_drop_report_ms = 0;
 
 void on_com1_irq()
@@ -30,7 +30,7 @@ void on_com1_irq()
     // queueing here: a log line per byte, written with interrupts off, once
     // cost enough timer ticks to make the TSC calibration read 253200 MHz.
     uint8_t byte = 0;
-    while (g_port->read_byte(byte))
+    while (g_input_uart->read_byte(byte))
         g_input.push(byte);
 }
 
@@ -48,7 +48,7 @@ void init_serial_input(Uart16550& port)
 {
     if (!port.is_ready())
         return;
-    g_port = &port;
+    g_input_uart = &port;
     handle_irq(kCom1Irq, on_com1_irq);
     port.enable_receive_interrupt();
     kernel::log(kernel::LogTag::Serial, "COM1 input on IRQ 4");
@@ -69,21 +69,21 @@ SerialInputCounts serial_input_counts()
 size_t take_serial_input_dropped()
 {
     sync::InterruptGuard guard;
-    size_t dropped = g_input.dropped() - g_dropped_reported;
-    g_dropped_reported += dropped;
+    size_t dropped = g_input.dropped() - g_bytes_dropped_reported;
+    g_bytes_dropped_reported += dropped;
     return dropped;
 }
 
 void log_serial_input()
 {
     uint64_t now = uptime_ms();
-    if (uint64_t held_back = g_log_limit.take_held_back(now))
+    if (uint64_t held_back = g_byte_log_limit.take_held_back(now))
         kernel::log(kernel::LogTag::Serial,
             "received {} more bytes, not logged one by one (over {} a second)", held_back,
-            g_log_limit.limit());
+            g_byte_log_limit.limit());
     SerialByte byte {};
     while (read_serial_input(byte)) {
-        if (g_log_limit.allow(now))
+        if (g_byte_log_limit.allow(now))
             log_byte(byte.value);
     }
     // One report a second at most: under a flood, drops happen all the time.

@@ -38,7 +38,7 @@ static_assert(LineStatus(0x01).data_ready() && LineStatus(0x20).transmit_holding
 
 constexpr uint8_t kLoopbackProbe = 0xAE;
 // Bounded waits: a missing or wedged UART must not hang the boot.
-constexpr uint32_t kPollLimit = 100000;
+constexpr uint32_t kLoopbackPollLimit = 100000;
 
 arch::IoPort port(arch::IoPort base, Register reg)
 {
@@ -76,7 +76,7 @@ bool Uart16550::init(uint32_t baud)
     write_register(m_base, Register::ModemControl, kModemLoopback);
     port(m_base, Register::Data).write<uint8_t>(kLoopbackProbe);
     bool echoed = false;
-    for (uint32_t i = 0; i < kPollLimit; ++i) {
+    for (uint32_t i = 0; i < kLoopbackPollLimit; ++i) {
         if (read_line_status(m_base).data_ready()) {
             echoed = port(m_base, Register::Data).read<uint8_t>() == kLoopbackProbe;
             break;

@@ -76,12 +76,21 @@ struct InvalidBuiltinData {
     uint8_t kind;
 };
 
-// Built from the project root; the compiler saw ../src/... from build/.
+// The file as the project names it (src/...). The compiler records the
+// path it opened, through the build folder: ../src/... for a header,
+// /path/to/build/../src/... for a file of a unity batch (meson.build), and
+// ../../src/... from a nested build folder. So the name starts at the
+// last directory called src (none sits inside src/).
 NOT_SANITIZED const char* project_path(const char* file)
 {
-    if (file != nullptr && file[0] == '.' && file[1] == '.' && file[2] == '/')
-        return file + 3;
-    return file != nullptr ? file : "(unknown file)";
+    if (file == nullptr)
+        return "(unknown file)";
+    const char* start = file;
+    for (const char* at = file; *at != '\0'; ++at) {
+        if ((at == file || at[-1] == '/') && at[0] == 's' && at[1] == 'r' && at[2] == 'c' && at[3] == '/')
+            start = at;
+    }
+    return start;
 }
 
 NOT_SANITIZED bool is_signed(const TypeDescriptor* type)

@@ -1,5 +1,5 @@
 // The frame allocator under contention from every CPU at once (issue 13).
-// Each CPU keeps a table of frames and, for kRounds rounds of kOpsPerRound
+// Each CPU keeps a table of frames and, for kFrameTortureRounds rounds of kFrameTortureOpsPerRound
 // operations, picks a slot at random: an empty one gets a frame, a full one
 // gives its frame back. A frame handed out is marked in a bitmap all CPUs
 // share (one bit a frame, set with an atomic fetch-or: a bit already set
@@ -26,9 +26,9 @@
 namespace mm {
 namespace {
 
-constexpr unsigned kRounds = 4;
-constexpr unsigned kOpsPerRound = 5000;
-constexpr unsigned kSlots = 32;
+constexpr unsigned kFrameTortureRounds = 4;
+constexpr unsigned kFrameTortureOpsPerRound = 5000;
+constexpr unsigned kFrameTortureSlots = 32;
 constexpr size_t kWordsPerFrame = kFrameSize / 8;
 
 struct HeldFrame {
@@ -36,10 +36,10 @@ struct HeldFrame {
     uint64_t tag;
 };
 
-class FrameTorture : public ktest::SlotTorture<FrameTorture, HeldFrame, kSlots> {
+class FrameTorture : public ktest::SlotTorture<FrameTorture, HeldFrame, kFrameTortureSlots> {
 public:
     FrameTorture(HeldFrame* rows, lib::Atomic<uint64_t>* bitmap)
-        : SlotTorture(rows, kRounds, ktest::torture_operations(kOpsPerRound))
+        : SlotTorture(rows, kFrameTortureRounds, ktest::torture_operations(kFrameTortureOpsPerRound))
         , m_handed_out(bitmap)
     {
     }
@@ -101,7 +101,8 @@ KTEST_DEFINE(frame_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     // Tables and bitmap come from the heap before the free count is taken.
     size_t bitmap_words = (frame_statistics().total + 63) / 64;
     ktest::OwnedBlock bitmap(bitmap_words * sizeof(lib::Atomic<uint64_t>), alignof(lib::Atomic<uint64_t>));
-    ktest::OwnedBlock tables(sizeof(HeldFrame) * kSlots * ktest::kMaxTestCpus, alignof(HeldFrame));
+    ktest::OwnedBlock tables(
+        sizeof(HeldFrame) * kFrameTortureSlots * ktest::kMaxTestCpus, alignof(HeldFrame));
     KASSERT_TRUE(bitmap);
     KASSERT_TRUE(tables);
     auto* handed_out = bitmap.as<lib::Atomic<uint64_t>>();
@@ -113,8 +114,8 @@ KTEST_DEFINE(frame_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     FrameStatistics after = frame_statistics();
 
-    ktest::report_counts(
-        ktest_context, "frame", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
+    ktest::report_counts(ktest_context, "frame", kFrameTortureRounds,
+        ktest::torture_operations(kFrameTortureOpsPerRound), torture.counts);
     KEXPECT_TRUE(ktest::no_cpu_failed(ktest_context, torture.failures));
     for (size_t i = 0; i < bitmap_words; ++i)
         KASSERT_EQ(handed_out[i].load(), 0u);

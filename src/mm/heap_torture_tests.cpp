@@ -1,6 +1,6 @@
 // The kernel heap under contention from every CPU at once (issue 13). Each
-// CPU keeps a table of live blocks and, for kRounds rounds of
-// kOpsPerRound operations, picks a slot at random: an empty one gets a
+// CPU keeps a table of live blocks and, for kHeapTortureRounds rounds of
+// kHeapTortureOpsPerRound operations, picks a slot at random: an empty one gets a
 // block of a random size (1 to 4096 bytes mostly, now and then up to
 // 16 KiB) and alignment (8 to 4096), filled with a pattern naming the CPU,
 // the slot and a generation; a full one has its pattern checked and is
@@ -25,9 +25,9 @@
 namespace mm {
 namespace {
 
-constexpr unsigned kRounds = 4;
-constexpr unsigned kOpsPerRound = 25000;
-constexpr unsigned kSlots = 64;
+constexpr unsigned kHeapTortureRounds = 4;
+constexpr unsigned kHeapTortureOpsPerRound = 25000;
+constexpr unsigned kHeapTortureSlots = 64;
 
 struct LiveBlock {
     uint8_t* data; // nullptr: the slot is empty
@@ -67,7 +67,7 @@ void check_pattern(const LiveBlock& block, ktest::CpuFailure& failure)
     }
 }
 
-size_t random_size(lib::XorshiftRandom& random)
+size_t random_torture_size(lib::XorshiftRandom& random)
 {
     uint64_t kind = random.below(32);
     if (kind < 16)
@@ -77,10 +77,10 @@ size_t random_size(lib::XorshiftRandom& random)
     return 4097 + random.below(12288);
 }
 
-class HeapTorture : public ktest::SlotTorture<HeapTorture, LiveBlock, kSlots> {
+class HeapTorture : public ktest::SlotTorture<HeapTorture, LiveBlock, kHeapTortureSlots> {
 public:
     explicit HeapTorture(LiveBlock* rows)
-        : SlotTorture(rows, kRounds, ktest::torture_operations(kOpsPerRound))
+        : SlotTorture(rows, kHeapTortureRounds, ktest::torture_operations(kHeapTortureOpsPerRound))
     {
     }
 
@@ -89,7 +89,7 @@ public:
     static void fill(LiveBlock& block, uint64_t tag, lib::XorshiftRandom& random, ktest::CpuCounts& counts,
         ktest::CpuFailure& failure)
     {
-        size_t size = random_size(random);
+        size_t size = random_torture_size(random);
         size_t alignment = size_t(8) << random.below(10);
         void* memory = kalloc(size, alignment);
         if (memory == nullptr) {
@@ -119,7 +119,7 @@ public:
 KTEST_DEFINE(heap_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
 {
     // The tables come from the heap before the statistics are taken.
-    ktest::OwnedBlock tables(sizeof(LiveBlock) * kSlots * ktest::kMaxTestCpus, alignof(LiveBlock));
+    ktest::OwnedBlock tables(sizeof(LiveBlock) * kHeapTortureSlots * ktest::kMaxTestCpus, alignof(LiveBlock));
     KASSERT_TRUE(tables);
     HeapTorture torture(tables.as<LiveBlock>());
 
@@ -127,8 +127,8 @@ KTEST_DEFINE(heap_torture, every_cpu_allocates_and_frees_at_once, 0, 60000)
     ktest::run_on_every_cpu(torture);
     HeapStatistics after = kernel_heap_statistics();
 
-    ktest::report_counts(
-        ktest_context, "heap", kRounds, ktest::torture_operations(kOpsPerRound), torture.counts);
+    ktest::report_counts(ktest_context, "heap", kHeapTortureRounds,
+        ktest::torture_operations(kHeapTortureOpsPerRound), torture.counts);
     uint64_t allocations = 0;
     uint64_t frees = 0;
     for (const ktest::CpuCounts& counts : torture.counts) {
