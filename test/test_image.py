@@ -361,7 +361,7 @@ def kernel_compiled_files(folder):
 def test_the_kernel_compiles_in_unity_batches(build_dir):
     files = kernel_compiled_files(build_dir)
     batches = [path for path in files if UNITY_BATCH.search(path.name)]
-    # Four libraries, of 8 or 9 files a batch.
+    # Four libraries, of 6 or 7 files a batch.
     assert len(batches) == len(files) and 4 <= len(batches) <= len(git_files("src/*.cpp")) / 4, files
 
 
