@@ -1,6 +1,7 @@
 #pragma once
 
-// The 16550 UART behind COM1: polled output, 115200 8N1, FIFO on.
+// The 16550 UART behind COM1: polled output, 115200 8N1, FIFOs on where
+// they work (a 16550A).
 // Register layout from the TI/National PC16550D datasheet, table 2.
 
 #include <stdint.h>
@@ -25,6 +26,9 @@ public:
     [[nodiscard]] bool init(uint32_t baud);
 
     bool is_ready() const { return m_ready; }
+    // Whether init() found a 16550A's working FIFOs (IIR bits 7:6 after
+    // FCR enabled them); the [SERIAL] line says which.
+    bool fifo_enabled() const { return m_fifo_enabled; }
     uint16_t base() const { return m_base.number(); }
 
     // Waits until the transmitter can take a byte, so no byte is ever lost to
@@ -41,6 +45,7 @@ public:
 private:
     arch::IoPort m_base;
     bool m_ready = false;
+    bool m_fifo_enabled = false;
 };
 
 } // namespace drivers

@@ -19,6 +19,7 @@ enum class Register : uint16_t {
     DivisorLow = 0, // DLL, DLAB = 1
     DivisorHigh = 1, // DLM, DLAB = 1
     FifoControl = 2, // FCR, write only
+    InterruptIdentification = 2, // IIR, read only
     LineControl = 3, // LCR
     ModemControl = 4, // MCR
     LineStatus = 5, // LSR
@@ -42,6 +43,17 @@ struct FifoControl : arch::RegisterBits<FifoControl, uint8_t> {
     REGISTER_BIT(clear_transmit, 2)
     REGISTER_BIT(dma_mode, 3)
     REGISTER_FIELD(receive_trigger, 6, 2) // a ReceiveTrigger
+};
+
+// IIR (read only). Bits 7:6 say what became of FCR's enable bit: both set
+// on a 16550A, whose FIFOs work; 10 on the original 16550, whose FIFOs are
+// not to be used; 00 on an 8250 or 16450, which has none.
+enum class FifoState : uint8_t { None = 0, Unusable = 2, Enabled = 3 };
+struct InterruptIdentification : arch::RegisterBits<InterruptIdentification, uint8_t> {
+    using RegisterBits::RegisterBits;
+    REGISTER_BIT(no_interrupt_pending, 0)
+    REGISTER_FIELD(interrupt_id, 1, 3)
+    REGISTER_FIELD(fifo_state, 6, 2) // a FifoState
 };
 
 // LCR.

@@ -71,8 +71,8 @@ void init_console()
         return;
     }
     set_log_console(&g_com1);
-    log(LogTag::Serial, "COM1 at {:#x}: 16550, {} 8N1, FIFO on, loopback self-test passed", g_com1.base(),
-        kSerialBaud);
+    log(LogTag::Serial, "COM1 at {:#x}: 16550, {} 8N1, {}, loopback self-test passed", g_com1.base(),
+        kSerialBaud, g_com1.fifo_enabled() ? "FIFO on" : "no working FIFO");
 }
 
 boot::BootInfo read_boot_info(uint32_t magic, uint64_t info_physical)
