@@ -76,7 +76,8 @@ lib::Result<T*, AcpiError> next_slot(T (&items)[N], size_t& count, const char* f
     return &items[count++];
 }
 
-lib::Result<void, AcpiError> read_entry(Madt& madt, const uint8_t* entry, uint32_t offset, uint64_t physical)
+lib::Result<void, AcpiError> read_madt_entry(
+    Madt& madt, const uint8_t* entry, uint32_t offset, uint64_t physical)
 {
     switch (static_cast<EntryType>(entry[0])) {
     case EntryType::LocalApic:
@@ -202,7 +203,7 @@ lib::Result<void, AcpiError> parse_madt_into(const SdtView& table, Madt& madt)
         if (layout != nullptr && entry_length < layout->length)
             return fail(
                 acpi_error("APIC", layout->name, "is shorter than its entry type's size", table.physical));
-        TRY(read_entry(madt, entry, offset, table.physical));
+        TRY(read_madt_entry(madt, entry, offset, table.physical));
         offset += entry_length;
     }
     return {};

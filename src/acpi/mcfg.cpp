@@ -21,7 +21,8 @@ bool buses_overlap(const McfgEntry& a, const McfgEntry& b)
     return a.segment == b.segment && a.start_bus <= b.end_bus && b.start_bus <= a.end_bus;
 }
 
-lib::Result<McfgEntry, AcpiError> read_entry(const SdtView& table, size_t offset, const McfgLimits& limits)
+lib::Result<McfgEntry, AcpiError> read_mcfg_entry(
+    const SdtView& table, size_t offset, const McfgLimits& limits)
 {
     const uint8_t* bytes = table.bytes + offset;
     McfgEntry entry { read_field<uint64_t>(bytes, kBaseOffset), read_field<uint16_t>(bytes, kSegmentOffset),
@@ -73,7 +74,7 @@ lib::Result<Mcfg, AcpiError> parse_mcfg(const SdtView& table, const McfgLimits& 
 
     Mcfg mcfg {};
     for (size_t i = 0; i < count; ++i) {
-        McfgEntry entry = TRY(read_entry(table, kMcfgFirstEntryOffset + i * kEntrySize, limits));
+        McfgEntry entry = TRY(read_mcfg_entry(table, kMcfgFirstEntryOffset + i * kEntrySize, limits));
         for (size_t j = 0; j < mcfg.entry_count; ++j) {
             if (buses_overlap(entry, mcfg.entries[j]))
                 return fail(acpi_error("MCFG", "Start Bus Number",

@@ -17,10 +17,8 @@ namespace {
 using kernel::log;
 using kernel::LogTag;
 
-using namespace ps2;
-
 constexpr uint8_t kKeyboardReset = 0xFF;
-constexpr uint8_t kKeyboardAcknowledge = kAcknowledge;
+constexpr uint8_t kKeyboardAcknowledge = ps2::kAcknowledge;
 constexpr uint8_t kKeyboardSelfTestPassed = 0xAA;
 constexpr uint8_t kKeyboardIrq = 1;
 
@@ -52,16 +50,16 @@ void on_keyboard_irq()
 {
     // One byte per interrupt; the status check skips a spurious IRQ 1, and
     // a byte from port 2 is the mouse's (its IRQ 12 reads it).
-    uint8_t state = status();
-    if ((state & kOutputFull) && !(state & kAuxiliaryData))
-        g_scancodes.push(read_data());
+    uint8_t state = ps2::status();
+    if ((state & ps2::kOutputFull) && !(state & ps2::kAuxiliaryData))
+        g_scancodes.push(ps2::read_data());
 }
 
 // The next complete key event from the queue, decoded here, outside the
 // interrupt handler.
 bool next_key_event(KeyEvent& event)
 {
-    return next_decoded_event(g_scancodes, g_scancode_decoder, event);
+    return ps2::next_decoded_event(g_scancodes, g_scancode_decoder, event);
 }
 
 bool fail_keyboard_setup(const char* what, uint8_t value)
@@ -76,38 +74,38 @@ bool init_keyboard()
 {
     uint8_t value = 0;
     // Quiet both ports and drop whatever the firmware left in the buffer.
-    if (!command(kDisablePort1) || !command(kDisablePort2))
+    if (!ps2::command(ps2::kDisablePort1) || !ps2::command(ps2::kDisablePort2))
         return fail_keyboard_setup("controller does not take commands", 0);
-    for (int i = 0; i < 16 && (status() & kOutputFull); ++i)
-        read_data();
+    for (int i = 0; i < 16 && (ps2::status() & ps2::kOutputFull); ++i)
+        ps2::read_data();
 
-    if (!command(kReadConfig) || !read_byte(value))
+    if (!ps2::command(ps2::kReadConfig) || !ps2::read_byte(value))
         return fail_keyboard_setup("controller configuration unreadable", 0);
     auto config = static_cast<uint8_t>(
-        (value & ~(kConfigPort1Interrupt | kConfigPort2Interrupt)) | kConfigTranslation);
-    if (!command(kWriteConfig) || !write_data(config))
+        (value & ~(ps2::kConfigPort1Interrupt | ps2::kConfigPort2Interrupt)) | ps2::kConfigTranslation);
+    if (!ps2::command(ps2::kWriteConfig) || !ps2::write_data(config))
         return fail_keyboard_setup("controller configuration not writable", value);
 
-    if (!command(kSelfTest) || !read_byte(value) || value != kSelfTestPassed)
+    if (!ps2::command(ps2::kSelfTest) || !ps2::read_byte(value) || value != ps2::kSelfTestPassed)
         return fail_keyboard_setup("controller self-test failed", value);
     // Some controllers reset their configuration during the self-test.
-    if (!command(kWriteConfig) || !write_data(config))
+    if (!ps2::command(ps2::kWriteConfig) || !ps2::write_data(config))
         return fail_keyboard_setup("controller configuration not writable", config);
-    if (!command(kTestPort1) || !read_byte(value) || value != kPortTestPassed)
+    if (!ps2::command(ps2::kTestPort1) || !ps2::read_byte(value) || value != ps2::kPortTestPassed)
         return fail_keyboard_setup("port 1 test failed", value);
-    if (!command(kEnablePort1))
+    if (!ps2::command(ps2::kEnablePort1))
         return fail_keyboard_setup("port 1 cannot be enabled", 0);
 
-    if (!write_data(kKeyboardReset) || !read_byte(value) || value != kKeyboardAcknowledge)
+    if (!ps2::write_data(kKeyboardReset) || !ps2::read_byte(value) || value != kKeyboardAcknowledge)
         return fail_keyboard_setup("keyboard did not acknowledge reset", value);
-    if (!read_byte(value) || value != kKeyboardSelfTestPassed)
+    if (!ps2::read_byte(value) || value != kKeyboardSelfTestPassed)
         return fail_keyboard_setup("keyboard self-test failed", value);
 
     handle_irq(kKeyboardIrq, on_keyboard_irq);
     // The configuration read earlier has port 1's clock off (we had disabled
     // the port); writing it back unchanged would switch the keyboard off again.
-    config = static_cast<uint8_t>((config & ~kConfigPort1ClockOff) | kConfigPort1Interrupt);
-    if (!command(kWriteConfig) || !write_data(config))
+    config = static_cast<uint8_t>((config & ~ps2::kConfigPort1ClockOff) | ps2::kConfigPort1Interrupt);
+    if (!ps2::command(ps2::kWriteConfig) || !ps2::write_data(config))
         return fail_keyboard_setup("controller configuration not writable", config);
     log(LogTag::Kbd,
         "PS/2 controller and port 1 self-tests passed, keyboard reset, scan code set 1 "
@@ -150,7 +148,7 @@ void log_keyboard_input()
 
 void reset_through_keyboard_controller()
 {
-    command(kPulseResetLine);
+    ps2::command(ps2::kPulseResetLine);
 }
 
 } // namespace drivers

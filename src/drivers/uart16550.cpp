@@ -6,7 +6,6 @@ namespace drivers {
 namespace {
 
 using uart::FifoControl;
-using uart::FifoState;
 using uart::InterruptEnable;
 using uart::InterruptIdentification;
 using uart::LineControl;
@@ -37,7 +36,6 @@ static_assert(kFifoEnableAndClear.value() == 0xC7);
 static_assert(kModemNormal.value() == 0x0B && kModemLoopback.value() == 0x1E);
 static_assert(kInterruptsOff.value() == 0x00 && kInterruptOnReceivedData.value() == 0x01);
 static_assert(LineStatus(0x01).data_ready() && LineStatus(0x20).transmit_holding_empty());
-static_assert(InterruptIdentification(0xC1).fifo_state() == static_cast<uint8_t>(uart::FifoState::Enabled));
 
 constexpr uint8_t kLoopbackProbe = 0xAE;
 // Bounded waits: a missing or wedged UART must not hang the boot.
@@ -75,7 +73,7 @@ bool Uart16550::init(uint32_t baud)
     write_register(m_base, Register::LineControl, kLineControl8N1);
     write_register(m_base, Register::FifoControl, kFifoEnableAndClear);
     auto fifo = InterruptIdentification(port(m_base, Register::InterruptIdentification).read<uint8_t>());
-    m_fifo_enabled = fifo.fifo_state() == static_cast<uint8_t>(FifoState::Enabled);
+    m_fifo_enabled = fifo.fifos_work();
 
     // Self-test: in loopback mode what we send comes straight back.
     write_register(m_base, Register::ModemControl, kModemLoopback);

@@ -54,7 +54,11 @@ struct InterruptIdentification : arch::RegisterBits<InterruptIdentification, uin
     REGISTER_BIT(no_interrupt_pending, 0)
     REGISTER_FIELD(interrupt_id, 1, 3)
     REGISTER_FIELD(fifo_state, 6, 2) // a FifoState
+    constexpr bool fifos_work() const { return fifo_state() == static_cast<uint8_t>(FifoState::Enabled); }
 };
+static_assert(InterruptIdentification(0xC1).fifos_work()); // 16550A, no interrupt pending
+static_assert(!InterruptIdentification(0x81).fifos_work()); // 16550: FIFOs unusable
+static_assert(!InterruptIdentification(0x01).fifos_work()); // 8250, 16450: none
 
 // LCR.
 enum class WordLength : uint8_t { Bits5 = 0, Bits6 = 1, Bits7 = 2, Bits8 = 3 };

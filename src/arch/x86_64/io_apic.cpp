@@ -30,14 +30,14 @@ volatile uint32_t* window_of(size_t index)
     return reinterpret_cast<volatile uint32_t*>(kIoApicWindowBase + index * kPageSize);
 }
 
-uint32_t read_register(size_t index, uint32_t reg)
+uint32_t read_io_apic_register(size_t index, uint32_t reg)
 {
     volatile uint32_t* window = window_of(index);
     window[kSelectWord] = reg;
     return window[kWindowWord];
 }
 
-void write_register(size_t index, uint32_t reg, uint32_t value)
+void write_io_apic_register(size_t index, uint32_t reg, uint32_t value)
 {
     volatile uint32_t* window = window_of(index);
     window[kSelectWord] = reg;
@@ -48,16 +48,16 @@ void write_entry(size_t index, uint32_t pin, RedirectionEntry entry)
 {
     uint32_t low = kFirstRedirectionRegister + 2 * pin;
     // Masked first, so the pin never fires with half an entry written.
-    write_register(index, low, RedirectionEntry().set_masked(true).value());
-    write_register(index, low + 1, static_cast<uint32_t>(entry.value() >> 32));
-    write_register(index, low, static_cast<uint32_t>(entry.value()));
+    write_io_apic_register(index, low, RedirectionEntry().set_masked(true).value());
+    write_io_apic_register(index, low + 1, static_cast<uint32_t>(entry.value() >> 32));
+    write_io_apic_register(index, low, static_cast<uint32_t>(entry.value()));
 }
 
 RedirectionEntry read_entry(size_t index, uint32_t pin)
 {
     uint32_t low = kFirstRedirectionRegister + 2 * pin;
-    return RedirectionEntry(
-        read_register(index, low) | static_cast<uint64_t>(read_register(index, low + 1)) << 32);
+    return RedirectionEntry(read_io_apic_register(index, low)
+        | static_cast<uint64_t>(read_io_apic_register(index, low + 1)) << 32);
 }
 
 // The I/O APIC serving gsi, or kMaxIoApics.
@@ -81,7 +81,7 @@ const IoApic* add_io_apic(uint8_t id, uint64_t physical, uint32_t gsi_base)
     size_t index = g_io_apic_count;
     if (!map_device_page(kIoApicWindowBase + index * kPageSize, physical))
         return nullptr;
-    VersionRegister version(read_register(index, kVersionRegister));
+    VersionRegister version(read_io_apic_register(index, kVersionRegister));
     IoApic& io_apic = g_io_apics[index];
     io_apic = { id, physical, gsi_base, static_cast<uint32_t>(version.max_redirection_entry()) + 1,
         static_cast<uint8_t>(version.version()) };
