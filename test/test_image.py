@@ -367,10 +367,20 @@ def kernel_compiled_files(folder):
     return [path for files in kernel_compile_commands(folder).values() for path in files]
 
 
+def build_option(folder, name):
+    """An option's value in a configured build folder, as Meson reports it."""
+    options = json.loads((folder / "meson-info/intro-buildoptions.json").read_text())
+    return next(option["value"] for option in options if option["name"] == name)
+
+
 def test_the_release_kernel_and_the_pure_code_compile_in_unity_batches_the_test_kernel_file_by_file(build_dir):
     libraries = kernel_compile_commands(build_dir)
     assert set(libraries) == BATCHED_LIBRARIES | {"rayos-objects"}, libraries.keys()
     assert not [path for path in libraries["rayos-objects"] if UNITY_BATCH.search(path.name)]
+    if not build_option(build_dir, "kernel_unity"):
+        # A folder configured with -Dkernel_unity=false: nothing batched.
+        assert not [path for path in kernel_compiled_files(build_dir) if UNITY_BATCH.search(path.name)]
+        return
     for library in BATCHED_LIBRARIES:
         batches = sorted(libraries[library], key=lambda path: int(re.search(r"(\d+)\.cpp$", path.name).group(1)))
         assert all(UNITY_BATCH.search(path.name) for path in batches), batches
@@ -410,11 +420,6 @@ def test_lean_build_compiles_each_file_alone(lean_build):
     files = kernel_compiled_files(lean_build)
     assert not [path for path in files if UNITY_BATCH.search(path.name)]
     assert {REPO / "src/kernel/main.cpp", REPO / "src/mm/heap_allocator.cpp"} <= set(files)
-
-
-def git_files(pattern):
-    return subprocess.run(["git", "ls-files", pattern], cwd=REPO, capture_output=True, text=True,
-                          check=True).stdout.split()
 
 
 @pytest.mark.slow

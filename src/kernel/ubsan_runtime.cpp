@@ -77,10 +77,10 @@ struct InvalidBuiltinData {
 };
 
 // The file as the project names it (src/...). The compiler records the
-// path it opened, through the build folder: ../src/... for a header,
-// /path/to/build/../src/... for a file of a unity batch (meson.build), and
-// ../../src/... from a nested build folder. So the name starts at the
-// last directory called src (none sits inside src/).
+// path it opened, relative to the build folder: ../src/... from build/,
+// ../../src/... from build/lean, ../../path/to/checkout/src/... from a
+// folder outside the tree. So the name starts at the last directory
+// called src (none sits inside src/).
 NOT_SANITIZED const char* project_path(const char* file)
 {
     if (file == nullptr)
