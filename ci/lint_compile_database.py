@@ -2,9 +2,10 @@
 compile commands (the cross-compiled entries of BUILD_DIR's database, not the
 host tests') with the GCC-only flags clang cannot parse taken out, so each
 source is read with the defines, include paths and -ffreestanding the kernel
-is built with. The kernel compiles its files in unity batches (meson.build):
-each source gets its batch's command, so clang-tidy reads every file alone,
-as the compiler would with -Dkernel_unity=false. Fails if a SOURCE has no
+is built with. The release kernel and the pure code compile in unity
+batches (meson.build): each source of a batch gets its batch's command, so
+clang-tidy reads every file alone, as the compiler would with
+-Dkernel_unity=false; the test kernel's files have entries of their own. Fails if a SOURCE has no
 kernel compile command (clang-tidy would otherwise guess its flags).
 
 Usage: python3 ci/lint_compile_database.py BUILD_DIR OUTPUT_DIR SOURCE...

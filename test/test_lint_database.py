@@ -1,5 +1,6 @@
 """ci/lint_compile_database.py: clang-tidy gets one compile command a kernel
-source, though the kernel compiles its sources in unity batches (meson.build).
+source, though the release kernel and the pure code compile in unity batches
+(meson.build) and the test kernel file by file.
 Each case writes a build folder's compile_commands.json and batches of its
 own, so the expected commands come from the case, not from the script."""
 
@@ -33,13 +34,20 @@ def test_each_source_of_a_batch_gets_the_batch_command_with_itself_in_its_place(
     build = tmp_path / "build"
     build.mkdir()
     sources = ["src/a.cpp", "src/sub/b.cpp", "src/c.cpp"]
+    alone = {"directory": str(build), "file": "../src/d_tests.cpp", "output": "librayos-objects.a.p/d.o",
+             "command": "g++ -Isrc -O2 -mnop-mcount -DUBSAN -o librayos-objects.a.p/d.o -c ../src/d_tests.cpp"}
     entries = [batch_entry(build, "k-unity0.cpp", sources[:2]), batch_entry(build, "k-unity1.cpp", sources[2:]),
-               {"directory": str(build), "file": "../test/host/x.cpp", "output": "test/host/x.o",
-                "command": "c++ -c ../test/host/x.cpp"}]
+               alone, {"directory": str(build), "file": "../test/host/x.cpp", "output": "test/host/x.o",
+                       "command": "c++ -c ../test/host/x.cpp"}]
     (build / "compile_commands.json").write_text(json.dumps(entries))
-    done = run_script(build, tmp_path / "lint", sources)
+    done = run_script(build, tmp_path / "lint", sources + ["src/d_tests.cpp"])
     assert done.returncode == 0, done.stderr
     written = json.loads((tmp_path / "lint/compile_commands.json").read_text())
+    # A file compiled alone keeps its own command (the test kernel's).
+    assert written[3]["file"] == "../src/d_tests.cpp"
+    assert written[3]["arguments"] == ["g++", "-Wno-unknown-attributes", *shlex.split(
+        "-Isrc -O2 -DUBSAN -o librayos-objects.a.p/d.o -c ../src/d_tests.cpp")]
+    written = written[:3]
     assert [entry["file"] for entry in written] == [str(tmp_path / source) for source in sources]
     for entry in written:
         batch = "k-unity0.cpp" if entry["file"] != str(tmp_path / "src/c.cpp") else "k-unity1.cpp"

@@ -50,7 +50,7 @@ uint32_t probe_register(
     return readback;
 }
 
-void add_bar(BarList& list, const BarDecoding& decoding)
+void append_bar(BarList& list, const BarDecoding& decoding)
 {
     if (decoding.problem != BarProblem::None) {
         if (list.problem == BarProblem::None) {
@@ -147,7 +147,8 @@ BarList size_bars(ConfigAccess& access, PciAddress function, HeaderLayout layout
         probe.original = access.read32(function, reg);
         bool wide = is_64_bit_memory_bar(probe.original);
         if (wide && slot + 1 == slots) {
-            add_bar(list, { Bar { slot, BarKind::Memory64, false, false, 0, 0 }, BarProblem::NoUpperHalf });
+            append_bar(
+                list, { Bar { slot, BarKind::Memory64, false, false, 0, 0 }, BarProblem::NoUpperHalf });
             break;
         }
         probe.readback = probe_register(access, function, reg, probe.original, 0xFFFFFFFF);
@@ -156,7 +157,7 @@ BarList size_bars(ConfigAccess& access, PciAddress function, HeaderLayout layout
             probe.original_high = access.read32(function, high);
             probe.readback_high = probe_register(access, function, high, probe.original_high, 0xFFFFFFFF);
         }
-        add_bar(list, decode_bar(slot, probe));
+        append_bar(list, decode_bar(slot, probe));
         if (wide)
             ++slot;
     }
@@ -165,7 +166,7 @@ BarList size_bars(ConfigAccess& access, PciAddress function, HeaderLayout layout
         probe.original = access.read32(function, rom);
         // Address bits only: the probe must not set the enable bit.
         probe.readback = probe_register(access, function, rom, probe.original, kRomAddressMask);
-        add_bar(list, decode_bar(kRomSlot, probe));
+        append_bar(list, decode_bar(kRomSlot, probe));
     }
     if (decoding == WhileSizing::DecodingOff)
         write_command(access, function, command);

@@ -126,7 +126,7 @@ void stop(CapabilityList& list, CapabilityProblem problem, uint16_t pointer, uin
     list.pointer_at = pointer_at;
 }
 
-bool add_capability(CapabilityList& list, const Capability& capability, uint16_t pointer_at)
+bool append_capability(CapabilityList& list, const Capability& capability, uint16_t pointer_at)
 {
     if (list.count == CapabilityList::kMaxCapabilities) {
         stop(list, CapabilityProblem::TooMany, capability.offset, pointer_at);
@@ -194,7 +194,7 @@ CapabilityList walk_capabilities(ConfigAccess& access, PciAddress function, uint
             capability.table = access.read32(function, static_cast<uint16_t>(pointer + 4));
             capability.pending = access.read32(function, static_cast<uint16_t>(pointer + 8));
         }
-        if (!add_capability(list, capability, pointer_at))
+        if (!append_capability(list, capability, pointer_at))
             break;
         pointer_at = static_cast<uint16_t>(pointer + 1);
         pointer = static_cast<uint16_t>(header.next());
@@ -225,7 +225,7 @@ CapabilityList walk_extended_capabilities(ConfigAccess& access, PciAddress funct
             stop(list, CapabilityProblem::RunsPastEnd, pointer, pointer_at);
             break;
         }
-        if (!add_capability(
+        if (!append_capability(
                 list, { id, pointer, static_cast<uint8_t>(header.version()), 0, 0, 0 }, pointer_at))
             break;
         pointer_at = pointer;

@@ -143,7 +143,7 @@ void list_bars(const PciFunction& function, LineSink& sink)
         Line(sink).add("  warning: BAR{}: {}", bars.problem_slot, describe(bars.problem));
 }
 
-void add_capability(Line& line, const Capability& capability)
+void add_capability_column(Line& line, const Capability& capability)
 {
     switch (static_cast<CapabilityId>(capability.id)) {
     case CapabilityId::Msi: {
@@ -222,7 +222,7 @@ void list_capabilities(const PciFunction& function, LineSink& sink)
             line.add(" none");
         for (size_t i = 0; i < list.count; ++i) {
             line.add(i == 0 ? " " : ", ");
-            add_capability(line, list.items[i]);
+            add_capability_column(line, list.items[i]);
         }
     }
     list_problem(list, false, sink);
