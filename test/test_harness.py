@@ -2,7 +2,9 @@
 
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -321,3 +323,52 @@ def test_a_running_boot_whose_capture_fails_otherwise_leaves_no_qemu(tmp_path, m
     finally:
         for pid in _live_processes_naming(str(workdir / "serial.log")):
             os.kill(pid, signal.SIGKILL)
+
+
+class _TypingTarget:
+    """A stand-in for QEMU's COM1 socket: accepts one client and reads what
+    it sends (reads=True) or never reads it."""
+
+    def __init__(self, workdir, reads):
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(workdir / "serial.sock"))
+        self.server.listen(1)
+        self.received = b""
+        self.reads = reads
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        connection, _ = self.server.accept()
+        with connection:
+            while self.reads and (chunk := connection.recv(4096)):
+                self.received += chunk
+            if not self.reads:
+                time.sleep(2)
+
+    def close(self):
+        self.server.close()
+
+
+@pytest.mark.parametrize("reads", [True, False])
+def test_typing_waits_until_the_other_end_has_read_every_byte(tmp_path, monkeypatch, reads):
+    """type_serial hangs up only once QEMU has read all it typed (a client
+    that hangs up first loses the rest), and says so when that never
+    happens rather than returning as if it had."""
+    monkeypatch.setattr(harness_qemu, "TYPED_TIMEOUT_SECONDS", 0.3)
+    target = _TypingTarget(tmp_path, reads)
+    running = harness_qemu.RunningBoot.__new__(harness_qemu.RunningBoot)
+    running.workdir = tmp_path
+    data = b"x" * 131 + b"\r"
+    try:
+        if reads:
+            running.type_serial(data)
+            target.thread.join(5)
+            assert target.received == data
+        else:
+            started = time.monotonic()
+            with pytest.raises(AssertionError, match="QEMU read only part of the 132 bytes typed"):
+                running.type_serial(data)
+            assert time.monotonic() - started >= 0.3
+    finally:
+        target.close()

@@ -1,13 +1,16 @@
 """Boots the RayOS ISO in QEMU, headless, and collects what happened."""
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -21,6 +24,10 @@ from .symbolize import decorate_lines
 
 QEMU_LOG_TAIL_LINES = 40
 SERIAL_POLL_SECONDS = 0.05
+# How often type_serial looks whether QEMU has read what it typed, and how
+# long it waits for that.
+TYPED_POLL_SECONDS = 0.005
+TYPED_TIMEOUT_SECONDS = 10.0
 
 
 @dataclasses.dataclass
@@ -342,6 +349,14 @@ def _read(path):
         return b""
 
 
+def unread_by_peer(connection):
+    """Whether the other end of a Unix stream socket has yet to read some of
+    what was sent: SIOCOUTQ (the same request number as TIOCOUTQ) counts the
+    memory of the sent data the peer has not taken, unix(7)."""
+    queued = fcntl.ioctl(connection.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+    return struct.unpack("i", queued)[0] > 0
+
+
 def complete_serial_lines(path):
     """Serial lines of a boot still running: the kernel may be writing the
     last one. What follows the last line end is that partial line, or
@@ -495,12 +510,25 @@ class RunningBoot:
         return complete_serial_lines(self.workdir / "serial.log")
 
     def type_serial(self, data):
-        """Sends bytes to COM1 (needs serial_input=True)."""
+        """Sends bytes to COM1 (needs serial_input=True) and stays connected
+        until QEMU has read them all off the socket: it reads as the UART's
+        receive FIFO has room, and a client that hangs up first loses what
+        was still unread (four console tests fail when it does). What QEMU
+        sends back meanwhile is read and dropped (serial.log has it)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.connect(str(self.workdir / "serial.sock"))
             connection.sendall(data)
-            # Stay connected until QEMU has taken the bytes off the socket.
-            time.sleep(0.2)
+            connection.setblocking(False)
+            deadline = time.monotonic() + TYPED_TIMEOUT_SECONDS
+            while unread_by_peer(connection):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"QEMU read only part of the {len(data)} bytes typed on COM1 "
+                                         f"within {TYPED_TIMEOUT_SECONDS} s (is the kernel taking input?)")
+                try:
+                    connection.recv(65536)
+                except BlockingIOError:
+                    pass
+                time.sleep(TYPED_POLL_SECONDS)
 
     def wait_for_line(self, text, timeout=30.0):
         """Waits for a serial line that starts with text; returns it."""
