@@ -15,6 +15,10 @@ from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from harness.elf import LINKER_BOUND, KernelElf, load_segments, rights
 from harness.outcome import Outcome
 from harness.qemu import BootConfig, boot as boot_once
+# What Meson 1.0's unity batches look like (a file name, an #include line a
+# source), known in one place: ci/lint_compile_database.py (pytest.ini puts
+# ci/ on the path).
+from lint_compile_database import UNITY_BATCH, UNITY_INCLUDE as BATCH_INCLUDE
 
 KERNEL_VMA = 0xFFFFFFFF80000000
 PAGE = 4096
@@ -298,7 +302,6 @@ def test_every_cxx_function_sets_up_its_frame_first(kernel_elf):
 # here.
 REPO = Path(__file__).resolve().parent.parent
 LEAN_OPTIONS = ["-Dkernel_tests=false", "-Dfault_words=false", "-Dkernel_ubsan=false", "-Dkernel_unity=false"]
-UNITY_BATCH = re.compile(r"-unity\d+\.cpp$")
 
 
 # The lean kernel's tests run on one worker (under --dist loadgroup, as
@@ -349,7 +352,6 @@ def scaffolding_functions(elf):
 # The kernels' code: each kernel's own objects, and the pure code both link.
 KERNEL_LIBRARIES = re.compile(r"^lib(rayos-(release-|pure-|pure-cold-)?objects)\.a\.p/")
 BATCHED_LIBRARIES = {"rayos-release-objects", "rayos-pure-objects", "rayos-pure-cold-objects"}
-BATCH_INCLUDE = re.compile(r"^#include<(.+)>$")
 
 
 def kernel_compile_commands(folder):
