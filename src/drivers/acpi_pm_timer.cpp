@@ -61,9 +61,4 @@ uint64_t PmStopwatch::elapsed_at(uint32_t now)
     return m_counts;
 }
 
-uint64_t pm_counts_to_us(uint64_t counts)
-{
-    return counts * 1000000 / kPmTimerHz;
-}
-
 } // namespace drivers

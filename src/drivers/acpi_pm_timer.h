@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "drivers/clock_cross_check.h" // the PM timer's rate, counts to microseconds and back
+
 namespace drivers {
 
 // From the FADT (acpi::PmTimerRegister); before this, there is no PM timer.
@@ -31,8 +33,5 @@ private:
     uint32_t m_last;
     uint64_t m_counts { 0 };
 };
-
-// Microseconds in a count of PM timer ticks.
-uint64_t pm_counts_to_us(uint64_t counts);
 
 } // namespace drivers

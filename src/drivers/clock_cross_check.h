@@ -15,6 +15,20 @@ namespace drivers {
 
 // ACPI 6.4 4.8.3.3: the PM timer counts at 3.579545 MHz.
 inline constexpr uint64_t kPmTimerHz = 3579545;
+// Microseconds in a count of PM timer ticks, truncated.
+constexpr uint64_t pm_counts_to_us(uint64_t counts)
+{
+    return counts * 1'000'000 / kPmTimerHz;
+}
+
+// The fewest PM timer counts that span at least `us` microseconds: rounded
+// up, so that pm_counts_to_us gives back at least `us`. Truncated, a 1 ms
+// window was 3579 counts, 999.85 us, and printed as 0.999 ms.
+constexpr uint64_t pm_counts_for_at_least_us(uint64_t us)
+{
+    return (us * kPmTimerHz + 999'999) / 1'000'000;
+}
+
 // How far two figures for one rate may differ and still agree.
 inline constexpr uint32_t kClockTolerancePercent = 2;
 

@@ -80,7 +80,7 @@ bool wait_for_a_tick_on_the_beat(PmStopwatch& stopwatch)
 
 uint64_t ms_to_pm_counts(uint64_t ms)
 {
-    return ms * kPmTimerHz / 1000;
+    return pm_counts_for_at_least_us(ms * 1000);
 }
 
 // The tick, among those offered, that came least late against the beat.

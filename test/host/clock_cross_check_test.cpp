@@ -19,6 +19,22 @@ TEST(ClockCrossCheck, PmTimerDeltaWrapsAtItsWidth)
     EXPECT_EQ(drivers::pm_timer_delta(0xFFFF00, 0x1000100, true), 0x200u);
 }
 
+TEST(ClockCrossCheck, AWindowOfAtLeastSomeMicrosecondsReadsBackAsAtLeastThat)
+{
+    // The kernel's windows (a 1 ms APIC timer calibration at least, 10 ms
+    // of clock measurement) are printed through pm_counts_to_us, and the
+    // boot tests check them against those minimums.
+    for (uint64_t us = 1; us <= 100'000; ++us) {
+        uint64_t counts = drivers::pm_counts_for_at_least_us(us);
+        ASSERT_GE(drivers::pm_counts_to_us(counts), us) << us;
+        ASSERT_LT((counts - 1) * 1'000'000, us * drivers::kPmTimerHz) << us; // and no count more than needed
+    }
+    EXPECT_EQ(drivers::pm_counts_for_at_least_us(1000), 3580u);
+    EXPECT_EQ(drivers::pm_counts_for_at_least_us(10'000), 35796u);
+    // What truncating gave: one count short of the millisecond.
+    EXPECT_EQ(drivers::pm_counts_to_us(1000 * drivers::kPmTimerHz / 1'000'000), 999u);
+}
+
 TEST(ClockCrossCheck, RatesFromCounts)
 {
     // 1000 ticks in exactly one second of PM time.

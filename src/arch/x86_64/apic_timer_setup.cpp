@@ -70,7 +70,7 @@ Calibration calibrate()
     start_local_apic_timer_countdown();
     drivers::PmStopwatch stopwatch;
     Reading start = read_bracketed(stopwatch);
-    uint64_t min_window = static_cast<uint64_t>(kApicTimerCalibrationMinUs) * drivers::kPmTimerHz / 1000000;
+    uint64_t min_window = drivers::pm_counts_for_at_least_us(kApicTimerCalibrationMinUs);
     uint64_t max_window = static_cast<uint64_t>(kApicTimerCalibrationMaxMs) * drivers::kPmTimerHz / 1000;
     for (;;) {
         for (int spin = 0; spin < 1000; ++spin)
