@@ -255,6 +255,7 @@ extern "C" [[noreturn]] void kernel_main(uint32_t multiboot_magic, uint64_t mult
     sched::start_scheduler(options.timeslice_ms);
     log(LogTag::Mem, "read-only after init: {} pages (IDT, GDT, TSS, stack protector guard) sealed",
         seal_ro_after_init());
+    end_boot_phase("scheduler, read-only seal");
     report_boot_profile();
     // Typing during boot is queued for later; say how much, so a flood that
     // came in while the clocks were measured is on the record.
