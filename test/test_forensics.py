@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import multiboot2 as mb2
+from harness_meta.believes_every_boot_passes import impostor_timeout
 
 # Every boot here is heavy for its length (spinning CPUs, QEMU's -d int log
 # of every interrupt, record/replay under -icount): beside the kernel-test
@@ -203,7 +204,7 @@ def test_a_hang_before_any_kernel_is_reported_in_32_bit_terms(boot, direct_boot_
     # The impostor halts with interrupts off straight from QEMU's loader:
     # no IDT, no paging, no kernel ELF.
     binary = direct_boot_binaries["impostor_kernel"]
-    result = boot(direct_kernel=binary, append="#hang#", timeout=3)
+    result = boot(direct_kernel=binary, append="#hang#", timeout=impostor_timeout("#hang#"))
     assert result.outcome.value == "timeout", result.report()
     cpus, log = hang_sections(result)
     assert sorted(cpus) == [0] and not log, result.hang_report
@@ -232,7 +233,7 @@ def idt_error_code(vector, long_mode=False):
 
 def test_a_triple_fault_before_any_kernel_is_explained_with_its_chain(boot, direct_boot_binaries):
     binary = direct_boot_binaries["impostor_kernel"]
-    result = boot(direct_kernel=binary, append="#triple#", timeout=3)
+    result = boot(direct_kernel=binary, append="#triple#", timeout=impostor_timeout("#triple#"))
     assert result.outcome.value == "triple fault", result.report()
     assert result.reset_report[0] == "rerun once under -d int,cpu_reset, which ended the same way", result.reset_report
     match = re.match(rf"^#BP \(int3\) at (0x[0-9a-f]+) -> #GP \(error {idt_error_code(3):#06x}\) at \1 -> "
@@ -260,7 +261,8 @@ def test_a_kernel_triple_fault_names_the_faulting_function_and_line(boot):
 
 
 def test_a_reset_asked_for_is_told_apart_from_a_fault(boot, direct_boot_binaries):
-    result = boot(direct_kernel=direct_boot_binaries["impostor_kernel"], append="#reset#", timeout=3)
+    result = boot(direct_kernel=direct_boot_binaries["impostor_kernel"], append="#reset#",
+                  timeout=impostor_timeout("#reset#"))
     assert result.outcome.value == "reset", result.report()
     assert result.reset_report[1].startswith("QEMU logged no triple fault: the reset was asked for"), \
         result.reset_report

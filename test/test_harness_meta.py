@@ -13,7 +13,7 @@ from harness import ktap
 from harness.kernel_test_run import KernelTestRun
 from harness.kernel_tests import KernelTest
 from harness.outcome import Outcome
-from harness_meta.believes_every_boot_passes import SCRIPTS
+from harness_meta.believes_every_boot_passes import SCRIPTS, impostor_timeout
 
 TEST_DIR = Path(__file__).resolve().parent
 
@@ -30,8 +30,8 @@ EXPECTED = {
 }
 
 
-def boot_impostor(boot, binaries, script, timeout=3):
-    return boot(direct_kernel=binaries["impostor_kernel"], append=script, timeout=timeout)
+def boot_impostor(boot, binaries, script):
+    return boot(direct_kernel=binaries["impostor_kernel"], append=script, timeout=impostor_timeout(script))
 
 
 def test_every_script_has_an_expected_outcome():
@@ -126,8 +126,7 @@ RUN_SCENARIOS = {
 def test_an_ok_result_passes_only_in_a_complete_run_that_ended_as_the_kernel_ends_it(boot, direct_boot_binaries,
                                                                                      name):
     action, lines, first_verdict, second_verdict = RUN_SCENARIOS[name]
-    timeout = 3
-    result = boot_impostor(boot, direct_boot_binaries, action + "|".join(lines), timeout=timeout)
+    result = boot_impostor(boot, direct_boot_binaries, action + "|".join(lines))
     first, second = kernel_tests("demo", "first", "second")
     run = KernelTestRun(result, ktap.parse(result.lines), [first, second])
     verdicts = {test.name: verdict(run, test) for test in (first, second)}
