@@ -246,11 +246,16 @@ KTEST(threads, a_pinned_thread_only_ever_runs_on_its_cpu)
         "{} threads pinned on each of {} CPUs spun, yielded and slept", kPinnedThreadsPerCpu, cpus.count());
 }
 
-// Work stealing. A High thread (the hog) holds CPU 0 for kHogMs, so the
-// unpinned workers queued there can only run elsewhere: each works
-// kWorkUs, and all of them together need far less than kHogMs on the other
-// CPUs. Each worker records where it ran and when it finished.
-constexpr uint64_t kHogMs = 300;
+// Work stealing. A High thread (the hog) holds CPU 0 until every worker
+// has finished, kHogCapMs at most, so the unpinned workers queued there can
+// only run elsewhere: each works kWorkUs, and all of them together need
+// some tens of ms on the other CPUs. Each worker records where it ran and
+// when it finished. The hog waits for the workers rather than for a fixed
+// time (300 ms before), which a host stall of a virtual CPU in the middle
+// of a worker could outlast; without stealing, CPU 0's workers never
+// finish and the hog leaves at the cap, before them.
+constexpr uint64_t kHogCapMs = 5000;
+constexpr uint64_t kHogPollUs = 100;
 constexpr uint64_t kWorkUs = 2000;
 constexpr unsigned kWorkersPerCpu = 8;
 
@@ -259,6 +264,12 @@ struct Worker {
     uint64_t finished_at = 0;
 };
 
+struct WorkersFinished {
+    lib::Atomic<unsigned> count = 0;
+    unsigned expected = 0;
+};
+WorkersFinished g_workers_finished;
+
 uint64_t work_briefly(void* argument)
 {
     auto& worker = *static_cast<Worker*>(argument);
@@ -266,12 +277,16 @@ uint64_t work_briefly(void* argument)
     spin_for_us(kWorkUs);
     worker.cpus |= uint64_t { 1 } << arch::current_cpu_index();
     worker.finished_at = arch::read_timestamp_counter();
+    g_workers_finished.count.fetch_add(1);
     return 0;
 }
 
 uint64_t hog_cpu(void*)
 {
-    spin_for_us(kHogMs * 1000);
+    for (uint64_t waited_us = 0;
+         g_workers_finished.count.load() < g_workers_finished.expected && waited_us < kHogCapMs * 1000;
+         waited_us += kHogPollUs)
+        spin_for_us(kHogPollUs);
     return arch::read_timestamp_counter();
 }
 
@@ -291,6 +306,9 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     static Worker workers[kWorkersPerCpu * arch::kMaxCpus];
     for (unsigned i = 0; i < worker_count; ++i)
         workers[i] = {};
+    g_workers_finished.count.store(0);
+    // One CPU: the workers run only once the hog has left, so it leaves at once.
+    g_workers_finished.expected = online > 1 ? worker_count : 0;
     TestThreads<kWorkersPerCpu * arch::kMaxCpus + 1> threads;
     uint64_t steals_before = total_steals();
     unsigned queued_on_cpu_0 = 0;
