@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import multiboot2 as mb2
-from harness_meta.believes_every_boot_passes import impostor_timeout
+from harness.impostor import impostor_timeout
 
 # Every boot here is heavy for its length (spinning CPUs, QEMU's -d int log
 # of every interrupt, record/replay under -icount): beside the kernel-test

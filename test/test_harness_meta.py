@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from harness import ktap
+from harness.impostor import impostor_timeout
 from harness.kernel_test_run import KernelTestRun
 from harness.kernel_tests import KernelTest
 from harness.outcome import Outcome
-from harness_meta.believes_every_boot_passes import SCRIPTS, impostor_timeout
+from harness_meta.believes_every_boot_passes import SCRIPTS
 
 TEST_DIR = Path(__file__).resolve().parent
 
@@ -48,7 +49,10 @@ def test_the_harness_classifies_each_misbehaviour(boot, direct_boot_binaries, na
 def test_pytest_fails_every_broken_boot_and_shows_the_report(build_dir):
     command = [sys.executable, "-m", "pytest", str(TEST_DIR / "harness_meta" / "believes_every_boot_passes.py"),
                "-v", "-p", "no:cacheprovider", "-p", "no:xdist", f"--build-dir={build_dir}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=TEST_DIR)
+    # Each boot may take its whole timeout twice (a reset or triple fault is
+    # rerun under -d int,cpu_reset), plus a minute for pytest itself.
+    limit = 60 + sum(2 * impostor_timeout(script) for script in SCRIPTS.values())
+    done = subprocess.run(command, capture_output=True, text=True, timeout=limit, cwd=TEST_DIR)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output  # pytest: some tests failed
     assert "test_boot_passes[control_a_real_pass] PASSED" in output

@@ -15,6 +15,7 @@ namespace drivers {
 
 // ACPI 6.4 4.8.3.3: the PM timer counts at 3.579545 MHz.
 inline constexpr uint64_t kPmTimerHz = 3579545;
+
 // Microseconds in a count of PM timer ticks, truncated.
 constexpr uint64_t pm_counts_to_us(uint64_t counts)
 {

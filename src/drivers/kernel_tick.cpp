@@ -2,6 +2,7 @@
 
 #include "arch/interrupts.h"
 #include "drivers/acpi_pm_timer.h"
+#include "drivers/clock_cross_check.h"
 #include "kernel/panic.h"
 #include "lib/atomic.h"
 

@@ -59,10 +59,11 @@ void report_boot_profile()
         log(LogTag::Boot, "boot profile: the TSC was not calibrated");
         return;
     }
-    // Read before the phase lines are printed: the total is the phases'
-    // sum (less under a microsecond a phase, truncated) and no host stall
-    // while the lines go out (tens of ms under TCG) lands in it.
-    uint64_t now = arch::read_timestamp_counter();
+    // "Here" is the end of the last phase, stamped right before this call:
+    // the total is the phases' sum (each truncated to a microsecond, so
+    // less than one each), and neither the printing of the lines below nor
+    // a host stall meanwhile (tens of ms under TCG) lands in it.
+    uint64_t now = g_count > 0 ? g_stamps[g_count - 1].tsc : arch::read_timestamp_counter();
     uint64_t previous = entry_tsc();
     for (size_t i = 0; i < g_count; ++i) {
         log(LogTag::Boot, "phase {}: {} us", g_stamps[i].name, microseconds(g_stamps[i].tsc - previous));

@@ -6,6 +6,7 @@
 #include "arch/cross_cpu.h"
 #include "arch/interrupts.h"
 #include "drivers/acpi_pm_timer.h"
+#include "drivers/clock_cross_check.h"
 #include "drivers/kernel_tick.h"
 #include "kernel/boot_profile.h"
 #include "kernel/cross_cpu_call.h"

@@ -3,6 +3,8 @@
 // and the life cycle of threads: thread_lifetime_tests.cpp.
 
 #include "arch/cpu.h"
+#include "drivers/acpi_pm_timer.h"
+#include "drivers/clock_cross_check.h"
 #include "drivers/kernel_tick.h"
 #include "kernel/cross_cpu_call.h"
 #include "ktest/ktest.h"
@@ -17,6 +19,7 @@ namespace {
 using testing::cycles_to_us;
 using testing::spin_for_us;
 using testing::TestThreads;
+using testing::tsc_in_us;
 
 uint64_t add_one(void* argument)
 {
@@ -253,7 +256,7 @@ KTEST(threads, a_pinned_thread_only_ever_runs_on_its_cpu)
 // when it finished. The hog waits for the workers rather than for a fixed
 // time (300 ms before), which a host stall of a virtual CPU in the middle
 // of a worker could outlast; without stealing, CPU 0's workers never
-// finish and the hog leaves at the cap, before them.
+// finish, the hog leaves at the cap, and the test says it did.
 constexpr uint64_t kHogCapMs = 5000;
 constexpr uint64_t kHogPollUs = 100;
 constexpr uint64_t kWorkUs = 2000;
@@ -267,6 +270,11 @@ struct Worker {
 struct WorkersFinished {
     lib::Atomic<unsigned> count = 0;
     unsigned expected = 0;
+    // Set by the hog: when it took CPU 0 and left it, and whether it left
+    // at the cap with workers unfinished.
+    uint64_t hog_started_at = 0;
+    uint64_t hog_ended_at = 0;
+    bool hog_hit_cap = false;
 };
 WorkersFinished g_workers_finished;
 
@@ -283,11 +291,14 @@ uint64_t work_briefly(void* argument)
 
 uint64_t hog_cpu(void*)
 {
-    for (uint64_t waited_us = 0;
-         g_workers_finished.count.load() < g_workers_finished.expected && waited_us < kHogCapMs * 1000;
-         waited_us += kHogPollUs)
+    WorkersFinished& finished = g_workers_finished;
+    finished.hog_started_at = arch::read_timestamp_counter();
+    uint64_t cap = tsc_in_us(kHogCapMs * 1000);
+    while (finished.count.load() < finished.expected && arch::read_timestamp_counter() < cap)
         spin_for_us(kHogPollUs);
-    return arch::read_timestamp_counter();
+    finished.hog_hit_cap = finished.count.load() < finished.expected;
+    finished.hog_ended_at = arch::read_timestamp_counter();
+    return finished.hog_ended_at;
 }
 
 uint64_t total_steals()
@@ -306,9 +317,10 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     static Worker workers[kWorkersPerCpu * arch::kMaxCpus];
     for (unsigned i = 0; i < worker_count; ++i)
         workers[i] = {};
-    g_workers_finished.count.store(0);
     // One CPU: the workers run only once the hog has left, so it leaves at once.
+    g_workers_finished.count.store(0);
     g_workers_finished.expected = online > 1 ? worker_count : 0;
+    g_workers_finished.hog_hit_cap = false;
     TestThreads<kWorkersPerCpu * arch::kMaxCpus + 1> threads;
     uint64_t steals_before = total_steals();
     unsigned queued_on_cpu_0 = 0;
@@ -345,8 +357,10 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     }
     ktest_context.diagnostic(
         "{} workers on {} CPUs ({} placed on CPU 0, {} of those ran elsewhere), {} finished before the hog "
-        "left CPU 0; {} steals; CPUs used {:#x}",
-        worker_count, online, queued_on_cpu_0, taken_from_cpu_0, finished_before_the_hog, steals, ran_on);
+        "left CPU 0 (it held CPU 0 for {} us{}); {} steals; CPUs used {:#x}",
+        worker_count, online, queued_on_cpu_0, taken_from_cpu_0, finished_before_the_hog,
+        cycles_to_us(g_workers_finished.hog_ended_at - g_workers_finished.hog_started_at),
+        g_workers_finished.hog_hit_cap ? ", left at the cap" : "", steals, ran_on);
     if (online == 1) {
         KEXPECT_EQ(ran_on, cpus.bits());
         ktest_context.diagnostic("one CPU: nothing to steal from, so nothing about stealing is checked; "
@@ -357,6 +371,7 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     // came); without stealing, the workers queued on CPU 0 would wait for
     // the hog.
     KEXPECT_EQ(ran_on | 1, cpus.bits());
+    KEXPECT_FALSE(g_workers_finished.hog_hit_cap);
     KEXPECT_EQ(finished_before_the_hog, worker_count);
     KEXPECT_GT(steals, 0u);
     // Unpinned threads move only by being stolen: some of CPU 0's moved.

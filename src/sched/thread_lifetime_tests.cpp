@@ -4,6 +4,7 @@
 
 #include "arch/cpu.h"
 #include "drivers/acpi_pm_timer.h"
+#include "drivers/clock_cross_check.h"
 #include "drivers/kernel_tick.h"
 #include "ktest/ktest.h"
 #include "sched/scheduler.h"

@@ -7,6 +7,7 @@ something else. Every one but the control must fail, with the boot report
 
 import pytest
 
+from harness.impostor import impostor_timeout
 from harness.outcome import Outcome
 
 # Script for the impostor (test/direct_boot/impostor_kernel.asm): #action#text.
@@ -21,16 +22,6 @@ SCRIPTS = {
     "ready_then_reset": "#reset#[BOOT] RayOS ready",
     "ready_then_panic_and_success_exit": "#exit=10#[BOOT] RayOS ready|[PANIC] impostor panic (src/impostor.cpp:2)",
 }
-
-# An impostor boot ends by itself in about 0.3 s, except under #hang#,
-# whose timeout is the outcome under test: a short timeout there, and room
-# for a loaded host elsewhere, where a timeout would be the wrong outcome.
-HANG_TIMEOUT_SECONDS = 3
-ENDING_TIMEOUT_SECONDS = 30
-
-
-def impostor_timeout(script):
-    return HANG_TIMEOUT_SECONDS if script.startswith("#hang#") else ENDING_TIMEOUT_SECONDS
 
 
 @pytest.mark.parametrize("script", SCRIPTS.values(), ids=SCRIPTS.keys())

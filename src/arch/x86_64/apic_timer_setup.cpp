@@ -71,7 +71,7 @@ Calibration calibrate()
     drivers::PmStopwatch stopwatch;
     Reading start = read_bracketed(stopwatch);
     uint64_t min_window = drivers::pm_counts_for_at_least_us(kApicTimerCalibrationMinUs);
-    uint64_t max_window = static_cast<uint64_t>(kApicTimerCalibrationMaxMs) * drivers::kPmTimerHz / 1000;
+    uint64_t max_window = drivers::pm_counts_for_at_least_us(uint64_t { kApicTimerCalibrationMaxMs } * 1000);
     for (;;) {
         for (int spin = 0; spin < 1000; ++spin)
             cpu_relax();
