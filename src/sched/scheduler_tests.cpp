@@ -317,8 +317,8 @@ KTEST(threads, cpus_with_nothing_to_do_steal_queued_threads)
     static Worker workers[kWorkersPerCpu * arch::kMaxCpus];
     for (unsigned i = 0; i < worker_count; ++i)
         workers[i] = {};
-    // One CPU: the workers run only once the hog has left, so it leaves at once.
     g_workers_finished.count.store(0);
+    // One CPU: the workers run only once the hog has left, so it leaves at once.
     g_workers_finished.expected = online > 1 ? worker_count : 0;
     g_workers_finished.hog_hit_cap = false;
     TestThreads<kWorkersPerCpu * arch::kMaxCpus + 1> threads;
