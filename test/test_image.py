@@ -12,6 +12,7 @@ import pytest
 
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 
+from harness.build_options import build_option
 from harness.elf import LINKER_BOUND, KernelElf, load_segments, rights
 from harness.outcome import Outcome
 from harness.qemu import BootConfig, boot as boot_once
@@ -367,12 +368,6 @@ def kernel_compile_commands(folder):
 
 def kernel_compiled_files(folder):
     return [path for files in kernel_compile_commands(folder).values() for path in files]
-
-
-def build_option(folder, name):
-    """An option's value in a configured build folder, as Meson reports it."""
-    options = json.loads((folder / "meson-info/intro-buildoptions.json").read_text())
-    return next(option["value"] for option in options if option["name"] == name)
 
 
 def test_the_release_kernel_and_the_pure_code_compile_in_unity_batches_the_test_kernel_file_by_file(build_dir):

@@ -8,11 +8,12 @@ ci/psf_font.py). The actual screen is QEMU's own screendump (PPM) of the
 display. compare() checks every pixel of every cell."""
 
 import importlib.util
-import json
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from .build_options import build_option
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,9 +53,7 @@ def load_psf_module():
 
 def console_font(build_dir):
     """The font the build converted (meson_options.txt: console_font)."""
-    options = json.loads((Path(build_dir) / "meson-info" / "intro-buildoptions.json").read_text())
-    path = next(option["value"] for option in options if option["name"] == "console_font")
-    return load_psf_module().read_font(path)
+    return load_psf_module().read_font(build_option(build_dir, "console_font"))
 
 
 class TerminalModel:
