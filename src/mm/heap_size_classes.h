@@ -14,9 +14,13 @@
 namespace mm {
 
 // Strides grow by about an eighth to a quarter, so a block wastes little.
-// Each stride counts the block's 16-byte record.
-inline constexpr uint16_t kHeapStrides[] = { 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-    512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, kMaxSlabStride };
+// Each stride counts the block's 16-byte record, so a request of a power of
+// two from 256 bytes on (the sizes kernels ask for most) gets a stride of
+// its own, 16 bytes over it: a 256-byte request would otherwise take a
+// 320-byte stride and waste 48 bytes a block, a 2048-byte one 496.
+inline constexpr uint16_t kHeapStrides[]
+    = { 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 272, 320, 384, 448, 512, 528, 640, 768, 896, 1024,
+          1040, 1280, 1536, 1792, 2048, 2064, 2560, 3072, 3584, kMaxSlabStride };
 inline constexpr size_t kHeapClassCount = sizeof(kHeapStrides) / sizeof(kHeapStrides[0]);
 // A slab's live bitmap (two words in its page descriptor) caps its blocks.
 inline constexpr uint32_t kMaxBlocksPerSlab = 128;

@@ -98,4 +98,15 @@ TEST(HeapSizeClasses, BlockIndexIsTheDivisionAtEveryOffsetOfAnySlab)
     }
 }
 
+// Kernels ask for powers of two most: from 256 bytes on, each has a stride
+// 16 bytes over it (its record), not the next coarser one.
+TEST(HeapSizeClasses, PowersOfTwoFrom256BytesGetAStrideOfTheirOwn)
+{
+    for (size_t size = 256; size + mm::kHeapHeaderSize <= mm::kMaxSlabStride; size *= 2) {
+        EXPECT_EQ(
+            kHeapClasses.stride[mm::size_class_for(size + mm::kHeapHeaderSize)], size + mm::kHeapHeaderSize)
+            << size << " bytes";
+    }
+}
+
 } // namespace
