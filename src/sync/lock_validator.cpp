@@ -17,6 +17,7 @@ namespace {
 
 using kernel::log;
 using kernel::LogTag;
+using validator::g_enabled;
 
 // What the validator knows of a class beyond its key.
 struct ClassRecord {
@@ -25,7 +26,6 @@ struct ClassRecord {
     bool interrupt_use_reported = false;
 };
 
-lib::Atomic<bool> g_enabled = true;
 // LockdepReportAction as its number (lib::Atomic holds integers).
 lib::Atomic<uint8_t> g_action = static_cast<uint8_t>(LockdepReportAction::Panic);
 lib::Atomic<uint64_t> g_reports = 0;
@@ -130,9 +130,9 @@ void log_acquisition_backtrace(const Acquisition& acquired)
     }
 }
 
-// The frame of the entry point (lock_will_acquire, lock_released) the
-// validator was called through on this CPU: backtraces start at its caller,
-// the lock's code, whatever was inlined where.
+// The frame of the validator's entry point (validate_acquisition,
+// release_not_held) on this CPU: backtraces start at its caller, the
+// lock's code, whatever was inlined where.
 uint64_t g_entry_frame[arch::kMaxCpus];
 
 Acquisition capture_acquisition(LockSite site)
@@ -310,10 +310,11 @@ HeldLockStack& this_cpu_spinlocks()
     return g_cpu_spinlocks[arch::current_cpu_index()];
 }
 
-bool lock_will_acquire(HeldLockStack& held, LockClassKey& key, const void* lock, LockKind kind, LockSite site)
+lib::Atomic<bool> validator::g_enabled = true;
+
+bool validator::validate_acquisition(
+    HeldLockStack& held, LockClassKey& key, const void* lock, LockKind kind, LockSite site)
 {
-    if (!g_enabled.load(lib::MemoryOrder::Relaxed))
-        return true;
     bool interrupts_on = arch::interrupts_enabled();
     // A sleeping lock's caller has interrupts on: off here, so that the
     // thread stays on this CPU while it validates and never holds the
@@ -336,36 +337,23 @@ bool lock_will_acquire(HeldLockStack& held, LockClassKey& key, const void* lock,
     return true;
 }
 
-void lock_acquired(
-    HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site, LockAcquired how)
+void validator::held_lock_stack_full()
 {
-    HeldLock* entry = held.push(lock, &key, how == LockAcquired::Recursively, site);
-    bool enabled = g_enabled.load(lib::MemoryOrder::Relaxed);
-    if (entry == nullptr) {
-        if (enabled)
-            turn_off("held-lock stack full");
-        return;
-    }
-    // The backtrace only for the validator's reports; the record itself
-    // is always kept, for might_sleep().
-    if (enabled && !g_validating[arch::current_cpu_index()])
-        entry->acquired.frame_count = static_cast<uint8_t>(
-            arch::capture_callers(reinterpret_cast<uint64_t>(__builtin_frame_address(0)),
-                entry->acquired.frames, kAcquisitionFrames));
+    if (g_enabled.load(lib::MemoryOrder::Relaxed))
+        turn_off("held-lock stack full");
 }
 
-bool lock_released(HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site)
+void validator::record_acquisition_backtrace(HeldLock& entry)
 {
-    bool recursive = false;
-    switch (held.remove(lock, recursive)) {
-    case HeldLockStack::Removed::Recorded:
-        return !recursive;
-    case HeldLockStack::Removed::Uncounted:
-        return true;
-    case HeldLockStack::Removed::NotHeld:
-        break;
-    }
-    InterruptGuard interrupts_off; // as in lock_will_acquire
+    if (!g_validating[arch::current_cpu_index()])
+        entry.acquired.frame_count = static_cast<uint8_t>(
+            arch::capture_callers(reinterpret_cast<uint64_t>(__builtin_frame_address(0)),
+                entry.acquired.frames, kAcquisitionFrames));
+}
+
+bool validator::release_not_held(const LockClassKey& key, LockSite site)
+{
+    InterruptGuard interrupts_off; // as in validate_acquisition
     unsigned cpu = arch::current_cpu_index();
     if (!g_enabled.load(lib::MemoryOrder::Relaxed) || g_validating[cpu])
         return true;
