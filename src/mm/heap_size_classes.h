@@ -13,8 +13,8 @@
 
 namespace mm {
 
-// Strides grow by about an eighth to a quarter (a sixteenth where a power of
-// two gets its own, below), so a block wastes little.
+// Strides grow by about an eighth to a quarter (a sixteenth or less where a
+// power of two gets its own, below), so a block wastes little.
 // Each stride counts the block's 16-byte record, so a request of a power of
 // two from 256 bytes on (the sizes kernels ask for most) gets a stride of
 // its own, 16 bytes over it: a 256-byte request would otherwise take a

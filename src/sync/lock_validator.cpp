@@ -17,7 +17,7 @@ namespace {
 
 using kernel::log;
 using kernel::LogTag;
-using validator::g_enabled;
+using validator::g_lockdep_enabled;
 
 // What the validator knows of a class beyond its key.
 struct ClassRecord {
@@ -75,7 +75,7 @@ private:
 
 void turn_off(lib::StringView why)
 {
-    if (g_enabled.exchange(false))
+    if (g_lockdep_enabled.exchange(false))
         log(LogTag::Lockdep, "{}: lock-order validator off from here on", why);
 }
 
@@ -310,7 +310,7 @@ HeldLockStack& this_cpu_spinlocks()
     return g_cpu_spinlocks[arch::current_cpu_index()];
 }
 
-lib::Atomic<bool> validator::g_enabled = true;
+constinit lib::Atomic<bool> validator::g_lockdep_enabled = true;
 
 bool validator::validate_acquisition(
     HeldLockStack& held, LockClassKey& key, const void* lock, LockKind kind, LockSite site)
@@ -337,25 +337,29 @@ bool validator::validate_acquisition(
     return true;
 }
 
-void validator::held_lock_stack_full()
+void lock_acquired(
+    HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site, LockAcquired how)
 {
-    if (g_enabled.load(lib::MemoryOrder::Relaxed))
-        turn_off("held-lock stack full");
-}
-
-void validator::record_acquisition_backtrace(HeldLock& entry)
-{
-    if (!g_validating[arch::current_cpu_index()])
-        entry.acquired.frame_count = static_cast<uint8_t>(
+    HeldLock* entry = held.push(lock, &key, how == LockAcquired::Recursively, site);
+    bool enabled = g_lockdep_enabled.load(lib::MemoryOrder::Relaxed);
+    if (entry == nullptr) {
+        if (enabled)
+            turn_off("held-lock stack full");
+        return;
+    }
+    // The backtrace only for the validator's reports; the record itself
+    // is always kept, for might_sleep().
+    if (enabled && !g_validating[arch::current_cpu_index()])
+        entry->acquired.frame_count = static_cast<uint8_t>(
             arch::capture_callers(reinterpret_cast<uint64_t>(__builtin_frame_address(0)),
-                entry.acquired.frames, kAcquisitionFrames));
+                entry->acquired.frames, kAcquisitionFrames));
 }
 
 bool validator::release_not_held(const LockClassKey& key, LockSite site)
 {
     InterruptGuard interrupts_off; // as in validate_acquisition
     unsigned cpu = arch::current_cpu_index();
-    if (!g_enabled.load(lib::MemoryOrder::Relaxed) || g_validating[cpu])
+    if (!g_lockdep_enabled.load(lib::MemoryOrder::Relaxed) || g_validating[cpu])
         return true;
     ValidatingGuard validating(cpu);
     g_entry_frame[cpu] = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
@@ -375,12 +379,12 @@ const HeldLock* innermost_spinlock_held()
 
 bool lockdep_enabled()
 {
-    return g_enabled.load();
+    return g_lockdep_enabled.load();
 }
 
 void set_lockdep_enabled(bool enabled)
 {
-    g_enabled.store(enabled);
+    g_lockdep_enabled.store(enabled);
 }
 
 void set_lockdep_report_action(LockdepReportAction action)

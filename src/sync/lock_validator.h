@@ -37,21 +37,20 @@ enum class LockKind : uint8_t {
 // The calling CPU's stack of spinlocks held.
 HeldLockStack& this_cpu_spinlocks();
 
-// The three entry points below run on every acquisition and release of
-// every lock, so what they do with the validator off (check a flag, push
-// or pop the record) is inline here, and only the validation and the
-// reports are calls: a kalloc+kfree pair with lockdep=off took 895
-// instructions with all of it behind calls, 730 with this (counted by
-// single-stepping one pair under gdb).
+// The entry points below run on every acquisition and release of every
+// lock, so what lock_will_acquire and lock_released do with the validator
+// off (check a flag, pop the record) is inline here, and only the
+// validation and the reports are calls. Always inline: the release kernel
+// is built for size, and a copy its compiler left out of line would be a
+// frame of the validator's own in the backtrace of a release report
+// (test_lockdep.py boots both kernels).
 namespace validator {
-// Defined in lock_validator.cpp, constant-initialized (Atomic's
-// constructor is constexpr): the check cannot see that from here.
+// Defined constinit in lock_validator.cpp: the check cannot see that from
+// here.
 // NOLINTNEXTLINE(bugprone-dynamic-static-initializers)
-extern lib::Atomic<bool> g_enabled;
+extern lib::Atomic<bool> g_lockdep_enabled;
 bool validate_acquisition(
     HeldLockStack& held, LockClassKey& key, const void* lock, LockKind kind, LockSite site);
-void record_acquisition_backtrace(HeldLock& entry);
-void held_lock_stack_full();
 bool release_not_held(const LockClassKey& key, LockSite site);
 } // namespace validator
 
@@ -59,32 +58,26 @@ bool release_not_held(const LockClassKey& key, LockSite site);
 // against the locks `held`, records new orders, reports. False when the
 // context holds the lock already (reported): it must not wait for it then,
 // and records the acquisition with LockAcquired::Recursively.
-inline bool lock_will_acquire(
+[[gnu::always_inline]] inline bool lock_will_acquire(
     HeldLockStack& held, LockClassKey& key, const void* lock, LockKind kind, LockSite site)
 {
-    if (!validator::g_enabled.load(lib::MemoryOrder::Relaxed))
+    if (!validator::g_lockdep_enabled.load(lib::MemoryOrder::Relaxed))
         return true;
     return validator::validate_acquisition(held, key, lock, kind, site);
 }
 
 enum class LockAcquired : bool { Really, Recursively };
 // Once the lock is taken (or given up on as recursive): pushes the record.
-inline void lock_acquired(
-    HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site, LockAcquired how)
-{
-    HeldLock* entry = held.push(lock, &key, how == LockAcquired::Recursively, site);
-    if (entry == nullptr)
-        return validator::held_lock_stack_full();
-    // The backtrace only for the validator's reports; the record itself
-    // is always kept, for might_sleep().
-    if (validator::g_enabled.load(lib::MemoryOrder::Relaxed))
-        validator::record_acquisition_backtrace(*entry);
-}
+// A call of its own, not inline: the acquisition's backtrace starts at its
+// caller, the lock's code, however the compiler inlined that.
+void lock_acquired(
+    HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site, LockAcquired how);
 
 // Before releasing: pops the record. False when the lock must not be
 // released: the context did not hold it (reported), or the record was a
 // recursive acquisition that never took it.
-inline bool lock_released(HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site)
+[[gnu::always_inline]] inline bool lock_released(
+    HeldLockStack& held, const LockClassKey& key, const void* lock, LockSite site)
 {
     bool recursive = false;
     switch (held.remove(lock, recursive)) {

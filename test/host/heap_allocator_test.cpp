@@ -359,7 +359,7 @@ TEST(HeapAllocator, EmptiedSlabsAreKeptForTheirClassWithinTheFreeMemoryKept)
     uint8_t size_class = mm::size_class_for(256 + 16);
     ASSERT_EQ(mm::kHeapClasses.stride[size_class], 272u); // 15 blocks a one-page slab
     ASSERT_EQ(mm::kHeapClasses.pages[size_class], 1u);
-    for (int i = 0; i < 200 * 15; ++i)
+    for (uint32_t i = 0; i < 200 * uint32_t { mm::kHeapClasses.blocks[size_class] }; ++i)
         blocks.push_back(heap.allocate(256));
     uint64_t slab_pages = heap.stats().pages_in_use;
     EXPECT_EQ(slab_pages, 200u);
