@@ -7,8 +7,6 @@
 
 #include <stdint.h>
 
-#include "drivers/clock_cross_check.h" // the PM timer's rate, counts to microseconds and back
-
 namespace drivers {
 
 // From the FADT (acpi::PmTimerRegister); before this, there is no PM timer.
