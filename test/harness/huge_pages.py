@@ -1,0 +1,44 @@
+"""QEMU without transparent huge pages, for boots timed by the wall clock
+(ci/benchmark.py's boot part).
+
+QEMU asks the host for transparent huge pages (madvise) for the guest's
+RAM and for TCG's buffer of translated code. The first write to a 2 MiB
+region that the host has not backed yet then waits while the host clears
+all 2 MiB. On this VM (itself a guest, whose fresh memory faults in its own
+host too) that wait took 4 to 5 ms. A release kernel's boot writes regions
+that neither the firmware nor GRUB wrote before it (its heap's, its first
+stacks', one more of TCG's code buffer), so three of its phases (the heap,
+interrupts and the timer, the scheduler's start) each took either their
+usual time or 4 to 5 ms more: boot profiles of 48 ms or of 56 to 63 ms, at
+random. Measured on 2026-11-29 (10 alternating BIOS boots of each): with
+the huge pages off for QEMU alone the profiles read 48.5 to 51.2 ms, and
+RayOS's median from QEMU's start to the ready line came down by 9 ms while
+the floor's moved by 1; the fastest boots, which had met only regions the
+host had backed, were 4 to 6 ms slower. On real hardware the memory is
+simply there, so the figures without the host's clearing are the truer
+comparison, and the steadier one.
+
+Linux's PR_SET_THP_DISABLE (prctl(2)) turns the huge pages off for a process
+and everything it starts, whatever the process later asks with madvise;
+/proc/PID/status then reads "THP_enabled: 0" (proc(5))."""
+
+import ctypes
+import ctypes.util
+import subprocess
+
+# <linux/prctl.h>
+PR_SET_THP_DISABLE = 41
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _disable_in_this_process():
+    if _libc.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_THP_DISABLE) failed")
+
+
+def popen_without_huge_pages(command, **kwargs):
+    """subprocess.Popen(command, **kwargs), the command started with
+    transparent huge pages off (set in the child between fork and exec, so
+    this process keeps its own)."""
+    return subprocess.Popen(command, preexec_fn=_disable_in_this_process, **kwargs)
