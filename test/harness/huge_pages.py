@@ -5,17 +5,20 @@ QEMU asks the host for transparent huge pages (madvise) for the guest's
 RAM and for TCG's buffer of translated code. The first write to a 2 MiB
 region that the host has not backed yet then waits while the host clears
 all 2 MiB. On this VM (itself a guest, whose fresh memory faults in its own
-host too) that wait took 4 to 5 ms. A release kernel's boot writes regions
-that neither the firmware nor GRUB wrote before it (its heap's, its first
-stacks', one more of TCG's code buffer), so three of its phases (the heap,
-interrupts and the timer, the scheduler's start) each took either their
+host too) that wait took 4 to 5 ms. A release kernel's boot writes two
+regions of guest RAM that neither the firmware nor GRUB wrote before it
+(its heap's at 2 MiB, its first stacks' at 4 MiB: read from QEMU's
+/proc/PID/pagemap at boot_entry and at the ready line), and its interrupt
+and timer set-up meets a third region, though no new one of guest RAM (TCG's
+code buffer, presumably). So those three phases each took either their
 usual time or 4 to 5 ms more: boot profiles of 48 ms or of 56 to 63 ms, at
-random. Measured on 2026-11-29 (10 alternating BIOS boots of each): with
-the huge pages off for QEMU alone the profiles read 48.5 to 51.2 ms, and
-RayOS's median from QEMU's start to the ready line came down by 9 ms while
-the floor's moved by 1; the fastest boots, which had met only regions the
-host had backed, were 4 to 6 ms slower. On real hardware the memory is
-simply there, so the figures without the host's clearing are the truer
+random. Measured on 2026-11-29, two rounds of 10 alternating BIOS boots of
+each ISO with and without: without the huge pages for QEMU the profiles
+read 48.5 to 51.2 ms; RayOS's median from QEMU's start to the ready line
+came down by 9 and 12 ms, the floor's moved by 1 ms or less; the fastest
+boots, which had met only regions the host had backed already, were 3 to
+11 ms slower, the floor's as well as RayOS's. On real hardware memory is
+simply there: the figures without the host's clearing are the truer
 comparison, and the steadier one.
 
 Linux's PR_SET_THP_DISABLE (prctl(2)) turns the huge pages off for a process
