@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.ktap import parse as parse_ktap
 from harness.outcome import EXIT_FAILURE, Outcome
 
 SOURCE = "src/sync/lock_order_faults.cpp"
@@ -115,3 +116,25 @@ def test_a_lockdep_value_other_than_on_or_off_is_refused(boot):
     assert result.outcome is Outcome.PASSED, result.reason
     assert "[BOOT] warning: lockdep='maybe' ignored (on or off)" in result.lines
     assert "[LOCKDEP] lock-order validator on" in result.lines
+
+
+CAPACITY_TEST = "lockdep_capacity.a_spinlock_past_the_held_lock_stack_turns_the_validator_off"
+STACK_FULL = "[LOCKDEP] held-lock stack full: lock-order validator off from here on"
+
+
+def test_a_spinlock_past_the_held_lock_stack_turns_the_validator_off_with_one_line(boot):
+    """The explicit kernel test takes one spinlock more than the CPU's
+    held-lock stack records (src/sync/lock_validator_tests.cpp): the
+    validator must say once, inside that test, that it is off from there
+    on, and the boot must carry on to its end (a defined exit, no hang)."""
+    result = boot(cmdline="test=lockdep_capacity")
+    run = parse_ktap(result.lines)
+    assert run.complete and set(run.results) == {CAPACITY_TEST}, result.reason
+    assert run.results[CAPACITY_TEST].ok, run.results[CAPACITY_TEST].diagnostics
+    assert result.outcome is Outcome.PASSED, result.reason
+    assert result.lines.count(STACK_FULL) == 1, result.lines_with("[LOCKDEP]")
+    # Inside the test: after its suite's header, before its result.
+    at = result.lines.index(STACK_FULL)
+    assert result.lines.index("    # Subtest: lockdep_capacity") < at, result.lines
+    assert at < result.lines.index("    ok 1 a_spinlock_past_the_held_lock_stack_turns_the_validator_off")
+    assert not result.lines_with("[LOCKDEP] possible") and not result.lines_with("[LOCKDEP] recursive")

@@ -11,6 +11,7 @@
 #include "ktest/ktest.h"
 #include "lib/atomic.h"
 #include "sched/thread.h"
+#include "sync/held_lock_stack.h"
 #include "sync/interrupt_guard.h"
 #include "sync/lock_validator.h"
 #include "sync/mutex.h"
@@ -307,6 +308,42 @@ KTEST(lockdep, a_mutex_taken_again_by_its_holder_is_reported_not_waited_for)
     mutexes.first.unlock();
     KEXPECT_TRUE(mutexes.first.owner() == nullptr);
     KEXPECT_EQ(sched::current_thread()->m_held_locks.depth(), 0u);
+}
+
+// The held-lock stack records HeldLockStack::kCapacity spinlocks a CPU. One
+// more is counted (its release balances it) but not recorded, so the
+// validator could no longer see its orders: it says so once and turns
+// itself off. Explicit only: nothing in a run could turn the validator on
+// again for the tests after it (test_lockdep.py boots it alone and reads
+// the line it logs).
+KTEST_EXPLICIT(lockdep_capacity, a_spinlock_past_the_held_lock_stack_turns_the_validator_off, 0)
+{
+    KASSERT_TRUE(lockdep_enabled());
+    KASSERT_EQ(spinlocks_held(), 0u);
+    constexpr size_t kRecorded = HeldLockStack::kCapacity;
+    // One declaration, so one class: the order of two locks of a class is
+    // never checked, and no report comes of their nesting.
+    Spinlock locks[kRecorded + 1];
+    uint64_t reports_before = lockdep_reports();
+    bool on_with_the_stack_full = false;
+    bool on_past_it = true;
+    size_t held_past_it = 0;
+    {
+        InterruptGuard interrupts_off;
+        for (size_t i = 0; i < kRecorded; ++i)
+            locks[i].lock();
+        on_with_the_stack_full = lockdep_enabled();
+        locks[kRecorded].lock();
+        on_past_it = lockdep_enabled();
+        held_past_it = spinlocks_held();
+        for (size_t i = kRecorded + 1; i-- > 0;)
+            locks[i].unlock();
+    }
+    KEXPECT_TRUE(on_with_the_stack_full);
+    KEXPECT_FALSE(on_past_it);
+    KEXPECT_EQ(held_past_it, kRecorded + 1);
+    KEXPECT_EQ(spinlocks_held(), 0u);
+    KEXPECT_EQ(lockdep_reports(), reports_before);
 }
 
 } // namespace sync
