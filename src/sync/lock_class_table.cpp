@@ -29,12 +29,12 @@ bool same_class(const LockClassKey& a, const LockClassKey& b)
 uint16_t LockClassTable::find_or_add(const LockClassKey& key)
 {
     for (uint16_t i = 1; i < m_count; ++i) {
-        if (same_class(*m_keys[i], key))
+        if (same_class(m_classes[i], key))
             return i;
     }
     if (m_count == kMaxLockClasses)
         return 0;
-    m_keys[m_count] = &key;
+    m_classes[m_count] = LockClassKey { key.name, key.declared, m_count };
     return m_count++;
 }
 

@@ -4,6 +4,12 @@
 // class is a key's name and declaration site, whichever lock carries it
 // (one per instance of a struct's member, say). Fixed size, no heap; pure
 // (host-tested). The validator (sync/lock_validator.cpp) serialises it.
+//
+// The table keeps its own copy of each class's name and site, never a
+// pointer to the key that registered it: that key lives in a lock, and a
+// lock may die before its class does (a kernel test's, on its stack). The
+// name and file themselves are string literals (a lock's name, and
+// __builtin_FILE()), which live as long as the kernel.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,13 +23,13 @@ public:
     // The class number of the key (1 .. kMaxLockClasses - 1), registering
     // the class if new; 0 when the table is full.
     uint16_t find_or_add(const LockClassKey& key);
-    // The first key seen of a registered class.
-    const LockClassKey& key_of(uint16_t lock_class) const { return *m_keys[lock_class]; }
+    // A registered class's name and site (its class_index is the class).
+    const LockClassKey& key_of(uint16_t lock_class) const { return m_classes[lock_class]; }
     size_t class_count() const { return m_count - 1u; }
 
 private:
     uint16_t m_count = 1; // 0 is "no class"
-    const LockClassKey* m_keys[kMaxLockClasses] {};
+    LockClassKey m_classes[kMaxLockClasses] {};
 };
 
 } // namespace sync

@@ -24,8 +24,31 @@ TEST(LockClassTable, LocksDeclaredAtOnePlaceShareTheirClass)
     uint16_t number = table.find_or_add(first);
     EXPECT_NE(number, 0);
     EXPECT_EQ(table.find_or_add(second), number);
-    EXPECT_EQ(&table.key_of(number), &first);
+    EXPECT_EQ(table.key_of(number).declared.file, first.declared.file);
+    EXPECT_EQ(table.key_of(number).declared.line, 10u);
+    EXPECT_EQ(table.key_of(number).class_index, number);
     EXPECT_EQ(table.class_count(), 1u);
+}
+
+// A kernel test's lock lives on its stack and is gone when the test
+// returns; the class stays, and later lookups compare against it. A table
+// that kept a pointer to the first key read the dead stack (a kernel test
+// run took a #GP in find_or_add, 2026-11-29; here ASan's
+// stack-use-after-scope).
+TEST(LockClassTable, AClassOutlivesTheLockThatRegisteredIt)
+{
+    sync::LockClassTable table;
+    uint16_t number = 0;
+    {
+        sync::LockClassKey short_lived = key("lockdep test A", "src/sync/lock_validator_tests.cpp", 84);
+        number = table.find_or_add(short_lived);
+    }
+    sync::LockClassKey other = key("lockdep test B", "src/sync/lock_validator_tests.cpp", 84);
+    sync::LockClassKey again = key("lockdep test A", "src/sync/lock_validator_tests.cpp", 84);
+    EXPECT_NE(table.find_or_add(other), number);
+    EXPECT_EQ(table.find_or_add(again), number);
+    EXPECT_STREQ(table.key_of(number).name, "lockdep test A");
+    EXPECT_EQ(table.key_of(number).declared.line, 84u);
 }
 
 TEST(LockClassTable, TheFileNameIsComparedByItsText)
