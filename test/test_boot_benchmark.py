@@ -12,6 +12,7 @@ from pathlib import Path
 
 import benchmark  # ci/benchmark.py (pytest.ini puts ci/ on the path)
 import pytest
+from harness.huge_pages import huge_page_facts
 from harness.qemu import BootConfig, make_config_disk, qemu_command
 
 FLOOR_LINE = re.compile(r"^\[BOOT\] floor ready, TSC 0x[0-9a-f]{16}$")
@@ -63,16 +64,6 @@ def test_each_floor_boots_to_its_line_in_its_own_grub_set_up(floor_isos, tmp_pat
         assert len(logs["floor-plain"]) == 1, logs["floor-plain"]
 
 
-def process_memory_facts(pid):
-    """THP_enabled from /proc/PID/status and AnonHugePages (kB) from
-    /proc/PID/smaps_rollup: the host kernel's own account of the process."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    thp_enabled = int(re.search(r"^THP_enabled:\s+(\d+)$", status, re.MULTILINE).group(1))
-    huge_kb = int(re.search(r"^AnonHugePages:\s+(\d+) kB$", rollup, re.MULTILINE).group(1))
-    return thp_enabled, huge_kb
-
-
 def floor_running(start, iso, workdir):
     """The floor booted to its line by start(command), QEMU left running
     (no exit device: the floor halts); returns the process."""
@@ -91,7 +82,7 @@ def floor_running(start, iso, workdir):
 def test_timed_boots_run_qemu_without_transparent_huge_pages(floor_isos, tmp_path):
     """harness/huge_pages.py says why. The benchmark's QEMU, booted to the
     floor's line: the host counts no huge page in it. The same boot started
-    as the tests start QEMU has some, on a host whose THP setting is not
+    by a plain subprocess.Popen has some, on a host whose THP setting is not
     'never' (this one's is madvise), so the count can tell the two apart."""
     facts = {}
     for name, start in (("benchmark", benchmark.start_timed_qemu),
@@ -100,7 +91,7 @@ def test_timed_boots_run_qemu_without_transparent_huge_pages(floor_isos, tmp_pat
                             stderr=subprocess.DEVNULL, start_new_session=True))):
         process = floor_running(start, floor_isos["floor"], tmp_path / name)
         try:
-            facts[name] = process_memory_facts(process.pid)
+            facts[name] = huge_page_facts(process.pid)
         finally:
             process.kill()
             process.wait()

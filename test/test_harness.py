@@ -15,6 +15,7 @@ from harness.boot_config_disk import grub_single_quoted
 from harness import firmware, software_tpm
 from harness import qemu as harness_qemu
 from harness.elf import once_per_build
+from harness.huge_pages import huge_page_facts
 from harness.outcome import EXIT_FAILURE, EXIT_SUCCESS, Outcome, classify, serial_lines
 from harness.qemu import BootConfig, BootResult, complete_serial_lines, remember_uefi_variables, stop_qemu
 
@@ -373,3 +374,14 @@ def test_typing_waits_until_the_other_end_has_read_every_byte(tmp_path, monkeypa
             assert time.monotonic() - started >= 0.3
     finally:
         target.close()
+
+
+@pytest.mark.parametrize("firmware", ["bios", pytest.param("uefi", marks=[pytest.mark.uefi, pytest.mark.slow])])
+def test_qemu_runs_without_transparent_huge_pages(running_boot, firmware):
+    """Every QEMU the harness starts (harness/huge_pages.py says why): at the
+    ready line the host counts no huge page in it, and its status says they
+    are off. Under UEFI QEMU is the launcher's shell after its exec, so the
+    same process."""
+    kernel = running_boot(cmdline="", firmware=firmware)
+    kernel.wait_for_line("[BOOT] RayOS ready", timeout=60)
+    assert huge_page_facts(kernel.process.pid) == (0, 0)

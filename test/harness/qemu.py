@@ -17,6 +17,7 @@ from pathlib import Path
 from . import boot_information_capture, coverage, hang_forensics, reset_forensics
 from .boot_config_disk import make_config_disk
 from .firmware import find_ovmf, remember_variables, starting_variables
+from .huge_pages import popen_without_huge_pages
 from .outcome import READY_PREFIX, Outcome, classify, serial_lines
 from .socket_paths import short_socket_path
 from . import software_tpm
@@ -291,8 +292,8 @@ def start_qemu(config, iso, workdir):
     command = qemu_command(config, iso, workdir, config_disk)
     for name in ("serial.log", "qemu.log"):
         (workdir / name).unlink(missing_ok=True)
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = popen_without_huge_pages(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
     return process, command
 
 

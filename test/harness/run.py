@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from .outcome import EXIT_SUCCESS
+from .huge_pages import popen_without_huge_pages
 from .qemu import (RECORDING_FACTS, BootConfig, config_disk_for, kernel_elf_of, qemu_command,
                    release_outside_files)
 from .symbolize import decorate_stream
@@ -65,7 +66,7 @@ def show_decorated(kernel_elf, process):
 def run_decorated(command, kernel_elf, workdir, stdin, timeout):
     """Runs QEMU with its output decorated on the way; (exit status, whether
     it was killed at the timeout). QEMU never outlives the call."""
-    process = subprocess.Popen(command, stdin=stdin, stdout=subprocess.PIPE)
+    process = popen_without_huge_pages(command, stdin=stdin, stdout=subprocess.PIPE)
     expired = threading.Event()
 
     def expire():
