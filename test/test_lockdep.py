@@ -118,23 +118,34 @@ def test_a_lockdep_value_other_than_on_or_off_is_refused(boot):
     assert "[LOCKDEP] lock-order validator on" in result.lines
 
 
-CAPACITY_TEST = "lockdep_capacity.a_spinlock_past_the_held_lock_stack_turns_the_validator_off"
-STACK_FULL = "[LOCKDEP] held-lock stack full: lock-order validator off from here on"
+# Each explicit kernel test of the validator's fixed sizes
+# (src/sync/lock_validator_tests.cpp), and the one line it must make the
+# validator log.
+CAPACITY_TESTS = {
+    "a_spinlock_past_the_held_lock_stack_turns_the_validator_off":
+        "[LOCKDEP] held-lock stack full: lock-order validator off from here on",
+    "a_class_past_the_class_table_turns_the_validator_off":
+        "[LOCKDEP] lock class table full: lock-order validator off from here on",
+    "an_order_past_the_graph_turns_the_validator_off":
+        "[LOCKDEP] lock order graph full: lock-order validator off from here on",
+}
 
 
-def test_a_spinlock_past_the_held_lock_stack_turns_the_validator_off_with_one_line(boot):
-    """The explicit kernel test takes one spinlock more than the CPU's
-    held-lock stack records (src/sync/lock_validator_tests.cpp): the
-    validator must say once, inside that test, that it is off from there
-    on, and the boot must carry on to its end (a defined exit, no hang)."""
-    result = boot(cmdline="test=lockdep_capacity")
+@pytest.mark.parametrize("name", CAPACITY_TESTS)
+def test_past_each_of_its_sizes_the_validator_turns_itself_off_with_one_line(boot, name):
+    """Each test in a boot of its own (the validator stays off after it):
+    the validator must say once, inside that test, that it is off from there
+    on, report nothing, and the boot must carry on to its end (a defined
+    exit, no hang). Each was seen failing with its turn_off() removed."""
+    result = boot(cmdline=f"test=lockdep_capacity.{name}")
     run = parse_ktap(result.lines)
-    assert run.complete and set(run.results) == {CAPACITY_TEST}, result.reason
-    assert run.results[CAPACITY_TEST].ok, run.results[CAPACITY_TEST].diagnostics
+    assert run.complete and set(run.results) == {f"lockdep_capacity.{name}"}, result.reason
+    assert run.results[f"lockdep_capacity.{name}"].ok, run.results[f"lockdep_capacity.{name}"].diagnostics
     assert result.outcome is Outcome.PASSED, result.reason
-    assert result.lines.count(STACK_FULL) == 1, result.lines_with("[LOCKDEP]")
+    line = CAPACITY_TESTS[name]
+    assert result.lines.count(line) == 1, result.lines_with("[LOCKDEP]")
+    assert [other for other in result.lines_with("[LOCKDEP]") if other.endswith("off from here on")] == [line]
     # Inside the test: after its suite's header, before its result.
-    at = result.lines.index(STACK_FULL)
-    assert result.lines.index("    # Subtest: lockdep_capacity") < at, result.lines
-    assert at < result.lines.index("    ok 1 a_spinlock_past_the_held_lock_stack_turns_the_validator_off")
+    at = result.lines.index(line)
+    assert result.lines.index("    # Subtest: lockdep_capacity") < at < result.lines.index(f"    ok 1 {name}")
     assert not result.lines_with("[LOCKDEP] possible") and not result.lines_with("[LOCKDEP] recursive")

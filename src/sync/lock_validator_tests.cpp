@@ -13,6 +13,7 @@
 #include "sched/thread.h"
 #include "sync/held_lock_stack.h"
 #include "sync/interrupt_guard.h"
+#include "sync/lock_order_graph.h"
 #include "sync/lock_validator.h"
 #include "sync/mutex.h"
 #include "sync/spinlock.h"
@@ -310,12 +311,19 @@ KTEST(lockdep, a_mutex_taken_again_by_its_holder_is_reported_not_waited_for)
     KEXPECT_EQ(sched::current_thread()->m_held_locks.depth(), 0u);
 }
 
+// The validator's three fixed sizes: past any of them it says so once and
+// turns itself off, rather than guess. Explicit only, and each test alone
+// in its boot: nothing could turn the validator on again for the tests
+// after it (test_lockdep.py boots each by its name and reads the line it
+// logs).
+
+// A lock's site of its own, so a class of its own: these tests' classes
+// are told apart by line, from this one up.
+constexpr uint32_t kFirstMadeUpLine = 100000;
+
 // The held-lock stack records HeldLockStack::kCapacity spinlocks a CPU. One
 // more is counted (its release balances it) but not recorded, so the
-// validator could no longer see its orders: it says so once and turns
-// itself off. Explicit only: nothing in a run could turn the validator on
-// again for the tests after it (test_lockdep.py boots it alone and reads
-// the line it logs).
+// validator could no longer see its orders.
 KTEST_EXPLICIT(lockdep_capacity, a_spinlock_past_the_held_lock_stack_turns_the_validator_off, 0)
 {
     KASSERT_TRUE(lockdep_enabled());
@@ -342,6 +350,52 @@ KTEST_EXPLICIT(lockdep_capacity, a_spinlock_past_the_held_lock_stack_turns_the_v
     KEXPECT_TRUE(on_with_the_stack_full);
     KEXPECT_FALSE(on_past_it);
     KEXPECT_EQ(held_past_it, kRecorded + 1);
+    KEXPECT_EQ(spinlocks_held(), 0u);
+    KEXPECT_EQ(lockdep_reports(), reports_before);
+}
+
+// The class table holds kMaxLockClasses - 1 classes: new ones, each taken
+// once, until the validator turns itself off, which must come within that
+// many (the boot has registered classes of its own before).
+KTEST_EXPLICIT(lockdep_capacity, a_class_past_the_class_table_turns_the_validator_off, 0)
+{
+    KASSERT_TRUE(lockdep_enabled());
+    uint64_t reports_before = lockdep_reports();
+    uint32_t taken_while_on = 0;
+    for (uint32_t i = 0; i < kMaxLockClasses && lockdep_enabled(); ++i) {
+        Spinlock lock { "lockdep capacity test", LockSite { __FILE__, kFirstMadeUpLine + i } };
+        SpinlockGuard guard(lock);
+        if (lockdep_enabled())
+            ++taken_while_on;
+    }
+    KEXPECT_FALSE(lockdep_enabled());
+    KEXPECT_GT(taken_while_on, 0u);
+    KEXPECT_LT(taken_while_on, static_cast<uint32_t>(kMaxLockClasses - 1));
+    KEXPECT_EQ(spinlocks_held(), 0u);
+    KEXPECT_EQ(lockdep_reports(), reports_before);
+}
+
+// The graph holds LockOrderGraph::kMaxEdges orders: each pair of kClasses
+// new classes taken in one order (the lower line first, so never a cycle
+// and never a report) makes more new orders than that.
+KTEST_EXPLICIT(lockdep_capacity, an_order_past_the_graph_turns_the_validator_off, 0)
+{
+    constexpr uint32_t kClasses = 24;
+    static_assert(kClasses * (kClasses - 1) / 2 > LockOrderGraph::kMaxEdges);
+    KASSERT_TRUE(lockdep_enabled());
+    uint64_t reports_before = lockdep_reports();
+    uint32_t pairs_taken = 0;
+    for (uint32_t first = 0; first < kClasses && lockdep_enabled(); ++first) {
+        for (uint32_t second = first + 1; second < kClasses && lockdep_enabled(); ++second) {
+            Spinlock outer { "lockdep capacity test", LockSite { __FILE__, kFirstMadeUpLine + first } };
+            Spinlock inner { "lockdep capacity test", LockSite { __FILE__, kFirstMadeUpLine + second } };
+            SpinlockGuard outer_held(outer);
+            SpinlockGuard inner_held(inner);
+            ++pairs_taken;
+        }
+    }
+    KEXPECT_FALSE(lockdep_enabled());
+    KEXPECT_LT(pairs_taken, kClasses * (kClasses - 1) / 2);
     KEXPECT_EQ(spinlocks_held(), 0u);
     KEXPECT_EQ(lockdep_reports(), reports_before);
 }
