@@ -28,14 +28,15 @@ bool same_class(const LockClassKey& a, const LockClassKey& b)
 
 uint16_t LockClassTable::find_or_add(const LockClassKey& key)
 {
-    for (uint16_t i = 1; i < m_count; ++i) {
-        if (same_class(m_classes[i], key))
-            return i;
+    for (uint16_t number = 1; number <= m_registered; ++number) {
+        if (same_class(m_classes[number], key))
+            return number;
     }
-    if (m_count == kMaxLockClasses)
+    if (m_registered + 1u == kMaxLockClasses)
         return 0;
-    m_classes[m_count] = LockClassKey { key.name, key.declared, m_count };
-    return m_count++;
+    uint16_t number = ++m_registered;
+    m_classes[number] = LockClassKey { key.name, key.declared, number };
+    return number;
 }
 
 } // namespace sync

@@ -25,10 +25,12 @@ public:
     uint16_t find_or_add(const LockClassKey& key);
     // A registered class's name and site (its class_index is the class).
     const LockClassKey& key_of(uint16_t lock_class) const { return m_classes[lock_class]; }
-    size_t class_count() const { return m_count - 1u; }
+    size_t class_count() const { return m_registered; }
 
 private:
-    uint16_t m_count = 1; // 0 is "no class"
+    // Classes 1 .. m_registered (0 is "no class"). All zero to start with,
+    // so the kernel's table takes no room in its image (.bss).
+    uint16_t m_registered = 0;
     LockClassKey m_classes[kMaxLockClasses] {};
 };
 

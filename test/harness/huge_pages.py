@@ -16,22 +16,21 @@ usual time or 4 to 5 ms more: boot profiles of 48 ms or of 56 to 63 ms, at
 random. Measured on 2026-11-29, two rounds of 10 alternating BIOS boots of
 each ISO with and without: without the huge pages for QEMU the profiles
 read 48.5 to 51.2 ms; RayOS's median from QEMU's start to the ready line
-came down by 9 and 12 ms, the floor's moved by 1 ms or less; the fastest
-boots, which had met only regions the host had backed already, were 3 to
-11 ms slower, the floor's as well as RayOS's. On real hardware memory is
-simply there: the figures without the host's clearing are the truer
-comparison, and the steadier one. The tests' boots gain a little too
-(alternating boots, the same evening): a UEFI boot with `exit` 3.42 s
-against 3.19 (median of 4), a BIOS one 0.488 against 0.470 (of 6, and
-0.46-0.51 against 0.47-0.48), every kernel test on 4 CPUs 7.08 against
-6.95 s (of 3).
+came down by 13 and 15 ms, the floors' moved by -14 to +2 (noise); the fastest
+boots, which had met only regions the host had backed already, moved by
+-5 to +12 ms. On real hardware memory is simply there: the figures
+without the host's clearing are the truer comparison, and the steadier
+one. The tests' boots gain a little too (alternating boots, the same
+evening): a UEFI boot with `exit` 3.42 s against 3.19 (median of 4), a
+BIOS one 0.488 against 0.470 (of 6, and 0.46-0.51 against 0.47-0.48),
+every kernel test on 4 CPUs 7.08 against 6.95 s (of 3).
 
 Linux's PR_SET_THP_DISABLE (prctl(2)) turns the huge pages off for a process
 and everything it starts, whatever the process later asks with madvise;
 /proc/PID/status then reads "THP_enabled: 0" (proc(5))."""
 
 import ctypes
-import ctypes.util
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -39,19 +38,28 @@ from pathlib import Path
 # <linux/prctl.h>
 PR_SET_THP_DISABLE = 41
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+_prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+_prctl.restype = ctypes.c_int
 
 
-def _disable_in_this_process():
-    if _libc.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_THP_DISABLE) failed")
+def set_transparent_huge_pages(enabled):
+    """Turns transparent huge pages on or off for this process and every
+    process it starts from then on."""
+    if _prctl(PR_SET_THP_DISABLE, 0 if enabled else 1, 0, 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"prctl(PR_SET_THP_DISABLE): {os.strerror(error)}")
 
 
 def popen_without_huge_pages(command, **kwargs):
-    """subprocess.Popen(command, **kwargs), the command started with
-    transparent huge pages off (set in the child between fork and exec, so
-    this process keeps its own)."""
-    return subprocess.Popen(command, preexec_fn=_disable_in_this_process, **kwargs)
+    """subprocess.Popen(command, **kwargs), the command without transparent
+    huge pages. The setting is made in this process, not in the child
+    between fork and exec: a preexec_fn takes Python off its fast way of
+    starting a process (1.9 ms a start against 0.1, a reviewer's figures)
+    and is unsafe while other threads run (pytest-xdist's). This process's
+    own memory loses nothing: Python never asks for huge pages."""
+    set_transparent_huge_pages(False)
+    return subprocess.Popen(command, **kwargs)
 
 
 def huge_page_facts(pid):
